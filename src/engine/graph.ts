@@ -216,9 +216,18 @@ export class Graph {
     return this.node('rope', [x], { theta, inverse }, x.shape);
   }
   softmaxCausal(scores: Node, keyMask: Node, scale: number): Node {
-    const [B, , T, T2] = scores.shape;
-    check(scores.shape.length === 4 && T === T2 && shapeEq(keyMask.shape, [B, T]), () => `softmax_causal: ${fmtShape(scores.shape)} with mask ${fmtShape(keyMask.shape)}`);
+    const [B, , Tq, Tk] = scores.shape;
+    check(scores.shape.length === 4 && Tq <= Tk && shapeEq(keyMask.shape, [B, Tk]), () => `softmax_causal: ${fmtShape(scores.shape)} with mask ${fmtShape(keyMask.shape)}`);
     return this.node('softmax_causal', [scores, keyMask], { scale }, scores.shape);
+  }
+  ropeAt(x: Node, pos: Node, theta: number): Node {
+    check(x.shape.length === 4 && x.shape[3] % 2 === 0 && pos.dtype === 'i32' && shapeEq(pos.shape, [x.shape[0]]), () => `rope_at needs x [B,H,T,D] (even D) and i32 pos [B], got ${fmtShape(x.shape)}, ${fmtShape(pos.shape)}`);
+    return this.node('rope_at', [x, pos], { theta }, x.shape);
+  }
+  cacheWrite(cache: Node, x: Node, pos: Node): Node {
+    const [B, H, , D] = cache.shape;
+    check(x.shape.length === 4 && x.shape[0] === B && x.shape[1] === H && x.shape[3] === D && pos.dtype === 'i32', () => `cache_write: cache ${fmtShape(cache.shape)}, x ${fmtShape(x.shape)}`);
+    return this.node('cache_write', [cache, x, pos], {}, cache.shape);
   }
   tokenLogprobs(logits: Node, targets: Node): Node {
     check(logits.shape.length === 2 && targets.dtype === 'i32' && shapeEq(targets.shape, [logits.shape[0]]), () => `token_logprobs: logits ${fmtShape(logits.shape)}, targets ${fmtShape(targets.shape)}`);

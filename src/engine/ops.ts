@@ -100,8 +100,22 @@ export interface OpAttrs {
    */
   rope: { theta: number; inverse: boolean };
   /**
-   * scores [B, H, T, T], keyMask [B, T] (1 = real token, 0 = padding) -> probs: softmax over the
-   * last dim of scale * scores, with keys j > i (causal) or keyMask[b, j] == 0 masked out.
+   * Rotary embedding at explicit offsets, for decoding with a KV cache: inputs [x [B, H, T, D],
+   * pos [B] (i32)]; token t of batch row b sits at position pos[b] + t. Same layout as `rope`.
+   * Inference only (no gradient).
+   */
+  rope_at: { theta: number };
+  /**
+   * KV-cache write, in place: inputs [cache [B, H, Tmax, D], x [B, H, T, D], pos [B] (i32)];
+   * cache[b, h, pos[b] + t, :] = x[b, h, t, :] (rows past Tmax are dropped). The output is the
+   * cache itself. Inference only.
+   */
+  cache_write: Record<string, never>;
+  /**
+   * scores [B, H, Tq, Tk] (Tq <= Tk), keyMask [B, Tk] (1 = real token, 0 = padding) -> probs:
+   * softmax over the last dim of scale * scores, with keys j > i + (Tk - Tq) (causal; for the
+   * usual square case simply j > i) or keyMask[b, j] == 0 masked out. Tq < Tk is incremental
+   * decoding against a KV cache (Tq = 1: every cached key visible, keyMask says which are filled).
    * A row with every key masked gives all zeros.
    */
   softmax_causal: { scale: number };

@@ -1,0 +1,202 @@
+/**
+ * Imports preference data from a file or stream: detects the container (JSONL, JSON, CSV) and the
+ * row schema (paper, TRL, Anthropic-HH, rated candidates), maps every row, and reports every row
+ * it could not use with its line and the reason. Nothing is dropped silently.
+ *
+ * Container detection (override with `container`): a file name ending in .csv/.tsv is CSV; else the
+ * first non-blank character decides: "[" is a JSON array; "{" is JSON Lines when the first line is a
+ * whole JSON value (or ends in "}"), else one JSON object holding a list; anything else is CSV.
+ * Schema detection (override with `format`): the fields of the first object record (schemas.ts).
+ */
+import { parseCsv } from './formats/csv.ts';
+import { parseJsonDocument } from './formats/json.ts';
+import { parseJsonl } from './formats/jsonl.ts';
+import type { RawRecord } from './formats/records.ts';
+import { describeFields, detectFormat, mapRecord, type SourceFormat } from './formats/schemas.ts';
+import { type ByteSource, decodeText, Pacer, type StreamOptions } from './formats/stream.ts';
+import type { ImportProblem, PreferenceRow, RatedCandidate } from './types.ts';
+
+export type Container = 'jsonl' | 'json' | 'csv' | 'tsv';
+
+export interface ImportOptions extends Omit<StreamOptions, 'onProgress'> {
+  format?: SourceFormat;
+  container?: Container;
+  /** Used only to recognise .csv/.tsv files. */
+  fileName?: string;
+  onProgress?: (p: { bytesRead: number; totalBytes?: number; rows: number; problems: number }) => void;
+}
+
+export interface ImportResult {
+  container: Container;
+  /** null when no row could be read (empty file, or no record had recognisable fields). */
+  format: SourceFormat | null;
+  pairs: PreferenceRow[];
+  /** pairLines[k] is the line where pairs[k] starts. */
+  pairLines: number[];
+  candidates: RatedCandidate[];
+  candidateLines: number[];
+  problems: ImportProblem[];
+  bytesRead: number;
+}
+
+export async function importPreferences(source: ByteSource, opts: ImportOptions = {}): Promise<ImportResult> {
+  let bytesRead = 0;
+  let totalBytes: number | undefined;
+  const result: ImportResult = {
+    container: 'jsonl',
+    format: opts.format ?? null,
+    pairs: [],
+    pairLines: [],
+    candidates: [],
+    candidateLines: [],
+    problems: [],
+    bytesRead: 0,
+  };
+  const report = () =>
+    opts.onProgress?.({
+      bytesRead,
+      totalBytes,
+      rows: result.pairs.length + result.candidates.length,
+      problems: result.problems.length,
+    });
+  const texts = peekable(
+    decodeText(source, {
+      ...opts,
+      onProgress: (p) => {
+        bytesRead = p.bytesRead;
+        totalBytes = p.totalBytes;
+        report();
+      },
+    }),
+  );
+  result.container = opts.container ?? containerFromName(opts.fileName) ?? (await sniffContainer(texts));
+  const pacer = new Pacer(opts.yieldAfterMs ?? 30);
+  for await (const record of recordsOf(result.container, texts.stream())) {
+    addRecord(result, record);
+    await pacer.maybeYield();
+  }
+  result.bytesRead = bytesRead;
+  report();
+  return result;
+}
+
+function addRecord(result: ImportResult, record: RawRecord): void {
+  if ('problem' in record) {
+    result.problems.push({ line: record.line, reason: record.problem });
+    return;
+  }
+  if (result.format === null) {
+    result.format = detectFormat(record.value);
+    if (result.format === null) {
+      const unwrapped = listInside(record.value);
+      if (unwrapped) {
+        for (const value of unwrapped) addRecord(result, { line: record.line, value });
+        return;
+      }
+      result.problems.push({
+        line: record.line,
+        reason:
+          `cannot tell the format from ${describeFields(record.value)}; expected paper (i_chosen, r_chosen, ` +
+          'i_reject, r_reject), TRL (prompt, chosen, rejected), Anthropic-HH (chosen, rejected) or rated ' +
+          '(instruction, response, score); pass the format explicitly',
+      });
+      return;
+    }
+  }
+  const mapped = mapRecord(result.format, record.value);
+  if ('problem' in mapped) result.problems.push({ line: record.line, reason: mapped.problem });
+  else if ('pair' in mapped) {
+    result.pairs.push(mapped.pair);
+    result.pairLines.push(record.line);
+  } else {
+    result.candidates.push(mapped.candidate);
+    result.candidateLines.push(record.line);
+  }
+}
+
+/** A single JSON Lines record like {"data": [...rows]} holds the rows itself. */
+function listInside(value: unknown): unknown[] | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  for (const v of Object.values(value)) {
+    if (Array.isArray(v) && v.length > 0 && detectFormat(v[0]) !== null) return v;
+  }
+  return null;
+}
+
+function recordsOf(container: Container, texts: AsyncIterable<string>): AsyncIterable<RawRecord> {
+  switch (container) {
+    case 'jsonl':
+      return parseJsonl(texts);
+    case 'json':
+      return parseJsonDocument(texts);
+    case 'csv':
+      return parseCsv(texts, ',');
+    case 'tsv':
+      return parseCsv(texts, '\t');
+  }
+}
+
+function containerFromName(name: string | undefined): Container | null {
+  if (!name) return null;
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.csv')) return 'csv';
+  if (lower.endsWith('.tsv')) return 'tsv';
+  return null;
+}
+
+async function sniffContainer(texts: Peekable): Promise<Container> {
+  const head = await texts.peekUntil((buffered) => {
+    const start = buffered.search(/\S/);
+    if (start < 0) return false;
+    return buffered[start] !== '{' || buffered.indexOf('\n', start) >= 0;
+  });
+  const start = head.search(/\S/);
+  if (start < 0) return 'jsonl';
+  if (head[start] === '[') return 'json';
+  if (head[start] !== '{') return 'csv';
+  const nl = head.indexOf('\n', start);
+  const firstLine = (nl < 0 ? head.slice(start) : head.slice(start, nl)).trim();
+  if (nl < 0) return 'jsonl';
+  try {
+    JSON.parse(firstLine);
+    return 'jsonl';
+  } catch {
+    return firstLine.endsWith('}') ? 'jsonl' : 'json';
+  }
+}
+
+interface Peekable {
+  /** Reads ahead until `enough(text so far)` or the end; returns the text read so far. */
+  peekUntil(enough: (buffered: string) => boolean): Promise<string>;
+  /** Everything: the buffered text first, then the rest. */
+  stream(): AsyncIterable<string>;
+}
+
+function peekable(source: AsyncIterable<string>): Peekable {
+  const it = source[Symbol.asyncIterator]();
+  const buffered: string[] = [];
+  let done = false;
+  return {
+    async peekUntil(enough) {
+      let text = buffered.join('');
+      while (!done && !enough(text)) {
+        const next = await it.next();
+        if (next.done) done = true;
+        else {
+          buffered.push(next.value);
+          text += next.value;
+        }
+      }
+      return text;
+    },
+    async *stream() {
+      yield* buffered.splice(0);
+      if (done) return;
+      for (;;) {
+        const next = await it.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    },
+  };
+}

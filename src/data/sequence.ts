@@ -1,0 +1,169 @@
+/**
+ * Turns one (instruction, response) side into token ids and a label mask; pads sides into batches.
+ *
+ * Exact semantics (the CLI prints these ids; the engine relies on them):
+ *
+ * 1. prompt text = template with every "{instruction}" replaced by the instruction.
+ *    - default template: PAPER_TEMPLATE = "### Instructions: {instruction}\n\n### Response:"
+ *    - template === CHAT_TEMPLATE ('chat'): the tokenizer's own chat_template rendered with one user
+ *      message and add_generation_prompt = true; a leading BOS *text* the template writes (Llama's
+ *      "{{ bos_token }}") is stripped because rule 3 adds the BOS id itself.
+ *    - any other string must contain "{instruction}".
+ * 2. response text = separator + response, where separator = " " when the prompt ends with a
+ *    non-whitespace character and the response does not start with whitespace, else "". So the
+ *    paper template gives "### Response: Orange, Kiwi" (one space, as TRL-style templates), and a
+ *    chat prompt ending in "\n" gets the response directly.
+ * 3. ids = [BOS] + encode(prompt text) + encode(response text) + [EOS]. Prompt and response are
+ *    tokenized separately (no special tokens added by the tokenizer) so the mask boundary is exact.
+ *    BOS is omitted when tokenizer.bosId is null (Qwen); EOS when tokenizer.eosId is null.
+ * 4. mask (1 = the token at position t is predicted from positions < t and counts):
+ *    - 'conditional' (DPO): 1 on the response tokens and EOS, 0 on BOS and prompt.
+ *    - 'joint' (JPO): 1 on every position except position 0 (BOS, or for a tokenizer without BOS the
+ *      first prompt token, which has nothing to be predicted from).
+ * 5. truncation (TRL's order, `truncated` says whether anything was cut):
+ *    - maxPromptLength bounds the prompt tokens (BOS not counted) and keeps the END of the prompt,
+ *      so the "### Response:" cue survives.
+ *    - maxLength bounds the whole sequence (BOS and EOS counted). Response tokens are cut from the
+ *      end and the EOS is dropped with them: a cut response did not end, so it must not teach the
+ *      model to stop there. When the prompt alone leaves no room, the prompt is cut further (keeping
+ *      its end) so that one response token (or the EOS of an empty response) remains.
+ * 6. batching pads on the right with padId and mask 0; padding never counts.
+ */
+import type { Tokenizer } from './tokenizer.ts';
+
+export const PAPER_TEMPLATE = '### Instructions: {instruction}\n\n### Response:';
+/** Sentinel template value: use the tokenizer's chat_template. */
+export const CHAT_TEMPLATE = 'chat';
+export const DEFAULT_BUCKETS: readonly number[] = [16, 32, 64, 128, 256, 512, 1024];
+
+export type SequenceMode = 'joint' | 'conditional';
+
+export interface Encoded {
+  ids: number[];
+  mask: number[];
+}
+
+export interface EncodeOptions {
+  mode: SequenceMode;
+  template?: string;
+  maxLength?: number;
+  maxPromptLength?: number;
+}
+
+export interface EncodedPair extends Encoded {
+  truncated: boolean;
+  /** Index of the first response token (= BOS + prompt tokens). */
+  responseStart: number;
+}
+
+/** Rule 1: the prompt text for an instruction. */
+export function formatPrompt(tok: Tokenizer, instruction: string, template: string = PAPER_TEMPLATE): string {
+  if (template === CHAT_TEMPLATE) {
+    if (!tok.applyChatTemplate || tok.chatTemplate === null) {
+      throw new Error(
+        `template "chat": tokenizer "${tok.name}" has no chat_template; use the paper template or a string with {instruction}`,
+      );
+    }
+    let text = tok.applyChatTemplate([{ role: 'user', content: instruction }], {
+      addGenerationPrompt: true,
+    });
+    if (tok.bosToken && text.startsWith(tok.bosToken)) text = text.slice(tok.bosToken.length);
+    return text;
+  }
+  if (!template.includes('{instruction}')) {
+    throw new Error(
+      `template ${JSON.stringify(template)} has no {instruction} placeholder; add one, e.g. "Q: {instruction}\\nA:"`,
+    );
+  }
+  return template.split('{instruction}').join(instruction);
+}
+
+/** Rule 2: the response text as appended to a prompt. */
+export function responseText(prompt: string, response: string): string {
+  const promptEndsInText = prompt.length > 0 && !/\s$/u.test(prompt);
+  const responseStartsWithSpace = /^\s/u.test(response);
+  return promptEndsInText && !responseStartsWithSpace && response.length > 0 ? ` ${response}` : response;
+}
+
+/** Rules 3-5: ids and mask of one side. */
+export function encodePair(tok: Tokenizer, instruction: string, response: string, opts: EncodeOptions): EncodedPair {
+  const promptStr = formatPrompt(tok, instruction, opts.template);
+  let prompt = tok.encode(promptStr);
+  let resp = tok.encode(responseText(promptStr, response));
+  const bos = tok.bosId === null ? [] : [tok.bosId];
+  let eos = tok.eosId === null ? [] : [tok.eosId];
+  let truncated = false;
+
+  if (opts.maxPromptLength !== undefined && prompt.length > opts.maxPromptLength) {
+    checkLimit('maxPromptLength', opts.maxPromptLength, 0);
+    prompt = prompt.slice(prompt.length - opts.maxPromptLength);
+    truncated = true;
+  }
+  if (opts.maxLength !== undefined) {
+    checkLimit('maxLength', opts.maxLength, bos.length + 1);
+    const promptRoom = opts.maxLength - bos.length - 1;
+    if (prompt.length > promptRoom) {
+      prompt = prompt.slice(prompt.length - promptRoom);
+      truncated = true;
+    }
+    const room = opts.maxLength - bos.length - prompt.length;
+    if (resp.length + eos.length > room) {
+      if (resp.length === 0) {
+        // Only the EOS of an empty response is left; room >= 1 is guaranteed above.
+      } else {
+        resp = resp.slice(0, room);
+        eos = [];
+        truncated = true;
+      }
+    }
+  }
+
+  const ids = [...bos, ...prompt, ...resp, ...eos];
+  const responseStart = bos.length + prompt.length;
+  const firstCounted = opts.mode === 'joint' ? 1 : Math.max(1, responseStart);
+  const mask = ids.map((_, t) => (t >= firstCounted ? 1 : 0));
+  return { ids, mask, truncated, responseStart };
+}
+
+function checkLimit(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min} (got ${value})`);
+  }
+}
+
+export interface Batch {
+  /** [B, T] row-major token ids, right-padded with padId. */
+  ids: Int32Array;
+  /** [B, T] row-major; 1 where the token counts, 0 on masked and padding positions. */
+  mask: Float32Array;
+  B: number;
+  T: number;
+}
+
+/** The padded length for a longest row: the smallest bucket that fits, else the length itself. */
+export function bucketLength(maxLen: number, bucketSizes: readonly number[] = DEFAULT_BUCKETS): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (const b of bucketSizes) if (b >= maxLen && b < best) best = b;
+  return Number.isFinite(best) ? best : maxLen;
+}
+
+/** Rule 6: pads rows to one [B, T] batch; T = bucketLength(longest row). */
+export function batchEncoded(rows: Encoded[], opts: { bucketSizes?: readonly number[]; padId: number }): Batch {
+  if (rows.length === 0) throw new Error('batchEncoded: no rows to batch');
+  let maxLen = 0;
+  for (const [i, r] of rows.entries()) {
+    if (r.ids.length !== r.mask.length) {
+      throw new Error(`batchEncoded: row ${i} has ${r.ids.length} ids but ${r.mask.length} mask entries`);
+    }
+    if (r.ids.length > maxLen) maxLen = r.ids.length;
+  }
+  const B = rows.length;
+  const T = bucketLength(maxLen, opts.bucketSizes ?? DEFAULT_BUCKETS);
+  const ids = new Int32Array(B * T).fill(opts.padId);
+  const mask = new Float32Array(B * T);
+  rows.forEach((r, b) => {
+    ids.set(r.ids, b * T);
+    mask.set(r.mask, b * T);
+  });
+  return { ids, mask, B, T };
+}

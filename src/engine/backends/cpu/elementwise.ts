@@ -1,0 +1,98 @@
+/**
+ * add, sub, mul, scale, unary, unary_grad. All index element i of the output from element i of
+ * input 0 only, so the output may alias input 0 (in-place gradient accumulation).
+ */
+import { type UnaryFn, numel } from '../../ops.ts';
+import type { F32View } from './tensor.ts';
+
+export type BinaryOp = 'add' | 'sub' | 'mul';
+
+/** b has a's shape or a's trailing dims: element i of a pairs with element i mod numel(b) of b. */
+export function binary(op: BinaryOp, a: F32View, b: F32View, out: F32View): void {
+  const n = numel(a.shape);
+  const nb = numel(b.shape);
+  const x = a.data;
+  const y = b.data;
+  const o = out.data;
+  for (let base = 0; base < n; base += nb) {
+    if (op === 'add') for (let j = 0; j < nb; j++) o[base + j] = x[base + j] + y[j];
+    else if (op === 'sub') for (let j = 0; j < nb; j++) o[base + j] = x[base + j] - y[j];
+    else for (let j = 0; j < nb; j++) o[base + j] = x[base + j] * y[j];
+  }
+}
+
+export function scale(a: F32View, s: number, out: F32View): void {
+  const n = numel(a.shape);
+  for (let i = 0; i < n; i++) out.data[i] = a.data[i] * s;
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+export function unaryFn(fn: UnaryFn, x: number): number {
+  switch (fn) {
+    case 'neg':
+      return -x;
+    case 'exp':
+      return Math.exp(x);
+    case 'log':
+      return Math.log(x);
+    case 'square':
+      return x * x;
+    case 'sigmoid':
+      return sigmoid(x);
+    case 'log_sigmoid':
+      // min(x, 0) - log(1 + e^-|x|): no overflow for large |x|.
+      return Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x)));
+    case 'relu':
+      return x > 0 ? x : 0;
+    case 'gelu_tanh':
+      return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x)));
+    case 'silu':
+      return x * sigmoid(x);
+  }
+}
+
+/** fn'(x). relu'(0) = 0 as in PyTorch. */
+export function unaryDerivative(fn: UnaryFn, x: number): number {
+  switch (fn) {
+    case 'neg':
+      return -1;
+    case 'exp':
+      return Math.exp(x);
+    case 'log':
+      return 1 / x;
+    case 'square':
+      return 2 * x;
+    case 'sigmoid': {
+      const s = sigmoid(x);
+      return s * (1 - s);
+    }
+    case 'log_sigmoid':
+      return sigmoid(-x);
+    case 'relu':
+      return x > 0 ? 1 : 0;
+    case 'gelu_tanh': {
+      const t = Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
+    }
+    case 'silu': {
+      const s = sigmoid(x);
+      return s * (1 + x * (1 - s));
+    }
+  }
+}
+
+export function unary(fn: UnaryFn, a: F32View, out: F32View): void {
+  const n = numel(a.shape);
+  for (let i = 0; i < n; i++) out.data[i] = unaryFn(fn, a.data[i]);
+}
+
+export function unaryGrad(fn: UnaryFn, a: F32View, g: F32View, out: F32View): void {
+  const n = numel(a.shape);
+  for (let i = 0; i < n; i++) out.data[i] = g.data[i] * unaryDerivative(fn, a.data[i]);
+}

@@ -1,0 +1,20 @@
+/** The in-place AdamW update (ops.ts, `adamw`), clipping by the global grad norm on the device side. */
+import { clipCoefficient } from '../../optim/clip.ts';
+import { numel } from '../../ops.ts';
+import type { F32View } from './tensor.ts';
+
+export function adamw(p: F32View, g: F32View, m: F32View, v: F32View, hyper: F32View, gradNormSq: F32View): void {
+  const h = hyper.data;
+  const [lr, b1, b2, eps, wd, bc1, bc2, maxNorm] = [h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]];
+  const coef = clipCoefficient(gradNormSq.data[0], maxNorm);
+  const n = numel(p.shape);
+  for (let i = 0; i < n; i++) {
+    const gi = g.data[i] * coef;
+    const mi = b1 * m.data[i] + (1 - b1) * gi;
+    const vi = b2 * v.data[i] + (1 - b2) * gi * gi;
+    m.data[i] = mi;
+    v.data[i] = vi;
+    const pi = p.data[i];
+    p.data[i] = pi - lr * (mi / bc1 / (Math.sqrt(vi / bc2) + eps) + wd * pi);
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * The WebGPU backend: device tensors in pooled storage buffers, launch lists compiled once into
+ * pipelines + bind groups (program.ts) and run with one submission, asynchronous reads through a
+ * staging ring, and device loss surfaced as DeviceLostError.
+ */
+import type { Backend, DeviceTensor, Launch } from '../../backend.ts';
+import type { DType } from '../../ops.ts';
+import { BufferPool, type MemoryStats } from './buffer-pool.ts';
+import { DeviceLostError, DoesNotFitError, WebGPUError } from './errors.ts';
+import { type FitEstimate, estimateFit } from './fit.ts';
+import type { KernelContext, KernelLimits, MatmulVariant } from './kernels/types.ts';
+import { PipelineCache } from './pipeline-cache.ts';
+import { type ProgramHost, WebGPUProgram, compileProgram } from './program.ts';
+import { StagingRing } from './readback.ts';
+import { BYTES_PER_ELEMENT, GpuTensor, type SegmentLayout, asGpuTensor, segmentCount, segmentElems, segmentLayout } from './tensor.ts';
+
+export interface WebGPUBackendOptions {
+  /**
+   * Upper bound on bytes per tensor segment (one storage binding). Defaults to the device's
+   * maxStorageBufferBindingSize and maxBufferSize; tests lower it to exercise split tensors.
+   */
+  maxSegmentBytes?: number;
+  /** Matmul kernels: 'tiled' (shared memory, for GPUs) or 'register' (for CPU adapters such as SwiftShader). */
+  matmul?: MatmulVariant;
+  /** Whether the adapter is a software fallback (picks the default matmul variant). */
+  isFallbackAdapter?: boolean;
+  /** Budget for all device allocations, used by estimateFit (WebGPU does not expose device memory). */
+  memoryBudgetBytes?: number;
+  /** Destroy the device in dispose() (set when the backend created the device itself). */
+  ownsDevice?: boolean;
+}
+
+/** Cumulative counters since the backend was created; benchmarks diff them around a step. */
+export interface BackendCounters {
+  submissions: number;
+  dispatches: number;
+  programRuns: number;
+  reads: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly layout: SegmentLayout;
+  readonly limits: KernelLimits;
+  readonly matmul: MatmulVariant;
+  readonly counters: BackendCounters = {
+    submissions: 0,
+    dispatches: 0,
+    programRuns: 0,
+    reads: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+  };
+  /** Resolves (never rejects) when the device is lost, with the error later calls will throw. */
+  readonly lost: Promise<DeviceLostError>;
+
+  private readonly pool: BufferPool;
+  private readonly staging: StagingRing;
+  private readonly pipelines: PipelineCache;
+  private readonly constants = new Map<string, GPUBuffer>();
+  private readonly programs = new Set<WebGPUProgram>();
+  private readonly pendingReads = new Set<(e: Error) => void>();
+  private lostError: DeviceLostError | undefined;
+  private firstError: WebGPUError | undefined;
+  private errorCount = 0;
+  private disposed = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly options: WebGPUBackendOptions = {},
+  ) {
+    const l = device.limits;
+    const maxSegment = Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize, options.maxSegmentBytes ?? Infinity);
+    this.layout = segmentLayout(maxSegment);
+    const threads = Math.min(256, l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX);
+    this.limits = {
+      maxThreads: 2 ** Math.floor(Math.log2(threads)),
+      maxStorageBuffers: l.maxStorageBuffersPerShaderStage,
+      maxWorkgroupStorageBytes: l.maxComputeWorkgroupStorageSize,
+      maxWorkgroupsPerDim: l.maxComputeWorkgroupsPerDimension,
+    };
+    const tiledFits = this.limits.maxThreads >= 256 && this.limits.maxWorkgroupStorageBytes >= 8192;
+    this.matmul = options.matmul ?? (options.isFallbackAdapter || !tiledFits ? 'register' : 'tiled');
+    if (this.matmul === 'tiled' && !tiledFits) {
+      throw new RangeError('tiled matmul needs 256 invocations and 8 KiB of workgroup storage per workgroup');
+    }
+    this.pool = new BufferPool(device);
+    this.staging = new StagingRing(device);
+    this.pipelines = new PipelineCache(device);
+    this.lost = device.lost.then((info) => {
+      this.lostError = new DeviceLostError(info.message, info.reason ?? 'unknown');
+      for (const reject of this.pendingReads) reject(this.lostError);
+      this.pendingReads.clear();
+      return this.lostError;
+    });
+    device.addEventListener('uncapturederror', (event) => {
+      const error = (event as GPUUncapturedErrorEvent).error;
+      this.errorCount++;
+      this.firstError ??= new WebGPUError(`WebGPU reported: ${error.message}`);
+    });
+  }
+
+  /** Device memory held by tensors (live) and by the pool (live + free), with peaks. */
+  get memory(): Readonly<MemoryStats> {
+    return this.pool.stats;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  alloc(numel: number, dtype: DType): GpuTensor {
+    this.assertAlive();
+    if (!(Number.isInteger(numel) && numel >= 0)) throw new RangeError(`alloc: bad element count ${numel}`);
+    const segments: GPUBuffer[] = [];
+    let clear: GPUCommandEncoder | undefined;
+    for (let k = 0; k < segmentCount(numel, this.layout); k++) {
+      const { buffer, reused } = this.pool.acquire(Math.max(1, segmentElems(numel, k, this.layout)) * BYTES_PER_ELEMENT);
+      if (reused) {
+        clear ??= this.device.createCommandEncoder({ label: 'alloc clear' });
+        clear.clearBuffer(buffer);
+      }
+      segments.push(buffer);
+    }
+    if (clear) this.submit([clear.finish()]);
+    return new GpuTensor(numel, dtype, segments, this.layout);
+  }
+
+  free(t: DeviceTensor): void {
+    const g = asGpuTensor(t, 'free');
+    g.freed = true;
+    for (const b of g.segments) this.pool.release(b);
+  }
+
+  write(t: DeviceTensor, data: Float32Array | Int32Array, offset = 0): void {
+    this.assertAlive();
+    const g = asGpuTensor(t, 'write');
+    const expected = g.dtype === 'i32' ? Int32Array : Float32Array;
+    if (!(data instanceof expected)) {
+      throw new TypeError(`write: ${g.dtype} tensor needs a ${expected.name}, got ${data.constructor.name}`);
+    }
+    if (offset < 0 || offset + data.length > g.numel) {
+      throw new RangeError(`write: ${data.length} elements at offset ${offset} overflow a tensor of ${g.numel}`);
+    }
+    let done = 0;
+    while (done < data.length) {
+      const at = offset + done;
+      const k = Math.floor(at / this.layout.elems);
+      const inSeg = at - k * this.layout.elems;
+      const n = Math.min(data.length - done, this.layout.elems - inSeg);
+      this.device.queue.writeBuffer(g.segments[k], inSeg * BYTES_PER_ELEMENT, data, done, n);
+      done += n;
+    }
+    this.counters.bytesWritten += data.byteLength;
+  }
+
+  async read(t: DeviceTensor, count?: number): Promise<Float32Array | Int32Array> {
+    this.assertAlive();
+    const g = asGpuTensor(t, 'read');
+    const n = count ?? g.numel;
+    if (n < 0 || n > g.numel) throw new RangeError(`read: ${n} elements from a tensor of ${g.numel}`);
+    if (n === 0) return g.dtype === 'i32' ? new Int32Array(0) : new Float32Array(0);
+    this.counters.reads++;
+    this.counters.bytesRead += n * BYTES_PER_ELEMENT;
+    this.counters.submissions++;
+    let reject: (e: Error) => void = () => {};
+    const lost = new Promise<never>((_, r) => {
+      reject = r;
+    });
+    this.pendingReads.add(reject);
+    try {
+      const data = await Promise.race([this.staging.read(g, n), lost]);
+      this.throwRecordedError();
+      return data;
+    } catch (e) {
+      throw this.lostError ?? e;
+    } finally {
+      this.pendingReads.delete(reject);
+    }
+  }
+
+  compile(launches: readonly Launch[]): WebGPUProgram {
+    const host: ProgramHost = {
+      device: this.device,
+      pipelines: this.pipelines,
+      assertAlive: () => this.assertAlive(),
+      onSubmit: (dispatches) => {
+        this.counters.submissions++;
+        this.counters.programRuns++;
+        this.counters.dispatches += dispatches;
+      },
+    };
+    const program = compileProgram(host, launches, (owned) => this.kernelContext(owned));
+    this.programs.add(program);
+    return program;
+  }
+
+  async sync(): Promise<void> {
+    this.assertAlive();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost.then((e) => Promise.reject(e))]);
+    this.throwRecordedError();
+  }
+
+  /** Checks a model's memory needs against this device before anything is allocated. */
+  estimateFit(bytesNeeded: number, largestTensorBytes = 0): FitEstimate {
+    const l = this.device.limits;
+    return estimateFit(
+      {
+        maxBufferSize: l.maxBufferSize,
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+        segmentBytes: this.layout.bytes,
+        memoryBudgetBytes: this.options.memoryBudgetBytes,
+      },
+      bytesNeeded,
+      largestTensorBytes,
+    );
+  }
+
+  /** estimateFit, throwing DoesNotFitError with the numbers when it does not fit. */
+  assertFits(bytesNeeded: number, largestTensorBytes = 0): void {
+    const fit = this.estimateFit(bytesNeeded, largestTensorBytes);
+    if (!fit.fits) throw new DoesNotFitError(`Model ${fit.message}`);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.programs) p.dispose();
+    this.programs.clear();
+    for (const b of this.constants.values()) b.destroy();
+    this.constants.clear();
+    this.pool.trim();
+    this.staging.destroy();
+    if (this.options.ownsDevice) this.device.destroy();
+  }
+
+  private assertAlive(): void {
+    if (this.lostError) throw this.lostError;
+    if (this.disposed) throw new Error('WebGPUBackend: used after dispose()');
+  }
+
+  private throwRecordedError(): void {
+    const e = this.firstError;
+    if (!e) return;
+    const more = this.errorCount > 1 ? ` (and ${this.errorCount - 1} more errors)` : '';
+    this.firstError = undefined;
+    this.errorCount = 0;
+    throw new WebGPUError(e.message + more);
+  }
+
+  private submit(buffers: GPUCommandBuffer[]): void {
+    this.device.queue.submit(buffers);
+    this.counters.submissions++;
+  }
+
+  private kernelContext(owned: GPUBuffer[]): KernelContext {
+    return {
+      device: this.device,
+      layout: this.layout,
+      limits: this.limits,
+      matmul: this.matmul,
+      scratch: (bytes) => {
+        const b = this.device.createBuffer({
+          label: 'scratch',
+          size: Math.max(16, Math.ceil(bytes / 16) * 16),
+          usage: GPUBufferUsage.STORAGE,
+        });
+        owned.push(b);
+        return b;
+      },
+      constant: (key, make) => {
+        let b = this.constants.get(key);
+        if (!b) {
+          const data = make();
+          b = this.device.createBuffer({
+            label: key,
+            size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
+            usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+          });
+          this.device.queue.writeBuffer(b, 0, data);
+          this.constants.set(key, b);
+        }
+        return b;
+      },
+    };
+  }
+}

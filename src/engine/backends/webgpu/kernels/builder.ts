@@ -1,0 +1,145 @@
+/**
+ * Assembles one dispatch: the uniform struct `p`, storage bindings with generated accessors, and
+ * the kernel body. A tensor named `x` is read with `ld_x(i)` and written with `st_x(i, v)`, where
+ * `i` is a flat element index; for a tensor stored in several segments the accessor selects the
+ * segment, so kernels never see the split. Binding the same buffers twice makes the second name an
+ * alias of the first (in-place elementwise ops), since WebGPU forbids binding one buffer as both
+ * read-only and read-write storage in a dispatch.
+ */
+import type { DType } from '../../../ops.ts';
+import type { GpuTensor } from '../tensor.ts';
+import { segmentCount } from '../tensor.ts';
+import type { BufferBinding, DispatchSpec, KernelContext } from './types.ts';
+
+type Access = 'read' | 'read_write';
+type ScalarType = 'u32' | 'i32' | 'f32';
+
+interface Bound {
+  readonly name: string;
+  readonly buffers: readonly GPUBuffer[];
+  readonly access: Access;
+}
+
+/** Splits n workgroups over x and y so neither exceeds the per-dimension limit. */
+export function grid(nWorkgroups: number, maxPerDim: number): [number, number, number] {
+  const n = Math.max(1, nWorkgroups);
+  if (n <= maxPerDim) return [n, 1, 1];
+  const y = Math.ceil(n / maxPerDim);
+  if (y > maxPerDim) throw new RangeError(`dispatch of ${n} workgroups exceeds ${maxPerDim}^2`);
+  return [Math.ceil(n / y), y, 1];
+}
+
+/** WGSL for the linear workgroup index of a dispatch laid out by `grid` (needs wid and nwg builtins). */
+export const LINEAR_WG = 'wid.x + wid.y * nwg.x';
+
+/** Standard entry-point parameters: workgroup id, workgroup count, local index. */
+export const ENTRY_ARGS =
+  '@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32';
+
+export class Kernel {
+  private readonly fields: { name: string; type: ScalarType; value: number }[] = [];
+  private readonly decls: string[] = [];
+  private readonly bindings: BufferBinding[] = [];
+  private readonly access: Access[] = [];
+  private readonly bound: Bound[] = [];
+
+  constructor(
+    private readonly ctx: KernelContext,
+    private readonly label: string,
+  ) {}
+
+  u32(name: string, value: number): this {
+    if (!(Number.isInteger(value) && value >= 0 && value < 2 ** 32)) {
+      throw new RangeError(`${this.label}: uniform ${name} = ${value} is not a u32`);
+    }
+    this.fields.push({ name, type: 'u32', value });
+    return this;
+  }
+
+  i32(name: string, value: number): this {
+    this.fields.push({ name, type: 'i32', value });
+    return this;
+  }
+
+  f32(name: string, value: number): this {
+    this.fields.push({ name, type: 'f32', value });
+    return this;
+  }
+
+  /** Binds the segments of `tensor` that hold its first `count` elements. */
+  tensor(name: string, tensor: GpuTensor, count: number, access: Access): this {
+    const buffers = tensor.segments.slice(0, segmentCount(count, tensor.layout));
+    return this.bind(name, buffers, tensor.dtype, access);
+  }
+
+  /** Binds segment `k` of `tensor` alone (for kernels chunked by segment). */
+  segment(name: string, tensor: GpuTensor, k: number, access: Access): this {
+    return this.bind(name, [tensor.segments[k]], tensor.dtype, access);
+  }
+
+  /** Binds a backend-internal buffer (scratch or constant table) as one array. */
+  buffer(name: string, buffer: GPUBuffer, dtype: DType, access: Access): this {
+    return this.bind(name, [buffer], dtype, access);
+  }
+
+  build(body: string, workgroups: readonly [number, number, number]): DispatchSpec {
+    const fields = this.fields.length > 0 ? this.fields : [{ name: 'unused', type: 'u32' as const, value: 0 }];
+    const struct = `struct Params {\n${fields.map((f) => `  ${f.name}: ${f.type},`).join('\n')}\n}\n@group(0) @binding(0) var<uniform> p: Params;\n`;
+    const uniform = new ArrayBuffer(Math.ceil((fields.length * 4) / 16) * 16);
+    const view = new DataView(uniform);
+    fields.forEach((f, i) => {
+      if (f.type === 'f32') view.setFloat32(i * 4, f.value, true);
+      else if (f.type === 'i32') view.setInt32(i * 4, f.value, true);
+      else view.setUint32(i * 4, f.value, true);
+    });
+    if (this.bindings.length > this.ctx.limits.maxStorageBuffers) {
+      throw new RangeError(
+        `${this.label}: needs ${this.bindings.length} storage bindings (tensors split into ` +
+          `${this.ctx.layout.bytes}-byte segments), but the device allows ${this.ctx.limits.maxStorageBuffers} per ` +
+          'shader stage. Use smaller batches or sequences, or a device with larger maxStorageBufferBindingSize.',
+      );
+    }
+    for (const w of workgroups) {
+      if (w > this.ctx.limits.maxWorkgroupsPerDim) {
+        throw new RangeError(`${this.label}: ${w} workgroups in one dimension (max ${this.ctx.limits.maxWorkgroupsPerDim})`);
+      }
+    }
+    const wgsl = `${struct}${this.decls.join('')}\n${body}`;
+    return { label: this.label, wgsl, uniform, bindings: this.bindings, access: this.access, workgroups };
+  }
+
+  private bind(name: string, buffers: readonly GPUBuffer[], dtype: DType, access: Access): this {
+    const type = dtype === 'i32' ? 'i32' : 'f32';
+    const same = this.bound.find(
+      (b) => b.buffers.length === buffers.length && b.buffers.every((buf, i) => buf === buffers[i]),
+    );
+    if (same) {
+      if (access === 'read_write' && same.access === 'read') {
+        throw new Error(`${this.label}: bind the written tensor "${name}" before its read-only alias "${same.name}"`);
+      }
+      this.decls.push(`fn ld_${name}(i: u32) -> ${type} { return ld_${same.name}(i); }\n`);
+      if (access === 'read_write') this.decls.push(`fn st_${name}(i: u32, v: ${type}) { st_${same.name}(i, v); }\n`);
+      return this;
+    }
+    this.bound.push({ name, buffers, access });
+    const first = this.bindings.length + 1;
+    buffers.forEach((buffer, k) => {
+      this.bindings.push({ buffer });
+      this.access.push(access);
+      this.decls.push(`@group(0) @binding(${first + k}) var<storage, ${access}> ${name}_${k}: array<${type}>;\n`);
+    });
+    this.decls.push(accessor('ld', name, type, buffers.length, this.ctx.layout.shift));
+    if (access === 'read_write') this.decls.push(accessor('st', name, type, buffers.length, this.ctx.layout.shift));
+    return this;
+  }
+}
+
+function accessor(kind: 'ld' | 'st', name: string, type: string, segments: number, shift: number): string {
+  const sig = kind === 'ld' ? `fn ld_${name}(i: u32) -> ${type}` : `fn st_${name}(i: u32, v: ${type})`;
+  const op = (k: number, idx: string) => (kind === 'ld' ? `return ${name}_${k}[${idx}];` : `${name}_${k}[${idx}] = v;`);
+  if (segments === 1) return `${sig} { ${op(0, 'i')} }\n`;
+  const mask = 2 ** shift - 1;
+  let s = `${sig} {\n  let s = i >> ${shift}u;\n  let j = i & ${mask}u;\n`;
+  for (let k = 0; k < segments - 1; k++) s += `  if (s == ${k}u) { ${op(k, 'j')}${kind === 'st' ? ' return;' : ''} }\n`;
+  return `${s}  ${op(segments - 1, 'j')}\n}\n`;
+}

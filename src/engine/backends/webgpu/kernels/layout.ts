@@ -1,0 +1,147 @@
+/** Data-movement ops: permute, slice_last, pad_last, repeat_heads, sum_heads, and the row/mask ops. */
+import type { Launch } from '../../../backend.ts';
+import { numel } from '../../../ops.ts';
+import { asGpuTensor } from '../tensor.ts';
+import { perOutput } from './per-output.ts';
+import type { DispatchSpec, KernelContext } from './types.ts';
+
+function io(launch: Launch, i = 0) {
+  return {
+    src: asGpuTensor(launch.inputs[i].tensor, `${launch.op} input ${i}`),
+    srcCount: numel(launch.inputs[i].shape),
+    out: asGpuTensor(launch.output.tensor, `${launch.op} output`),
+    count: numel(launch.output.shape),
+  };
+}
+
+export function permuteKernel(launch: Launch<'permute'>, ctx: KernelContext): DispatchSpec[] {
+  const { src, srcCount, out, count } = io(launch);
+  const shape = launch.inputs[0].shape;
+  const pad = 4 - shape.length;
+  const inShape = [...Array(pad).fill(1), ...shape];
+  const perm = [...Array(pad).keys(), ...launch.attrs.perm.map((q) => q + pad)];
+  const inStride = [inShape[1] * inShape[2] * inShape[3], inShape[2] * inShape[3], inShape[3], 1];
+  const outShape = perm.map((q) => inShape[q]);
+  return perOutput(
+    ctx,
+    'permute',
+    count,
+    (k) => {
+      k.u32('d1', outShape[1]).u32('d2', outShape[2]).u32('d3', outShape[3]);
+      for (let j = 0; j < 4; j++) k.u32(`s${j}`, inStride[perm[j]]);
+      k.tensor('out', out, count, 'read_write').tensor('x', src, srcCount, 'read');
+    },
+    `  let o3 = i % p.d3;
+  let o2 = (i / p.d3) % p.d2;
+  let o1 = (i / (p.d3 * p.d2)) % p.d1;
+  let o0 = i / (p.d3 * p.d2 * p.d1);
+  st_out(i, ld_x(o0 * p.s0 + o1 * p.s1 + o2 * p.s2 + o3 * p.s3));`,
+  );
+}
+
+export function sliceLastKernel(launch: Launch<'slice_last'>, ctx: KernelContext): DispatchSpec[] {
+  const { src, srcCount, out, count } = io(launch);
+  const shape = launch.inputs[0].shape;
+  const { start, len } = launch.attrs;
+  return perOutput(
+    ctx,
+    'slice_last',
+    count,
+    (k) => {
+      k.u32('cols', shape[shape.length - 1]).u32('start', start).u32('len', len);
+      k.tensor('out', out, count, 'read_write').tensor('x', src, srcCount, 'read');
+    },
+    '  st_out(i, ld_x((i / p.len) * p.cols + p.start + i % p.len));',
+  );
+}
+
+export function padLastKernel(launch: Launch<'pad_last'>, ctx: KernelContext): DispatchSpec[] {
+  const { src, srcCount, out, count } = io(launch);
+  const shape = launch.inputs[0].shape;
+  const { start, total } = launch.attrs;
+  return perOutput(
+    ctx,
+    'pad_last',
+    count,
+    (k) => {
+      k.u32('total', total).u32('start', start).u32('len', shape[shape.length - 1]);
+      k.tensor('out', out, count, 'read_write').tensor('g', src, srcCount, 'read');
+    },
+    `  let j = i % p.total;
+  var v = 0.0;
+  if (j >= p.start && j < p.start + p.len) { v = ld_g((i / p.total) * p.len + j - p.start); }
+  st_out(i, v);`,
+  );
+}
+
+export function repeatHeadsKernel(launch: Launch<'repeat_heads'>, ctx: KernelContext): DispatchSpec[] {
+  const { src, srcCount, out, count } = io(launch);
+  const [, hkv, t, d] = launch.inputs[0].shape;
+  return perOutput(
+    ctx,
+    'repeat_heads',
+    count,
+    (k) => {
+      k.u32('td', t * d).u32('hkv', hkv).u32('rep', launch.attrs.rep);
+      k.tensor('out', out, count, 'read_write').tensor('x', src, srcCount, 'read');
+    },
+    `  let td = i % p.td;
+  let bh = i / p.td;
+  let h = bh % (p.hkv * p.rep);
+  let b = bh / (p.hkv * p.rep);
+  st_out(i, ld_x((b * p.hkv + h / p.rep) * p.td + td));`,
+  );
+}
+
+export function sumHeadsKernel(launch: Launch<'sum_heads'>, ctx: KernelContext): DispatchSpec[] {
+  const { src, srcCount, out, count } = io(launch);
+  const [, , t, d] = launch.inputs[0].shape;
+  return perOutput(
+    ctx,
+    'sum_heads',
+    count,
+    (k) => {
+      k.u32('td', t * d).u32('rep', launch.attrs.rep);
+      k.tensor('out', out, count, 'read_write').tensor('g', src, srcCount, 'read');
+    },
+    `  let td = i % p.td;
+  let bh = i / p.td;
+  var acc = 0.0;
+  for (var r = 0u; r < p.rep; r++) { acc += ld_g((bh * p.rep + r) * p.td + td); }
+  st_out(i, acc);`,
+  );
+}
+
+export function maskedRowSumKernel(launch: Launch<'masked_row_sum'>, ctx: KernelContext): DispatchSpec[] {
+  const { src, srcCount, out, count } = io(launch);
+  const mask = asGpuTensor(launch.inputs[1].tensor, 'masked_row_sum mask');
+  const cols = launch.inputs[0].shape[1];
+  return perOutput(
+    ctx,
+    'masked_row_sum',
+    count,
+    (k) => {
+      k.u32('cols', cols);
+      k.tensor('out', out, count, 'read_write').tensor('x', src, srcCount, 'read').tensor('mask', mask, srcCount, 'read');
+    },
+    `  var acc = 0.0;
+  for (var t = 0u; t < p.cols; t++) { acc += ld_x(i * p.cols + t) * ld_mask(i * p.cols + t); }
+  st_out(i, acc);`,
+  );
+}
+
+export function expandRowsKernel(launch: Launch<'expand_rows'>, ctx: KernelContext): DispatchSpec[] {
+  const { src, srcCount, out, count } = io(launch);
+  const mask = asGpuTensor(launch.inputs[1].tensor, 'expand_rows mask');
+  const cols = launch.inputs[1].shape[1];
+  return perOutput(
+    ctx,
+    'expand_rows',
+    count,
+    (k) => {
+      k.u32('cols', cols);
+      k.tensor('out', out, count, 'read_write').tensor('g', src, srcCount, 'read').tensor('mask', mask, count, 'read');
+    },
+    '  st_out(i, ld_g(i / p.cols) * ld_mask(i));',
+  );
+}

@@ -1,0 +1,139 @@
+/**
+ * LayerNorm and RMSNorm, forward and backward, one workgroup per row. The weight gradients first
+ * store per-row statistics in scratch, then reduce columns (reduce.ts) without atomics.
+ */
+import type { Launch } from '../../../backend.ts';
+import { numel } from '../../../ops.ts';
+import { asGpuTensor } from '../tensor.ts';
+import { columnReduce } from './reduce.ts';
+import { perRow } from './per-row.ts';
+import type { DispatchSpec, KernelContext } from './types.ts';
+import { pow2Threads } from './wgsl-reduce.ts';
+
+type NormOp = 'layernorm' | 'layernorm_grad_x' | 'layernorm_grad_w' | 'rmsnorm' | 'rmsnorm_grad_x' | 'rmsnorm_grad_w';
+
+function dims(launch: Launch<NormOp>) {
+  const shape = launch.inputs[0].shape;
+  const cols = shape[shape.length - 1];
+  return { cols, rows: numel(shape) / cols, count: numel(shape) };
+}
+
+/** WGSL computing `mean` and `rstd` (layernorm) or `rstd` (rmsnorm) of row `base`. */
+function rowStats(kind: 'layer' | 'rms'): string {
+  if (kind === 'rms') {
+    return `  var q = 0.0;
+  for (var c = li; c < p.cols; c += WG) { let x = ld_x(base + c); q += x * x; }
+  let mean = 0.0;
+  let rstd = 1.0 / sqrt(wg_sum(li, q) / f32(p.cols) + p.eps);`;
+  }
+  return `  var s = 0.0;
+  for (var c = li; c < p.cols; c += WG) { s += ld_x(base + c); }
+  let mean = wg_sum(li, s) / f32(p.cols);
+  var q = 0.0;
+  for (var c = li; c < p.cols; c += WG) { let d = ld_x(base + c) - mean; q += d * d; }
+  let rstd = 1.0 / sqrt(wg_sum(li, q) / f32(p.cols) + p.eps);`;
+}
+
+export function normKernel(launch: Launch<'layernorm' | 'rmsnorm'>, ctx: KernelContext): DispatchSpec[] {
+  const { rows, cols, count } = dims(launch);
+  const layer = launch.op === 'layernorm';
+  const x = asGpuTensor(launch.inputs[0].tensor, launch.op);
+  const w = asGpuTensor(launch.inputs[1].tensor, launch.op);
+  const out = asGpuTensor(launch.output.tensor, launch.op);
+  const wg = pow2Threads(cols, 32, ctx.limits.maxThreads);
+  return perRow(
+    ctx,
+    launch.op,
+    rows,
+    wg,
+    (k) => {
+      k.u32('cols', cols).f32('eps', launch.attrs.eps);
+      k.tensor('out', out, count, 'read_write').tensor('x', x, count, 'read').tensor('w', w, cols, 'read');
+      if (layer) k.tensor('b', asGpuTensor(launch.inputs[2].tensor, 'layernorm bias'), cols, 'read');
+    },
+    `  let base = row * p.cols;
+${rowStats(layer ? 'layer' : 'rms')}
+  for (var c = li; c < p.cols; c += WG) {
+    st_out(base + c, (ld_x(base + c) - mean) * rstd * ld_w(c)${layer ? ' + ld_b(c)' : ''});
+  }`,
+  );
+}
+
+export function normGradXKernel(
+  launch: Launch<'layernorm_grad_x' | 'rmsnorm_grad_x'>,
+  ctx: KernelContext,
+): DispatchSpec[] {
+  const { rows, cols, count } = dims(launch);
+  const layer = launch.op === 'layernorm_grad_x';
+  const [xv, wv, gv] = launch.inputs;
+  const out = asGpuTensor(launch.output.tensor, launch.op);
+  const wg = pow2Threads(cols, 32, ctx.limits.maxThreads);
+  return perRow(
+    ctx,
+    launch.op,
+    rows,
+    wg,
+    (k) => {
+      k.u32('cols', cols).f32('eps', launch.attrs.eps);
+      k.tensor('out', out, count, 'read_write')
+        .tensor('x', asGpuTensor(xv.tensor, launch.op), count, 'read')
+        .tensor('w', asGpuTensor(wv.tensor, launch.op), cols, 'read')
+        .tensor('g', asGpuTensor(gv.tensor, launch.op), count, 'read');
+    },
+    `  let base = row * p.cols;
+${rowStats(layer ? 'layer' : 'rms')}
+  var s1 = 0.0;
+  var s2 = 0.0;
+  for (var c = li; c < p.cols; c += WG) {
+    let xhat = (ld_x(base + c) - mean) * rstd;
+    let gw = ld_g(base + c) * ld_w(c);
+    s1 += gw;
+    s2 += gw * xhat;
+  }
+  let m1 = ${layer ? 'wg_sum(li, s1) / f32(p.cols)' : '0.0'};
+  let m2 = wg_sum(li, s2) / f32(p.cols);
+  for (var c = li; c < p.cols; c += WG) {
+    let xhat = (ld_x(base + c) - mean) * rstd;
+    let gw = ld_g(base + c) * ld_w(c);
+    st_out(base + c, rstd * (gw - m1 - xhat * m2));
+  }`,
+  );
+}
+
+export function normGradWKernel(
+  launch: Launch<'layernorm_grad_w' | 'rmsnorm_grad_w'>,
+  ctx: KernelContext,
+): DispatchSpec[] {
+  const { rows, cols, count } = dims(launch);
+  const layer = launch.op === 'layernorm_grad_w';
+  const x = asGpuTensor(launch.inputs[0].tensor, launch.op);
+  const g = asGpuTensor(launch.inputs[1].tensor, launch.op);
+  const out = asGpuTensor(launch.output.tensor, launch.op);
+  const stats = ctx.scratch(rows * 2 * 4);
+  const wg = pow2Threads(cols, 32, ctx.limits.maxThreads);
+  const statsPass = perRow(
+    ctx,
+    `${launch.op}_stats`,
+    rows,
+    wg,
+    (k) => {
+      k.u32('cols', cols).f32('eps', launch.attrs.eps);
+      k.buffer('stats', stats, 'f32', 'read_write').tensor('x', x, count, 'read');
+    },
+    `  let base = row * p.cols;
+${rowStats(layer ? 'layer' : 'rms')}
+  if (li == 0u) {
+    st_stats(2u * row, mean);
+    st_stats(2u * row + 1u, rstd);
+  }`,
+  );
+  const columns = columnReduce(ctx, {
+    label: launch.op,
+    rows,
+    cols,
+    out,
+    bind: (k) => k.tensor('x', x, count, 'read').tensor('g', g, count, 'read').buffer('stats', stats, 'f32', 'read'),
+    expr: 'ld_g(idx) * (ld_x(idx) - ld_stats(2u * r)) * ld_stats(2u * r + 1u)',
+  });
+  return [...statsPass, ...columns];
+}

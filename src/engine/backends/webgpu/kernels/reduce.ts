@@ -1,0 +1,159 @@
+/**
+ * Reductions: sum_all / sumsq over a whole tensor, and column sums (sum_leading, and the weight
+ * gradients of the norms). Large inputs reduce in two deterministic passes through a scratch
+ * buffer of partial sums, so the result does not depend on scheduling.
+ */
+import type { Launch } from '../../../backend.ts';
+import { numel } from '../../../ops.ts';
+import type { GpuTensor } from '../tensor.ts';
+import { asGpuTensor } from '../tensor.ts';
+import { ENTRY_ARGS, Kernel, LINEAR_WG, grid } from './builder.ts';
+import type { DispatchSpec, KernelContext } from './types.ts';
+import { reduceHelpers } from './wgsl-reduce.ts';
+
+/** Elements each thread sums before the tree reduction in a full reduction. */
+const PER_THREAD = 64;
+const MAX_PARTIALS = 256;
+
+/** out[0] = sum over i < n of `expr` (a WGSL f32 expression of `x`, the element). */
+export function fullReduce(
+  ctx: KernelContext,
+  label: string,
+  src: GpuTensor,
+  n: number,
+  out: GpuTensor,
+  expr: string,
+): DispatchSpec[] {
+  const wg = ctx.limits.maxThreads;
+  const parts = Math.min(MAX_PARTIALS, Math.max(1, Math.ceil(n / (wg * PER_THREAD))));
+  const specs: DispatchSpec[] = [];
+  const partial = parts > 1 ? ctx.scratch(parts * 4) : undefined;
+  const k = new Kernel(ctx, `${label}_partial`).u32('n', n).u32('stride', parts * wg);
+  k.tensor('x', src, n, 'read');
+  if (partial) k.buffer('part', partial, 'f32', 'read_write');
+  else k.tensor('out', out, 1, 'read_write');
+  const target = partial ? 'st_part(wid.x, total)' : 'st_out(0u, total)';
+  specs.push(
+    k.build(
+      `${reduceHelpers(wg)}
+@compute @workgroup_size(${wg}) fn main(${ENTRY_ARGS}) {
+  var acc = 0.0;
+  for (var i = wid.x * ${wg}u + li; i < p.n; i += p.stride) {
+    let x = ld_x(i);
+    acc += ${expr};
+  }
+  let total = wg_sum(li, acc);
+  if (li == 0u) { ${target}; }
+}
+`,
+      [parts, 1, 1],
+    ),
+  );
+  if (partial) {
+    const k2 = new Kernel(ctx, `${label}_final`).u32('n', parts);
+    k2.buffer('part', partial, 'f32', 'read').tensor('out', out, 1, 'read_write');
+    specs.push(
+      k2.build(
+        `${reduceHelpers(wg)}
+@compute @workgroup_size(${wg}) fn main(${ENTRY_ARGS}) {
+  var acc = 0.0;
+  for (var i = li; i < p.n; i += ${wg}u) { acc += ld_part(i); }
+  let total = wg_sum(li, acc);
+  if (li == 0u) { st_out(0u, total); }
+}
+`,
+        [1, 1, 1],
+      ),
+    );
+  }
+  return specs;
+}
+
+export interface ColumnReduce {
+  readonly label: string;
+  readonly rows: number;
+  readonly cols: number;
+  /** Binds the inputs the expression reads (the output is bound as `out`). */
+  readonly bind: (k: Kernel) => void;
+  /** WGSL f32 expression of r (row), c (column) and idx = r * cols + c. */
+  readonly expr: string;
+  readonly out: GpuTensor;
+}
+
+/** Rows per chunk when the rows are split across workgroups (pass 1 of 2). */
+const ROWS_PER_CHUNK = 256;
+const MAX_ROW_CHUNKS = 64;
+
+/** out[c] = sum over rows r of expr(r, c): one thread per column, rows split into chunks when tall. */
+export function columnReduce(ctx: KernelContext, spec: ColumnReduce): DispatchSpec[] {
+  const { rows, cols } = spec;
+  const wg = Math.min(64, ctx.limits.maxThreads);
+  const chunks = Math.min(MAX_ROW_CHUNKS, Math.max(1, Math.ceil(rows / ROWS_PER_CHUNK)));
+  const rowsPerChunk = Math.ceil(rows / chunks);
+  const colGroups = Math.ceil(cols / wg);
+  const partial = chunks > 1 ? ctx.scratch(chunks * cols * 4) : undefined;
+  const k = new Kernel(ctx, `${spec.label}_cols`).u32('rows', rows).u32('cols', cols).u32('chunk', rowsPerChunk);
+  if (partial) k.buffer('part', partial, 'f32', 'read_write');
+  else k.tensor('out', spec.out, cols, 'read_write');
+  spec.bind(k);
+  const store = partial ? 'st_part(wid.y * p.cols + c, acc)' : 'st_out(c, acc)';
+  const specs = [
+    k.build(
+      `@compute @workgroup_size(${wg}) fn main(${ENTRY_ARGS}) {
+  let c = wid.x * ${wg}u + li;
+  if (c >= p.cols) { return; }
+  let r0 = wid.y * p.chunk;
+  let r1 = min(p.rows, r0 + p.chunk);
+  var acc = 0.0;
+  for (var r = r0; r < r1; r++) {
+    let idx = r * p.cols + c;
+    acc += ${spec.expr};
+  }
+  ${store};
+}
+`,
+      [colGroups, chunks, 1],
+    ),
+  ];
+  if (partial) {
+    const k2 = new Kernel(ctx, `${spec.label}_cols_final`).u32('cols', cols).u32('chunks', chunks);
+    k2.tensor('out', spec.out, cols, 'read_write').buffer('part', partial, 'f32', 'read');
+    specs.push(
+      k2.build(
+        `@compute @workgroup_size(${wg}) fn main(${ENTRY_ARGS}) {
+  let c = (${LINEAR_WG}) * ${wg}u + li;
+  if (c >= p.cols) { return; }
+  var acc = 0.0;
+  for (var q = 0u; q < p.chunks; q++) { acc += ld_part(q * p.cols + c); }
+  st_out(c, acc);
+}
+`,
+        grid(colGroups, ctx.limits.maxWorkgroupsPerDim),
+      ),
+    );
+  }
+  return specs;
+}
+
+export function sumAllKernel(launch: Launch<'sum_all' | 'sumsq'>, ctx: KernelContext): DispatchSpec[] {
+  const src = asGpuTensor(launch.inputs[0].tensor, launch.op);
+  const out = asGpuTensor(launch.output.tensor, launch.op);
+  return fullReduce(ctx, launch.op, src, numel(launch.inputs[0].shape), out, launch.op === 'sumsq' ? 'x * x' : 'x');
+}
+
+export function sumLeadingKernel(launch: Launch<'sum_leading'>, ctx: KernelContext): DispatchSpec[] {
+  const shape = launch.inputs[0].shape;
+  const src = asGpuTensor(launch.inputs[0].tensor, 'sum_leading');
+  const out = asGpuTensor(launch.output.tensor, 'sum_leading');
+  const cols = numel(shape.slice(shape.length - launch.attrs.keep));
+  const rows = numel(shape) / Math.max(1, cols);
+  if (cols === 1) return fullReduce(ctx, 'sum_leading', src, numel(shape), out, 'x');
+  return columnReduce(ctx, {
+    label: 'sum_leading',
+    rows,
+    cols,
+    out,
+    bind: (k) => k.tensor('x', src, rows * cols, 'read'),
+    expr: 'ld_x(idx)',
+  });
+}

@@ -1,0 +1,44 @@
+/** What kernel builders receive (KernelContext) and produce (DispatchSpec). */
+import type { Launch } from '../../../backend.ts';
+import type { SegmentLayout } from '../tensor.ts';
+
+export type MatmulVariant = 'tiled' | 'register';
+
+export interface KernelLimits {
+  /** Threads per workgroup the kernels may use (<= maxComputeInvocationsPerWorkgroup, <= 256). */
+  readonly maxThreads: number;
+  readonly maxStorageBuffers: number;
+  readonly maxWorkgroupStorageBytes: number;
+  readonly maxWorkgroupsPerDim: number;
+}
+
+export interface KernelContext {
+  readonly device: GPUDevice;
+  readonly layout: SegmentLayout;
+  readonly limits: KernelLimits;
+  /** Matmul kernel family: shared-memory tiles (real GPUs) or register blocks only (CPU adapters). */
+  readonly matmul: MatmulVariant;
+  /** A program-owned scratch storage buffer (freed with the program). */
+  scratch(bytes: number): GPUBuffer;
+  /** A read-only f32 table cached by the backend under `key` (e.g. rotary cos/sin). */
+  constant(key: string, make: () => Float32Array): GPUBuffer;
+}
+
+export interface BufferBinding {
+  readonly buffer: GPUBuffer;
+  /** Bytes bound from offset 0; the whole buffer when absent. */
+  readonly size?: number;
+}
+
+/** One compute dispatch, fully resolved: WGSL module (entry `main`), uniform bytes, storage buffers. */
+export interface DispatchSpec {
+  readonly label: string;
+  readonly wgsl: string;
+  readonly uniform: ArrayBuffer;
+  /** Storage buffers for @binding(1..n), in order; the uniform is @binding(0). */
+  readonly bindings: readonly BufferBinding[];
+  readonly access: readonly ('read' | 'read_write')[];
+  readonly workgroups: readonly [number, number, number];
+}
+
+export type KernelBuilderFn = (launch: Launch, ctx: KernelContext) => DispatchSpec[];

@@ -1,0 +1,144 @@
+/**
+ * A compiled launch list: every pipeline, uniform block and bind group is created once in
+ * `compileProgram`; `run()` only records dispatches into one compute pass and submits once.
+ */
+import type { Launch, Program } from '../../backend.ts';
+import type { OpKind } from '../../ops.ts';
+import { kernelFor } from './kernels/registry.ts';
+import type { DispatchSpec, KernelContext } from './kernels/types.ts';
+import type { PipelineCache } from './pipeline-cache.ts';
+
+export interface ProgramStats {
+  /** Kernel dispatches per run. */
+  readonly dispatches: number;
+  /** Queue submissions per run (always 1). */
+  readonly submissions: number;
+  /** Launches that needed no kernel (reshape aliasing its input). */
+  readonly aliasedLaunches: number;
+  readonly uniformBytes: number;
+  readonly scratchBytes: number;
+}
+
+interface CompiledDispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
+/** Ops whose output may be the same tensor as an input (they read each element before writing it). */
+const ALIAS_OK: ReadonlySet<OpKind> = new Set(['add', 'sub', 'mul', 'scale', 'unary', 'unary_grad', 'adamw']);
+
+export interface ProgramHost {
+  readonly device: GPUDevice;
+  readonly pipelines: PipelineCache;
+  /** Throws DeviceLostError when the device is gone. */
+  assertAlive(): void;
+  onSubmit(dispatches: number): void;
+}
+
+export class WebGPUProgram implements Program {
+  private disposed = false;
+
+  constructor(
+    private readonly host: ProgramHost,
+    private readonly dispatches: readonly CompiledDispatch[],
+    private readonly owned: readonly GPUBuffer[],
+    readonly stats: ProgramStats,
+  ) {}
+
+  run(): void {
+    if (this.disposed) throw new Error('WebGPUProgram.run: the program was disposed');
+    this.host.assertAlive();
+    const encoder = this.host.device.createCommandEncoder({ label: 'program' });
+    const pass = encoder.beginComputePass();
+    for (const d of this.dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    }
+    pass.end();
+    this.host.device.queue.submit([encoder.finish()]);
+    this.host.onSubmit(this.dispatches.length);
+  }
+
+  /** Frees the program's uniform and scratch buffers (pipelines stay cached in the backend). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.owned) b.destroy();
+  }
+}
+
+export function compileProgram(
+  host: ProgramHost,
+  launches: readonly Launch[],
+  makeContext: (owned: GPUBuffer[]) => KernelContext,
+): WebGPUProgram {
+  host.assertAlive();
+  const owned: GPUBuffer[] = [];
+  const ctx = makeContext(owned);
+  const specs: DispatchSpec[] = [];
+  let aliasedLaunches = 0;
+  launches.forEach((launch, index) => {
+    checkAliasing(launch, index);
+    if (launch.op === 'reshape' && launch.output.tensor === launch.inputs[0].tensor) {
+      aliasedLaunches++;
+      return;
+    }
+    try {
+      specs.push(...kernelFor(launch.op)(launch, ctx));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new Error(`WebGPU compile: launch #${index} (${launch.op}): ${msg}`, { cause: e });
+    }
+  });
+
+  const align = host.device.limits.minUniformBufferOffsetAlignment;
+  const offsets: number[] = [];
+  let uniformBytes = 0;
+  for (const s of specs) {
+    offsets.push(uniformBytes);
+    uniformBytes += Math.ceil(s.uniform.byteLength / align) * align;
+  }
+  const ubo = host.device.createBuffer({
+    label: 'program uniforms',
+    size: Math.max(uniformBytes, 16),
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  owned.push(ubo);
+  const packed = new Uint8Array(Math.max(uniformBytes, 16));
+  specs.forEach((s, i) => packed.set(new Uint8Array(s.uniform), offsets[i]));
+  host.device.queue.writeBuffer(ubo, 0, packed);
+
+  const dispatches = specs.map((s, i): CompiledDispatch => {
+    const { pipeline, layout } = host.pipelines.get(s.label, s.wgsl, s.access);
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: ubo, offset: offsets[i], size: s.uniform.byteLength } },
+      ...s.bindings.map((b, j) => ({
+        binding: j + 1,
+        resource: b.size === undefined ? { buffer: b.buffer } : { buffer: b.buffer, size: b.size },
+      })),
+    ];
+    const bindGroup = host.device.createBindGroup({ label: s.label, layout, entries });
+    return { pipeline, bindGroup, workgroups: s.workgroups };
+  });
+  const scratchBytes = owned.slice(0, -1).reduce((n, b) => n + b.size, 0);
+  return new WebGPUProgram(host, dispatches, owned, {
+    dispatches: dispatches.length,
+    submissions: 1,
+    aliasedLaunches,
+    uniformBytes,
+    scratchBytes,
+  });
+}
+
+function checkAliasing(launch: Launch, index: number): void {
+  if (ALIAS_OK.has(launch.op) || launch.op === 'reshape') return;
+  const i = launch.inputs.findIndex((v) => v.tensor === launch.output.tensor);
+  if (i >= 0) {
+    throw new Error(
+      `WebGPU compile: launch #${index} (${launch.op}) writes its output into input ${i}; only elementwise ops ` +
+        'may run in place. Give this launch a separate output tensor.',
+    );
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Device-to-host reads through a pool of MAP_READ staging buffers. A read copies the tensor's
+ * segments into a staging buffer, submits, and resolves after mapAsync: nothing blocks, so a
+ * training loop can await a step's metrics while later steps are already queued.
+ */
+import { sizeClass } from './buffer-pool.ts';
+import type { GpuTensor } from './tensor.ts';
+import { BYTES_PER_ELEMENT, segmentCount, segmentElems } from './tensor.ts';
+
+export class StagingRing {
+  private readonly free = new Map<number, GPUBuffer[]>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** Encodes and submits the copy; the promise resolves with the data once it is mapped. */
+  async read(t: GpuTensor, count: number): Promise<Float32Array | Int32Array> {
+    const bytes = count * BYTES_PER_ELEMENT;
+    const staging = this.acquire(bytes);
+    const encoder = this.device.createCommandEncoder({ label: 'read' });
+    for (let k = 0; k < segmentCount(count, t.layout); k++) {
+      const n = segmentElems(count, k, t.layout);
+      encoder.copyBufferToBuffer(t.segments[k], 0, staging, k * t.layout.bytes, n * BYTES_PER_ELEMENT);
+    }
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      const copy = staging.getMappedRange(0, bytes).slice(0);
+      staging.unmap();
+      this.release(staging);
+      return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
+    } catch (e) {
+      staging.destroy();
+      throw e;
+    }
+  }
+
+  destroy(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+  }
+
+  private acquire(bytes: number): GPUBuffer {
+    const size = sizeClass(Math.max(bytes, 4));
+    return (
+      this.free.get(size)?.pop() ??
+      this.device.createBuffer({ label: 'staging', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })
+    );
+  }
+
+  private release(b: GPUBuffer): void {
+    const list = this.free.get(b.size) ?? [];
+    list.push(b);
+    this.free.set(b.size, list);
+  }
+}

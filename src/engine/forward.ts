@@ -1,0 +1,63 @@
+/** compileForward: a graph's forward pass compiled once, run many times with new feeds. */
+import type { Backend, DeviceTensor, Program } from './backend.ts';
+import { type Feeds, InputTensors } from './feeds.ts';
+import type { Graph, Node } from './graph.ts';
+import type { ParamStore } from './params.ts';
+import { type Plan, materialize, plan, resolveView, slotBytes } from './plan.ts';
+import { readViews } from './readback.ts';
+
+export type { Feeds } from './feeds.ts';
+
+export interface CompileOptions {
+  /** Reuse dead intermediates' tensors (default true). */
+  reuse?: boolean;
+  /** Let elementwise ops overwrite a dying input in place (default true). */
+  inPlace?: boolean;
+}
+
+export interface ForwardSession {
+  /** Writes the feeds (keyed by input name), runs, and reads back `outputs` in order. */
+  run(feeds: Feeds): Promise<Float32Array[]>;
+  /** Kernel launches per run, and the device bytes this session owns (params excluded). */
+  readonly stats: { launches: number; intermediateBytes: number; inputBytes: number; tensors: number };
+  dispose(): void;
+}
+
+export function compileForward(
+  graph: Graph,
+  outputs: readonly Node[],
+  backend: Backend,
+  params: ParamStore,
+  opts: CompileOptions = {},
+): ForwardSession {
+  for (const o of outputs) {
+    if (o.dtype !== 'f32') throw new Error(`compileForward: output #${o.id} (${o.op}) is ${o.dtype}; only f32 outputs can be read`);
+  }
+  const inputs = new InputTensors(backend, graph);
+  const p: Plan = plan(graph, {
+    outputs,
+    bind: (leaf) => (leaf.op === 'param' ? params.tensorFor(leaf.attrs.name, leaf.shape) : inputs.tensorFor(leaf as Node<'input'>)),
+    reuse: opts.reuse,
+    inPlace: opts.inPlace,
+  });
+  const slotTensors: DeviceTensor[] = p.slots.map((s) => backend.alloc(s.numel, s.dtype));
+  const program: Program = backend.compile(materialize(p, slotTensors));
+  const outViews = outputs.map((o) => resolveView(p.views.get(o) as NonNullable<ReturnType<typeof p.views.get>>, slotTensors));
+  return {
+    async run(feeds) {
+      inputs.write(feeds);
+      program.run();
+      return readViews(backend, outViews);
+    },
+    stats: {
+      launches: program.stats.dispatches,
+      intermediateBytes: slotBytes(p.slots),
+      inputBytes: inputs.bytes(),
+      tensors: slotTensors.length,
+    },
+    dispose() {
+      for (const t of slotTensors) backend.free(t);
+      inputs.dispose();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The capability probe: which backend training will get, and why. The same function runs in the
+ * browser's training worker (with navigator.gpu) and in the CLI (with getNodeGPU()), so the page
+ * and `npm run orchard -- gpu-info` show the same report.
+ */
+import { type CapabilityReport, type OrchardDevice, requestOrchardDevice } from '../backends/webgpu/device.ts';
+import { checkMatmul, type MatmulCheck } from './check.ts';
+
+export type ProbeHost = 'browser-worker' | 'node';
+
+export interface ProbeReport {
+  host: ProbeHost;
+  /** Free text about the runtime: the browser's user agent, or Node's version and Vulkan set-up. */
+  runtime: string;
+  /** The backend training will use. */
+  backend: 'webgpu' | 'cpu';
+  /** One sentence saying why training falls back to the CPU; null on WebGPU. */
+  fallbackReason: string | null;
+  /** What WebGPU offered, when an adapter and device were obtained. */
+  webgpu: CapabilityReport | null;
+  /** The probe matmul versus its JS reference, when a device was obtained. */
+  matmul: MatmulCheck | null;
+  durationMs: number;
+}
+
+export interface ProbeResult {
+  report: ProbeReport;
+  /** The device, kept for training when the probe chose WebGPU; the caller owns it. */
+  device: OrchardDevice | null;
+}
+
+export interface ProbeEnvironment {
+  host: ProbeHost;
+  /**
+   * Returns the platform's GPU object, or a string saying why there is none (e.g. "navigator.gpu
+   * is undefined"). It may also throw; the message becomes the reason.
+   */
+  getGpu: () => Promise<GPU | string>;
+  /** Called once the GPU was looked up, for ProbeReport.runtime. */
+  describeRuntime: () => string;
+}
+
+export async function probeBackend({ host, getGpu, describeRuntime }: ProbeEnvironment): Promise<ProbeResult> {
+  const t0 = performance.now();
+  type Fields = Omit<ProbeReport, 'host' | 'runtime' | 'durationMs'>;
+  const done = (fields: Fields, device: OrchardDevice | null): ProbeResult => ({
+    report: { host, runtime: describeRuntime(), ...fields, durationMs: Math.round(performance.now() - t0) },
+    device,
+  });
+  const cpu = (reason: string, webgpu: CapabilityReport | null = null, matmul: MatmulCheck | null = null) =>
+    done({ backend: 'cpu', fallbackReason: reason, webgpu, matmul }, null);
+
+  let gpu: GPU | string;
+  try {
+    gpu = await getGpu();
+  } catch (err) {
+    return cpu(errorMessage(err));
+  }
+  if (typeof gpu === 'string') return cpu(gpu);
+
+  let acquired: OrchardDevice;
+  try {
+    acquired = await requestOrchardDevice(gpu, { label: `orchard-${host}` });
+  } catch (err) {
+    return cpu(errorMessage(err));
+  }
+
+  const matmul = await checkMatmul(acquired.device);
+  if (!matmul.passed) {
+    acquired.device.destroy();
+    const why = matmul.error ?? `max scaled error ${matmul.maxScaledError.toExponential(2)} > ${matmul.tolerance}`;
+    return cpu(`the WebGPU self-test matmul failed (${why})`, acquired.report, matmul);
+  }
+  return done({ backend: 'webgpu', fallbackReason: null, webgpu: acquired.report, matmul }, acquired);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

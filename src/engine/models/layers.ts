@@ -1,0 +1,78 @@
+/**
+ * Building blocks shared by the GPT-2 and Llama graphs: linear layers (with an optional LoRA
+ * branch), head split/merge and causal self-attention. Only ops from the catalogue (ops.ts).
+ */
+import type { Graph, Node } from '../graph.ts';
+import { type LoraConfig, loraParamNames, loraScaling, targetsModule } from '../lora.ts';
+
+export interface BuildOptions {
+  /** Whether the base weights get gradients (false under LoRA: only adapters train). */
+  trainableBase?: boolean;
+  /** Adds LoRA adapters to the linear layers whose module names match lora.targetModules. */
+  lora?: LoraConfig;
+}
+
+export interface BuildContext {
+  g: Graph;
+  trainableBase: boolean;
+  lora?: LoraConfig;
+  /** Graph names of the LoRA adapters added while building, by module. */
+  adapters: Map<string, { A: string; B: string; inFeatures: number; outFeatures: number }>;
+}
+
+export function buildContext(g: Graph, opts: BuildOptions = {}): BuildContext {
+  return { g, trainableBase: opts.trainableBase ?? !opts.lora, lora: opts.lora, adapters: new Map() };
+}
+
+export interface LinearSpec {
+  /** Graph (= file) name of the weight. */
+  weight: string;
+  bias?: string;
+  /** PEFT module path, e.g. "transformer.h.0.attn.c_attn" or "model.layers.0.self_attn.q_proj". */
+  module: string;
+  inFeatures: number;
+  outFeatures: number;
+  /** GPT-2's Conv1D stores [in, out]; nn.Linear stores [out, in]. */
+  layout: 'conv1d' | 'linear';
+}
+
+/** y = x W (+ b) (+ scaling * x A^T B^T when the module is a LoRA target). x: [..., in]. */
+export function linear(ctx: BuildContext, x: Node, s: LinearSpec): Node {
+  const { g } = ctx;
+  const conv = s.layout === 'conv1d';
+  const w = g.param(s.weight, conv ? [s.inFeatures, s.outFeatures] : [s.outFeatures, s.inFeatures], ctx.trainableBase);
+  let y = g.matmul(x, w, false, !conv);
+  if (s.bias) y = g.add(y, g.param(s.bias, [s.outFeatures], ctx.trainableBase));
+  if (ctx.lora && targetsModule(s.module, ctx.lora.targetModules)) {
+    const names = loraParamNames(s.module);
+    const a = g.param(names.A, [ctx.lora.r, s.inFeatures], true);
+    const b = g.param(names.B, [s.outFeatures, ctx.lora.r], true);
+    const delta = g.matmul(g.matmul(x, a, false, true), b, false, true);
+    y = g.add(y, g.scale(delta, loraScaling(ctx.lora)));
+    ctx.adapters.set(s.module, { ...names, inFeatures: s.inFeatures, outFeatures: s.outFeatures });
+  }
+  return y;
+}
+
+/** [B, T, H*D] -> [B, H, T, D]. */
+export function splitHeads(g: Graph, x: Node, heads: number, headDim: number): Node {
+  const [B, T] = x.shape;
+  return g.permute(g.reshape(x, [B, T, heads, headDim]), [0, 2, 1, 3]);
+}
+
+/** [B, H, T, D] -> [B, T, H*D]. */
+export function mergeHeads(g: Graph, x: Node): Node {
+  const [B, H, T, D] = x.shape;
+  return g.reshape(g.permute(x, [0, 2, 1, 3]), [B, T, H * D]);
+}
+
+/**
+ * Causal attention with right padding: q [B, H, T, D], k and v [B, Hkv, T, D] (grouped-query
+ * attention repeats each kv head H/Hkv times), keyMask [B, T]. Returns [B, T, H*D].
+ */
+export function causalAttention(g: Graph, q: Node, k: Node, v: Node, keyMask: Node): Node {
+  const rep = q.shape[1] / k.shape[1];
+  const scores = g.matmul(q, g.repeatHeads(k, rep), false, true);
+  const probs = g.softmaxCausal(scores, keyMask, 1 / Math.sqrt(q.shape[3]));
+  return mergeHeads(g, g.matmul(probs, g.repeatHeads(v, rep)));
+}

@@ -1,0 +1,177 @@
+/**
+ * The safetensors file format (https://github.com/huggingface/safetensors), own implementation:
+ * 8-byte little-endian header length N, N bytes of JSON header
+ * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {string: string}}`,
+ * then the raw little-endian tensor bytes (offsets are relative to the end of the header).
+ *
+ * Reading decodes F32, F16 and BF16 to Float32Array (the engine computes in f32); writing emits F32.
+ * Runs in the browser and in Node (no fs here; see models/files-node.ts for folders).
+ */
+import { numel } from './ops.ts';
+
+export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
+const SUPPORTED: readonly string[] = ['F32', 'F16', 'BF16'];
+
+export interface TensorInfo {
+  dtype: string;
+  shape: number[];
+  /** Byte range within the data section. */
+  begin: number;
+  end: number;
+}
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface SafetensorsHeader {
+  tensors: Map<string, TensorInfo>;
+  metadata: Record<string, string>;
+  /** Byte offset of the data section in the file. */
+  dataStart: number;
+}
+
+const BYTES: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+};
+
+/** Parses and validates the header. `where` names the file in error messages. */
+export function readHeader(bytes: Uint8Array, where = 'safetensors'): SafetensorsHeader {
+  if (bytes.byteLength < 8) throw new Error(`${where}: ${bytes.byteLength} bytes is too short for a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  if (8 + n > bytes.byteLength) {
+    throw new Error(`${where}: header length ${n} runs past the end of the file (${bytes.byteLength} bytes)`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  } catch (err) {
+    throw new Error(`${where}: header is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error(`${where}: header is not a JSON object`);
+  }
+  const dataStart = 8 + n;
+  const dataLen = bytes.byteLength - dataStart;
+  const tensors = new Map<string, TensorInfo>();
+  let metadata: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      metadata = (entry ?? {}) as Record<string, string>;
+      continue;
+    }
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof e?.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) {
+      throw new Error(`${where}: tensor "${name}" lacks dtype, shape or data_offsets`);
+    }
+    const [begin, end] = e.data_offsets as number[];
+    const shape = (e.shape as number[]).map(Number);
+    const width = BYTES[e.dtype];
+    if (!(begin >= 0 && end >= begin && end <= dataLen)) {
+      throw new Error(`${where}: tensor "${name}" has data_offsets [${begin}, ${end}] outside the ${dataLen}-byte data`);
+    }
+    if (width !== undefined && end - begin !== numel(shape) * width) {
+      throw new Error(
+        `${where}: tensor "${name}" (${e.dtype} [${shape.join(', ')}]) spans ${end - begin} bytes, expected ${numel(shape) * width}`,
+      );
+    }
+    tensors.set(name, { dtype: e.dtype, shape, begin, end });
+  }
+  return { tensors, metadata, dataStart };
+}
+
+/** Decodes every tensor (or those `filter` accepts) to f32. */
+export function readSafetensors(
+  bytes: Uint8Array,
+  where = 'safetensors',
+  filter: (name: string) => boolean = () => true,
+): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+  const header = readHeader(bytes, where);
+  const tensors = new Map<string, Tensor>();
+  for (const [name, info] of header.tensors) {
+    if (!filter(name)) continue;
+    const raw = bytes.subarray(header.dataStart + info.begin, header.dataStart + info.end);
+    tensors.set(name, { shape: info.shape, data: decode(raw, info.dtype, `${where}: tensor "${name}"`) });
+  }
+  return { tensors, metadata: header.metadata };
+}
+
+/** Raw little-endian bytes of one dtype -> Float32Array. */
+export function decode(raw: Uint8Array, dtype: string, where: string): Float32Array {
+  if (!SUPPORTED.includes(dtype)) {
+    throw new Error(`${where} has dtype ${dtype}; Orchard reads F32, F16 and BF16 (convert the weights to one of those)`);
+  }
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (dtype === 'F32') {
+    const out = new Float32Array(raw.byteLength / 4);
+    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+    return out;
+  }
+  const out = new Float32Array(raw.byteLength / 2);
+  if (dtype === 'BF16') {
+    // bf16 is the top half of an f32.
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < out.length; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+    return out;
+  }
+  for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+  return out;
+}
+
+/** IEEE 754 binary16 bits -> number (subnormals, infinities and NaN included). */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/**
+ * Encodes tensors as an F32 safetensors file, in the given order (safetensors readers do not care,
+ * but a stable order gives byte-identical files). Metadata values must be strings.
+ */
+export function writeSafetensors(
+  tensors: Iterable<[string, Tensor]>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const entries = [...tensors];
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of entries) {
+    if (numel(t.shape) !== t.data.length) {
+      throw new Error(`writeSafetensors: tensor "${name}" has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
+    }
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.length * 4] };
+    offset += t.data.length * 4;
+  }
+  let json = JSON.stringify(header);
+  // Pad the header with spaces so the data section is 8-byte aligned (what the reference writer does).
+  json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const [, t] of entries) {
+    for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + i * 4, t.data[i], true);
+    pos += t.data.length * 4;
+  }
+  return out;
+}

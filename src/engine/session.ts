@@ -1,0 +1,29 @@
+/**
+ * The engine's public API: load weights into a ParamStore, compile a graph once per
+ * (batch size, length bucket), run it many times.
+ *
+ *   const backend = new CpuBackend();                        // or a WebGPU backend
+ *   const params = new ParamStore(backend);
+ *   params.add('wte', [V, D], hostWeights);                  // one entry per graph param
+ *   const fwd = compileForward(graph, [logps], backend, params);
+ *   const [lp] = await fwd.run({ ids, mask });               // feeds keyed by input name
+ *
+ *   const state = new TrainState(backend, params, ['lora.q.A', 'lora.q.B']); // grads + AdamW m, v
+ *   const train = compileTrainStep(graph, loss, [rewards], backend, params, { state });
+ *   await train.step(feeds);                                  // micro-batch: grads accumulate
+ *   const r = await train.step(feeds, { lr, ...ADAMW_DEFAULTS }); // last micro-batch: clip + AdamW
+ *   r.loss; r.outputs; r.gradNorm;
+ *
+ * One TrainState may be shared by the train steps of several buckets (micro-batches of different
+ * lengths accumulate into the same gradient buffers). Gradients are plain sums over micro-batches:
+ * scale the loss by 1/N in the graph if you want a mean. The gradient of the loss is seeded by the
+ * input LOSS_SEED_INPUT (ones unless fed), so a non-scalar loss means the sum of its elements.
+ */
+export { ParamStore, type ParamEntry } from './params.ts';
+export { TrainState } from './train-state.ts';
+export { compileForward, type ForwardSession, type Feeds } from './forward.ts';
+export { compileTrainStep, type TrainStep, type TrainStepOptions, type StepResult, type GradsResult } from './train-step.ts';
+export { estimateMemory, type MemoryEstimate, type MemoryRequest } from './memory.ts';
+export { LOSS_SEED_INPUT, buildBackward } from './autodiff.ts';
+export { ADAMW_DEFAULTS, type AdamWHyper } from './optim/adamw.ts';
+export { lrAt, type Schedule, type ScheduleKind } from './optim/schedule.ts';
