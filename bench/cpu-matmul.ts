@@ -2,8 +2,9 @@
  * CPU backend matmul throughput (single thread): `npx tsx bench/cpu-matmul.ts`.
  * Prints one JSON object per line, then a one-line summary.
  */
-import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
+
 import type { Launch } from '../src/engine/backend.ts';
+import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import { Rng } from '../src/engine/random.ts';
 
 interface Case {

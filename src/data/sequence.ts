@@ -167,3 +167,15 @@ export function batchEncoded(rows: Encoded[], opts: { bucketSizes?: readonly num
   });
   return { ids, mask, B, T };
 }
+
+/** Both sides of a preference row, encoded with the same options. */
+export function encodeRow(
+  tok: Tokenizer,
+  row: { i_chosen: string; r_chosen: string; i_reject: string; r_reject: string },
+  opts: EncodeOptions,
+): { chosen: EncodedPair; rejected: EncodedPair } {
+  return {
+    chosen: encodePair(tok, row.i_chosen, row.r_chosen, opts),
+    rejected: encodePair(tok, row.i_reject, row.r_reject, opts),
+  };
+}

@@ -75,7 +75,10 @@ export function summarize(result: ImportResult, opts: SummaryOptions = {}): Data
     countDuplicate(JSON.stringify([row.i_chosen, row.r_chosen, row.i_reject, row.r_reject]));
     instructions.add(row.i_chosen);
     instructions.add(row.i_reject);
-    sides.push({ instruction: row.i_chosen, response: row.r_chosen }, { instruction: row.i_reject, response: row.r_reject });
+    sides.push(
+      { instruction: row.i_chosen, response: row.r_chosen },
+      { instruction: row.i_reject, response: row.r_reject },
+    );
   }
   for (const c of result.candidates) {
     countEmpty('instruction', c.instruction);

@@ -7,7 +7,7 @@
  * is the gradient of sum(loss), or of sum(loss * seed) when fed (a vector-Jacobian product).
  */
 import type { Graph, Node } from './graph.ts';
-import { type OpAttrs, type OpKind, fmtShape, numel, shapeEq } from './ops.ts';
+import { fmtShape, numel, type OpAttrs, type OpKind, shapeEq } from './ops.ts';
 
 export const LOSS_SEED_INPUT = '__loss_grad';
 
@@ -37,7 +37,8 @@ export function lossSeed(graph: Graph, loss: Node): Node {
 export function buildBackward(graph: Graph, loss: Node, wrt: readonly Node[]): Map<Node, Node> {
   if (loss.dtype !== 'f32') throw new GradientError('buildBackward: the loss must be an f32 node');
   for (const w of wrt) {
-    if (graph.nodes[w.id] !== w) throw new GradientError(`buildBackward: wrt node #${w.id} (${w.op}) is not in this graph`);
+    if (graph.nodes[w.id] !== w)
+      throw new GradientError(`buildBackward: wrt node #${w.id} (${w.op}) is not in this graph`);
   }
   if (graph.nodes[loss.id] !== loss) throw new GradientError('buildBackward: the loss node is not in this graph');
 
@@ -61,7 +62,9 @@ export function buildBackward(graph: Graph, loss: Node, wrt: readonly Node[]): M
       const gi = inputGrads[i];
       if (!active.has(inp) || !gi) return;
       if (!shapeEq(gi.shape, inp.shape)) {
-        throw new GradientError(`internal: gradient of ${inp.op} #${inp.id} has shape ${fmtShape(gi.shape)}, expected ${fmtShape(inp.shape)}`);
+        throw new GradientError(
+          `internal: gradient of ${inp.op} #${inp.id} has shape ${fmtShape(gi.shape)}, expected ${fmtShape(inp.shape)}`,
+        );
       }
       const list = pending.get(inp);
       if (list) list.push(gi);

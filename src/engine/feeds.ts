@@ -34,7 +34,9 @@ export class InputTensors {
     const declared = new Set(this.graph.inputs().map((n) => n.attrs.name));
     for (const name of Object.keys(feeds)) {
       if (!declared.has(name)) {
-        throw new Error(`feeds: "${name}" is not an input of this graph (inputs: ${[...declared].filter((n) => n !== LOSS_SEED_INPUT).join(', ')})`);
+        throw new Error(
+          `feeds: "${name}" is not an input of this graph (inputs: ${[...declared].filter((n) => !n.startsWith('__')).join(', ')})`,
+        );
       }
     }
     const missing = [...this.tensors.keys()].filter((n) => n !== LOSS_SEED_INPUT && !(n in feeds));
@@ -70,10 +72,14 @@ export class InputTensors {
     const name = node.attrs.name;
     const want = node.dtype === 'f32' ? Float32Array : Int32Array;
     if (!(data instanceof want)) {
-      throw new Error(`feeds: "${name}" is ${node.dtype} ${fmtShape(node.shape)}; pass a ${want.name}, not ${data?.constructor?.name}`);
+      throw new Error(
+        `feeds: "${name}" is ${node.dtype} ${fmtShape(node.shape)}; pass a ${want.name}, not ${data?.constructor?.name}`,
+      );
     }
     if (data.length !== numel(node.shape)) {
-      throw new Error(`feeds: "${name}" needs ${numel(node.shape)} values for ${fmtShape(node.shape)}, got ${data.length}`);
+      throw new Error(
+        `feeds: "${name}" needs ${numel(node.shape)} values for ${fmtShape(node.shape)}, got ${data.length}`,
+      );
     }
     this.backend.write(tensor, data);
   }

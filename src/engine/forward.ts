@@ -3,7 +3,7 @@ import type { Backend, DeviceTensor, Program } from './backend.ts';
 import { type Feeds, InputTensors } from './feeds.ts';
 import type { Graph, Node } from './graph.ts';
 import type { ParamStore } from './params.ts';
-import { type Plan, materialize, plan, resolveView, slotBytes } from './plan.ts';
+import { materialize, type Plan, plan, resolveView, slotBytes } from './plan.ts';
 import { readViews } from './readback.ts';
 
 export type { Feeds } from './feeds.ts';
@@ -31,18 +31,22 @@ export function compileForward(
   opts: CompileOptions = {},
 ): ForwardSession {
   for (const o of outputs) {
-    if (o.dtype !== 'f32') throw new Error(`compileForward: output #${o.id} (${o.op}) is ${o.dtype}; only f32 outputs can be read`);
+    if (o.dtype !== 'f32')
+      throw new Error(`compileForward: output #${o.id} (${o.op}) is ${o.dtype}; only f32 outputs can be read`);
   }
   const inputs = new InputTensors(backend, graph);
   const p: Plan = plan(graph, {
     outputs,
-    bind: (leaf) => (leaf.op === 'param' ? params.tensorFor(leaf.attrs.name, leaf.shape) : inputs.tensorFor(leaf as Node<'input'>)),
+    bind: (leaf) =>
+      leaf.op === 'param' ? params.tensorFor(leaf.attrs.name, leaf.shape) : inputs.tensorFor(leaf as Node<'input'>),
     reuse: opts.reuse,
     inPlace: opts.inPlace,
   });
   const slotTensors: DeviceTensor[] = p.slots.map((s) => backend.alloc(s.numel, s.dtype));
   const program: Program = backend.compile(materialize(p, slotTensors));
-  const outViews = outputs.map((o) => resolveView(p.views.get(o) as NonNullable<ReturnType<typeof p.views.get>>, slotTensors));
+  const outViews = outputs.map((o) =>
+    resolveView(p.views.get(o) as NonNullable<ReturnType<typeof p.views.get>>, slotTensors),
+  );
   return {
     async run(feeds) {
       inputs.write(feeds);

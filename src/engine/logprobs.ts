@@ -25,6 +25,9 @@ export const SEQ_INPUTS = {
 
 export type Reduction = 'sum' | 'mean' | 'nll';
 
+/** Which tokens count (the label masks themselves come from src/data/sequence.ts). */
+export type MaskMode = 'joint' | 'conditional';
+
 export interface SequenceLogpsOptions {
   /** Rows in the batch and padded length. */
   B: number;
@@ -115,6 +118,19 @@ export function sequenceFeeds(batch: HostBatch, nllRows?: readonly number[]): Fe
     [SEQ_INPUTS.meanWeights]: meanWeights,
     [SEQ_INPUTS.nllWeights]: nllWeights,
   };
+}
+
+/** Right-pads rows (ids + label mask, as src/data/sequence.ts encodes them) to one [B, T] batch. */
+export function padRows(rows: readonly { ids: readonly number[]; mask: readonly number[] }[], padId: number, T: number): HostBatch {
+  const B = rows.length;
+  const ids = new Int32Array(B * T).fill(padId);
+  const mask = new Float32Array(B * T);
+  rows.forEach((r, b) => {
+    if (r.ids.length > T) throw new Error(`padRows: row ${b} has ${r.ids.length} tokens, more than T = ${T}`);
+    ids.set(r.ids, b * T);
+    mask.set(r.mask, b * T);
+  });
+  return { ids, mask, lengths: rows.map((r) => r.ids.length), B, T };
 }
 
 /** Only the feeds a graph declares (a session may reject unknown inputs). */

@@ -5,7 +5,7 @@
  */
 import type { Backend, DeviceTensor } from './backend.ts';
 import type { Graph } from './graph.ts';
-import { type Shape, fmtShape, numel, shapeEq } from './ops.ts';
+import { fmtShape, numel, type Shape, shapeEq } from './ops.ts';
 
 export interface ParamEntry {
   readonly name: string;
@@ -22,8 +22,10 @@ export class ParamStore {
 
   /** Allocates a param (zeros unless `data` is given). */
   add(name: string, shape: Shape, data?: Float32Array, trainable = true): ParamEntry {
-    if (this.entries_.has(name)) throw new Error(`ParamStore.add: "${name}" already exists; use set() to overwrite its values`);
-    if (shape.some((d) => !Number.isInteger(d) || d <= 0)) throw new Error(`ParamStore.add: "${name}" has a bad shape ${fmtShape(shape)}`);
+    if (this.entries_.has(name))
+      throw new Error(`ParamStore.add: "${name}" already exists; use set() to overwrite its values`);
+    if (shape.some((d) => !Number.isInteger(d) || d <= 0))
+      throw new Error(`ParamStore.add: "${name}" has a bad shape ${fmtShape(shape)}`);
     const entry: ParamEntry = { name, shape: [...shape], tensor: this.backend.alloc(numel(shape), 'f32'), trainable };
     this.entries_.set(name, entry);
     if (data) this.set(name, data);
@@ -48,7 +50,9 @@ export class ParamStore {
     if (!e) {
       const known = [...this.entries_.keys()];
       const list = known.length > 8 ? `${known.slice(0, 8).join(', ')}, ...` : known.join(', ');
-      throw new Error(`ParamStore: no param "${name}" (have ${known.length}: ${list}); add it with params.add(name, shape, data)`);
+      throw new Error(
+        `ParamStore: no param "${name}" (have ${known.length}: ${list}); add it with params.add(name, shape, data)`,
+      );
     }
     return e;
   }
@@ -64,7 +68,9 @@ export class ParamStore {
     const e = this.get(name);
     const n = numel(e.shape);
     if (!(data instanceof Float32Array) || data.length !== n) {
-      throw new Error(`ParamStore.set: "${name}" ${fmtShape(e.shape)} needs a Float32Array of ${n}, got ${data?.constructor?.name} of ${data?.length}`);
+      throw new Error(
+        `ParamStore.set: "${name}" ${fmtShape(e.shape)} needs a Float32Array of ${n}, got ${data?.constructor?.name} of ${data?.length}`,
+      );
     }
     this.backend.write(e.tensor, data);
   }
@@ -101,7 +107,9 @@ export class ParamStore {
 
   private checkShape(e: ParamEntry, shape: Shape): void {
     if (!shapeEq(e.shape, shape)) {
-      throw new Error(`ParamStore: param "${e.name}" is ${fmtShape(e.shape)} in the store but ${fmtShape(shape)} in the graph`);
+      throw new Error(
+        `ParamStore: param "${e.name}" is ${fmtShape(e.shape)} in the store but ${fmtShape(shape)} in the graph`,
+      );
     }
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { DeviceTensor, Launch, TensorView } from './backend.ts';
 import type { Graph, Node } from './graph.ts';
-import { type DType, type OpKind, type Shape, fmtShape, numel } from './ops.ts';
+import { type DType, fmtShape, numel, type OpKind, type Shape } from './ops.ts';
 
 export type BufferRef = { readonly slot: number } | { readonly tensor: DeviceTensor };
 
@@ -66,13 +66,14 @@ export function plan(graph: Graph, req: PlanRequest): Plan {
   for (const r of roots) {
     if (graph.nodes[r.id] !== r) throw new PlanError(`plan: node #${r.id} (${r.op}) is not in this graph`);
   }
-  const order = neededNodes(graph, roots);
+  const order = neededNodes(roots);
   const pos = new Map(order.map((n, i) => [n, i]));
 
   // Last position at which each value is read; roots live to the end.
   const END = order.length;
   const lastUse = new Map<Node, number>();
-  for (const n of order) for (const inp of n.inputs) lastUse.set(inp, Math.max(lastUse.get(inp) ?? -1, pos.get(n) as number));
+  for (const n of order)
+    for (const inp of n.inputs) lastUse.set(inp, Math.max(lastUse.get(inp) ?? -1, pos.get(n) as number));
   for (const r of roots) lastUse.set(r, END);
 
   const bindings = new Map<Node, DeviceTensor>();
@@ -103,7 +104,11 @@ export function plan(graph: Graph, req: PlanRequest): Plan {
           const fitsS = slots[s].numel >= need;
           const fitsB = slots[best].numel >= need;
           // Prefer the smallest slot that fits; otherwise the largest one (grown to fit).
-          if ((fitsS && (!fitsB || slots[s].numel < slots[best].numel)) || (!fitsS && !fitsB && slots[s].numel > slots[best].numel)) best = s;
+          if (
+            (fitsS && (!fitsB || slots[s].numel < slots[best].numel)) ||
+            (!fitsS && !fitsB && slots[s].numel > slots[best].numel)
+          )
+            best = s;
         }
       }
       if (best >= 0) {
@@ -129,10 +134,16 @@ export function plan(graph: Graph, req: PlanRequest): Plan {
       const t = req.bind(n as Node<'input'> | Node<'param'>);
       if (t) bindings.set(n, t);
       const name = (n.attrs as { name: string }).name;
-      if (!t) throw new PlanError(`plan: ${n.op} "${name}" ${fmtShape(n.shape)} has no tensor bound; bind every param and input the outputs need`);
-      if (target) throw new PlanError(`plan: ${n.op} "${name}" cannot be pinned; pin a computed node (e.g. a reshape of it)`);
+      if (!t)
+        throw new PlanError(
+          `plan: ${n.op} "${name}" ${fmtShape(n.shape)} has no tensor bound; bind every param and input the outputs need`,
+        );
+      if (target)
+        throw new PlanError(`plan: ${n.op} "${name}" cannot be pinned; pin a computed node (e.g. a reshape of it)`);
       if (t.numel < numel(n.shape) || t.dtype !== n.dtype) {
-        throw new PlanError(`plan: ${n.op} "${name}" ${fmtShape(n.shape)} ${n.dtype} is bound to a ${t.dtype} tensor of ${t.numel} elements`);
+        throw new PlanError(
+          `plan: ${n.op} "${name}" ${fmtShape(n.shape)} ${n.dtype} is bound to a ${t.dtype} tensor of ${t.numel} elements`,
+        );
       }
       place(n, { tensor: t });
     } else if (n.op === 'reshape' && !target) {
@@ -142,7 +153,9 @@ export function plan(graph: Graph, req: PlanRequest): Plan {
       let ref: BufferRef;
       if (target) {
         if (target.numel < numel(n.shape) || target.dtype !== n.dtype) {
-          throw new PlanError(`plan: node #${n.id} (${n.op}) ${fmtShape(n.shape)} is pinned to a ${target.dtype} tensor of ${target.numel} elements`);
+          throw new PlanError(
+            `plan: node #${n.id} (${n.op}) ${fmtShape(n.shape)} is pinned to a ${target.dtype} tensor of ${target.numel} elements`,
+          );
         }
         ref = { tensor: target };
       } else if (ALIAS_INPUT0_OPS.has(n.op)) {
@@ -175,7 +188,7 @@ export function plan(graph: Graph, req: PlanRequest): Plan {
 }
 
 /** Ancestors of the roots, in id order. */
-function neededNodes(graph: Graph, roots: readonly Node[]): Node[] {
+function neededNodes(roots: readonly Node[]): Node[] {
   const seen = new Set<Node>();
   const stack = [...roots];
   while (stack.length) {
@@ -200,7 +213,9 @@ function checkPinnedHazards(
       if (bound !== t || !pos.has(leaf)) continue;
       const late = order.find((n) => n.inputs.includes(leaf) && (pos.get(n) as number) > w);
       if (late) {
-        throw new PlanError(`plan: node #${late.id} (${late.op}) reads a tensor after node #${writer.id} (${writer.op}) overwrote it`);
+        throw new PlanError(
+          `plan: node #${late.id} (${late.op}) reads a tensor after node #${writer.id} (${writer.op}) overwrote it`,
+        );
       }
     }
   }

@@ -19,11 +19,18 @@
  * scale the loss by 1/N in the graph if you want a mean. The gradient of the loss is seeded by the
  * input LOSS_SEED_INPUT (ones unless fed), so a non-scalar loss means the sum of its elements.
  */
-export { ParamStore, type ParamEntry } from './params.ts';
-export { TrainState } from './train-state.ts';
-export { compileForward, type ForwardSession, type Feeds } from './forward.ts';
-export { compileTrainStep, type TrainStep, type TrainStepOptions, type StepResult, type GradsResult } from './train-step.ts';
+
+export { buildBackward, LOSS_SEED_INPUT } from './autodiff.ts';
+export { compileForward, type Feeds, type ForwardSession } from './forward.ts';
 export { estimateMemory, type MemoryEstimate, type MemoryRequest } from './memory.ts';
-export { LOSS_SEED_INPUT, buildBackward } from './autodiff.ts';
 export { ADAMW_DEFAULTS, type AdamWHyper } from './optim/adamw.ts';
 export { lrAt, type Schedule, type ScheduleKind } from './optim/schedule.ts';
+export { type ParamEntry, ParamStore } from './params.ts';
+export { TrainState } from './train-state.ts';
+export {
+  compileTrainStep,
+  type GradsResult,
+  type StepResult,
+  type TrainStep,
+  type TrainStepOptions,
+} from './train-step.ts';

@@ -11,7 +11,7 @@
 import { buildBackward } from './autodiff.ts';
 import type { DeviceTensor } from './backend.ts';
 import type { Graph, Node } from './graph.ts';
-import { type Plan, type Slot, plan, shareSlots } from './plan.ts';
+import { type Plan, plan, type Slot, shareSlots } from './plan.ts';
 
 /** Inputs named with this prefix are bound to gradient accumulators, never fed. */
 export const GRAD_ACC_PREFIX = '__grad_acc.';
@@ -36,9 +36,15 @@ const cache = new WeakMap<Graph, Map<string, TrainGraph>>();
  * Appends backward, accumulation and norm nodes to `graph` for these trainable params (once: a
  * second call with the same loss and names returns the same nodes).
  */
-export function buildTrainGraph(graph: Graph, loss: Node, extras: readonly Node[], trainable: readonly string[]): TrainGraph {
-  if (trainable.length === 0) throw new Error('compileTrainStep: no trainable params; pass opts.trainable or mark params trainable');
-  const key = `${loss.id}|${trainable.join('\u0000')}`;
+export function buildTrainGraph(
+  graph: Graph,
+  loss: Node,
+  extras: readonly Node[],
+  trainable: readonly string[],
+): TrainGraph {
+  if (trainable.length === 0)
+    throw new Error('compileTrainStep: no trainable params; pass opts.trainable or mark params trainable');
+  const key = `${loss.id}|${[...trainable].sort().join('\u0000')}`;
   const perGraph = cache.get(graph) ?? new Map<string, TrainGraph>();
   cache.set(graph, perGraph);
   const hit = perGraph.get(key);
@@ -57,7 +63,9 @@ export function buildTrainGraph(graph: Graph, loss: Node, extras: readonly Node[
   for (const [name, p] of paramNode) {
     let g = grads.get(p);
     if (!g) {
-      throw new Error(`compileTrainStep: the loss does not depend on trainable param "${name}"; leave it out of the trainable list`);
+      throw new Error(
+        `compileTrainStep: the loss does not depend on trainable param "${name}"; leave it out of the trainable list`,
+      );
     }
     // A pinned node lands in exactly one tensor, and leaves cannot be pinned: copy when needed.
     if (used.has(g) || g.op === 'input' || g.op === 'param') g = graph.reshape(g, g.shape);
@@ -124,7 +132,8 @@ export function planTrainStep(graph: Graph, tg: TrainGraph, b: TrainBindings): T
     if (norm) m.set(norm, b.gradNormSq);
     return m;
   };
-  const mk = (pinned: Map<Node, DeviceTensor>) => plan(graph, { outputs, bind, pinned, reuse: b.reuse, inPlace: b.inPlace });
+  const mk = (pinned: Map<Node, DeviceTensor>) =>
+    plan(graph, { outputs, bind, pinned, reuse: b.reuse, inPlace: b.inPlace });
   const first = mk(pins(tg.grad));
   const firstNorm = mk(pins(tg.grad, tg.normFirst));
   const accum = mk(pins(tg.accSum));

@@ -4,8 +4,8 @@
  * the grad-norm-squared buffer clipping reads, and the step counters.
  */
 import type { Backend, DeviceTensor } from './backend.ts';
-import { ADAMW_HYPER_LEN } from './optim/adamw.ts';
 import { numel } from './ops.ts';
+import { ADAMW_HYPER_LEN } from './optim/adamw.ts';
 import type { ParamStore } from './params.ts';
 
 export interface ParamOptState {
@@ -32,11 +32,21 @@ export class TrainState {
     readonly params: ParamStore,
     trainable?: readonly string[],
   ) {
-    this.trainable = trainable ? [...trainable] : params.entries().filter((e) => e.trainable).map((e) => e.name);
-    if (new Set(this.trainable).size !== this.trainable.length) throw new Error('TrainState: a trainable name is listed twice');
+    this.trainable = trainable
+      ? [...trainable]
+      : params
+          .entries()
+          .filter((e) => e.trainable)
+          .map((e) => e.name);
+    if (new Set(this.trainable).size !== this.trainable.length)
+      throw new Error('TrainState: a trainable name is listed twice');
     for (const name of this.trainable) {
       const n = numel(params.get(name).shape);
-      this.perParam.set(name, { grad: backend.alloc(n, 'f32'), m: backend.alloc(n, 'f32'), v: backend.alloc(n, 'f32') });
+      this.perParam.set(name, {
+        grad: backend.alloc(n, 'f32'),
+        m: backend.alloc(n, 'f32'),
+        v: backend.alloc(n, 'f32'),
+      });
     }
     this.hyper = backend.alloc(ADAMW_HYPER_LEN, 'f32');
     this.gradNormSq = backend.alloc(1, 'f32');

@@ -75,6 +75,10 @@ describe('capability panel', () => {
     await fresh.close();
   });
 
+  it('is cross-origin isolated (the COOP/COEP headers from vite.config.ts)', async () => {
+    expect(await tab.page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+  });
+
   it('ran offline with no console errors', () => {
     expect(tab.blockedRequests).toEqual([]);
     expect(tab.errors).toEqual([]);

@@ -56,7 +56,12 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-export async function startLab(): Promise<Lab> {
+export interface LabOptions {
+  /** false launches Chromium without --enable-unsafe-webgpu, i.e. with no adapter: the CPU fallback path. */
+  webgpu?: boolean;
+}
+
+export async function startLab({ webgpu = true }: LabOptions = {}): Promise<Lab> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'index.html'))) {
     throw new Error('dist/index.html is missing: run `npm run build` first (`npm test` builds it)');
   }
@@ -68,7 +73,8 @@ export async function startLab(): Promise<Lab> {
   const server = await servePreview();
   let browser: Browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+    const args = webgpu ? CHROMIUM_ARGS : CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu');
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
   } catch (err) {
     await closeServer(server);
     throw err;
@@ -81,7 +87,7 @@ export async function startLab(): Promise<Lab> {
     browser,
     baseUrl,
     async open(path = '/') {
-      const labPage = await openPage(browser, baseUrl);
+      const labPage = await openPage(browser);
       pages.add(labPage);
       await labPage.page.goto(new URL(path, baseUrl).href);
       return labPage;
@@ -108,15 +114,14 @@ async function closeServer(server: PreviewServer): Promise<void> {
   await new Promise<void>((done) => server.httpServer.close(() => done()));
 }
 
-async function openPage(browser: Browser, baseUrl: string): Promise<LabPage> {
+async function openPage(browser: Browser): Promise<LabPage> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
   const errors: string[] = [];
   const blockedRequests: string[] = [];
-  const allowedOrigin = new URL(baseUrl).origin;
-
   await context.route('**/*', (route) => {
     const url = route.request().url();
-    if (url.startsWith(`${allowedOrigin}/`) || url === allowedOrigin) return route.continue();
+    // Any port on 127.0.0.1 is allowed, so a test may add its own local server (say, a fake model hub).
+    if (isLoopback(url)) return route.continue();
     blockedRequests.push(url);
     return route.abort('blockedbyclient');
   });
@@ -144,6 +149,15 @@ async function openPage(browser: Browser, baseUrl: string): Promise<LabPage> {
       await context.close();
     },
   };
+}
+
+function isLoopback(url: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(url);
+    return protocol === 'data:' || protocol === 'blob:' || hostname === '127.0.0.1';
+  } catch {
+    return false;
+  }
 }
 
 /**

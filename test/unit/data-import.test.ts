@@ -1,6 +1,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import type { ByteSource } from '../../src/data/formats/stream.ts';
 import { type ImportOptions, type ImportResult, importPreferences } from '../../src/data/import.ts';
 import { summarize } from '../../src/data/summary.ts';
 
@@ -10,7 +11,7 @@ const enc = new TextEncoder();
 const row = (a: string, b: string, c: string, d: string) =>
   JSON.stringify({ i_chosen: a, r_chosen: b, i_reject: c, r_reject: d });
 
-async function load(text: string | Uint8Array, opts: ImportOptions = {}): Promise<ImportResult> {
+async function load(text: ByteSource, opts: ImportOptions = {}): Promise<ImportResult> {
   return importPreferences(text, opts);
 }
 
@@ -103,7 +104,12 @@ describe('JSON documents', () => {
     const r = await load(JSON.stringify(doc, null, 2));
     expect(r.container).toBe('json');
     expect(r.format).toBe('trl');
-    expect(r.pairs[1]).toEqual({ i_chosen: 'Name a tool', r_chosen: 'Hammer', i_reject: 'Name a tool', r_reject: 'Kiwi' });
+    expect(r.pairs[1]).toEqual({
+      i_chosen: 'Name a tool',
+      r_chosen: 'Hammer',
+      i_reject: 'Name a tool',
+      r_reject: 'Kiwi',
+    });
     expect(r.pairLines).toEqual([11, 16]);
     expect(r.problems).toEqual([]);
   });
@@ -129,7 +135,12 @@ describe('CSV', () => {
     const r = await load(text, { fileName: 'prefs.csv' });
     expect(r.container).toBe('csv');
     expect(r.pairs).toEqual([
-      { i_chosen: 'List two fruits', r_chosen: 'Kiwi, Banana', i_reject: 'List two fruits', r_reject: 'Carrot, "Kiwi"' },
+      {
+        i_chosen: 'List two fruits',
+        r_chosen: 'Kiwi, Banana',
+        i_reject: 'List two fruits',
+        r_reject: 'Carrot, "Kiwi"',
+      },
       { i_chosen: 'multi\r\nline', r_chosen: 'plain', i_reject: 'x', r_reject: 'y' },
     ]);
     expect(r.pairLines).toEqual([2, 3]);
@@ -157,7 +168,15 @@ describe('TRL and Anthropic-HH rows', () => {
       {
         prompt: [{ role: 'user', content: 'Name a fruit' }],
         chosen: [{ role: 'assistant', content: 'Kiwi' }],
-        rejected: [{ role: 'assistant', content: [{ type: 'text', text: 'Car' }, { type: 'text', text: 'rot' }] }],
+        rejected: [
+          {
+            role: 'assistant',
+            content: [
+              { type: 'text', text: 'Car' },
+              { type: 'text', text: 'rot' },
+            ],
+          },
+        ],
       },
       {
         chosen: [
@@ -271,7 +290,9 @@ describe("the paper's released files", () => {
   it('val_conditional_pref.jsonl: 363 conditional paper rows', async () => {
     const r = await importPreferences(open('anthropic_helpful/val_conditional_pref.jsonl'));
     expect([r.container, r.format, r.pairs.length, r.problems.length]).toEqual(['jsonl', 'paper', 363, 0]);
-    const first = JSON.parse(readFileSync(`${PAPER}/anthropic_helpful/val_conditional_pref.jsonl`, 'utf8').split('\n')[0]);
+    const first = JSON.parse(
+      readFileSync(`${PAPER}/anthropic_helpful/val_conditional_pref.jsonl`, 'utf8').split('\n')[0],
+    );
     expect(r.pairs[0]).toEqual(first);
     const s = summarize(r);
     expect([s.conditional, s.joint, s.duplicates]).toEqual([363, 0, 0]);

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   batchEncoded,
   bucketLength,
   CHAT_TEMPLATE,
   encodePair,
+  encodeRow,
   formatPrompt,
   PAPER_TEMPLATE,
   responseText,
@@ -54,6 +56,52 @@ describe('encodePair with the GPT-2 tokenizer', async () => {
     expect(joint.mask).toEqual([0, ...Array(n - 1).fill(1)]);
     expect(cond.mask).toEqual([...Array(rs).fill(0), ...Array(n - rs).fill(1)]);
     expect(cond.mask.reduce((a, b) => a + b, 0)).toBe(tok.encode(` ${response}`).length + 1);
+  });
+
+  it('encodes both sides of a joint row', () => {
+    const row = { i_chosen: instruction, r_chosen: response, i_reject: 'List two tools', r_reject: 'Kiwi, Fig' };
+    const { chosen, rejected } = encodeRow(tok, row, { mode: 'joint' });
+    expect(chosen.ids).toEqual(encodePair(tok, instruction, response, { mode: 'joint' }).ids);
+    expect(tok.decode(rejected.ids)).toBe(
+      '<|endoftext|>### Instructions: List two tools\n\n### Response: Kiwi, Fig<|endoftext|>',
+    );
+  });
+});
+
+describe('chat templates through transformers.js (Jinja)', async () => {
+  const dir = '../shared/data/tokenizers/gpt2';
+  const tokenizerJson = JSON.parse(readFileSync(`${dir}/tokenizer.json`, 'utf8'));
+  const chatml =
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+  it('Qwen-style: no BOS, the prompt ends in a newline so no space is added', async () => {
+    const tok = await loadTokenizer({
+      files: { tokenizerJson, tokenizerConfig: { bos_token: null, eos_token: '<|endoftext|>', chat_template: chatml } },
+      name: 'chatml-gpt2',
+    });
+    expect(tok.bosId).toBeNull();
+    const prompt = '<|im_start|>user\nName a fruit<|im_end|>\n<|im_start|>assistant\n';
+    expect(formatPrompt(tok, 'Name a fruit', CHAT_TEMPLATE)).toBe(prompt);
+    const e = encodePair(tok, 'Name a fruit', 'Kiwi', { mode: 'joint', template: CHAT_TEMPLATE });
+    expect(e.ids).toEqual([...tok.encode(prompt), ...tok.encode('Kiwi'), 50256]);
+    expect(e.mask[0]).toBe(0);
+    expect(e.mask.slice(1).every((m) => m === 1)).toBe(true);
+  });
+
+  it('Llama-style: the BOS text a template writes is replaced by the BOS id', async () => {
+    const tok = await loadTokenizer({
+      files: {
+        tokenizerJson,
+        tokenizerConfig: {
+          bos_token: '<|endoftext|>',
+          eos_token: '<|endoftext|>',
+          chat_template: `{{ bos_token }}${chatml}`,
+        },
+      },
+    });
+    const e = encodePair(tok, 'Hi', 'Yo', { mode: 'conditional', template: CHAT_TEMPLATE });
+    expect(e.ids.filter((id) => id === 50256)).toHaveLength(2);
+    expect(tok.decode(e.ids)).toBe('<|endoftext|><|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nYo<|endoftext|>');
   });
 });
 

@@ -5,23 +5,23 @@
  * not) go over the network.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FsFileCache } from '../../src/lab/hub/cache-fs.ts';
 import {
   CacheStorageFileCache,
+  checkRepoId,
   HubError,
   type HubProgress,
-  MemoryFileCache,
-  checkRepoId,
   listHubDatasetFiles,
   loadHubDatasetFile,
   loadHubModel,
+  MemoryFileCache,
   parseJsonRows,
 } from '../../src/lab/hub/index.ts';
-import { FsFileCache } from '../../src/lab/hub/cache-fs.ts';
 
 // ---------- fixtures ----------
 
@@ -75,15 +75,28 @@ const SHA_PR = 'b'.repeat(40);
 const SHA_OTHER = 'c'.repeat(40);
 
 const WTE = ramp(64 * 512, 0.01); // 128 kB: several chunks, so several progress events
-const WEIGHTS = writeSafetensors({ 'wte.weight': { shape: [64, 512], data: WTE }, 'ln.bias': { shape: [3], data: new Float32Array([1, 2, 3]) } });
+const WEIGHTS = writeSafetensors({
+  'wte.weight': { shape: [64, 512], data: WTE },
+  'ln.bias': { shape: [3], data: new Float32Array([1, 2, 3]) },
+});
 const TOKENIZER = json({ version: '1.0', model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: [] } });
 const CONFIG_MAIN = json({ model_type: 'gpt2', n_embd: 512, n_layer: 2, note: 'main' });
 const CONFIG_PR = json({ model_type: 'gpt2', n_embd: 512, n_layer: 2, note: 'pr' });
 const SHARD1 = writeSafetensors({ 'a.weight': { shape: [4, 4], data: ramp(16, 0.3) } });
 const SHARD2 = writeSafetensors({ 'b.weight': { shape: [2, 8], data: ramp(16, 0.7) } });
 const DATA_ROWS = [
-  { i_chosen: 'List four fruits', r_chosen: 'Apple, Orange, Banana, Grape', i_reject: 'List beach activities', r_reject: "wear sunscreen, don't litter" },
-  { i_chosen: 'List two fruits other than Apple', r_chosen: 'Kiwi, Pear', i_reject: 'List two fruits other than Apple', r_reject: 'Apple, Pear' },
+  {
+    i_chosen: 'List four fruits',
+    r_chosen: 'Apple, Orange, Banana, Grape',
+    i_reject: 'List beach activities',
+    r_reject: "wear sunscreen, don't litter",
+  },
+  {
+    i_chosen: 'List two fruits other than Apple',
+    r_chosen: 'Kiwi, Pear',
+    i_reject: 'List two fruits other than Apple',
+    r_reject: 'Apple, Pear',
+  },
 ];
 const DATA_JSONL = enc.encode(`${DATA_ROWS.map((r) => JSON.stringify(r)).join('\n')}\n`);
 
@@ -102,7 +115,13 @@ interface Repo {
   slow?: boolean;
 }
 
-const MODEL_FILES = { 'config.json': CONFIG_MAIN, 'tokenizer.json': TOKENIZER, 'tokenizer_config.json': json({ bos_token: 'a' }), 'model.safetensors': WEIGHTS, 'README.md': enc.encode('# tiny') };
+const MODEL_FILES = {
+  'config.json': CONFIG_MAIN,
+  'tokenizer.json': TOKENIZER,
+  'tokenizer_config.json': json({ bos_token: 'a' }),
+  'model.safetensors': WEIGHTS,
+  'README.md': enc.encode('# tiny'),
+};
 
 const MODELS: Record<string, Repo> = {
   'test-org/tiny': {
@@ -118,7 +137,13 @@ const MODELS: Record<string, Repo> = {
         files: {
           'config.json': CONFIG_MAIN,
           'tokenizer.json': TOKENIZER,
-          'model.safetensors.index.json': json({ metadata: {}, weight_map: { 'a.weight': 'model-00001-of-00002.safetensors', 'b.weight': 'model-00002-of-00002.safetensors' } }),
+          'model.safetensors.index.json': json({
+            metadata: {},
+            weight_map: {
+              'a.weight': 'model-00001-of-00002.safetensors',
+              'b.weight': 'model-00002-of-00002.safetensors',
+            },
+          }),
           'model-00001-of-00002.safetensors': SHARD1,
           'model-00002-of-00002.safetensors': SHARD2,
         },
@@ -132,20 +157,47 @@ const MODELS: Record<string, Repo> = {
         files: {
           'config.json': CONFIG_MAIN,
           'tokenizer.json': TOKENIZER,
-          'model.safetensors.index.json': json({ weight_map: { 'a.weight': '../../test-org/tiny/resolve/main/model.safetensors' } }),
+          'model.safetensors.index.json': json({
+            weight_map: { 'a.weight': '../../test-org/tiny/resolve/main/model.safetensors' },
+          }),
         },
       },
     },
   },
-  'test-org/broken': { revisions: { main: { sha: SHA_OTHER, files: { 'config.json': CONFIG_MAIN, 'tokenizer.json': TOKENIZER }, phantom: ['model.safetensors'] } } },
-  'test-org/no-tokenizer': { revisions: { main: { sha: SHA_OTHER, files: { 'config.json': CONFIG_MAIN, 'pytorch_model.bin': WEIGHTS, 'model.safetensors': WEIGHTS } } } },
-  'test-org/pt-only': { revisions: { main: { sha: SHA_OTHER, files: { 'config.json': CONFIG_MAIN, 'tokenizer.json': TOKENIZER, 'pytorch_model.bin': WEIGHTS } } } },
+  'test-org/broken': {
+    revisions: {
+      main: {
+        sha: SHA_OTHER,
+        files: { 'config.json': CONFIG_MAIN, 'tokenizer.json': TOKENIZER },
+        phantom: ['model.safetensors'],
+      },
+    },
+  },
+  'test-org/no-tokenizer': {
+    revisions: {
+      main: {
+        sha: SHA_OTHER,
+        files: { 'config.json': CONFIG_MAIN, 'pytorch_model.bin': WEIGHTS, 'model.safetensors': WEIGHTS },
+      },
+    },
+  },
+  'test-org/pt-only': {
+    revisions: {
+      main: {
+        sha: SHA_OTHER,
+        files: { 'config.json': CONFIG_MAIN, 'tokenizer.json': TOKENIZER, 'pytorch_model.bin': WEIGHTS },
+      },
+    },
+  },
   'test-org/unsized': { revisions: { main: { sha: SHA_OTHER, files: MODEL_FILES, hideSizes: true } } },
   'test-org/gated': {
     revisions: { main: { sha: SHA_MAIN, files: MODEL_FILES } },
     access: (auth) => (auth === 'Bearer hf_good' ? null : { status: 401, code: 'GatedRepo' }),
   },
-  'test-org/forbidden': { revisions: { main: { sha: SHA_MAIN, files: MODEL_FILES } }, access: () => ({ status: 403, code: '' }) },
+  'test-org/forbidden': {
+    revisions: { main: { sha: SHA_MAIN, files: MODEL_FILES } },
+    access: () => ({ status: 403, code: '' }),
+  },
   'test-org/slow': { revisions: { main: { sha: SHA_MAIN, files: MODEL_FILES } }, slow: true },
 };
 const DATASETS: Record<string, Repo> = {
@@ -153,7 +205,12 @@ const DATASETS: Record<string, Repo> = {
     revisions: {
       main: {
         sha: SHA_MAIN,
-        files: { 'tldr/train_pref.jsonl': DATA_JSONL, 'rows.json': json(DATA_ROWS), 'README.md': enc.encode('# data'), '.gitattributes': enc.encode('') },
+        files: {
+          'tldr/train_pref.jsonl': DATA_JSONL,
+          'rows.json': json(DATA_ROWS),
+          'README.md': enc.encode('# data'),
+          '.gitattributes': enc.encode(''),
+        },
       },
     },
   },
@@ -204,7 +261,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, log: Logged[]):
     const names = [...Object.keys(rev.files), ...(rev.phantom ?? [])];
     const siblings = names.map((rfilename) => ({
       rfilename,
-      ...(rev.hideSizes || searchParams.get('blobs') !== 'true' ? {} : { size: rev.files[rfilename]?.byteLength ?? 10 }),
+      ...(rev.hideSizes || searchParams.get('blobs') !== 'true'
+        ? {}
+        : { size: rev.files[rfilename]?.byteLength ?? 10 }),
     }));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ id: m[2], sha: rev.sha, siblings }));
@@ -272,14 +331,20 @@ describe('loadHubModel', () => {
     );
     expect(hub.log[0].url).toBe('/api/models/test-org/tiny/revision/main?blobs=true');
 
-    const expectedTotal = CONFIG_MAIN.byteLength + TOKENIZER.byteLength + json({ bos_token: 'a' }).byteLength + WEIGHTS.byteLength;
+    const expectedTotal =
+      CONFIG_MAIN.byteLength + TOKENIZER.byteLength + json({ bos_token: 'a' }).byteLength + WEIGHTS.byteLength;
     expect(files.totalBytes).toBe(expectedTotal);
     const weightEvents = events.filter((e) => e.file === 'model.safetensors');
     expect(weightEvents.length).toBeGreaterThanOrEqual(3); // the 0-byte start plus at least two chunks
-    for (let i = 1; i < weightEvents.length; i++) expect(weightEvents[i].loaded).toBeGreaterThanOrEqual(weightEvents[i - 1].loaded);
+    for (let i = 1; i < weightEvents.length; i++)
+      expect(weightEvents[i].loaded).toBeGreaterThanOrEqual(weightEvents[i - 1].loaded);
     expect(weightEvents.every((e) => e.total === WEIGHTS.byteLength && !e.fromCache)).toBe(true);
     const last = events[events.length - 1];
-    expect(last).toMatchObject({ loaded: WEIGHTS.byteLength, overallLoaded: expectedTotal, overallTotal: expectedTotal });
+    expect(last).toMatchObject({
+      loaded: WEIGHTS.byteLength,
+      overallLoaded: expectedTotal,
+      overallTotal: expectedTotal,
+    });
   });
 
   it('serves a second load from the cache with no request at all', async () => {
@@ -288,7 +353,11 @@ describe('loadHubModel', () => {
     const requestsAfterFirst = hub.log.length;
     expect(requestsAfterFirst).toBe(5); // listing + 4 files
     const events: HubProgress[] = [];
-    const second = await loadHubModel('test-org/tiny', { endpoint: hub.endpoint, cache, onProgress: (p) => events.push(p) });
+    const second = await loadHubModel('test-org/tiny', {
+      endpoint: hub.endpoint,
+      cache,
+      onProgress: (p) => events.push(p),
+    });
     expect(hub.log.length).toBe(requestsAfterFirst);
     expect(second.weights[0].bytes).toEqual(first.weights[0].bytes);
     expect(second.config).toEqual(first.config);
@@ -296,7 +365,9 @@ describe('loadHubModel', () => {
     expect(events.every((e) => e.fromCache && e.loaded === e.total)).toBe(true);
     // refresh re-reads the listing only; files of the same commit still come from the cache.
     await loadHubModel('test-org/tiny', { endpoint: hub.endpoint, cache, refresh: true });
-    expect(hub.log.slice(requestsAfterFirst).map((l) => l.url)).toEqual(['/api/models/test-org/tiny/revision/main?blobs=true']);
+    expect(hub.log.slice(requestsAfterFirst).map((l) => l.url)).toEqual([
+      '/api/models/test-org/tiny/revision/main?blobs=true',
+    ]);
   });
 
   it('loads the revision asked for: branch names are URL-encoded, files pinned to its commit', async () => {
@@ -317,19 +388,29 @@ describe('loadHubModel', () => {
 
   it('loads a sharded model through its index, shards in index order', async () => {
     const files = await loadHubModel('test-org/sharded', { endpoint: hub.endpoint, cache: new MemoryFileCache() });
-    expect(files.weights.map((w) => w.path)).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
-    expect(files.weightMap).toEqual({ 'a.weight': 'model-00001-of-00002.safetensors', 'b.weight': 'model-00002-of-00002.safetensors' });
+    expect(files.weights.map((w) => w.path)).toEqual([
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+    ]);
+    expect(files.weightMap).toEqual({
+      'a.weight': 'model-00001-of-00002.safetensors',
+      'b.weight': 'model-00002-of-00002.safetensors',
+    });
     expect(readSafetensors(files.weights[0].bytes).get('a.weight')).toEqual(ramp(16, 0.3));
     expect(readSafetensors(files.weights[1].bytes).get('b.weight')).toEqual(ramp(16, 0.7));
   });
 
   it('tells a missing repository from a missing file', async () => {
-    const repo = await hubError(loadHubModel('test-org/does-not-exist', { endpoint: hub.endpoint, cache: new MemoryFileCache() }));
+    const repo = await hubError(
+      loadHubModel('test-org/does-not-exist', { endpoint: hub.endpoint, cache: new MemoryFileCache() }),
+    );
     expect(repo.kind).toBe('repo-not-found');
     expect(repo.message).toContain('test-org/does-not-exist was not found');
     expect(repo.details.status).toBe(401);
 
-    const file = await hubError(loadHubModel('test-org/broken', { endpoint: hub.endpoint, cache: new MemoryFileCache() }));
+    const file = await hubError(
+      loadHubModel('test-org/broken', { endpoint: hub.endpoint, cache: new MemoryFileCache() }),
+    );
     expect(file.kind).toBe('file-not-found');
     expect(file.details.path).toBe('model.safetensors');
     expect(file.details.status).toBe(404);
@@ -337,32 +418,46 @@ describe('loadHubModel', () => {
     expect(resolveRequests().at(-1)?.url).toBe(`/test-org/broken/resolve/${SHA_OTHER}/model.safetensors`);
     hub.log.length = 0;
 
-    const noTok = await hubError(loadHubModel('test-org/no-tokenizer', { endpoint: hub.endpoint, cache: new MemoryFileCache() }));
+    const noTok = await hubError(
+      loadHubModel('test-org/no-tokenizer', { endpoint: hub.endpoint, cache: new MemoryFileCache() }),
+    );
     expect(noTok.kind).toBe('file-not-found');
     expect(noTok.message).toContain('no tokenizer.json');
 
-    const ptOnly = await hubError(loadHubModel('test-org/pt-only', { endpoint: hub.endpoint, cache: new MemoryFileCache() }));
+    const ptOnly = await hubError(
+      loadHubModel('test-org/pt-only', { endpoint: hub.endpoint, cache: new MemoryFileCache() }),
+    );
     expect(ptOnly.kind).toBe('file-not-found');
     expect(ptOnly.message).toContain('found pytorch_model.bin');
     expect(resolveRequests()).toEqual([]); // decided from the listing alone
   });
 
   it('reports a gated repository with the remedy, and loads it with a token', async () => {
-    const gated = await hubError(loadHubModel('test-org/gated', { endpoint: hub.endpoint, cache: new MemoryFileCache() }));
+    const gated = await hubError(
+      loadHubModel('test-org/gated', { endpoint: hub.endpoint, cache: new MemoryFileCache() }),
+    );
     expect(gated.kind).toBe('unauthorized');
     expect(gated.message).toContain('accept the license on the Hub and paste a token');
     expect(gated.message).toContain(`${hub.endpoint}/test-org/gated`);
 
-    const wrong = await hubError(loadHubModel('test-org/gated', { endpoint: hub.endpoint, cache: new MemoryFileCache(), token: 'hf_bad' }));
+    const wrong = await hubError(
+      loadHubModel('test-org/gated', { endpoint: hub.endpoint, cache: new MemoryFileCache(), token: 'hf_bad' }),
+    );
     expect(wrong.kind).toBe('unauthorized');
     expect(wrong.message).toContain('not accepted');
 
     hub.log.length = 0;
-    const ok = await loadHubModel('test-org/gated', { endpoint: hub.endpoint, cache: new MemoryFileCache(), token: 'hf_good' });
+    const ok = await loadHubModel('test-org/gated', {
+      endpoint: hub.endpoint,
+      cache: new MemoryFileCache(),
+      token: 'hf_good',
+    });
     expect(ok.config.model_type).toBe('gpt2');
     expect(hub.log.every((l) => l.auth === 'Bearer hf_good')).toBe(true);
 
-    const forbidden = await hubError(loadHubModel('test-org/forbidden', { endpoint: hub.endpoint, cache: new MemoryFileCache(), token: 'hf_x' }));
+    const forbidden = await hubError(
+      loadHubModel('test-org/forbidden', { endpoint: hub.endpoint, cache: new MemoryFileCache(), token: 'hf_x' }),
+    );
     expect(forbidden.kind).toBe('forbidden');
     expect(forbidden.details.status).toBe(403);
     expect(forbidden.message).toContain('accept the license');
@@ -370,7 +465,9 @@ describe('loadHubModel', () => {
 
   it('refuses a load bigger than the budget before downloading any file, with the numbers', async () => {
     const budget = 100_000; // the weights alone are ~131 kB
-    const err = await hubError(loadHubModel('test-org/tiny', { endpoint: hub.endpoint, cache: new MemoryFileCache(), maxBytes: budget }));
+    const err = await hubError(
+      loadHubModel('test-org/tiny', { endpoint: hub.endpoint, cache: new MemoryFileCache(), maxBytes: budget }),
+    );
     expect(err.kind).toBe('too-big');
     expect(resolveRequests()).toEqual([]);
     expect(err.details.bytesAllowed).toBe(budget);
@@ -379,12 +476,18 @@ describe('loadHubModel', () => {
     expect(err.message).toContain('model.safetensors: 131');
 
     // Without sizes in the listing, Content-Length decides before the body is read.
-    const unsized = await hubError(loadHubModel('test-org/unsized', { endpoint: hub.endpoint, cache: new MemoryFileCache(), maxBytes: budget }));
+    const unsized = await hubError(
+      loadHubModel('test-org/unsized', { endpoint: hub.endpoint, cache: new MemoryFileCache(), maxBytes: budget }),
+    );
     expect(unsized.kind).toBe('too-big');
     expect(unsized.details.path).toBe('model.safetensors');
     // With enough budget the unsized repository loads; overall total stays unknown.
     const events: HubProgress[] = [];
-    await loadHubModel('test-org/unsized', { endpoint: hub.endpoint, cache: new MemoryFileCache(), onProgress: (p) => events.push(p) });
+    await loadHubModel('test-org/unsized', {
+      endpoint: hub.endpoint,
+      cache: new MemoryFileCache(),
+      onProgress: (p) => events.push(p),
+    });
     expect(events.every((e) => e.overallTotal === null)).toBe(true);
   });
 
@@ -423,10 +526,14 @@ describe('loadHubModel', () => {
     expect(checkRepoId('  test-org/tiny ')).toEqual({ ok: true, value: 'test-org/tiny' });
 
     // A repository's own index cannot point outside the repository.
-    const evil = await hubError(loadHubModel('test-org/evil-index', { endpoint: hub.endpoint, cache: new MemoryFileCache() }));
+    const evil = await hubError(
+      loadHubModel('test-org/evil-index', { endpoint: hub.endpoint, cache: new MemoryFileCache() }),
+    );
     expect(evil.kind).toBe('bad-response');
     expect(evil.message).toContain('unsafe');
-    expect(resolveRequests().map((l) => l.url)).toEqual([`/test-org/evil-index/resolve/${SHA_OTHER}/model.safetensors.index.json`]);
+    expect(resolveRequests().map((l) => l.url)).toEqual([
+      `/test-org/evil-index/resolve/${SHA_OTHER}/model.safetensors.index.json`,
+    ]);
   });
 
   it('cancels through the AbortSignal, mid-download and before starting', async () => {
@@ -461,12 +568,16 @@ describe('offline', () => {
     const again = await loadHubModel('test-org/tiny', { endpoint: local.endpoint, cache });
     expect(again.config.note).toBe('main');
 
-    const other = await hubError(loadHubModel('test-org/tiny', { endpoint: local.endpoint, cache, revision: 'refs/pr/1' }));
+    const other = await hubError(
+      loadHubModel('test-org/tiny', { endpoint: local.endpoint, cache, revision: 'refs/pr/1' }),
+    );
     expect(other.kind).toBe('offline');
     expect(other.message).toContain('You appear to be offline');
     expect(other.message).toContain(`config.json (${SHA_MAIN})`);
 
-    const cold = await hubError(loadHubModel('test-org/sharded', { endpoint: local.endpoint, cache: new MemoryFileCache() }));
+    const cold = await hubError(
+      loadHubModel('test-org/sharded', { endpoint: local.endpoint, cache: new MemoryFileCache() }),
+    );
     expect(cold.kind).toBe('offline');
     expect(cold.message).toContain('No files of test-org/sharded are cached');
   });
@@ -479,19 +590,34 @@ describe('datasets', () => {
     expect(listing.files.map((f) => f.path).sort()).toEqual(['rows.json', 'tldr/train_pref.jsonl']);
     expect(listing.files.find((f) => f.path === 'rows.json')?.size).toBe(json(DATA_ROWS).byteLength);
 
-    const file = await loadHubDatasetFile('jointpreferences/sft_and_pref_data', 'tldr/train_pref.jsonl', { endpoint: hub.endpoint, cache });
+    const file = await loadHubDatasetFile('jointpreferences/sft_and_pref_data', 'tldr/train_pref.jsonl', {
+      endpoint: hub.endpoint,
+      cache,
+    });
     expect(parseJsonRows(file.bytes, file.path)).toEqual(DATA_ROWS);
     expect(hub.log.map((l) => l.url)).toEqual([
       '/api/datasets/jointpreferences/sft_and_pref_data/revision/main?blobs=true',
       `/datasets/jointpreferences/sft_and_pref_data/resolve/${SHA_MAIN}/tldr/train_pref.jsonl`,
     ]);
-    const arr = await loadHubDatasetFile('jointpreferences/sft_and_pref_data', 'rows.json', { endpoint: hub.endpoint, cache });
+    const arr = await loadHubDatasetFile('jointpreferences/sft_and_pref_data', 'rows.json', {
+      endpoint: hub.endpoint,
+      cache,
+    });
     expect(parseJsonRows(arr.bytes, arr.path)).toEqual(DATA_ROWS);
 
-    const missing = await hubError(loadHubDatasetFile('jointpreferences/sft_and_pref_data', 'nope.jsonl', { endpoint: hub.endpoint, cache }));
+    const missing = await hubError(
+      loadHubDatasetFile('jointpreferences/sft_and_pref_data', 'nope.jsonl', { endpoint: hub.endpoint, cache }),
+    );
     expect(missing.kind).toBe('file-not-found');
-    for (const path of ['../../test-org/tiny/resolve/main/config.json', '/etc/passwd.json', 'https://evil.example/a.jsonl', 'README.md']) {
-      const err = await hubError(loadHubDatasetFile('jointpreferences/sft_and_pref_data', path, { endpoint: hub.endpoint, cache }));
+    for (const path of [
+      '../../test-org/tiny/resolve/main/config.json',
+      '/etc/passwd.json',
+      'https://evil.example/a.jsonl',
+      'README.md',
+    ]) {
+      const err = await hubError(
+        loadHubDatasetFile('jointpreferences/sft_and_pref_data', path, { endpoint: hub.endpoint, cache }),
+      );
       expect(err.kind, path).toBe('invalid-input');
     }
   });
@@ -523,6 +649,20 @@ describe('caches', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a failing cache (quota exceeded) does not fail a load the network can serve', async () => {
+    const broken = {
+      get: async () => {
+        throw new Error('storage blocked');
+      },
+      put: async () => {
+        throw new DOMException('quota', 'QuotaExceededError');
+      },
+      keys: async () => [],
+    };
+    const files = await loadHubModel('test-org/tiny', { endpoint: hub.endpoint, cache: broken });
+    expect(readSafetensors(files.weights[0].bytes).get('wte.weight')).toEqual(WTE);
   });
 
   it('CacheStorageFileCache stores whole files under reserved URLs', async () => {

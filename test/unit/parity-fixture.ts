@@ -1,7 +1,11 @@
 /** Shared by the parity tests: the PyTorch fixtures of scripts/make-fixtures.py and small helpers. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostBatch } from '../../src/engine/logprobs.ts';
+import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
+import { compileForward } from '../../src/engine/forward.ts';
+import type { Graph, Node } from '../../src/engine/graph.ts';
+import { type Feeds, type HostBatch, feedsFor } from '../../src/engine/logprobs.ts';
+import { ParamStore } from '../../src/engine/params.ts';
 import type { ObjectiveName } from '../../src/engine/objectives/index.ts';
 import { readSafetensors } from '../../src/engine/safetensors.ts';
 
@@ -59,4 +63,21 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-12
     den = Math.max(den, Math.abs(b[i]));
   }
   return num / den;
+}
+
+/** Compiles `outputs` of g on a fresh CPU backend with params from `weights`, runs once. */
+export async function runGraph(
+  g: Graph,
+  outputs: readonly Node[],
+  weights: ReadonlyMap<string, Float32Array>,
+  feeds: Feeds,
+): Promise<Float32Array[]> {
+  const backend = new CpuBackend();
+  const store = new ParamStore(backend);
+  store.addFromGraph(g, (n) => {
+    const w = weights.get(n);
+    if (!w) throw new Error(`runGraph: no weights for param "${n}"`);
+    return w;
+  });
+  return compileForward(g, outputs, backend, store).run(feedsFor(g, feeds));
 }

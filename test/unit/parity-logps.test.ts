@@ -32,7 +32,6 @@ describe.each(['gpt2', 'llama', 'qwen2'] as const)('%s log-probs match PyTorch',
     it(`${mode} sums and means`, async () => {
       const model = await loadModel(dirFiles(join(FIXTURE_DIR, fx.dir)));
       const got = await logps(model, mode);
-      console.log(name, mode, relErr(got.sum, fx.logps[mode].sum), relErr(got.mean, fx.logps[mode].mean));
       expect(relErr(got.sum, fx.logps[mode].sum)).toBeLessThan(1e-4);
       expect(relErr(got.mean, fx.logps[mode].mean)).toBeLessThan(1e-4);
       // Guard against a degenerate fixture: rows differ and joint sums exceed conditional ones in magnitude.

@@ -28,7 +28,7 @@ export async function* parseJsonDocument(texts: AsyncIterable<string>): AsyncGen
   let root: 'array' | 'object' | null = null;
   let rootClosed = false;
   let inString = false;
-  let escape = false;
+  let escaped = false;
   /** Depth of the list whose elements are rows (1 for a root array, 2 for a list inside a root object). */
   let listDepth: number | null = null;
   let listKey: string | null = null;
@@ -66,8 +66,8 @@ export async function* parseJsonDocument(texts: AsyncIterable<string>): AsyncGen
       const c = s.charCodeAt(i);
       if (c === NEWLINE) line++;
       if (inString) {
-        if (escape) escape = false;
-        else if (c === BACKSLASH) escape = true;
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
         else if (c === QUOTE) {
           inString = false;
           if (keyBuf !== null) {

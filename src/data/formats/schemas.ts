@@ -80,8 +80,7 @@ function trlRow(v: Record<string, unknown>): PreferenceRow {
     const r = splitConversation(messagesField(rejected, 'rejected'), 'rejected');
     return { i_chosen: c.instruction, r_chosen: c.response, i_reject: r.instruction, r_reject: r.response };
   }
-  const instruction =
-    typeof prompt === 'string' ? prompt : renderTurns(messagesField(prompt, 'prompt'), 'prompt');
+  const instruction = typeof prompt === 'string' ? prompt : renderTurns(messagesField(prompt, 'prompt'), 'prompt');
   return {
     i_chosen: instruction,
     r_chosen: responseOf(chosen, 'chosen'),
@@ -111,7 +110,8 @@ interface Message {
 }
 
 function messagesField(value: unknown, name: string): Message[] {
-  if (!Array.isArray(value)) throw new RowError(`field ${name} must be a string or a list of messages, got ${typeName(value)}`);
+  if (!Array.isArray(value))
+    throw new RowError(`field ${name} must be a string or a list of messages, got ${typeName(value)}`);
   if (value.length === 0) throw new RowError(`field ${name} is an empty list of messages`);
   return value.map((m, k) => {
     if (!isObject(m) || typeof m.role !== 'string') {

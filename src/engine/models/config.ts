@@ -27,6 +27,8 @@ export interface ModelConfig {
   /** Bias on the attention output projection (Llama's attention_bias; never on Qwen2). */
   oBias: boolean;
   tieEmbeddings: boolean;
+  /** config.json as read, written back unchanged when a model is saved. */
+  raw: Readonly<Record<string, unknown>>;
 }
 
 type Json = Record<string, unknown>;
@@ -69,6 +71,7 @@ function gpt2Config(c: Json, where: string): ModelConfig {
     qkvBias: true,
     oBias: true,
     tieEmbeddings: f.bool('tie_word_embeddings', true),
+    raw: c,
   };
 }
 
@@ -106,6 +109,7 @@ function llamaConfig(c: Json, type: 'llama' | 'qwen2', where: string): ModelConf
     qkvBias: type === 'qwen2' ? true : f.bool('attention_bias', false),
     oBias: type === 'qwen2' ? false : f.bool('attention_bias', false),
     tieEmbeddings: f.bool('tie_word_embeddings', false),
+    raw: c,
   };
 }
 

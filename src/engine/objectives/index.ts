@@ -3,9 +3,8 @@
  * preference graph (policy log-probs of a [2P, T] batch — chosen rows 0..P-1, rejected rows P..2P-1 —
  * reference inputs, loss and metrics).
  */
-import type { SequenceMode } from '../../data/sequence.ts';
 import type { Graph, Node } from '../graph.ts';
-import { type Reduction, buildSequenceLogps } from '../logprobs.ts';
+import { type MaskMode, type Reduction, buildSequenceLogps } from '../logprobs.ts';
 import type { BuildOptions, LoadedModel } from '../models/index.ts';
 import { type ObjectiveName, type ObjectiveNodes, type ObjectiveParams, buildLoss } from './losses.ts';
 
@@ -16,7 +15,7 @@ export { hostMetrics, rewardAccuracy } from './metrics.ts';
 export interface ObjectiveSpec {
   name: ObjectiveName;
   /** Label masks: JPO scores the prompt too; everything else masks it out. */
-  mode: SequenceMode;
+  mode: MaskMode;
   /** Per-sequence log-probs the loss uses. */
   logps: 'sum' | 'mean';
   usesReference: boolean;
@@ -28,7 +27,7 @@ export interface ObjectiveSpec {
 const base = { beta: 0.1, labelSmoothing: 0, simpoGamma: 0.5 };
 const spec = (
   name: ObjectiveName,
-  mode: SequenceMode,
+  mode: MaskMode,
   logps: 'sum' | 'mean',
   usesReference: boolean,
   usesNll: boolean,

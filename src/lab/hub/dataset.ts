@@ -4,7 +4,7 @@
  */
 import { type HubOptions, makeContext } from './context.ts';
 import { HubError } from './errors.ts';
-import { type RepoFile, getListing, loadFiles } from './files.ts';
+import { getListing, loadFiles, type RepoFile } from './files.ts';
 import { checkRepoPath } from './ids.ts';
 
 const DATA_FILE = /\.(jsonl|json)$/i;
@@ -74,7 +74,8 @@ export function parseJsonRows(bytes: Uint8Array, fileName: string): Record<strin
     }
     const rows = value as unknown[];
     rows.forEach((row, i) => {
-      if (!isRecord(row)) throw new Error(`${fileName}: item ${i} is not a JSON object; each row must be {"field": ...}`);
+      if (!isRecord(row))
+        throw new Error(`${fileName}: item ${i} is not a JSON object; each row must be {"field": ...}`);
     });
     return rows as Record<string, unknown>[];
   }

@@ -8,7 +8,7 @@
  * resolved, so after `refresh` a branch that moved downloads the new files instead of reusing old ones.
  */
 import type { HubContext } from './context.ts';
-import { HubError, formatBytes } from './errors.ts';
+import { formatBytes, HubError } from './errors.ts';
 import { fileUrl, hubGet, listingUrl, readBody } from './http.ts';
 import { checkRepoPath } from './ids.ts';
 
@@ -28,7 +28,7 @@ const MAX_LISTING_BYTES = 16 * 1024 * 1024;
 
 export async function getListing(ctx: HubContext): Promise<RepoListing> {
   const key = `${ctx.kind}:${ctx.repo}@${ctx.revision}:listing`;
-  const cached = ctx.refresh ? null : await ctx.cache.get(key);
+  const cached = ctx.refresh ? null : await cacheGet(ctx, key);
   if (cached) return parseListing(ctx, cached);
   const res = await hubGet(ctx, listingUrl(ctx), { listing: true }, () => offlineHint(ctx));
   const bytes = await readBody(ctx, res, {
@@ -39,7 +39,7 @@ export async function getListing(ctx: HubContext): Promise<RepoListing> {
     onBytes: () => {},
   });
   const listing = parseListing(ctx, bytes);
-  await ctx.cache.put(key, bytes);
+  await cachePut(ctx, key, bytes);
   return listing;
 }
 
@@ -54,9 +54,13 @@ function parseListing(ctx: HubContext, bytes: Uint8Array): RepoListing {
   }
   const siblings = isRecord(json) ? json.siblings : undefined;
   if (!Array.isArray(siblings)) {
-    throw new HubError('bad-response', `the file listing of ${ctx.repo} has no "siblings" list; is ${ctx.endpoint} a Hub?`, {
-      repo: ctx.repo,
-    });
+    throw new HubError(
+      'bad-response',
+      `the file listing of ${ctx.repo} has no "siblings" list; is ${ctx.endpoint} a Hub?`,
+      {
+        repo: ctx.repo,
+      },
+    );
   }
   const files: RepoFile[] = [];
   for (const s of siblings) {
@@ -107,7 +111,7 @@ export async function loadFiles(
   for (const file of planned) {
     reservedAhead -= file.size ?? 0;
     const key = `${ctx.kind}:${ctx.repo}@${listing.sha ?? ctx.revision}:${file.path}`;
-    let bytes = await ctx.cache.get(key);
+    let bytes = await cacheGet(ctx, key);
     if (bytes) {
       ctx.onProgress({
         file: file.path,
@@ -137,7 +141,7 @@ export async function loadFiles(
             overallTotal,
           }),
       });
-      await ctx.cache.put(key, bytes);
+      await cachePut(ctx, key, bytes);
     }
     overallLoaded += bytes.byteLength;
     used += bytes.byteLength;
@@ -146,12 +150,31 @@ export async function loadFiles(
   return out;
 }
 
+/**
+ * The cache is an optimisation: a failing one (quota exceeded, storage cleared or blocked) must
+ * not fail a load that the network can serve, so its errors count as misses.
+ */
+async function cacheGet(ctx: HubContext, key: string): Promise<Uint8Array | null> {
+  try {
+    return await ctx.cache.get(key);
+  } catch {
+    return null;
+  }
+}
+
+async function cachePut(ctx: HubContext, key: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await ctx.cache.put(key, bytes);
+  } catch {
+    // Not cached this time; the next load downloads the file again.
+  }
+}
+
 export function missingFile(ctx: HubContext, path: string): HubError {
-  return new HubError(
-    'file-not-found',
-    `${ctx.kind} ${ctx.repo} (revision ${ctx.revision}) has no file "${path}"`,
-    { repo: ctx.repo, path },
-  );
+  return new HubError('file-not-found', `${ctx.kind} ${ctx.repo} (revision ${ctx.revision}) has no file "${path}"`, {
+    repo: ctx.repo,
+    path,
+  });
 }
 
 /** "Cached files for owner/name: a, b" (or that there are none), for the offline message. */

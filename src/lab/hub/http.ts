@@ -4,7 +4,7 @@
  * is exceeded (Content-Length is checked before the first byte is read).
  */
 import { type HubContext, repoPageUrl } from './context.ts';
-import { HubError, formatBytes } from './errors.ts';
+import { formatBytes, HubError } from './errors.ts';
 import { encodePath } from './ids.ts';
 
 /** What a request is for: the repository listing, or one file. Decides how a 404 reads. */

@@ -24,6 +24,9 @@ export function checkRepoId(input: unknown): Checked<string> {
       message: `"${clip(id)}" is a URL; give only the repository id "owner/name" (the part after huggingface.co/)`,
     };
   }
+  if (id.includes('..')) {
+    return { ok: false, message: `"${clip(id)}" contains ".."; give only the repository id "owner/name"` };
+  }
   const parts = id.split('/');
   if (parts.length === 1) {
     return {
@@ -74,7 +77,10 @@ export function checkRepoPath(input: unknown): Checked<string> {
   if (input === '') return { ok: false, message: 'is empty; give a file path inside the repository' };
   if (input.length > 1024) return { ok: false, message: `is ${input.length} characters long; at most 1024` };
   if (input.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(input)) {
-    return { ok: false, message: `"${clip(input)}" must be a path relative to the repository root, not absolute or a URL` };
+    return {
+      ok: false,
+      message: `"${clip(input)}" must be a path relative to the repository root, not absolute or a URL`,
+    };
   }
   if (!PATH_CHARS.test(input) || hasBadSegment(input)) {
     return {
@@ -115,6 +121,6 @@ function hasBadSegment(path: string): boolean {
 }
 
 function clip(s: string): string {
-  const printable = s.replace(/[\u0000-\u001f\u007f]/g, '?');
+  const printable = s.replace(/[^\x20-\x7e]/g, '?');
   return printable.length > 80 ? `${printable.slice(0, 77)}...` : printable;
 }

@@ -14,5 +14,5 @@ export {
 } from './dataset.ts';
 export { formatBytes, HubError, type HubErrorDetails, type HubErrorKind } from './errors.ts';
 export type { RepoFile, RepoListing } from './files.ts';
-export { checkRepoId, checkRepoPath, checkRevision, type Checked } from './ids.ts';
+export { type Checked, checkRepoId, checkRepoPath, checkRevision } from './ids.ts';
 export { type HubModelFiles, loadHubModel } from './model.ts';

@@ -22,9 +22,7 @@ export function RawReport({ report }: { report: ProbeReport }) {
           {copied === 'done' ? 'Copied.' : copied === 'failed' ? 'Copy failed: select the text instead.' : ''}
         </span>
       </div>
-      <pre data-testid="capability-json">
-        {json}
-      </pre>
+      <pre data-testid="capability-json">{json}</pre>
     </details>
   );
 }

@@ -27,7 +27,8 @@ export class CpuBackend implements Backend {
   write(t: DeviceTensor, data: Float32Array | Int32Array, offset = 0): void {
     const ct = cpuTensor(t, 'write');
     const want = ct.dtype === 'f32' ? 'Float32Array' : 'Int32Array';
-    if (data.constructor.name !== want) throw new Error(`CpuBackend.write: ${ct.dtype} tensor needs a ${want}, got ${data.constructor.name}`);
+    if (data.constructor.name !== want)
+      throw new Error(`CpuBackend.write: ${ct.dtype} tensor needs a ${want}, got ${data.constructor.name}`);
     if (offset + data.length > ct.numel) {
       throw new Error(`CpuBackend.write: ${data.length} elements at offset ${offset} overflow a tensor of ${ct.numel}`);
     }

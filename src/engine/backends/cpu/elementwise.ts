@@ -2,7 +2,7 @@
  * add, sub, mul, scale, unary, unary_grad. All index element i of the output from element i of
  * input 0 only, so the output may alias input 0 (in-place gradient accumulation).
  */
-import { type UnaryFn, numel } from '../../ops.ts';
+import { numel, type UnaryFn } from '../../ops.ts';
 import type { F32View } from './tensor.ts';
 
 export type BinaryOp = 'add' | 'sub' | 'mul';
@@ -49,7 +49,7 @@ export function unaryFn(fn: UnaryFn, x: number): number {
       // min(x, 0) - log(1 + e^-|x|): no overflow for large |x|.
       return Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x)));
     case 'relu':
-      return x > 0 ? x : 0;
+      return Math.max(x, 0);
     case 'gelu_tanh':
       return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x)));
     case 'silu':

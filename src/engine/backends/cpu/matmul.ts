@@ -156,9 +156,11 @@ function gemm(
         C[c + 3 * N] = c30;
         C[c + 3 * N + 1] = c31;
       }
-      for (let j = j2end; j < j1; j++) for (let r = 0; r < 4; r++) C[cOff + (i + r) * N + j] = dot(A, a0 + r * K, B, bOff + j * K, K);
+      for (let j = j2end; j < j1; j++)
+        for (let r = 0; r < 4; r++) C[cOff + (i + r) * N + j] = dot(A, a0 + r * K, B, bOff + j * K, K);
     }
-    for (let i = M4; i < M; i++) for (let j = j0; j < j1; j++) C[cOff + i * N + j] = dot(A, aOff + i * K, B, bOff + j * K, K);
+    for (let i = M4; i < M; i++)
+      for (let j = j0; j < j1; j++) C[cOff + i * N + j] = dot(A, aOff + i * K, B, bOff + j * K, K);
   }
 }
 

@@ -8,7 +8,9 @@ import type { F32View, I32View } from './tensor.ts';
 
 function checkId(id: number, vocab: number, where: string): void {
   if (id < 0 || id >= vocab || !Number.isInteger(id)) {
-    throw new RangeError(`${where}: token id ${id} is outside the table's ${vocab} rows; check the tokenizer/vocab size`);
+    throw new RangeError(
+      `${where}: token id ${id} is outside the table's ${vocab} rows; check the tokenizer/vocab size`,
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 /** The in-place AdamW update (ops.ts, `adamw`), clipping by the global grad norm on the device side. */
-import { clipCoefficient } from '../../optim/clip.ts';
+
 import { numel } from '../../ops.ts';
+import { clipCoefficient } from '../../optim/clip.ts';
 import type { F32View } from './tensor.ts';
 
 export function adamw(p: F32View, g: F32View, m: F32View, v: F32View, hyper: F32View, gradNormSq: F32View): void {

@@ -7,12 +7,20 @@ import type { Backend, DeviceTensor, Launch } from '../../backend.ts';
 import type { DType } from '../../ops.ts';
 import { BufferPool, type MemoryStats } from './buffer-pool.ts';
 import { DeviceLostError, DoesNotFitError, WebGPUError } from './errors.ts';
-import { type FitEstimate, estimateFit } from './fit.ts';
-import type { KernelContext, KernelLimits, MatmulVariant } from './kernels/types.ts';
+import { estimateFit, type FitEstimate } from './fit.ts';
+import type { KernelContext, KernelLimits, MatmulVariant, RowStrategy } from './kernels/types.ts';
 import { PipelineCache } from './pipeline-cache.ts';
-import { type ProgramHost, WebGPUProgram, compileProgram } from './program.ts';
+import { compileProgram, type ProgramHost, type WebGPUProgram } from './program.ts';
 import { StagingRing } from './readback.ts';
-import { BYTES_PER_ELEMENT, GpuTensor, type SegmentLayout, asGpuTensor, segmentCount, segmentElems, segmentLayout } from './tensor.ts';
+import {
+  asGpuTensor,
+  BYTES_PER_ELEMENT,
+  GpuTensor,
+  type SegmentLayout,
+  segmentCount,
+  segmentElems,
+  segmentLayout,
+} from './tensor.ts';
 
 export interface WebGPUBackendOptions {
   /**
@@ -22,7 +30,9 @@ export interface WebGPUBackendOptions {
   maxSegmentBytes?: number;
   /** Matmul kernels: 'tiled' (shared memory, for GPUs) or 'register' (for CPU adapters such as SwiftShader). */
   matmul?: MatmulVariant;
-  /** Whether the adapter is a software fallback (picks the default matmul variant). */
+  /** Row reductions: a workgroup per row ('workgroup', for GPUs) or a thread per row ('thread', for CPU adapters). */
+  rows?: RowStrategy;
+  /** Whether the adapter is a software fallback (picks the default matmul and row strategies). */
   isFallbackAdapter?: boolean;
   /** Budget for all device allocations, used by estimateFit (WebGPU does not expose device memory). */
   memoryBudgetBytes?: number;
@@ -45,6 +55,7 @@ export class WebGPUBackend implements Backend {
   readonly layout: SegmentLayout;
   readonly limits: KernelLimits;
   readonly matmul: MatmulVariant;
+  readonly rows: RowStrategy;
   readonly counters: BackendCounters = {
     submissions: 0,
     dispatches: 0,
@@ -86,6 +97,7 @@ export class WebGPUBackend implements Backend {
     if (this.matmul === 'tiled' && !tiledFits) {
       throw new RangeError('tiled matmul needs 256 invocations and 8 KiB of workgroup storage per workgroup');
     }
+    this.rows = options.rows ?? (options.isFallbackAdapter ? 'thread' : 'workgroup');
     this.pool = new BufferPool(device);
     this.staging = new StagingRing(device);
     this.pipelines = new PipelineCache(device);
@@ -117,7 +129,9 @@ export class WebGPUBackend implements Backend {
     const segments: GPUBuffer[] = [];
     let clear: GPUCommandEncoder | undefined;
     for (let k = 0; k < segmentCount(numel, this.layout); k++) {
-      const { buffer, reused } = this.pool.acquire(Math.max(1, segmentElems(numel, k, this.layout)) * BYTES_PER_ELEMENT);
+      const { buffer, reused } = this.pool.acquire(
+        Math.max(1, segmentElems(numel, k, this.layout)) * BYTES_PER_ELEMENT,
+      );
       if (reused) {
         clear ??= this.device.createCommandEncoder({ label: 'alloc clear' });
         clear.clearBuffer(buffer);
@@ -150,7 +164,13 @@ export class WebGPUBackend implements Backend {
       const k = Math.floor(at / this.layout.elems);
       const inSeg = at - k * this.layout.elems;
       const n = Math.min(data.length - done, this.layout.elems - inSeg);
-      this.device.queue.writeBuffer(g.segments[k], inSeg * BYTES_PER_ELEMENT, data, done, n);
+      this.device.queue.writeBuffer(
+        g.segments[k],
+        inSeg * BYTES_PER_ELEMENT,
+        data as Float32Array<ArrayBuffer>,
+        done,
+        n,
+      );
       done += n;
     }
     this.counters.bytesWritten += data.byteLength;
@@ -262,6 +282,7 @@ export class WebGPUBackend implements Backend {
       layout: this.layout,
       limits: this.limits,
       matmul: this.matmul,
+      rows: this.rows,
       scratch: (bytes) => {
         const b = this.device.createBuffer({
           label: 'scratch',
@@ -280,7 +301,7 @@ export class WebGPUBackend implements Backend {
             size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
             usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
           });
-          this.device.queue.writeBuffer(b, 0, data);
+          this.device.queue.writeBuffer(b, 0, data as Float32Array<ArrayBuffer>);
           this.constants.set(key, b);
         }
         return b;

@@ -25,8 +25,11 @@ const SYSTEM_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/l
 const RTLD_NOW = 2;
 const RTLD_NODELETE = 0x1000;
 
-/** How the GPU was obtained; `getNodeGPU` records it for reports. */
-export type NodeGpuSource = 'system-vulkan' | 'chromium-swiftshader';
+/**
+ * How the GPU was obtained, for reports: Dawn's own defaults (the system's drivers, or whatever the
+ * user's VK_ICD_FILENAMES / VK_DRIVER_FILES name), or the SwiftShader set-up done here.
+ */
+export type NodeGpuSource = 'platform-default' | 'chromium-swiftshader';
 
 let pending: Promise<GPU> | undefined;
 let source: NodeGpuSource | undefined;
@@ -57,7 +60,9 @@ async function acquire(): Promise<GPU> {
   }
   if (process.platform !== 'linux') {
     // Dawn uses Metal / D3D12 there; nothing to set up.
-    return requireAdapter(create([]), 'Dawn found no adapter');
+    const gpu = await requireAdapter(create([]), 'Dawn found no adapter');
+    source = 'platform-default';
+    return gpu;
   }
 
   const loader = ensureVulkanLoader();
@@ -70,7 +75,7 @@ async function acquire(): Promise<GPU> {
   if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES || hasSystemVulkanDriver()) {
     const gpu = create([]);
     if (await gpu.requestAdapter()) {
-      source = 'system-vulkan';
+      source = 'platform-default';
       return gpu;
     }
   }

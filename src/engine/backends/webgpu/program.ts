@@ -25,8 +25,20 @@ interface CompiledDispatch {
   readonly workgroups: readonly [number, number, number];
 }
 
-/** Ops whose output may be the same tensor as an input (they read each element before writing it). */
-const ALIAS_OK: ReadonlySet<OpKind> = new Set(['add', 'sub', 'mul', 'scale', 'unary', 'unary_grad', 'adamw']);
+/**
+ * Ops whose output may be the same tensor as an input: elementwise ops read each element before
+ * writing it, and adamw / cache_write are defined in place.
+ */
+const ALIAS_OK: ReadonlySet<OpKind> = new Set([
+  'add',
+  'sub',
+  'mul',
+  'scale',
+  'unary',
+  'unary_grad',
+  'adamw',
+  'cache_write',
+]);
 
 export interface ProgramHost {
   readonly device: GPUDevice;

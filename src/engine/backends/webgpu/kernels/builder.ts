@@ -101,7 +101,9 @@ export class Kernel {
     }
     for (const w of workgroups) {
       if (w > this.ctx.limits.maxWorkgroupsPerDim) {
-        throw new RangeError(`${this.label}: ${w} workgroups in one dimension (max ${this.ctx.limits.maxWorkgroupsPerDim})`);
+        throw new RangeError(
+          `${this.label}: ${w} workgroups in one dimension (max ${this.ctx.limits.maxWorkgroupsPerDim})`,
+        );
       }
     }
     const wgsl = `${struct}${this.decls.join('')}\n${body}`;

@@ -8,7 +8,7 @@ import type { Launch, TensorView } from '../../../backend.ts';
 import { numel } from '../../../ops.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { asGpuTensor, segmentCount, segmentElems } from '../tensor.ts';
-import { ENTRY_ARGS, Kernel, LINEAR_WG, grid } from './builder.ts';
+import { ENTRY_ARGS, grid, Kernel, LINEAR_WG } from './builder.ts';
 import type { DispatchSpec, KernelContext } from './types.ts';
 import { UNARY_HELPERS, unaryExpr, unaryGradExpr } from './unary-fns.ts';
 

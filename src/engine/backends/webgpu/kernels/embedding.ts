@@ -43,14 +43,19 @@ export function embeddingGradKernel(launch: Launch<'embedding_grad'>, ctx: Kerne
   const ids = asGpuTensor(idsView.tensor, 'embedding_grad ids');
   const g = asGpuTensor(gView.tensor, 'embedding_grad g');
   const out = asGpuTensor(launch.output.tensor, 'embedding_grad output');
-  const zero = elementwise({ label: 'embedding_grad_zero', out, count: vocab * dim, operands: [], body: '  st_out(i, 0.0);' }, ctx);
+  const zero = elementwise(
+    { label: 'embedding_grad_zero', out, count: vocab * dim, operands: [], body: '  st_out(i, 0.0);' },
+    ctx,
+  );
   const scatter = perOutput(
     ctx,
     'embedding_grad',
     n * dim,
     (k) => {
       k.u32('dim', dim).u32('tokens', n).i32('vocab', vocab);
-      k.tensor('out', out, vocab * dim, 'read_write').tensor('ids', ids, n, 'read').tensor('g', g, n * dim, 'read');
+      k.tensor('out', out, vocab * dim, 'read_write')
+        .tensor('ids', ids, n, 'read')
+        .tensor('g', g, n * dim, 'read');
     },
     `  let t = i / p.dim;
   let d = i % p.dim;

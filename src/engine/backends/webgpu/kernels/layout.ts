@@ -48,7 +48,9 @@ export function sliceLastKernel(launch: Launch<'slice_last'>, ctx: KernelContext
     'slice_last',
     count,
     (k) => {
-      k.u32('cols', shape[shape.length - 1]).u32('start', start).u32('len', len);
+      k.u32('cols', shape[shape.length - 1])
+        .u32('start', start)
+        .u32('len', len);
       k.tensor('out', out, count, 'read_write').tensor('x', src, srcCount, 'read');
     },
     '  st_out(i, ld_x((i / p.len) * p.cols + p.start + i % p.len));',
@@ -64,7 +66,9 @@ export function padLastKernel(launch: Launch<'pad_last'>, ctx: KernelContext): D
     'pad_last',
     count,
     (k) => {
-      k.u32('total', total).u32('start', start).u32('len', shape[shape.length - 1]);
+      k.u32('total', total)
+        .u32('start', start)
+        .u32('len', shape[shape.length - 1]);
       k.tensor('out', out, count, 'read_write').tensor('g', src, srcCount, 'read');
     },
     `  let j = i % p.total;
@@ -82,7 +86,9 @@ export function repeatHeadsKernel(launch: Launch<'repeat_heads'>, ctx: KernelCon
     'repeat_heads',
     count,
     (k) => {
-      k.u32('td', t * d).u32('hkv', hkv).u32('rep', launch.attrs.rep);
+      k.u32('td', t * d)
+        .u32('hkv', hkv)
+        .u32('rep', launch.attrs.rep);
       k.tensor('out', out, count, 'read_write').tensor('x', src, srcCount, 'read');
     },
     `  let td = i % p.td;
@@ -122,7 +128,9 @@ export function maskedRowSumKernel(launch: Launch<'masked_row_sum'>, ctx: Kernel
     count,
     (k) => {
       k.u32('cols', cols);
-      k.tensor('out', out, count, 'read_write').tensor('x', src, srcCount, 'read').tensor('mask', mask, srcCount, 'read');
+      k.tensor('out', out, count, 'read_write')
+        .tensor('x', src, srcCount, 'read')
+        .tensor('mask', mask, srcCount, 'read');
     },
     `  var acc = 0.0;
   for (var t = 0u; t < p.cols; t++) { acc += ld_x(i * p.cols + t) * ld_mask(i * p.cols + t); }

@@ -60,8 +60,10 @@ export function matmulKernel(launch: Launch<'matmul'>, ctx: KernelContext): Disp
   return [k.build(body, [Math.ceil(d.N / tile), Math.ceil(d.M / tile), d.batch])];
 }
 
-const aIndex = (transA: boolean, m: string, kk: string) => (transA ? `(${kk}) * p.M + (${m})` : `(${m}) * p.K + (${kk})`);
-const bIndex = (transB: boolean, kk: string, n: string) => (transB ? `(${n}) * p.K + (${kk})` : `(${kk}) * p.N + (${n})`);
+const aIndex = (transA: boolean, m: string, kk: string) =>
+  transA ? `(${kk}) * p.M + (${m})` : `(${m}) * p.K + (${kk})`;
+const bIndex = (transB: boolean, kk: string, n: string) =>
+  transB ? `(${n}) * p.K + (${kk})` : `(${kk}) * p.N + (${n})`;
 
 function tiledBody(transA: boolean, transB: boolean): string {
   // Tile element e of 1024 maps to (row, k) so that consecutive threads read consecutive addresses.

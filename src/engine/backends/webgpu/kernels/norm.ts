@@ -5,8 +5,8 @@
 import type { Launch } from '../../../backend.ts';
 import { numel } from '../../../ops.ts';
 import { asGpuTensor } from '../tensor.ts';
-import { columnReduce } from './reduce.ts';
 import { perRow } from './per-row.ts';
+import { columnReduce } from './reduce.ts';
 import type { DispatchSpec, KernelContext } from './types.ts';
 import { pow2Threads } from './wgsl-reduce.ts';
 

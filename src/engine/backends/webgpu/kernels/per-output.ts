@@ -1,5 +1,5 @@
 /** One thread per output element, for gathers and scatters whose inputs are not elementwise-aligned. */
-import { ENTRY_ARGS, Kernel, LINEAR_WG, grid } from './builder.ts';
+import { ENTRY_ARGS, grid, Kernel, LINEAR_WG } from './builder.ts';
 import type { DispatchSpec, KernelContext } from './types.ts';
 
 /**
@@ -12,6 +12,7 @@ export function perOutput(
   count: number,
   bind: (k: Kernel) => void,
   body: string,
+  helpers = '',
 ): DispatchSpec[] {
   if (count === 0) return [];
   const wg = ctx.limits.maxThreads;
@@ -19,7 +20,7 @@ export function perOutput(
   bind(k);
   return [
     k.build(
-      `@compute @workgroup_size(${wg}) fn main(${ENTRY_ARGS}) {
+      `${helpers}@compute @workgroup_size(${wg}) fn main(${ENTRY_ARGS}) {
   let i = (${LINEAR_WG}) * ${wg}u + li;
   if (i >= p.n) { return; }
 ${body}

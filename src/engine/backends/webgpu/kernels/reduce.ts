@@ -1,19 +1,23 @@
 /**
  * Reductions: sum_all / sumsq over a whole tensor, and column sums (sum_leading, and the weight
  * gradients of the norms). Large inputs reduce in two deterministic passes through a scratch
- * buffer of partial sums, so the result does not depend on scheduling.
+ * buffer of partial sums, so the result does not depend on scheduling. Whole-tensor sums follow
+ * the context's row strategy: workgroup tree reductions on GPUs, barrier-free serial chunks on
+ * CPU adapters.
  */
 import type { Launch } from '../../../backend.ts';
 import { numel } from '../../../ops.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { asGpuTensor } from '../tensor.ts';
-import { ENTRY_ARGS, Kernel, LINEAR_WG, grid } from './builder.ts';
+import { ENTRY_ARGS, grid, Kernel, LINEAR_WG } from './builder.ts';
 import type { DispatchSpec, KernelContext } from './types.ts';
 import { reduceHelpers } from './wgsl-reduce.ts';
 
 /** Elements each thread sums before the tree reduction in a full reduction. */
 const PER_THREAD = 64;
 const MAX_PARTIALS = 256;
+/** Elements per thread in the serial (CPU-adapter) reduction. */
+const SERIAL_CHUNK = 4096;
 
 /** out[0] = sum over i < n of `expr` (a WGSL f32 expression of `x`, the element). */
 export function fullReduce(
@@ -24,16 +28,29 @@ export function fullReduce(
   out: GpuTensor,
   expr: string,
 ): DispatchSpec[] {
+  return ctx.rows === 'thread'
+    ? serialFullReduce(ctx, label, src, n, out, expr)
+    : parallelFullReduce(ctx, label, src, n, out, expr);
+}
+
+/** GPUs: up to MAX_PARTIALS workgroups stride over the input and tree-reduce; a second workgroup sums the partials. */
+function parallelFullReduce(
+  ctx: KernelContext,
+  label: string,
+  src: GpuTensor,
+  n: number,
+  out: GpuTensor,
+  expr: string,
+): DispatchSpec[] {
   const wg = ctx.limits.maxThreads;
   const parts = Math.min(MAX_PARTIALS, Math.max(1, Math.ceil(n / (wg * PER_THREAD))));
-  const specs: DispatchSpec[] = [];
   const partial = parts > 1 ? ctx.scratch(parts * 4) : undefined;
   const k = new Kernel(ctx, `${label}_partial`).u32('n', n).u32('stride', parts * wg);
   k.tensor('x', src, n, 'read');
   if (partial) k.buffer('part', partial, 'f32', 'read_write');
   else k.tensor('out', out, 1, 'read_write');
   const target = partial ? 'st_part(wid.x, total)' : 'st_out(0u, total)';
-  specs.push(
+  const specs = [
     k.build(
       `${reduceHelpers(wg)}
 @compute @workgroup_size(${wg}) fn main(${ENTRY_ARGS}) {
@@ -48,7 +65,7 @@ export function fullReduce(
 `,
       [parts, 1, 1],
     ),
-  );
+  ];
   if (partial) {
     const k2 = new Kernel(ctx, `${label}_final`).u32('n', parts);
     k2.buffer('part', partial, 'f32', 'read').tensor('out', out, 1, 'read_write');
@@ -60,6 +77,56 @@ export function fullReduce(
   for (var i = li; i < p.n; i += ${wg}u) { acc += ld_part(i); }
   let total = wg_sum(li, acc);
   if (li == 0u) { st_out(0u, total); }
+}
+`,
+        [1, 1, 1],
+      ),
+    );
+  }
+  return specs;
+}
+
+/** CPU adapters (no barriers): each thread sums a contiguous chunk; one thread sums the chunks. */
+function serialFullReduce(
+  ctx: KernelContext,
+  label: string,
+  src: GpuTensor,
+  n: number,
+  out: GpuTensor,
+  expr: string,
+): DispatchSpec[] {
+  const chunk = SERIAL_CHUNK;
+  const parts = Math.max(1, Math.ceil(n / chunk));
+  const partial = parts > 1 ? ctx.scratch(parts * 4) : undefined;
+  const k = new Kernel(ctx, `${label}_serial`).u32('n', n).u32('chunk', chunk).u32('parts', parts);
+  k.tensor('x', src, n, 'read');
+  if (partial) k.buffer('part', partial, 'f32', 'read_write');
+  else k.tensor('out', out, 1, 'read_write');
+  const specs = [
+    k.build(
+      `@compute @workgroup_size(64) fn main(${ENTRY_ARGS}) {
+  let t = (${LINEAR_WG}) * 64u + li;
+  if (t >= p.parts) { return; }
+  var acc = 0.0;
+  for (var i = t * p.chunk; i < min(p.n, (t + 1u) * p.chunk); i++) {
+    let x = ld_x(i);
+    acc += ${expr};
+  }
+  ${partial ? 'st_part(t, acc)' : 'st_out(0u, acc)'};
+}
+`,
+      grid(Math.ceil(parts / 64), ctx.limits.maxWorkgroupsPerDim),
+    ),
+  ];
+  if (partial) {
+    const k2 = new Kernel(ctx, `${label}_serial_final`).u32('n', parts);
+    k2.buffer('part', partial, 'f32', 'read').tensor('out', out, 1, 'read_write');
+    specs.push(
+      k2.build(
+        `@compute @workgroup_size(1) fn main() {
+  var acc = 0.0;
+  for (var i = 0u; i < p.n; i++) { acc += ld_part(i); }
+  st_out(0u, acc);
 }
 `,
         [1, 1, 1],

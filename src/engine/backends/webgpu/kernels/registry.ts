@@ -2,6 +2,7 @@
 import type { Launch } from '../../../backend.ts';
 import type { OpKind } from '../../../ops.ts';
 import { adamwKernel } from './adamw.ts';
+import { cacheWriteKernel } from './cache.ts';
 import {
   binaryKernel,
   broadcastToKernel,
@@ -24,7 +25,7 @@ import { tokenLogprobsGradKernel, tokenLogprobsKernel } from './logprobs.ts';
 import { matmulKernel } from './matmul.ts';
 import { normGradWKernel, normGradXKernel, normKernel } from './norm.ts';
 import { sumAllKernel, sumLeadingKernel } from './reduce.ts';
-import { ropeKernel } from './rope.ts';
+import { ropeAtKernel, ropeKernel } from './rope.ts';
 import { softmaxCausalGradKernel, softmaxCausalKernel } from './softmax.ts';
 import type { DispatchSpec, KernelContext } from './types.ts';
 
@@ -59,6 +60,8 @@ const KERNELS: { [K in Exclude<OpKind, 'input' | 'param'>]: Builder<K> } = {
   rmsnorm_grad_x: normGradXKernel,
   rmsnorm_grad_w: normGradWKernel,
   rope: ropeKernel,
+  rope_at: ropeAtKernel,
+  cache_write: cacheWriteKernel,
   softmax_causal: softmaxCausalKernel,
   softmax_causal_grad: softmaxCausalGradKernel,
   token_logprobs: tokenLogprobsKernel,

@@ -1,4 +1,7 @@
-/** Causal, key-masked softmax over attention scores [B, H, T, T] and its backward; one workgroup per row. */
+/**
+ * Causal, key-masked softmax over attention scores [B, H, Tq, Tk] (Tq < Tk when decoding against a
+ * KV cache: query i sees keys j <= i + Tk - Tq) and its backward; one workgroup per row.
+ */
 import type { Launch } from '../../../backend.ts';
 import { numel } from '../../../ops.ts';
 import { asGpuTensor } from '../tensor.ts';
@@ -8,38 +11,41 @@ import { NEG_BIG, pow2Threads } from './wgsl-reduce.ts';
 
 export function softmaxCausalKernel(launch: Launch<'softmax_causal'>, ctx: KernelContext): DispatchSpec[] {
   const [scoresView, maskView] = launch.inputs;
-  const [B, H, T] = scoresView.shape;
+  const [B, H, Tq, Tk] = scoresView.shape;
   const count = numel(scoresView.shape);
   const out = asGpuTensor(launch.output.tensor, 'softmax_causal');
   return perRow(
     ctx,
     'softmax_causal',
-    B * H * T,
-    pow2Threads(T, 32, ctx.limits.maxThreads),
+    B * H * Tq,
+    pow2Threads(Tk, 32, ctx.limits.maxThreads),
     (k) => {
-      k.u32('T', T).u32('HT', H * T).f32('scale', launch.attrs.scale);
+      k.u32('Tq', Tq)
+        .u32('Tk', Tk)
+        .u32('HTq', H * Tq)
+        .f32('scale', launch.attrs.scale);
       k.tensor('out', out, count, 'read_write')
         .tensor('x', asGpuTensor(scoresView.tensor, 'softmax_causal'), count, 'read')
-        .tensor('mask', asGpuTensor(maskView.tensor, 'softmax_causal mask'), B * T, 'read');
+        .tensor('mask', asGpuTensor(maskView.tensor, 'softmax_causal mask'), B * Tk, 'read');
     },
-    `  let q = row % p.T;
-  let mbase = (row / p.HT) * p.T;
-  let base = row * p.T;
+    `  let last = row % p.Tq + (p.Tk - p.Tq);
+  let mbase = (row / p.HTq) * p.Tk;
+  let base = row * p.Tk;
   var m = ${NEG_BIG};
   var hasKey = 0.0;
-  for (var j = li; j <= q; j += WG) {
+  for (var j = li; j <= last; j += WG) {
     if (ld_mask(mbase + j) != 0.0) { m = max(m, p.scale * ld_x(base + j)); hasKey = 1.0; }
   }
   let rowMax = wg_max(li, m);
   let rowAny = wg_max(li, hasKey);
   var s = 0.0;
-  for (var j = li; j <= q; j += WG) {
+  for (var j = li; j <= last; j += WG) {
     if (ld_mask(mbase + j) != 0.0) { s += exp(p.scale * ld_x(base + j) - rowMax); }
   }
   let total = wg_sum(li, s);
-  for (var j = li; j < p.T; j += WG) {
+  for (var j = li; j < p.Tk; j += WG) {
     var v = 0.0;
-    if (rowAny > 0.0 && j <= q && ld_mask(mbase + j) != 0.0) { v = exp(p.scale * ld_x(base + j) - rowMax) / total; }
+    if (rowAny > 0.0 && j <= last && ld_mask(mbase + j) != 0.0) { v = exp(p.scale * ld_x(base + j) - rowMax) / total; }
     st_out(base + j, v);
   }`,
   );

@@ -4,6 +4,9 @@ import type { SegmentLayout } from '../tensor.ts';
 
 export type MatmulVariant = 'tiled' | 'register';
 
+/** How row reductions run: a workgroup per row (GPUs) or a thread per row (CPU adapters). */
+export type RowStrategy = 'workgroup' | 'thread';
+
 export interface KernelLimits {
   /** Threads per workgroup the kernels may use (<= maxComputeInvocationsPerWorkgroup, <= 256). */
   readonly maxThreads: number;
@@ -18,6 +21,8 @@ export interface KernelContext {
   readonly limits: KernelLimits;
   /** Matmul kernel family: shared-memory tiles (real GPUs) or register blocks only (CPU adapters). */
   readonly matmul: MatmulVariant;
+  /** Row and whole-tensor reductions: workgroup-parallel (GPUs) or serial per thread (CPU adapters). */
+  readonly rows: RowStrategy;
   /** A program-owned scratch storage buffer (freed with the program). */
   scratch(bytes: number): GPUBuffer;
   /** A read-only f32 table cached by the backend under `key` (e.g. rotary cos/sin). */

@@ -58,3 +58,12 @@ fn wg_logsumexp_state(li: u32, m: f32, s: f32) -> vec2f {
 }
 `;
 }
+
+/** The same helpers for one thread per row: each thread already holds its row's total. */
+export function serialReduceHelpers(): string {
+  return `
+fn wg_sum(li: u32, v: f32) -> f32 { return v; }
+fn wg_max(li: u32, v: f32) -> f32 { return v; }
+fn wg_logsumexp_state(li: u32, m: f32, s: f32) -> vec2f { return vec2f(m, s); }
+`;
+}

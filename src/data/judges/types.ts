@@ -1,0 +1,46 @@
+/** One interface for every judge: the task's oracle, a human, a reward model. */
+import type { Candidate } from '../types.ts';
+
+export type Winner = 'a' | 'b' | 'tie';
+
+export interface Verdict {
+  winner: Winner;
+  /** Short text a student can read ("A mentions Apple; B meets every constraint"). */
+  reason?: string;
+  /** The two sides' scores, for judges that score each side. */
+  scores?: [number, number];
+}
+
+export interface ScoredItem {
+  score: number;
+  reason?: string;
+}
+
+export interface Judge {
+  readonly name: string;
+  /** Which side is better; called twice per pair by pairing.ts, with the order swapped. */
+  compare(a: Candidate, b: Candidate): Promise<Verdict>;
+  /** For judges that score one response at a time (oracle, reward model). */
+  score?(item: Candidate): Promise<ScoredItem>;
+}
+
+/** A judge from a single-item scorer: the higher score wins, equal scores tie (within `tolerance`). */
+export function judgeFromScorer(
+  name: string,
+  scorer: (item: Candidate) => ScoredItem | Promise<ScoredItem>,
+  tolerance = 1e-9,
+): Judge & { score(item: Candidate): Promise<ScoredItem> } {
+  return {
+    name,
+    async score(item) {
+      return scorer(item);
+    },
+    async compare(a, b) {
+      const [sa, sb] = await Promise.all([scorer(a), scorer(b)]);
+      const diff = sa.score - sb.score;
+      const winner: Winner = Math.abs(diff) <= tolerance ? 'tie' : diff > 0 ? 'a' : 'b';
+      const reason = `A ${sa.reason ?? `scores ${sa.score}`}; B ${sb.reason ?? `scores ${sb.score}`}`;
+      return { winner, reason, scores: [sa.score, sb.score] };
+    },
+  };
+}

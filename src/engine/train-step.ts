@@ -1,0 +1,206 @@
+/**
+ * compileTrainStep: forward + backward + (optionally) clip + AdamW, compiled once per graph.
+ * See train-plan.ts for the four programs and session.ts for usage.
+ */
+import type { Backend, DeviceTensor, Launch, Program, TensorView } from './backend.ts';
+import type { Feeds } from './feeds.ts';
+import { InputTensors } from './feeds.ts';
+import type { CompileOptions } from './forward.ts';
+import type { Graph, Node } from './graph.ts';
+import type { MemoryEstimate } from './memory.ts';
+import { numel } from './ops.ts';
+import { type AdamWHyper, adamwHyperBuffer } from './optim/adamw.ts';
+import type { ParamStore } from './params.ts';
+import { materialize, type Plan, resolveView, slotBytes } from './plan.ts';
+import { readViews } from './readback.ts';
+import { buildTrainGraph, planTrainStep, type TrainPlans } from './train-plan.ts';
+import { TrainState } from './train-state.ts';
+
+export interface TrainStepOptions extends CompileOptions {
+  /** Shared optimizer/accumulation state (one per run, shared by every bucket's train step). */
+  state?: TrainState;
+  /** Param names to train when no state is given (default: the store's params flagged trainable). */
+  trainable?: readonly string[];
+}
+
+export interface StepResult {
+  /** Sum of the loss node's elements (its value, for the usual scalar loss). */
+  loss: number;
+  /** The extra outputs, in order. */
+  outputs: Float32Array[];
+  /** Global L2 norm of the accumulated gradients before clipping; null when no update ran. */
+  gradNorm: number | null;
+  /** Whether this call applied an AdamW update. */
+  updated: boolean;
+}
+
+export interface GradsResult {
+  loss: number;
+  outputs: Float32Array[];
+  /** Gradient of the loss for each trainable param, on the host. */
+  grads: Map<string, Float32Array>;
+  gradNorm: number;
+}
+
+export interface TrainStep {
+  readonly state: TrainState;
+  /**
+   * One micro-batch: forward + backward, gradients summed into the state's accumulators. With
+   * `hyper`, also clips by the global norm and applies AdamW to every trainable param, which ends
+   * the accumulation (the next call starts a fresh sum).
+   */
+  step(feeds: Feeds, hyper?: AdamWHyper): Promise<StepResult>;
+  /** Gradients only (for --grads-out); needs no accumulation in progress. Params are not changed. */
+  grads(feeds: Feeds): Promise<GradsResult>;
+  readonly memory: MemoryEstimate;
+  readonly stats: { launchesPerUpdateStep: number };
+  dispose(): void;
+}
+
+type ProgramKind = 'first' | 'firstNorm' | 'firstUpdate' | 'accum' | 'accumUpdate';
+
+export function compileTrainStep(
+  graph: Graph,
+  loss: Node,
+  extraOutputs: readonly Node[],
+  backend: Backend,
+  params: ParamStore,
+  opts: TrainStepOptions = {},
+): TrainStep {
+  for (const o of [loss, ...extraOutputs]) {
+    if (o.dtype !== 'f32')
+      throw new Error(`compileTrainStep: output #${o.id} (${o.op}) is ${o.dtype}; only f32 outputs can be read`);
+  }
+  if (opts.state && opts.trainable)
+    throw new Error('compileTrainStep: pass either opts.state or opts.trainable (the state fixes the trainable list)');
+  if (opts.state && opts.state.backend !== backend)
+    throw new Error('compileTrainStep: opts.state belongs to another backend');
+  const state = opts.state ?? new TrainState(backend, params, opts.trainable);
+  const ownsState = !opts.state;
+
+  const tg = buildTrainGraph(graph, loss, extraOutputs, state.trainable);
+  const inputs = new InputTensors(backend, graph);
+  const plans = planTrainStep(graph, tg, {
+    bind: (leaf) =>
+      leaf.op === 'param' ? params.tensorFor(leaf.attrs.name, leaf.shape) : inputs.tensorFor(leaf as Node<'input'>),
+    accumulator: (name) => state.get(name).grad,
+    gradNormSq: state.gradNormSq,
+    reuse: opts.reuse,
+    inPlace: opts.inPlace,
+  });
+  const shared: DeviceTensor[] = plans.sharedSlots.map((s) => backend.alloc(s.numel, s.dtype));
+  const slotsOf = (k: keyof TrainPlans['slotMaps']) => plans.slotMaps[k].map((i) => shared[i]);
+
+  const updateLaunches: Launch[] = state.trainable.map((name): Launch<'adamw'> => {
+    const shape = params.get(name).shape;
+    const v = (tensor: DeviceTensor): TensorView => ({ tensor, shape, dtype: 'f32' });
+    const s = state.get(name);
+    const p = v(params.get(name).tensor);
+    return {
+      op: 'adamw',
+      attrs: {},
+      inputs: [
+        p,
+        v(s.grad),
+        v(s.m),
+        v(s.v),
+        { tensor: state.hyper, shape: [8], dtype: 'f32' },
+        { tensor: state.gradNormSq, shape: [1], dtype: 'f32' },
+      ],
+      output: p,
+    };
+  });
+
+  const sources: Record<ProgramKind, [keyof TrainPlans['slotMaps'], boolean]> = {
+    first: ['first', false],
+    firstNorm: ['firstNorm', false],
+    firstUpdate: ['firstNorm', true],
+    accum: ['accum', false],
+    accumUpdate: ['accumNorm', true],
+  };
+  const programs = new Map<ProgramKind, { program: Program; outViews: TensorView[] }>();
+  const programFor = (kind: ProgramKind) => {
+    let entry = programs.get(kind);
+    if (!entry) {
+      const [planKey, withUpdate] = sources[kind];
+      const p: Plan = plans[planKey];
+      const slots = slotsOf(planKey);
+      const program = backend.compile(materialize(p, slots, withUpdate ? updateLaunches : []));
+      const outViews = [tg.loss, ...extraOutputs].map((n) =>
+        resolveView(p.views.get(n) as NonNullable<ReturnType<typeof p.views.get>>, slots),
+      );
+      entry = { program, outViews };
+      programs.set(kind, entry);
+    }
+    return entry;
+  };
+
+  const normView: TensorView = { tensor: state.gradNormSq, shape: [1], dtype: 'f32' };
+  const runAndRead = async (kind: ProgramKind, feeds: Feeds, readNorm: boolean) => {
+    const { program, outViews } = programFor(kind);
+    inputs.write(feeds);
+    program.run();
+    const [lossValues, ...rest] = await readViews(backend, readNorm ? [...outViews, normView] : outViews);
+    const normSq = readNorm ? (rest.pop() as Float32Array)[0] : Number.NaN;
+    let lossSum = 0;
+    for (const x of lossValues) lossSum += x;
+    return { loss: lossSum, outputs: rest, gradNorm: Math.sqrt(normSq) };
+  };
+
+  const paramsInGraph = new Set(graph.params().map((p) => p.attrs.name));
+  const memory: MemoryEstimate = {
+    paramBytes: [...paramsInGraph].reduce((s, n) => s + numel(params.get(n).shape) * 4, 0),
+    gradBytes: state.trainable.reduce((s, n) => s + numel(params.get(n).shape) * 4, 0),
+    optimizerBytes: state.trainable.reduce((s, n) => s + 2 * numel(params.get(n).shape) * 4, 0) + 9 * 4,
+    inputBytes: 0,
+    intermediateBytes: slotBytes(plans.sharedSlots),
+    intermediateTensors: shared.length,
+    totalBytes: 0,
+  };
+  memory.inputBytes = inputs.bytes();
+  memory.totalBytes =
+    memory.paramBytes + memory.gradBytes + memory.optimizerBytes + memory.inputBytes + memory.intermediateBytes;
+
+  return {
+    state,
+    async step(feeds, hyper) {
+      const first = state.microBatches === 0;
+      if (hyper) backend.write(state.hyper, adamwHyperBuffer(hyper, state.step + 1));
+      const kind: ProgramKind = first ? (hyper ? 'firstUpdate' : 'first') : hyper ? 'accumUpdate' : 'accum';
+      const r = await runAndRead(kind, feeds, !!hyper);
+      if (hyper) {
+        state.step++;
+        state.microBatches = 0;
+      } else {
+        state.microBatches++;
+      }
+      return { loss: r.loss, outputs: r.outputs, gradNorm: hyper ? r.gradNorm : null, updated: !!hyper };
+    },
+    async grads(feeds) {
+      if (state.microBatches !== 0) {
+        throw new Error(
+          `grads: ${state.microBatches} micro-batch(es) are accumulating; finish them with step(feeds, hyper) first`,
+        );
+      }
+      const r = await runAndRead('firstNorm', feeds, true);
+      const names = state.trainable;
+      const host = await readViews(
+        backend,
+        names.map((n) => ({ tensor: state.get(n).grad, shape: params.get(n).shape, dtype: 'f32' as const })),
+      );
+      return {
+        loss: r.loss,
+        outputs: r.outputs,
+        grads: new Map(names.map((n, i) => [n, host[i]])),
+        gradNorm: r.gradNorm,
+      };
+    },
+    memory,
+    stats: { launchesPerUpdateStep: plans.firstNorm.launches.length + updateLaunches.length },
+    dispose() {
+      for (const t of shared) backend.free(t);
+      inputs.dispose();
+      if (ownsState) state.dispose();
+    },
+  };
+}

@@ -1,0 +1,377 @@
+/**
+ * CPU kernels against naive references written straight from ops.ts (loops in float64), on odd
+ * shapes. Gradients are covered by engine-autodiff.test.ts; here the forward semantics.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Launch } from '../../src/engine/backend.ts';
+import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
+import { unaryFn } from '../../src/engine/backends/cpu/elementwise.ts';
+import type { Graph, Node } from '../../src/engine/graph.ts';
+import { numel, type Shape } from '../../src/engine/ops.ts';
+import { Rng } from '../../src/engine/random.ts';
+import { evaluate, maxAbsDiff, randn } from './engine-helpers.ts';
+
+const rng = new Rng(42);
+
+/** Runs one graph over f32/i32 inputs named x0, x1, ... */
+async function run(build: (g: Graph, ins: Node[]) => Node, inputs: (Float32Array | Int32Array)[], shapes: Shape[]) {
+  const feeds: Record<string, Float32Array | Int32Array> = {};
+  inputs.forEach((d, i) => {
+    feeds[`x${i}`] = d;
+  });
+  const [out] = await evaluate(
+    (g) => [
+      build(
+        g,
+        shapes.map((s, i) => g.input(`x${i}`, s, inputs[i] instanceof Int32Array ? 'i32' : 'f32')),
+      ),
+    ],
+    {},
+    feeds,
+  );
+  return out;
+}
+
+function naiveMatmul(
+  a: Float32Array,
+  b: Float32Array,
+  batch: number,
+  M: number,
+  N: number,
+  K: number,
+  tA: boolean,
+  tB: boolean,
+  sharedB: boolean,
+) {
+  const out = new Float64Array(batch * M * N);
+  for (let z = 0; z < batch; z++)
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) {
+          const av = tA ? a[z * M * K + k * M + i] : a[z * M * K + i * K + k];
+          const bo = sharedB ? 0 : z * K * N;
+          const bv = tB ? b[bo + j * K + k] : b[bo + k * N + j];
+          s += av * bv;
+        }
+        out[(z * M + i) * N + j] = s;
+      }
+  return out;
+}
+
+describe('matmul', () => {
+  // Sizes straddle the kernel's 4x2 register tile and 64-column cache block.
+  const sizes = [
+    [1, 1, 1],
+    [7, 9, 13],
+    [70, 131, 33],
+  ];
+  for (const [M, N, K] of sizes) {
+    for (const tA of [false, true]) {
+      for (const tB of [false, true]) {
+        it(`${M}x${N}x${K} transA=${tA} transB=${tB}, 2-D and batched [3]`, async () => {
+          for (const batch of [0, 3]) {
+            const pre = batch ? [batch] : [];
+            const aS = [...pre, ...(tA ? [K, M] : [M, K])];
+            const bS = [...pre, ...(tB ? [N, K] : [K, N])];
+            const a = randn(rng, aS);
+            const b = randn(rng, bS);
+            const out = await run((g, [x, y]) => g.matmul(x, y, tA, tB), [a, b], [aS, bS]);
+            expect(maxAbsDiff(out, naiveMatmul(a, b, batch || 1, M, N, K, tA, tB, false))).toBeLessThan(
+              1e-4 * Math.sqrt(K),
+            );
+          }
+        });
+      }
+      it(`${M}x${N}x${K} batched a [2,3] with shared 2-D b, transB=${tA}`, async () => {
+        const aS = [2, 3, M, K];
+        const bS = tA ? [N, K] : [K, N];
+        const a = randn(rng, aS);
+        const b = randn(rng, bS);
+        const out = await run((g, [x, y]) => g.matmul(x, y, false, tA), [a, b], [aS, bS]);
+        expect(maxAbsDiff(out, naiveMatmul(a, b, 6, M, N, K, false, tA, true))).toBeLessThan(1e-4 * Math.sqrt(K));
+      });
+    }
+  }
+});
+
+describe('elementwise and reductions', () => {
+  it('add/sub/mul broadcast a trailing suffix', async () => {
+    const a = randn(rng, [3, 5, 7]);
+    const b = randn(rng, [5, 7]);
+    for (const op of ['add', 'sub', 'mul'] as const) {
+      const out = await run(
+        (g, [x, y]) => g[op](x, y),
+        [a, b],
+        [
+          [3, 5, 7],
+          [5, 7],
+        ],
+      );
+      const ref = a.map((v, i) => (op === 'add' ? v + b[i % 35] : op === 'sub' ? v - b[i % 35] : v * b[i % 35]));
+      expect(maxAbsDiff(out, ref)).toBe(0);
+    }
+  });
+
+  it('unary functions match their definitions, and log_sigmoid is stable', async () => {
+    const x = Float32Array.of(-60, -3.5, -1, -0.25, 0.3, 1, 2.5, 60);
+    const sig = (v: number) => 1 / (1 + Math.exp(-v));
+    const defs: Record<string, (v: number) => number> = {
+      neg: (v) => -v,
+      exp: Math.exp,
+      square: (v) => v * v,
+      sigmoid: sig,
+      relu: (v) => Math.max(v, 0),
+      silu: (v) => v * sig(v),
+      gelu_tanh: (v) => 0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v ** 3))),
+    };
+    for (const [fn, f] of Object.entries(defs)) {
+      const out = await run((g, [a]) => g.unary(a, fn as 'exp'), [x], [[8]]);
+      for (let i = 0; i < x.length; i++) expect(out[i]).toBeCloseTo(Math.fround(f(x[i])), 5);
+    }
+    const ls = await run((g, [a]) => g.unary(a, 'log_sigmoid'), [x], [[8]]);
+    expect(ls[0]).toBeCloseTo(-60, 5); // log(sigmoid(-60)) ~ -60; the naive formula gives -Infinity-ish round-off
+    expect(ls[7]).toBeCloseTo(-Math.exp(-60), 10);
+    expect(ls[3]).toBeCloseTo(Math.log(sig(-0.25)), 6);
+    const lg = await run((g, [a]) => g.unary(a, 'log'), [Float32Array.of(0.5, 3)], [[2]]);
+    expect(lg[1]).toBeCloseTo(Math.log(3), 6);
+    expect(unaryFn('relu', 0)).toBe(0);
+  });
+
+  it('sum_all, sumsq, sum_leading, broadcast_to', async () => {
+    const a = randn(rng, [3, 5, 7]);
+    let s = 0;
+    let q = 0;
+    for (const v of a) {
+      s += v;
+      q += v * v;
+    }
+    expect((await run((g, [x]) => g.sumAll(x), [a], [[3, 5, 7]]))[0]).toBeCloseTo(s, 4);
+    expect((await run((g, [x]) => g.sumsq(x), [a], [[3, 5, 7]]))[0]).toBeCloseTo(q, 4);
+    const sl = await run((g, [x]) => g.sumLeading(x, 1), [a], [[3, 5, 7]]);
+    const ref = new Float64Array(7);
+    a.forEach((v, i) => {
+      ref[i % 7] += v;
+    });
+    expect(maxAbsDiff(sl, ref)).toBeLessThan(1e-5);
+    const bc = await run((g, [x]) => g.broadcastTo(x, [4, 7]), [Float32Array.from(ref)], [[7]]);
+    expect(bc.length).toBe(28);
+    expect(bc[21 + 3]).toBeCloseTo(ref[3], 5);
+  });
+
+  it('masked_row_sum and expand_rows', async () => {
+    const x = randn(rng, [3, 4]);
+    const m = Float32Array.of(1, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0);
+    const out = await run(
+      (g, [a, b]) => g.maskedRowSum(a, b),
+      [x, m],
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    );
+    expect(out[0]).toBeCloseTo(x[0] + x[1], 6);
+    expect(out[1]).toBeCloseTo(x[4] + x[6], 6);
+    expect(out[2]).toBe(0);
+    const ex = await run((g, [a, b]) => g.expandRows(a, b), [Float32Array.of(2, 3, 4), m], [[3], [3, 4]]);
+    expect([...ex]).toEqual([2, 2, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0]);
+  });
+
+  it('elementwise kernels may write in place over input 0', () => {
+    const be = new CpuBackend();
+    const a = be.alloc(6, 'f32');
+    const b = be.alloc(3, 'f32');
+    be.write(a, Float32Array.of(1, 2, 3, 4, 5, 6));
+    be.write(b, Float32Array.of(10, 20, 30));
+    const va = { tensor: a, shape: [2, 3], dtype: 'f32' as const };
+    const launches: Launch[] = [
+      { op: 'add', attrs: {}, inputs: [va, { tensor: b, shape: [3], dtype: 'f32' }], output: va },
+      { op: 'scale', attrs: { s: 2 }, inputs: [va], output: va },
+      { op: 'unary', attrs: { fn: 'neg' }, inputs: [va], output: va },
+    ];
+    be.compile(launches).run();
+    return be.read(a).then((r) => expect([...r]).toEqual([-22, -44, -66, -28, -50, -72]));
+  });
+});
+
+describe('layout ops', () => {
+  it('permute matches index arithmetic (rank 2, 3, 4)', async () => {
+    const a = randn(rng, [2, 3, 4, 5]);
+    const out = await run((g, [x]) => g.permute(x, [2, 0, 3, 1]), [a], [[2, 3, 4, 5]]);
+    // out[i, j, k, l] = a[j, l, i, k], out shape [4, 2, 5, 3].
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 2; j++)
+        for (let k = 0; k < 5; k++)
+          for (let l = 0; l < 3; l++) expect(out[((i * 2 + j) * 5 + k) * 3 + l]).toBe(a[((j * 3 + l) * 4 + i) * 5 + k]);
+    const m = randn(rng, [3, 7]);
+    const t = await run((g, [x]) => g.permute(x, [1, 0]), [m], [[3, 7]]);
+    expect(t[2 * 3 + 1]).toBe(m[1 * 7 + 2]);
+    const c = randn(rng, [2, 3, 4]);
+    const p3 = await run((g, [x]) => g.permute(x, [1, 2, 0]), [c], [[2, 3, 4]]);
+    expect(p3[(2 * 4 + 3) * 2 + 1]).toBe(c[(1 * 3 + 2) * 4 + 3]);
+  });
+
+  it('slice_last and pad_last', async () => {
+    const a = Float32Array.from({ length: 12 }, (_, i) => i);
+    expect([...(await run((g, [x]) => g.sliceLast(x, 1, 2), [a], [[3, 4]]))]).toEqual([1, 2, 5, 6, 9, 10]);
+    const p = await run((g, [x]) => g.padLast(x, 1, 4), [Float32Array.of(1, 2, 3, 4)], [[2, 2]]);
+    expect([...p]).toEqual([0, 1, 2, 0, 0, 3, 4, 0]);
+  });
+
+  it('repeat_heads and sum_heads', async () => {
+    const a = Float32Array.from({ length: 2 * 2 * 1 * 2 }, (_, i) => i + 1); // [B=2, H=2, T=1, D=2]
+    const r = await run((g, [x]) => g.repeatHeads(x, 2), [a], [[2, 2, 1, 2]]);
+    expect([...r]).toEqual([1, 2, 1, 2, 3, 4, 3, 4, 5, 6, 5, 6, 7, 8, 7, 8]);
+    const s = await run((g, [x]) => g.sumHeads(x, 2), [r], [[2, 4, 1, 2]]);
+    expect([...s]).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
+  });
+});
+
+describe('nn ops', () => {
+  it('embedding gathers rows; embedding_grad scatter-adds repeated ids; bad ids throw', async () => {
+    const table = randn(rng, [5, 3]);
+    const ids = Int32Array.of(4, 0, 4);
+    const out = await run((g, [t, i]) => g.embedding(t, i), [table, ids], [[5, 3], [3]]);
+    expect([...out]).toEqual([...table.slice(12, 15), ...table.slice(0, 3), ...table.slice(12, 15)]);
+    const gr = await run(
+      (g, [i, gg]) => g.embeddingGrad(i, gg, 5),
+      [ids, Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9)],
+      [[3], [3, 3]],
+    );
+    expect([...gr]).toEqual([4, 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 10, 12]);
+    await expect(run((g, [t, i]) => g.embedding(t, i), [table, Int32Array.of(5)], [[5, 3], [1]])).rejects.toThrow(
+      /outside the table/,
+    );
+  });
+
+  it('layernorm and rmsnorm match their formulas', async () => {
+    const x = randn(rng, [4, 9], 3);
+    const w = randn(rng, [9]);
+    const b = randn(rng, [9]);
+    const ln = await run((g, [a, c, d]) => g.layernorm(a, c, d, 1e-5), [x, w, b], [[4, 9], [9], [9]]);
+    const rms = await run((g, [a, c]) => g.rmsnorm(a, c, 1e-6), [x, w], [[4, 9], [9]]);
+    for (let r = 0; r < 4; r++) {
+      const row = [...x.slice(r * 9, r * 9 + 9)];
+      const mean = row.reduce((s, v) => s + v, 0) / 9;
+      const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / 9;
+      const ms = row.reduce((s, v) => s + v * v, 0) / 9;
+      for (let j = 0; j < 9; j++) {
+        expect(ln[r * 9 + j]).toBeCloseTo(((row[j] - mean) / Math.sqrt(variance + 1e-5)) * w[j] + b[j], 5);
+        expect(rms[r * 9 + j]).toBeCloseTo((row[j] / Math.sqrt(ms + 1e-6)) * w[j], 5);
+      }
+    }
+  });
+
+  it('rope uses the rotate_half layout; inverse undoes it; rope_at offsets positions', async () => {
+    const [B, H, T, D] = [2, 3, 6, 8];
+    const x = randn(rng, [B, H, T, D]);
+    const out = await run((g, [a]) => g.rope(a, 10000), [x], [[B, H, T, D]]);
+    for (let bh = 0; bh < B * H; bh++)
+      for (let t = 0; t < T; t++)
+        for (let i = 0; i < D; i++) {
+          // HF: x * cos(emb) + rotate_half(x) * sin(emb), emb = cat(freqs, freqs), rotate_half = cat(-x2, x1).
+          const f = t / 10000 ** ((2 * (i % (D / 2))) / D);
+          const base = (bh * T + t) * D;
+          const rot = i < D / 2 ? -x[base + i + D / 2] : x[base + i - D / 2];
+          expect(out[base + i]).toBeCloseTo(x[base + i] * Math.cos(f) + rot * Math.sin(f), 5);
+        }
+    const back = await run((g, [a]) => g.rope(g.rope(a, 10000), 10000, true), [x], [[B, H, T, D]]);
+    expect(maxAbsDiff(back, x)).toBeLessThan(1e-5);
+    // rope_at with pos [2, 0] on the last 3 tokens equals rope on the full sequence, sliced.
+    const tail = new Float32Array(B * H * 3 * D);
+    const pos = [3, 0];
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++)
+        for (let t = 0; t < 3; t++)
+          for (let i = 0; i < D; i++) tail[((b * H + h) * 3 + t) * D + i] = x[((b * H + h) * T + pos[b] + t) * D + i];
+    const at = await run((g, [a, p]) => g.ropeAt(a, p, 10000), [tail, Int32Array.from(pos)], [[B, H, 3, D], [B]]);
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++)
+        for (let t = 0; t < 3; t++)
+          for (let i = 0; i < D; i++) {
+            expect(at[((b * H + h) * 3 + t) * D + i]).toBeCloseTo(out[((b * H + h) * T + pos[b] + t) * D + i], 6);
+          }
+  });
+
+  it('cache_write writes rows at pos and drops rows past Tmax', async () => {
+    const cache = new Float32Array(1 * 1 * 4 * 2).fill(-1);
+    const x = Float32Array.of(1, 2, 3, 4, 5, 6);
+    const out = await run(
+      (g, [c, a, p]) => g.cacheWrite(c, a, p),
+      [cache, x, Int32Array.of(2)],
+      [[1, 1, 4, 2], [1, 1, 3, 2], [1]],
+    );
+    expect([...out]).toEqual([-1, -1, -1, -1, 1, 2, 3, 4]);
+  });
+
+  it('softmax_causal: causal + key mask, Tq < Tk decoding, fully masked rows are zero', async () => {
+    const [B, H, Tq, Tk] = [2, 2, 3, 5];
+    const s = randn(rng, [B, H, Tq, Tk], 2);
+    const mask = Float32Array.of(0, 1, 1, 0, 1, 1, 1, 1, 1, 0);
+    const out = await run(
+      (g, [a, m]) => g.softmaxCausal(a, m, 0.5),
+      [s, mask],
+      [
+        [B, H, Tq, Tk],
+        [B, Tk],
+      ],
+    );
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++)
+        for (let i = 0; i < Tq; i++) {
+          const row = ((b * H + h) * Tq + i) * Tk;
+          const live = (j: number) => j <= i + (Tk - Tq) && mask[b * Tk + j] !== 0;
+          let z = 0;
+          for (let j = 0; j < Tk; j++) if (live(j)) z += Math.exp(0.5 * s[row + j]);
+          for (let j = 0; j < Tk; j++)
+            expect(out[row + j]).toBeCloseTo(live(j) ? Math.exp(0.5 * s[row + j]) / z : 0, 6);
+        }
+    const dead = await run(
+      (g, [a, m]) => g.softmaxCausal(a, m, 1),
+      [randn(rng, [1, 1, 2, 2]), Float32Array.of(0, 1)],
+      [
+        [1, 1, 2, 2],
+        [1, 2],
+      ],
+    );
+    expect([...dead.slice(0, 2)]).toEqual([0, 0]);
+    expect(dead[3]).toBeCloseTo(1, 6);
+  });
+
+  it('token_logprobs is log_softmax at the target, 0 for negative targets, stable for large logits', async () => {
+    const logits = randn(rng, [4, 6], 3);
+    logits[0] = 500;
+    const t = Int32Array.of(0, 5, -1, 2);
+    const out = await run((g, [a, b]) => g.tokenLogprobs(a, b), [logits, t], [[4, 6], [4]]);
+    for (let n = 0; n < 4; n++) {
+      if (t[n] < 0) {
+        expect(out[n]).toBe(0);
+        continue;
+      }
+      const row = [...logits.slice(n * 6, n * 6 + 6)];
+      const max = Math.max(...row);
+      const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+      expect(out[n]).toBeCloseTo(row[t[n]] - lse, 5);
+    }
+    expect(Number.isFinite(out[0])).toBe(true);
+  });
+});
+
+it('numel of every kernel output view is honoured over a larger tensor', async () => {
+  // A view smaller than its allocation (slot reuse) must not touch elements past its numel.
+  const be = new CpuBackend();
+  const big = be.alloc(10, 'f32');
+  be.write(big, new Float32Array(10).fill(7));
+  const src = be.alloc(4, 'f32');
+  be.write(src, Float32Array.of(1, 2, 3, 4));
+  be.compile([
+    {
+      op: 'scale',
+      attrs: { s: 2 },
+      inputs: [{ tensor: src, shape: [2, 2], dtype: 'f32' }],
+      output: { tensor: big, shape: [2, 2], dtype: 'f32' },
+    },
+  ]).run();
+  expect([...(await be.read(big))]).toEqual([2, 4, 6, 8, 7, 7, 7, 7, 7, 7]);
+  expect(numel([2, 2])).toBe(4);
+});

@@ -1,0 +1,140 @@
+/** The planner: buffer reuse, reshape aliasing, in-place ops, identical results, memory estimates. */
+import { describe, expect, it } from 'vitest';
+import type { DeviceTensor } from '../../src/engine/backend.ts';
+import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
+import { compileForward } from '../../src/engine/forward.ts';
+import { Graph, type Node } from '../../src/engine/graph.ts';
+import { estimateMemory } from '../../src/engine/memory.ts';
+import { numel } from '../../src/engine/ops.ts';
+import { ParamStore } from '../../src/engine/params.ts';
+import { PlanError, plan, slotBytes } from '../../src/engine/plan.ts';
+import { Rng } from '../../src/engine/random.ts';
+import { compileTrainStep } from '../../src/engine/train-step.ts';
+import { randn } from './engine-helpers.ts';
+
+const fake = (leaf: Node): DeviceTensor => ({ numel: numel(leaf.shape), dtype: leaf.dtype });
+
+/** A 6-layer residual MLP with layernorm and a log-prob loss: many short-lived intermediates. */
+function deepNet(g: Graph): { loss: Node; logits: Node } {
+  const [N, D, V] = [6, 10, 7];
+  let h: Node = g.input('x', [N, D]);
+  for (let l = 0; l < 6; l++) {
+    const n = g.layernorm(h, g.param(`ln${l}.w`, [D]), g.param(`ln${l}.b`, [D]), 1e-5);
+    const up = g.unary(g.matmul(n, g.param(`w${l}`, [D, 2 * D])), 'gelu_tanh');
+    h = g.add(h, g.reshape(g.matmul(g.reshape(up, [N, 2 * D]), g.param(`v${l}`, [2 * D, D])), [N, D]));
+  }
+  const logits = g.matmul(h, g.param('out', [D, V]));
+  const loss = g.scale(g.sumAll(g.tokenLogprobs(logits, g.input('t', [N], 'i32'))), -1 / N);
+  return { loss, logits };
+}
+
+function setup(seed = 5) {
+  const g = new Graph();
+  const net = deepNet(g);
+  const backend = new CpuBackend();
+  const store = new ParamStore(backend);
+  const rng = new Rng(seed);
+  store.addFromGraph(g, (name, shape) =>
+    name.endsWith('.w') ? new Float32Array(numel(shape)).fill(1) : randn(rng, shape, 0.3),
+  );
+  const feeds = { x: randn(rng, [6, 10]), t: Int32Array.of(0, 3, 6, 2, -1, 5) };
+  return { g, ...net, backend, store, feeds };
+}
+
+describe('planner', () => {
+  it('reuses dead intermediates: fewer tensors and bytes than one tensor per value', () => {
+    const { g, loss, logits } = setup();
+    const bind = fake;
+    const without = plan(g, { outputs: [loss, logits], bind, reuse: false });
+    const withReuse = plan(g, { outputs: [loss, logits], bind });
+    expect(without.launches.length).toBe(withReuse.launches.length);
+    expect(withReuse.slots.length).toBeLessThan(without.slots.length / 3);
+    expect(slotBytes(withReuse.slots)).toBeLessThan(slotBytes(without.slots) / 2);
+  });
+
+  it('gives identical forward results and gradients with and without reuse / in-place', async () => {
+    const results: Float32Array[][] = [];
+    for (const opts of [{ reuse: false }, { reuse: true, inPlace: false }, { reuse: true, inPlace: true }]) {
+      const { g, loss, logits, backend, store, feeds } = setup();
+      const fwd = await compileForward(g, [loss, logits], backend, store, opts).run(feeds);
+      const train = compileTrainStep(g, loss, [logits], backend, store, { ...opts, trainable: store.names() });
+      const { grads } = await train.grads(feeds);
+      results.push([...fwd, ...store.names().map((n) => grads.get(n) as Float32Array)]);
+    }
+    for (const r of results.slice(1)) {
+      expect(r.length).toBe(results[0].length);
+      for (let i = 0; i < r.length; i++) expect([...r[i]]).toEqual([...results[0][i]]);
+    }
+  });
+
+  it('aliases reshape to its input buffer (no launch) and copies only a pinned reshape', () => {
+    const g = new Graph();
+    const x = g.input('x', [2, 6]);
+    const e = g.unary(x, 'exp');
+    const r = g.reshape(e, [3, 4]);
+    const out = g.unary(r, 'neg');
+    const p = plan(g, { outputs: [out], bind: fake, inPlace: false });
+    expect(p.launches.map((l) => l.node.op)).toEqual(['unary', 'unary']);
+    expect(p.views.get(r)?.ref).toEqual(p.views.get(e)?.ref);
+    expect(p.views.get(r)?.shape).toEqual([3, 4]);
+    const target: DeviceTensor = { numel: 12, dtype: 'f32' };
+    const pinnedPlan = plan(g, { outputs: [], bind: fake, pinned: new Map([[r, target]]) });
+    expect(pinnedPlan.launches.map((l) => l.node.op)).toEqual(['unary', 'reshape']);
+  });
+
+  it('runs a dying elementwise chain in place in one slot, but never over an output', () => {
+    const g = new Graph();
+    const x = g.input('x', [5]);
+    const a = g.unary(x, 'exp');
+    const b = g.scale(a, 3);
+    const c = g.unary(b, 'neg');
+    const p = plan(g, { outputs: [c], bind: fake });
+    expect(p.slots.length).toBe(1);
+    const keep = plan(g, { outputs: [c, a], bind: fake });
+    expect(keep.views.get(b)?.ref).not.toEqual(keep.views.get(a)?.ref);
+  });
+
+  it('refuses to overwrite a tensor that a later node still reads', () => {
+    const g = new Graph();
+    const x = g.input('x', [3]);
+    const y = g.unary(x, 'exp');
+    const late = g.add(y, x);
+    const shared: DeviceTensor = { numel: 3, dtype: 'f32' };
+    expect(() =>
+      plan(g, { outputs: [late], bind: (leaf) => (leaf === x ? shared : fake(leaf)), pinned: new Map([[y, shared]]) }),
+    ).toThrow(PlanError);
+  });
+
+  it('says which leaf is unbound', () => {
+    const g = new Graph();
+    const out = g.unary(g.input('tokens', [3]), 'exp');
+    expect(() => plan(g, { outputs: [out], bind: () => undefined })).toThrow(
+      /input "tokens" \[3\] has no tensor bound/,
+    );
+  });
+});
+
+describe('estimateMemory', () => {
+  it('matches what the compiled sessions allocate, and counts every part', () => {
+    const { g, loss, logits, backend, store } = setup();
+    const fwdEstimate = estimateMemory({ graph: g, outputs: [loss, logits] });
+    const fwd = compileForward(g, [loss, logits], backend, store);
+    expect(fwdEstimate.intermediateBytes).toBe(fwd.stats.intermediateBytes);
+    expect(fwdEstimate.paramBytes).toBe(store.bytes());
+    expect(fwdEstimate.inputBytes).toBe(6 * 10 * 4 + 6 * 4);
+
+    const trainable = store.names().filter((n) => n.startsWith('w'));
+    const est = estimateMemory({ graph: g, outputs: [logits], loss, trainable });
+    const train = compileTrainStep(g, loss, [logits], backend, store, { trainable });
+    expect(train.memory).toEqual(est);
+    const trainableBytes = trainable.reduce((s, n) => s + numel(store.get(n).shape) * 4, 0);
+    expect(est.gradBytes).toBe(trainableBytes);
+    expect(est.optimizerBytes).toBe(2 * trainableBytes + 36);
+    expect(est.totalBytes).toBe(
+      est.paramBytes + est.gradBytes + est.optimizerBytes + est.inputBytes + est.intermediateBytes,
+    );
+    expect(est.intermediateBytes).toBeGreaterThan(fwdEstimate.intermediateBytes);
+    const noReuse = estimateMemory({ graph: g, outputs: [logits], loss, trainable, reuse: false });
+    expect(noReuse.intermediateBytes).toBeGreaterThan(2 * est.intermediateBytes);
+  });
+});
