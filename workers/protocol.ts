@@ -4,32 +4,119 @@
  * Every message is a plain, structured-cloneable object with a `type` discriminant and the protocol
  * version `v`. Both sides drop (and report) messages with another version, so a stale cached worker
  * can never be half-understood by a newer page. Requests carry an `id` that the worker echoes in its
- * reply. Later steps add variants here (start, pause, resume, stop; metrics, checkpoint, done) and
- * bump PROTOCOL_VERSION only when an existing variant changes shape.
+ * reply. New variants are additive; PROTOCOL_VERSION changes only when an existing variant changes shape.
+ *
+ * A training run (one experiment spec, usually a DPO run and a JPO run) is named by a `runId` the
+ * page picks. Its life, as the page sees it:
+ *
+ *   start ──► run-started (backend) ──► run-events* ──► run-adapters? ──► run-finished
+ *                  pause / resume ──► run-state            device lost ──► run-backend (now CPU)
+ *
+ * `run-events` carries the pipeline's own events (src/lab/events.ts: progress, metrics, samples,
+ * eval, log) in batches: the worker sends at most one batch per EVENT_BATCH_MS, so a run of
+ * 10,000+ steps costs the page a few renders a second, not one per step (workers/batcher.ts).
  */
 import type { ProbeReport } from '../src/engine/gpu-probe/probe.ts';
+import type { PipelineEvent, Stage } from '../src/lab/events.ts';
+import type { ExperimentSpec } from '../src/lab/spec.ts';
 
 export const PROTOCOL_VERSION = 1;
 export type ProtocolVersion = typeof PROTOCOL_VERSION;
 
+/** How often (at most) the worker posts a batch of pipeline events. */
+export const EVENT_BATCH_MS = 150;
+
+export type TrainingBackend = 'webgpu' | 'cpu';
+
+/** What went wrong, where, and what the user can do about it. */
+export interface RunErrorInfo {
+  stage: Stage | null;
+  /** The run being trained or evaluated ('DPO', 'JPO'), when the error belongs to one. */
+  run: string | null;
+  step: number | null;
+  message: string;
+  hint: string | null;
+}
+
+/** A trained LoRA adapter as PEFT's two files. */
+export interface AdapterExport {
+  run: string;
+  config: string;
+  safetensors: Uint8Array;
+}
+
 /** Page → worker. */
 export type ToWorker =
   /** Find the training backend: WebGPU adapter, device, limits, features, and a matmul self-test. */
-  { v: ProtocolVersion; type: 'probe'; id: number };
+  | { v: ProtocolVersion; type: 'probe'; id: number }
+  /** Train and evaluate every run of `spec` (same initial weights, data order and seed for all runs). */
+  | { v: ProtocolVersion; type: 'start'; id: number; runId: string; spec: ExperimentSpec }
+  | { v: ProtocolVersion; type: 'pause'; id: number; runId: string }
+  | { v: ProtocolVersion; type: 'resume'; id: number; runId: string }
+  /** Cancel: the run ends with outcome 'stopped' (metrics so far are kept). */
+  | { v: ProtocolVersion; type: 'stop'; id: number; runId: string }
+  /**
+   * Testing and teaching aid: destroy the WebGPU device the current run uses, as a driver reset
+   * would. The run continues on the CPU from its last checkpoint (run-backend tells the page).
+   */
+  | { v: ProtocolVersion; type: 'debug-lose-device'; id: number };
 
 /** Worker → page. */
 export type FromWorker =
   /** Sent once when the worker's module has loaded and it listens for requests. */
   | { v: ProtocolVersion; type: 'ready' }
   | { v: ProtocolVersion; type: 'probe-result'; id: number; report: ProbeReport }
+  /** The run began on `backend`; `note` says why it is not on WebGPU when it is not. */
+  | { v: ProtocolVersion; type: 'run-started'; runId: string; backend: TrainingBackend; note: string | null }
+  /** A batch of pipeline events, in the order the pipeline emitted them. */
+  | { v: ProtocolVersion; type: 'run-events'; runId: string; events: PipelineEvent[] }
+  | { v: ProtocolVersion; type: 'run-state'; runId: string; state: 'running' | 'paused' }
+  /** The backend changed mid-run (the GPU device was lost): training resumed on the CPU. */
+  | {
+      v: ProtocolVersion;
+      type: 'run-backend';
+      runId: string;
+      backend: TrainingBackend;
+      reason: string;
+      /** The run that was training and the step it resumed from (its last checkpoint), when known. */
+      run: string | null;
+      resumedFromStep: number | null;
+    }
+  /** The trained adapters, sent once before run-finished when the runs trained LoRA adapters. */
+  | { v: ProtocolVersion; type: 'run-adapters'; runId: string; adapters: AdapterExport[] }
+  | {
+      v: ProtocolVersion;
+      type: 'run-finished';
+      runId: string;
+      outcome: 'done' | 'stopped' | 'failed';
+      error: RunErrorInfo | null;
+      elapsedMs: number;
+    }
   /** A request failed, or (id null) something failed outside any request. */
   | { v: ProtocolVersion; type: 'error'; id: number | null; message: string };
 
 export type ToWorkerType = ToWorker['type'];
 export type FromWorkerType = FromWorker['type'];
 
-const TO_WORKER_TYPES: ReadonlySet<string> = new Set<ToWorkerType>(['probe']);
-const FROM_WORKER_TYPES: ReadonlySet<string> = new Set<FromWorkerType>(['ready', 'probe-result', 'error']);
+const TO_WORKER_TYPES: ReadonlySet<string> = new Set<ToWorkerType>([
+  'probe',
+  'start',
+  'pause',
+  'resume',
+  'stop',
+  'debug-lose-device',
+]);
+const FROM_WORKER_TYPES: ReadonlySet<string> = new Set<FromWorkerType>([
+  'ready',
+  'probe-result',
+  'run-started',
+  'run-events',
+  'run-state',
+  'run-backend',
+  'run-adapters',
+  'run-finished',
+  'error',
+]);
 
 /**
  * Why `data` is not a current-version message of one of `types`, or null when it is. Only the
@@ -58,4 +145,19 @@ type Unversioned<M> = M extends unknown ? Omit<M, 'v'> : never;
 
 export function withVersion<M extends ToWorker | FromWorker>(msg: Unversioned<M>): M {
   return { ...msg, v: PROTOCOL_VERSION } as M;
+}
+
+/**
+ * Shrinks a batch before it is posted: of consecutive progress events for the same stage and run
+ * only the last is worth drawing. Metrics, samples, evals and logs are all kept, in order.
+ */
+export function compactEvents(events: readonly PipelineEvent[]): PipelineEvent[] {
+  const out: PipelineEvent[] = [];
+  for (const e of events) {
+    const prev = out[out.length - 1];
+    if (e.kind === 'progress' && prev?.kind === 'progress' && prev.stage === e.stage && prev.run === e.run) {
+      out[out.length - 1] = e;
+    } else out.push(e);
+  }
+  return out;
 }

@@ -3,8 +3,8 @@
  * tokenizer), the paper's JSONL rows, and their tokenization into chosen/rejected sequences.
  */
 import { readFile } from 'node:fs/promises';
-import { PAPER_TEMPLATE, type SequenceMode, bucketLength, encodePair } from '../data/sequence.ts';
-import { type Tokenizer, loadTokenizer } from '../data/tokenizer.ts';
+import { bucketLength, encodePair, PAPER_TEMPLATE, type SequenceMode } from '../data/sequence.ts';
+import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
 import type { PreferenceRow } from '../data/types.ts';
 import type { Backend } from '../engine/backend.ts';
 import { createBackend } from '../engine/backends/create.ts';
@@ -46,10 +46,17 @@ export async function readPaperRows(file: string): Promise<PreferenceRow[]> {
     const o = obj as Record<string, unknown>;
     for (const k of ['i_chosen', 'r_chosen', 'i_reject', 'r_reject']) {
       if (typeof o?.[k] !== 'string') {
-        throw new Error(`${file}:${i + 1}: field "${k}" must be a string; rows look like {i_chosen, r_chosen, i_reject, r_reject}`);
+        throw new Error(
+          `${file}:${i + 1}: field "${k}" must be a string; rows look like {i_chosen, r_chosen, i_reject, r_reject}`,
+        );
       }
     }
-    rows.push({ i_chosen: o.i_chosen as string, r_chosen: o.r_chosen as string, i_reject: o.i_reject as string, r_reject: o.r_reject as string });
+    rows.push({
+      i_chosen: o.i_chosen as string,
+      r_chosen: o.r_chosen as string,
+      i_reject: o.i_reject as string,
+      r_reject: o.r_reject as string,
+    });
   });
   if (rows.length === 0) throw new Error(`${file}: no data rows`);
   return rows;
@@ -72,7 +79,8 @@ export const cliBucket = (maxLen: number): number => bucketLength(maxLen);
 
 export function parseMode(value: string | undefined, fallback: SequenceMode): SequenceMode {
   const mode = value ?? fallback;
-  if (mode !== 'joint' && mode !== 'conditional') throw new Error(`--mode must be joint or conditional (got "${mode}")`);
+  if (mode !== 'joint' && mode !== 'conditional')
+    throw new Error(`--mode must be joint or conditional (got "${mode}")`);
   return mode;
 }
 

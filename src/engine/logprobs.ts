@@ -45,8 +45,22 @@ export interface SequenceLogpsNodes {
   nll?: Node;
 }
 
-/** The log-prob graph for a [B, T] batch; declares the inputs it uses (see SEQ_INPUTS). */
-export function buildSequenceLogps(g: Graph, model: LoadedModel, o: SequenceLogpsOptions): SequenceLogpsNodes {
+/** Per-sequence summed log-probs [B] of a [B, T] batch (inputs: SEQ_INPUTS ids, keyMask, targets, labelMask). */
+export function buildSequenceLogps(g: Graph, model: LoadedModel, o: Omit<SequenceLogpsOptions, 'reductions'>): Node {
+  return buildSequenceStats(g, model, { ...o, reductions: ['sum'] }).sum as Node;
+}
+
+/** Per-sequence per-token-mean log-probs [B] (IPO/SimPO/ORPO); also feeds SEQ_INPUTS.meanWeights. */
+export function buildSequenceMeanLogps(
+  g: Graph,
+  model: LoadedModel,
+  o: Omit<SequenceLogpsOptions, 'reductions'>,
+): Node {
+  return buildSequenceStats(g, model, { ...o, reductions: ['mean'] }).mean as Node;
+}
+
+/** The log-prob graph for a [B, T] batch with the requested reductions; declares the inputs it uses (SEQ_INPUTS). */
+export function buildSequenceStats(g: Graph, model: LoadedModel, o: SequenceLogpsOptions): SequenceLogpsNodes {
   const { B, T } = o;
   const reductions = o.reductions ?? ['sum'];
   const ids = g.input(SEQ_INPUTS.ids, [B, T], 'i32');
@@ -121,7 +135,11 @@ export function sequenceFeeds(batch: HostBatch, nllRows?: readonly number[]): Fe
 }
 
 /** Right-pads rows (ids + label mask, as src/data/sequence.ts encodes them) to one [B, T] batch. */
-export function padRows(rows: readonly { ids: readonly number[]; mask: readonly number[] }[], padId: number, T: number): HostBatch {
+export function padRows(
+  rows: readonly { ids: readonly number[]; mask: readonly number[] }[],
+  padId: number,
+  T: number,
+): HostBatch {
   const B = rows.length;
   const ids = new Int32Array(B * T).fill(padId);
   const mask = new Float32Array(B * T);

@@ -14,7 +14,7 @@
  * Dropout is not modelled (lora_dropout is written as 0).
  */
 import type { Rng } from './random.ts';
-import { type Tensor, readSafetensors, writeSafetensors } from './safetensors.ts';
+import { readSafetensors, type Tensor, writeSafetensors } from './safetensors.ts';
 
 export interface LoraConfig {
   r: number;
@@ -140,7 +140,8 @@ export function loadAdapter(files: { config: string; safetensors: Uint8Array }):
   reject('rank_pattern', isNonEmptyObject(raw.rank_pattern));
   reject('alpha_pattern', isNonEmptyObject(raw.alpha_pattern));
   const r = raw.r;
-  if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0) throw new Error(`${where}: r must be a positive integer`);
+  if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0)
+    throw new Error(`${where}: r must be a positive integer`);
   const targets = raw.target_modules;
   if (!(typeof targets === 'string' || (Array.isArray(targets) && targets.every((t) => typeof t === 'string')))) {
     throw new Error(`${where}: target_modules must be a list of module names or a regex string`);
@@ -155,7 +156,10 @@ export function loadAdapter(files: { config: string; safetensors: Uint8Array }):
   const weights = new Map<string, Float32Array>();
   for (const [name, t] of tensors) {
     // PEFT writes adapter names without ".default"; older files may still carry it.
-    weights.set(name.replace('.lora_A.default.weight', '.lora_A.weight').replace('.lora_B.default.weight', '.lora_B.weight'), t.data);
+    weights.set(
+      name.replace('.lora_A.default.weight', '.lora_A.weight').replace('.lora_B.default.weight', '.lora_B.weight'),
+      t.data,
+    );
   }
   const base = typeof raw.base_model_name_or_path === 'string' ? raw.base_model_name_or_path : null;
   return { config, baseModelNameOrPath: base, weights };

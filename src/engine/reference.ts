@@ -85,7 +85,9 @@ export async function computeReferenceTable(
   const source = referenceScorerSource(strategy, policy);
   if (!source) return null;
   if (pairs.chosen.length !== pairs.rejected.length) {
-    throw new Error(`computeReferenceTable: ${pairs.chosen.length} chosen rows vs ${pairs.rejected.length} rejected rows`);
+    throw new Error(
+      `computeReferenceTable: ${pairs.chosen.length} chosen rows vs ${pairs.rejected.length} rejected rows`,
+    );
   }
   const scorer = new SequenceScorer(source.model, source.weights, opts.backend, source.lora);
   try {
@@ -99,7 +101,11 @@ export async function computeReferenceTable(
 }
 
 /** Scores rows in batches of batchSize, each padded to its bucket. */
-export async function scoreAll(scorer: SequenceScorer, rows: readonly EncodedRow[], opts: ReferenceOptions): Promise<RowLogps> {
+export async function scoreAll(
+  scorer: SequenceScorer,
+  rows: readonly EncodedRow[],
+  opts: ReferenceOptions,
+): Promise<RowLogps> {
   const n = rows.length;
   const size = opts.batchSize ?? 8;
   const bucket = opts.bucket ?? ((len: number) => Math.ceil(len / 16) * 16);

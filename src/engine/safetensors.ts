@@ -81,7 +81,9 @@ export function readHeader(bytes: Uint8Array, where = 'safetensors'): Safetensor
     const shape = (e.shape as number[]).map(Number);
     const width = BYTES[e.dtype];
     if (!(begin >= 0 && end >= begin && end <= dataLen)) {
-      throw new Error(`${where}: tensor "${name}" has data_offsets [${begin}, ${end}] outside the ${dataLen}-byte data`);
+      throw new Error(
+        `${where}: tensor "${name}" has data_offsets [${begin}, ${end}] outside the ${dataLen}-byte data`,
+      );
     }
     if (width !== undefined && end - begin !== numel(shape) * width) {
       throw new Error(
@@ -112,7 +114,9 @@ export function readSafetensors(
 /** Raw little-endian bytes of one dtype -> Float32Array. */
 export function decode(raw: Uint8Array, dtype: string, where: string): Float32Array {
   if (!SUPPORTED.includes(dtype)) {
-    throw new Error(`${where} has dtype ${dtype}; Orchard reads F32, F16 and BF16 (convert the weights to one of those)`);
+    throw new Error(
+      `${where} has dtype ${dtype}; Orchard reads F32, F16 and BF16 (convert the weights to one of those)`,
+    );
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   if (dtype === 'F32') {
@@ -145,17 +149,16 @@ export function halfToFloat(h: number): number {
  * Encodes tensors as an F32 safetensors file, in the given order (safetensors readers do not care,
  * but a stable order gives byte-identical files). Metadata values must be strings.
  */
-export function writeSafetensors(
-  tensors: Iterable<[string, Tensor]>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function writeSafetensors(tensors: Iterable<[string, Tensor]>, metadata?: Record<string, string>): Uint8Array {
   const entries = [...tensors];
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of entries) {
     if (numel(t.shape) !== t.data.length) {
-      throw new Error(`writeSafetensors: tensor "${name}" has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
+      throw new Error(
+        `writeSafetensors: tensor "${name}" has shape [${t.shape.join(', ')}] but ${t.data.length} values`,
+      );
     }
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.length * 4] };
     offset += t.data.length * 4;

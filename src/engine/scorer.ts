@@ -4,9 +4,9 @@
  * forward session is compiled per (B, T) shape and kept.
  */
 import type { Backend } from './backend.ts';
-import { type ForwardSession, compileForward } from './forward.ts';
+import { compileForward, type ForwardSession } from './forward.ts';
 import { Graph, type Node } from './graph.ts';
-import { type HostBatch, buildSequenceLogps, feedsFor, sequenceFeeds } from './logprobs.ts';
+import { buildSequenceStats, feedsFor, type HostBatch, sequenceFeeds } from './logprobs.ts';
 import type { LoraConfig } from './lora.ts';
 import type { LoadedModel } from './models/index.ts';
 import { ParamStore } from './params.ts';
@@ -35,7 +35,7 @@ export class SequenceScorer {
     let s = this.sessions.get(key);
     if (!s) {
       const g = new Graph();
-      const seq = buildSequenceLogps(g, this.model, {
+      const seq = buildSequenceStats(g, this.model, {
         B: batch.B,
         T: batch.T,
         reductions: ['sum', 'mean'],

@@ -3,8 +3,12 @@
  * routed into the stores. UI code calls the functions here and reads the stores; it never talks to
  * the worker directly.
  */
+import type { ExperimentSpec } from '../lab/spec.ts';
 import { type FromWorker, fromWorkerProblem, type ToWorker, withVersion } from '../../workers/protocol.ts';
 import { useCapabilityStore } from './capability-store.ts';
+import { newRunId, saveSession } from './history-store.ts';
+import { showNotice } from './notice-store.ts';
+import { useRunStore } from './run-store.ts';
 
 let worker: Worker | null = null;
 let nextId = 1;
@@ -29,8 +33,15 @@ function getWorker(): Worker {
     // A module that fails to load or throws at top level lands here; nothing else will answer.
     event.preventDefault();
     const where = event.filename ? ` (${event.filename}:${event.lineno})` : '';
-    useCapabilityStore.getState().failed(`the training worker crashed: ${event.message || 'unknown error'}${where}`);
+    const message = `the training worker crashed: ${event.message || 'unknown error'}${where}`;
+    if (pendingProbe !== null) useCapabilityStore.getState().failed(message);
     pendingProbe = null;
+    const session = useRunStore.getState().session;
+    if (session?.origin === 'live' && isActive(session.status)) {
+      useRunStore
+        .getState()
+        .finished(session.id, 'failed', { stage: session.stage, run: null, step: null, message, hint: 'reload the page and run again' }, Date.now() - session.startedAt);
+    }
     worker?.terminate();
     worker = null;
   });
@@ -38,13 +49,20 @@ function getWorker(): Worker {
   return w;
 }
 
-function send(msg: Omit<ToWorker, 'v' | 'id'>): number {
+type Request = ToWorker extends infer M ? (M extends unknown ? Omit<M, 'v' | 'id'> : never) : never;
+
+function send(msg: Request): number {
   const id = nextId++;
-  getWorker().postMessage(withVersion<ToWorker>({ ...msg, id } as Omit<ToWorker, 'v'>));
+  getWorker().postMessage(withVersion<ToWorker>({ ...msg, id } as Omit<ToWorker, 'v'> as never));
   return id;
 }
 
+function isActive(status: string): boolean {
+  return status === 'starting' || status === 'running' || status === 'paused' || status === 'stopping';
+}
+
 function route(msg: FromWorker): void {
+  const runs = useRunStore.getState();
   switch (msg.type) {
     case 'ready':
       return;
@@ -52,6 +70,42 @@ function route(msg: FromWorker): void {
       if (msg.id !== pendingProbe) return; // superseded by a newer probe
       pendingProbe = null;
       useCapabilityStore.getState().received(msg.report);
+      return;
+    case 'run-started':
+      runs.started(msg.runId, msg.backend, msg.note);
+      return;
+    case 'run-events':
+      runs.applyEvents(msg.runId, msg.events);
+      return;
+    case 'run-state':
+      runs.setLiveState(msg.runId, msg.state);
+      return;
+    case 'run-backend': {
+      const at = msg.run ? ` while training ${msg.run}` : '';
+      const from = msg.resumedFromStep !== null ? `, resuming from its checkpoint at step ${msg.resumedFromStep}` : '';
+      const note = `${msg.reason}${at}; continued on the ${msg.backend === 'cpu' ? 'CPU' : 'GPU'}${from}.`;
+      runs.backendSwitched(msg.runId, msg.backend, note);
+      showNotice({ id: `backend-${msg.runId}`, kind: 'warn', title: 'Training moved to the CPU', message: note });
+      return;
+    }
+    case 'run-adapters':
+      runs.receivedAdapters(msg.runId, msg.adapters);
+      return;
+    case 'run-finished':
+      runs.finished(msg.runId, msg.outcome, msg.error, msg.elapsedMs);
+      if (msg.outcome === 'failed' && msg.error) {
+        const e = msg.error;
+        const where = [e.stage && `stage ${e.stage}`, e.run && `run ${e.run}`, e.step !== null && `step ${e.step}`]
+          .filter(Boolean)
+          .join(', ');
+        showNotice({
+          id: `failed-${msg.runId}`,
+          kind: 'error',
+          title: `The run failed${where ? ` (${where})` : ''}`,
+          message: `${e.message}${e.hint ? ` — ${e.hint}` : ''}`,
+        });
+      }
+      void saveSession();
       return;
     case 'error':
       console.error(`orchard worker: ${msg.message}`);
@@ -67,4 +121,34 @@ function route(msg: FromWorker): void {
 export function probeCapabilities(): void {
   useCapabilityStore.getState().probing();
   pendingProbe = send({ type: 'probe' });
+}
+
+/** Starts training `spec` (validated by the caller); progress lands in useRunStore. Returns the run id. */
+export function startRun(spec: ExperimentSpec): string {
+  const runId = newRunId();
+  useRunStore.getState().begin(runId, spec);
+  send({ type: 'start', runId, spec });
+  return runId;
+}
+
+export function pauseRun(): void {
+  const s = useRunStore.getState().session;
+  if (s?.origin === 'live' && s.status === 'running') send({ type: 'pause', runId: s.id });
+}
+
+export function resumeRun(): void {
+  const s = useRunStore.getState().session;
+  if (s?.origin === 'live' && s.status === 'paused') send({ type: 'resume', runId: s.id });
+}
+
+export function stopRun(): void {
+  const s = useRunStore.getState().session;
+  if (s?.origin !== 'live' || !isActive(s.status)) return;
+  useRunStore.getState().setLiveState(s.id, 'stopping');
+  send({ type: 'stop', runId: s.id });
+}
+
+/** Destroys the GPU device of the current run (tests and the "what if the GPU resets?" lesson). */
+export function loseDevice(): void {
+  send({ type: 'debug-lose-device' });
 }

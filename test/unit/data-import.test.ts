@@ -272,7 +272,12 @@ describe('streaming over chunk boundaries', () => {
       }
     }
     const progress: number[] = [];
+    // A timer must get to run while the import works: it yields to the event loop.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
     const r = await importPreferences(chunks(), { onProgress: (p) => progress.push(p.bytesRead) });
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
     expect(r.pairs).toHaveLength(n);
     expect(r.problems).toEqual([]);
     expect(r.bytesRead).toBe(n * lineBytes.length);

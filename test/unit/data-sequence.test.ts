@@ -72,7 +72,7 @@ describe('chat templates through transformers.js (Jinja)', async () => {
   const dir = '../shared/data/tokenizers/gpt2';
   const tokenizerJson = JSON.parse(readFileSync(`${dir}/tokenizer.json`, 'utf8'));
   const chatml =
-    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    '{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}';
 
   it('Qwen-style: no BOS, the prompt ends in a newline so no space is added', async () => {
     const tok = await loadTokenizer({
@@ -101,7 +101,9 @@ describe('chat templates through transformers.js (Jinja)', async () => {
     });
     const e = encodePair(tok, 'Hi', 'Yo', { mode: 'conditional', template: CHAT_TEMPLATE });
     expect(e.ids.filter((id) => id === 50256)).toHaveLength(2);
-    expect(tok.decode(e.ids)).toBe('<|endoftext|><|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nYo<|endoftext|>');
+    expect(tok.decode(e.ids)).toBe(
+      '<|endoftext|><|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nYo<|endoftext|>',
+    );
   });
 });
 

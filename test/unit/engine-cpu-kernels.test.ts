@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Launch } from '../../src/engine/backend.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { unaryFn } from '../../src/engine/backends/cpu/elementwise.ts';
-import type { Graph, Node } from '../../src/engine/graph.ts';
+import { Graph, type Node } from '../../src/engine/graph.ts';
 import { numel, type Shape } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { evaluate, maxAbsDiff, randn } from './engine-helpers.ts';
@@ -59,38 +59,73 @@ function naiveMatmul(
   return out;
 }
 
+/** One matmul launch on a given backend. */
+async function runMatmul(
+  be: CpuBackend,
+  a: Float32Array,
+  b: Float32Array,
+  aS: number[],
+  bS: number[],
+  tA: boolean,
+  tB: boolean,
+) {
+  const g = new Graph();
+  const out = g.matmul(g.input('a', aS), g.input('b', bS), tA, tB);
+  const ta = be.alloc(a.length, 'f32');
+  const tb = be.alloc(b.length, 'f32');
+  const to = be.alloc(numel(out.shape), 'f32');
+  be.write(ta, a);
+  be.write(tb, b);
+  be.compile([
+    {
+      op: 'matmul',
+      attrs: { transA: tA, transB: tB },
+      inputs: [
+        { tensor: ta, shape: aS, dtype: 'f32' },
+        { tensor: tb, shape: bS, dtype: 'f32' },
+      ],
+      output: { tensor: to, shape: out.shape, dtype: 'f32' },
+    },
+  ]).run();
+  return (await be.read(to)) as Float32Array;
+}
+
 describe('matmul', () => {
-  // Sizes straddle the kernel's 4x2 register tile and 64-column cache block.
+  const kernels = [new CpuBackend(), new CpuBackend({ matmul: 'js' })];
+  it('uses the WebAssembly SIMD kernel by default in Node, JS on request', () => {
+    expect(kernels.map((k) => k.matmulKernel)).toEqual(['wasm-simd', 'js']);
+  });
+  // Sizes straddle both kernels' register tiles (4x2 JS, 4x8 SIMD) and the JS 64-column block.
   const sizes = [
     [1, 1, 1],
     [7, 9, 13],
     [70, 131, 33],
   ];
-  for (const [M, N, K] of sizes) {
-    for (const tA of [false, true]) {
-      for (const tB of [false, true]) {
-        it(`${M}x${N}x${K} transA=${tA} transB=${tB}, 2-D and batched [3]`, async () => {
-          for (const batch of [0, 3]) {
-            const pre = batch ? [batch] : [];
-            const aS = [...pre, ...(tA ? [K, M] : [M, K])];
-            const bS = [...pre, ...(tB ? [N, K] : [K, N])];
-            const a = randn(rng, aS);
-            const b = randn(rng, bS);
-            const out = await run((g, [x, y]) => g.matmul(x, y, tA, tB), [a, b], [aS, bS]);
-            expect(maxAbsDiff(out, naiveMatmul(a, b, batch || 1, M, N, K, tA, tB, false))).toBeLessThan(
-              1e-4 * Math.sqrt(K),
-            );
-          }
+  for (const be of kernels) {
+    for (const [M, N, K] of sizes) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          it(`${be.matmulKernel} ${M}x${N}x${K} transA=${tA} transB=${tB}, 2-D and batched [3]`, async () => {
+            for (const batch of [0, 3]) {
+              const pre = batch ? [batch] : [];
+              const aS = [...pre, ...(tA ? [K, M] : [M, K])];
+              const bS = [...pre, ...(tB ? [N, K] : [K, N])];
+              const a = randn(rng, aS);
+              const b = randn(rng, bS);
+              const out = await runMatmul(be, a, b, aS, bS, tA, tB);
+              expect(maxAbsDiff(out, naiveMatmul(a, b, batch || 1, M, N, K, tA, tB, false))).toBeLessThan(1e-5 * K);
+            }
+          });
+        }
+        it(`${be.matmulKernel} ${M}x${N}x${K} batched a [2,3] with shared 2-D b, transB=${tA}`, async () => {
+          const aS = [2, 3, M, K];
+          const bS = tA ? [N, K] : [K, N];
+          const a = randn(rng, aS);
+          const b = randn(rng, bS);
+          const out = await runMatmul(be, a, b, aS, bS, false, tA);
+          expect(maxAbsDiff(out, naiveMatmul(a, b, 6, M, N, K, false, tA, true))).toBeLessThan(1e-5 * K);
         });
       }
-      it(`${M}x${N}x${K} batched a [2,3] with shared 2-D b, transB=${tA}`, async () => {
-        const aS = [2, 3, M, K];
-        const bS = tA ? [N, K] : [K, N];
-        const a = randn(rng, aS);
-        const b = randn(rng, bS);
-        const out = await run((g, [x, y]) => g.matmul(x, y, false, tA), [a, b], [aS, bS]);
-        expect(maxAbsDiff(out, naiveMatmul(a, b, 6, M, N, K, false, tA, true))).toBeLessThan(1e-4 * Math.sqrt(K));
-      });
     }
   }
 });

@@ -10,9 +10,9 @@ import { buildBackward } from '../../src/engine/autodiff.ts';
 import { Graph } from '../../src/engine/graph.ts';
 import { buildSequenceLogps, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import {
-  type LoraConfig,
   defaultTargetModules,
   initLoraWeights,
+  type LoraConfig,
   loadAdapter,
   loraParamNames,
   mergeLora,
@@ -21,7 +21,7 @@ import {
 } from '../../src/engine/lora.ts';
 import { dirFiles } from '../../src/engine/models/files-node.ts';
 import { type LoadedModel, loadModel, modelFromWeights } from '../../src/engine/models/index.ts';
-import { REF_INPUTS, buildPreferenceGraph } from '../../src/engine/objectives/index.ts';
+import { buildPreferenceGraph, REF_INPUTS } from '../../src/engine/objectives/index.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { FIXTURE_DIR, fixture, fixtureBatch, fixtureGrads, relErr, runGraph } from './parity-fixture.ts';
 
@@ -39,8 +39,8 @@ function readAdapter() {
 async function sums(model: LoadedModel, weights: ReadonlyMap<string, Float32Array>, lora?: LoraConfig) {
   const batch = fixtureBatch('conditional');
   const g = new Graph();
-  const seq = buildSequenceLogps(g, model, { B: batch.B, T: batch.T, build: { lora } });
-  const [sum] = await runGraph(g, [seq.sum!], weights, sequenceFeeds(batch));
+  const logps = buildSequenceLogps(g, model, { B: batch.B, T: batch.T, build: { lora } });
+  const [sum] = await runGraph(g, [logps], weights, sequenceFeeds(batch));
   return sum;
 }
 
@@ -54,7 +54,12 @@ describe('LoRA (PEFT layout) on GPT-2', () => {
     const batch = fixtureBatch('conditional');
     const P = fixture.batch.pairs;
     const g = new Graph();
-    const pg = buildPreferenceGraph(g, model, { pairs: P, T: batch.T, objective: 'dpo', build: { lora: adapter.config } });
+    const pg = buildPreferenceGraph(g, model, {
+      pairs: P,
+      T: batch.T,
+      objective: 'dpo',
+      build: { lora: adapter.config },
+    });
     const trainable = g.params().filter((p) => p.attrs.trainable);
     expect(trainable.map((p) => p.attrs.name).sort()).toEqual([...adapter.weights.keys()].sort());
     const grads = buildBackward(g, pg.loss, trainable);
@@ -90,7 +95,13 @@ describe('LoRA (PEFT layout) on GPT-2', () => {
     const weights = initLoraWeights(targets, config, new Rng(7));
     const files = saveAdapter(config, targets, weights, 'tiny-gpt2');
     const json = JSON.parse(files['adapter_config.json']);
-    expect(json).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 16, fan_in_fan_out: true });
+    expect(json).toMatchObject({
+      peft_type: 'LORA',
+      task_type: 'CAUSAL_LM',
+      r: 4,
+      lora_alpha: 16,
+      fan_in_fan_out: true,
+    });
     expect(json.target_modules).toEqual(['c_attn']);
     expect(json.base_model_name_or_path).toBe('tiny-gpt2');
     const back = loadAdapter({ config: files['adapter_config.json'], safetensors: files['adapter_model.safetensors'] });
@@ -100,7 +111,15 @@ describe('LoRA (PEFT layout) on GPT-2', () => {
   });
 
   it('initialises like PEFT: B zero, A uniform within 1/sqrt(in), deterministic per seed', () => {
-    const targets = [{ module: 'model.layers.0.self_attn.q_proj', weight: 'w', inFeatures: 64, outFeatures: 32, layout: 'linear' as const }];
+    const targets = [
+      {
+        module: 'model.layers.0.self_attn.q_proj',
+        weight: 'w',
+        inFeatures: 64,
+        outFeatures: 32,
+        layout: 'linear' as const,
+      },
+    ];
     const c: LoraConfig = { r: 8, alpha: 16, targetModules: ['q_proj'] };
     const w = initLoraWeights(targets, c, new Rng(1));
     const names = loraParamNames('model.layers.0.self_attn.q_proj');
@@ -114,13 +133,20 @@ describe('LoRA (PEFT layout) on GPT-2', () => {
     expect(Math.max(...A.map(Math.abs))).toBeLessThanOrEqual(bound);
     // Uniform on [-b, b] has variance b^2 / 3.
     const variance = A.reduce((s, v) => s + v * v, 0) / A.length;
-    expect(Math.abs(variance / (bound * bound / 3) - 1)).toBeLessThan(0.15);
+    expect(Math.abs(variance / ((bound * bound) / 3) - 1)).toBeLessThan(0.15);
     expect(initLoraWeights(targets, c, new Rng(1)).get(names.A)).toEqual(A);
   });
 
   it('rejects PEFT features it does not implement, naming the field', () => {
     const files = { safetensors: new Uint8Array(8) };
-    expect(() => loadAdapter({ ...files, config: JSON.stringify({ peft_type: 'LORA', r: 4, use_dora: true, target_modules: ['q_proj'] }) })).toThrow(/use_dora/);
-    expect(() => loadAdapter({ ...files, config: JSON.stringify({ peft_type: 'IA3', r: 4, target_modules: ['q_proj'] }) })).toThrow(/peft_type/);
+    expect(() =>
+      loadAdapter({
+        ...files,
+        config: JSON.stringify({ peft_type: 'LORA', r: 4, use_dora: true, target_modules: ['q_proj'] }),
+      }),
+    ).toThrow(/use_dora/);
+    expect(() =>
+      loadAdapter({ ...files, config: JSON.stringify({ peft_type: 'IA3', r: 4, target_modules: ['q_proj'] }) }),
+    ).toThrow(/peft_type/);
   });
 });

@@ -21,8 +21,15 @@ import { compileTrainStep } from '../../src/engine/train-step.ts';
 describe('LoRA DPO training', () => {
   it('30 steps lower the loss and raise rewards/accuracies on the training pairs', async () => {
     const config = parseConfig({
-      model_type: 'qwen2', vocab_size: 40, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2,
-      num_attention_heads: 4, num_key_value_heads: 2, rope_theta: 10000, tie_word_embeddings: true,
+      model_type: 'qwen2',
+      vocab_size: 40,
+      hidden_size: 16,
+      intermediate_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      rope_theta: 10000,
+      tie_word_embeddings: true,
     });
     const rng = new Rng(21);
     const model = randomModel('tiny', config, rng, 0.3);
@@ -46,12 +53,31 @@ describe('LoRA DPO training', () => {
       rejected.push(side(prompt, 5 - (i % 2)));
     }
     const backend = new CpuBackend();
-    const reference = await computeReferenceTable({ kind: 'initial' }, { model, weights, lora }, { chosen, rejected }, { backend, padId: 0 });
+    const reference = await computeReferenceTable(
+      { kind: 'initial' },
+      { model, weights, lora },
+      { chosen, rejected },
+      { backend, padId: 0 },
+    );
+    // With B = 0 the adapters change nothing: the base model without them is the same reference.
+    const off = await computeReferenceTable(
+      { kind: 'lora-off' },
+      { model, weights, lora },
+      { chosen, rejected },
+      { backend, padId: 0 },
+    );
+    expect(off?.chosen.sum).toEqual(reference?.chosen.sum);
     const T = 16;
     const batch = padRows([...chosen, ...rejected], 0, T);
 
     const g = new Graph();
-    const pg = buildPreferenceGraph(g, model, { pairs: P, T, objective: 'dpo', params: { beta: 0.5 }, build: { lora } });
+    const pg = buildPreferenceGraph(g, model, {
+      pairs: P,
+      T,
+      objective: 'dpo',
+      params: { beta: 0.5 },
+      build: { lora },
+    });
     const store = new ParamStore(backend);
     store.addFromGraph(g, (n) => Float32Array.from(weights.get(n)!));
     const train = compileTrainStep(g, pg.loss, [pg.rewards!.chosen, pg.rewards!.rejected], backend, store);

@@ -8,17 +8,33 @@ import { buildBackward } from '../../src/engine/autodiff.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { compileForward } from '../../src/engine/forward.ts';
 import { Graph } from '../../src/engine/graph.ts';
-import { buildSequenceLogps, feedsFor, padRows, sequenceFeeds } from '../../src/engine/logprobs.ts';
+import { buildSequenceStats, feedsFor, padRows, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import { parseConfig } from '../../src/engine/models/config.ts';
 import { randomModel } from '../../src/engine/models/init.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { Rng } from '../../src/engine/random.ts';
 
 const CONFIGS = {
-  gpt2: { model_type: 'gpt2', vocab_size: 23, n_positions: 8, n_embd: 8, n_layer: 2, n_head: 2, layer_norm_epsilon: 1e-5 },
+  gpt2: {
+    model_type: 'gpt2',
+    vocab_size: 23,
+    n_positions: 8,
+    n_embd: 8,
+    n_layer: 2,
+    n_head: 2,
+    layer_norm_epsilon: 1e-5,
+  },
   llama: {
-    model_type: 'llama', vocab_size: 23, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2,
-    num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-6, rope_theta: 100, attention_bias: true,
+    model_type: 'llama',
+    vocab_size: 23,
+    hidden_size: 8,
+    intermediate_size: 12,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    rms_norm_eps: 1e-6,
+    rope_theta: 100,
+    attention_bias: true,
     tie_word_embeddings: false,
   },
 };
@@ -33,7 +49,7 @@ describe.each(['gpt2', 'llama'] as const)('%s log-prob gradients vs finite diffe
     });
     const batch = padRows(rows, 0, 7);
     const g = new Graph();
-    const seq = buildSequenceLogps(g, model, { B: 3, T: 7, reductions: ['mean'] });
+    const seq = buildSequenceStats(g, model, { B: 3, T: 7, reductions: ['mean'] });
     // loss = sum_b w_b * mean_b with distinct weights, so rows cannot hide each other's errors.
     const w = g.input('w', [3]);
     const loss = g.sumAll(g.mul(seq.mean!, w));
@@ -66,7 +82,9 @@ describe.each(['gpt2', 'llama'] as const)('%s log-prob gradients vs finite diffe
         const numeric = (4 * d2 - d1) / 3;
         store.set(name, base);
         const a = analytic[pi][i];
-        expect(Math.abs(a - numeric), `${name}[${i}]: analytic ${a} vs numeric ${numeric}`).toBeLessThan(2e-3 + 2e-2 * Math.abs(numeric));
+        expect(Math.abs(a - numeric), `${name}[${i}]: analytic ${a} vs numeric ${numeric}`).toBeLessThan(
+          2e-3 + 2e-2 * Math.abs(numeric),
+        );
         checked++;
       }
     }

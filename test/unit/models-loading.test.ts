@@ -10,7 +10,7 @@ import { Graph } from '../../src/engine/graph.ts';
 import { buildSequenceLogps, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import { parseConfig } from '../../src/engine/models/config.ts';
 import { dirFiles } from '../../src/engine/models/files-node.ts';
-import { type LoadedModel, type ModelFiles, loadModel } from '../../src/engine/models/index.ts';
+import { type LoadedModel, loadModel, type ModelFiles } from '../../src/engine/models/index.ts';
 import { readSafetensors, writeSafetensors } from '../../src/engine/safetensors.ts';
 import { FIXTURE_DIR, fixture, fixtureBatch, relErr, runGraph } from './parity-fixture.ts';
 
@@ -37,16 +37,30 @@ function gpt2Tensors() {
 async function condSums(model: LoadedModel) {
   const batch = fixtureBatch('conditional');
   const g = new Graph();
-  const seq = buildSequenceLogps(g, model, { B: batch.B, T: batch.T });
-  return (await runGraph(g, [seq.sum!], model.weights, sequenceFeeds(batch)))[0];
+  const sum = buildSequenceLogps(g, model, { B: batch.B, T: batch.T });
+  return (await runGraph(g, [sum], model.weights, sequenceFeeds(batch)))[0];
 }
 
 describe('config.json', () => {
   it('normalizes GPT-2 and Llama-family configs', () => {
     const g = parseConfig(gpt2Config);
-    expect(g).toMatchObject({ arch: 'gpt2', hiddenSize: 16, numHeads: 2, headDim: 8, intermediateSize: 64, tieEmbeddings: true });
+    expect(g).toMatchObject({
+      arch: 'gpt2',
+      hiddenSize: 16,
+      numHeads: 2,
+      headDim: 8,
+      intermediateSize: 64,
+      tieEmbeddings: true,
+    });
     const l = parseConfig(llamaConfig);
-    expect(l).toMatchObject({ arch: 'llama', numHeads: 4, numKvHeads: 2, headDim: 4, qkvBias: false, tieEmbeddings: false });
+    expect(l).toMatchObject({
+      arch: 'llama',
+      numHeads: 4,
+      numKvHeads: 2,
+      headDim: 4,
+      qkvBias: false,
+      tieEmbeddings: false,
+    });
     const q = parseConfig(JSON.parse(readFileSync(join(FIXTURE_DIR, 'qwen2', 'config.json'), 'utf8')));
     expect(q).toMatchObject({ modelType: 'qwen2', qkvBias: true, oBias: false, tieEmbeddings: true, ropeTheta: 1e6 });
     expect(parseConfig({ ...llamaConfig, attention_bias: true })).toMatchObject({ qkvBias: true, oBias: true });
@@ -54,8 +68,12 @@ describe('config.json', () => {
 
   it('rejects what it does not implement, naming the field and value', () => {
     expect(() => parseConfig({ ...gpt2Config, model_type: 'mamba' })).toThrow(/model_type "mamba"/);
-    expect(() => parseConfig({ ...llamaConfig, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling/);
-    expect(() => parseConfig({ ...llamaConfig, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window = true/);
+    expect(() => parseConfig({ ...llamaConfig, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(
+      /rope_scaling/,
+    );
+    expect(() => parseConfig({ ...llamaConfig, model_type: 'qwen2', use_sliding_window: true })).toThrow(
+      /use_sliding_window = true/,
+    );
     expect(() => parseConfig({ ...gpt2Config, activation_function: 'relu' })).toThrow(/activation_function = "relu"/);
     expect(() => parseConfig({ ...llamaConfig, num_key_value_heads: 3 })).toThrow(/num_key_value_heads = 3/);
     expect(() => parseConfig({ ...llamaConfig, hidden_size: undefined })).toThrow(/hidden_size/);
@@ -70,7 +88,9 @@ describe('weights', () => {
     const renamed = [...gpt2Tensors()]
       .filter(([k]) => !k.endsWith('.attn.bias'))
       .map(([k, t]) => [`transformer.${k}`, t] as [string, typeof t]);
-    const lm = await loadModel(memFiles({ 'config.json': JSON.stringify(gpt2Config), 'model.safetensors': writeSafetensors(renamed) }));
+    const lm = await loadModel(
+      memFiles({ 'config.json': JSON.stringify(gpt2Config), 'model.safetensors': writeSafetensors(renamed) }),
+    );
     expect(lm.weights.has('transformer.h.0.attn.c_attn.weight')).toBe(true);
     const a = await condSums(hub);
     expect(relErr(a, fixture.models.gpt2.logps.conditional.sum)).toBeLessThan(1e-4);
@@ -96,22 +116,31 @@ describe('weights', () => {
     const tensors = gpt2Tensors();
     const cfg = JSON.stringify(gpt2Config);
     const without = [...tensors].filter(([k]) => k !== 'h.1.mlp.c_fc.bias');
-    await expect(loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(without) }))).rejects.toThrow(
-      /weight "h.1.mlp.c_fc.bias" is missing/,
+    await expect(
+      loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(without) })),
+    ).rejects.toThrow(/weight "h.1.mlp.c_fc.bias" is missing/);
+    const wrong = [...tensors].map(
+      ([k, t]) => [k, k === 'wpe.weight' ? { shape: [8, 32], data: t.data.subarray(0, 256) } : t] as [string, typeof t],
     );
-    const wrong = [...tensors].map(([k, t]) => [k, k === 'wpe.weight' ? { shape: [8, 32], data: t.data.subarray(0, 256) } : t] as [string, typeof t]);
-    await expect(loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(wrong) }))).rejects.toThrow(
-      /"wpe.weight" has shape \[8,32\] but config.json implies \[16,16\]/,
-    );
+    await expect(
+      loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(wrong) })),
+    ).rejects.toThrow(/"wpe.weight" has shape \[8,32\] but config.json implies \[16,16\]/);
     const extra = [...tensors, ['lm_head.weight', tensors.get('wte.weight')!] as [string, (typeof without)[0][1]]];
     const untied = JSON.stringify({ ...gpt2Config, tie_word_embeddings: false });
-    await expect(loadModel(memFiles({ 'config.json': untied, 'model.safetensors': writeSafetensors(without) }))).rejects.toThrow(/missing/);
+    await expect(
+      loadModel(memFiles({ 'config.json': untied, 'model.safetensors': writeSafetensors(without) })),
+    ).rejects.toThrow(/missing/);
     // A tied model ignores a stored duplicate LM head; an unknown tensor is an error.
-    await expect(loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(extra) }))).resolves.toBeTruthy();
-    const odd = [...tensors, ['h.0.attn.q_norm.weight', { shape: [2], data: new Float32Array(2) }] as [string, (typeof without)[0][1]]];
-    await expect(loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(odd) }))).rejects.toThrow(
-      /"h.0.attn.q_norm.weight", which a gpt2 model/,
-    );
+    await expect(
+      loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(extra) })),
+    ).resolves.toBeTruthy();
+    const odd = [
+      ...tensors,
+      ['h.0.attn.q_norm.weight', { shape: [2], data: new Float32Array(2) }] as [string, (typeof without)[0][1]],
+    ];
+    await expect(
+      loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(odd) })),
+    ).rejects.toThrow(/"h.0.attn.q_norm.weight", which a gpt2 model/);
     await expect(loadModel(memFiles({ 'config.json': cfg }))).rejects.toThrow(/no model.safetensors/);
   });
 });

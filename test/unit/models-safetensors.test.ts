@@ -18,7 +18,10 @@ function handMade(entries: { name: string; dtype: string; shape: number[]; bytes
   out[0] = json.length & 0xff;
   out[1] = json.length >> 8;
   out.set(json, 8);
-  out.set(entries.flatMap((e) => e.bytes), 8 + json.length);
+  out.set(
+    entries.flatMap((e) => e.bytes),
+    8 + json.length,
+  );
   return out;
 }
 
@@ -58,7 +61,13 @@ describe('safetensors', () => {
   it('round-trips through writeSafetensors (F32, metadata, 8-byte aligned data)', () => {
     const a = { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, -6.5]) };
     const b = { shape: [1], data: Float32Array.from([Math.PI]) };
-    const bytes = writeSafetensors([['x.weight', a], ['y', b]], { format: 'pt' });
+    const bytes = writeSafetensors(
+      [
+        ['x.weight', a],
+        ['y', b],
+      ],
+      { format: 'pt' },
+    );
     const h = readHeader(bytes);
     expect(h.dataStart % 8).toBe(0);
     expect(h.metadata).toEqual({ format: 'pt' });

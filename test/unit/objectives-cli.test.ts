@@ -28,11 +28,23 @@ import { relErr, runGraph } from './parity-fixture.ts';
 const exec = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const TOKENIZER = join(ROOT, '..', 'shared', 'data', 'tokenizers', 'gpt2');
-const config = parseConfig({ model_type: 'gpt2', vocab_size: 50257, n_positions: 128, n_embd: 16, n_layer: 2, n_head: 2 });
+const config = parseConfig({
+  model_type: 'gpt2',
+  vocab_size: 50257,
+  n_positions: 128,
+  n_embd: 16,
+  n_layer: 2,
+  n_head: 2,
+});
 const policy = randomModel('tiny-gpt2', config, new Rng(5), 0.1);
 const refModel = randomModel('tiny-ref', config, new Rng(6), 0.1);
 const ROWS = [
-  { i_chosen: 'Create a list of four fruits', r_chosen: 'Apple, Orange, Banana, Grape', i_reject: 'Create a list of beach activities', r_reject: "wear sunscreen, don't litter" },
+  {
+    i_chosen: 'Create a list of four fruits',
+    r_chosen: 'Apple, Orange, Banana, Grape',
+    i_reject: 'Create a list of beach activities',
+    r_reject: "wear sunscreen, don't litter",
+  },
   { i_chosen: 'Name two colors', r_chosen: 'Red, blue', i_reject: 'Name two colors', r_reject: 'Seven' },
 ];
 let dir = '';
@@ -40,7 +52,10 @@ let refDir = '';
 let data = '';
 
 async function orchard(...args: string[]) {
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, maxBuffer: 1 << 26 });
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    maxBuffer: 1 << 26,
+  });
   return stdout;
 }
 
@@ -64,7 +79,10 @@ async function hostLogp(ids: number[], mask: number[]): Promise<number> {
   const g = new Graph();
   const idsIn = g.input('ids', [1, T], 'i32');
   const logits = policy.buildLogits(g, idsIn, g.input('keyMask', [1, T]));
-  const [out] = await runGraph(g, [logits], policy.weights, { ids: Int32Array.from(ids), keyMask: new Float32Array(T).fill(1) });
+  const [out] = await runGraph(g, [logits], policy.weights, {
+    ids: Int32Array.from(ids),
+    keyMask: new Float32Array(T).fill(1),
+  });
   const V = config.vocabSize;
   let total = 0;
   for (let t = 1; t < T; t++) {
@@ -83,10 +101,16 @@ describe('orchard logps', () => {
   it('prints one line per row with the template ids, masks and host-verified log-probs', async () => {
     const tok = await loadTokenizer({ dir: TOKENIZER });
     for (const mode of ['joint', 'conditional'] as const) {
-      const lines = (await orchard('logps', '--model', dir, '--data', data, '--mode', mode)).trim().split('\n').map((l) => JSON.parse(l));
+      const lines = (await orchard('logps', '--model', dir, '--data', data, '--mode', mode))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => l.row)).toEqual([0, 1]);
       for (const [i, r] of ROWS.entries()) {
-        for (const [side, ins, resp] of [['chosen', r.i_chosen, r.r_chosen], ['rejected', r.i_reject, r.r_reject]] as const) {
+        for (const [side, ins, resp] of [
+          ['chosen', r.i_chosen, r.r_chosen],
+          ['rejected', r.i_reject, r.r_reject],
+        ] as const) {
           const s = lines[i][side];
           const prompt = tok.encode(`### Instructions: ${ins}\n\n### Response:`);
           const expectedIds = [50256, ...prompt, ...tok.encode(` ${resp}`), 50256];
@@ -102,8 +126,13 @@ describe('orchard logps', () => {
 
 describe('orchard loss', () => {
   it('dpo with --ref equals the loss recomposed from logps outputs', async () => {
-    const out = JSON.parse(await orchard('loss', '--model', dir, '--data', data, '--objective', 'dpo', '--ref', refDir, '--beta', '0.5'));
-    const pol = (await orchard('logps', '--model', dir, '--data', data)).trim().split('\n').map((l) => JSON.parse(l));
+    const out = JSON.parse(
+      await orchard('loss', '--model', dir, '--data', data, '--objective', 'dpo', '--ref', refDir, '--beta', '0.5'),
+    );
+    const pol = (await orchard('logps', '--model', dir, '--data', data))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // The reference's sums, on the same ids and masks.
     const rows = pol.flatMap((l) => [l.chosen, l.rejected]);
     const ref = await computeReferenceTable(
@@ -117,7 +146,9 @@ describe('orchard loss', () => {
       return Math.log1p(Math.exp(-0.5 * h));
     });
     expect(relErr([out.loss], [(losses[0] + losses[1]) / 2])).toBeLessThan(1e-4);
-    const margin = pol.map((l, i) => 0.5 * (l.chosen.logp - ref!.chosen.sum[i] - (l.rejected.logp - ref!.rejected.sum[i])));
+    const margin = pol.map(
+      (l, i) => 0.5 * (l.chosen.logp - ref!.chosen.sum[i] - (l.rejected.logp - ref!.rejected.sum[i])),
+    );
     expect(relErr([out.metrics['rewards/margins']], [(margin[0] + margin[1]) / 2])).toBeLessThan(1e-4);
     expect(out.metrics['rewards/accuracies']).toBe(margin.filter((m) => m > 0).length / 2);
     expect(out.grad_norm).toBeGreaterThan(0);
@@ -125,7 +156,9 @@ describe('orchard loss', () => {
 
   it('--grads-out writes every parameter under HF names; a finite difference confirms it', async () => {
     const gradsFile = join(dir, 'grads.safetensors');
-    const out = JSON.parse(await orchard('loss', '--model', dir, '--data', data, '--objective', 'jpo', '--grads-out', gradsFile));
+    const out = JSON.parse(
+      await orchard('loss', '--model', dir, '--data', data, '--objective', 'jpo', '--grads-out', gradsFile),
+    );
     // No --ref: the reference is the policy itself, so h = 0 and the loss is log 2.
     expect(out.loss).toBeCloseTo(Math.LN2, 6);
     expect(out.metrics['rewards/accuracies']).toBe(0);
@@ -143,19 +176,41 @@ describe('orchard loss', () => {
       rejected: ROWS.map((r) => encodePair(tok, r.i_reject, r.r_reject, { mode: 'joint' })),
     };
     const backend = new CpuBackend();
-    const reference = await computeReferenceTable({ kind: 'initial' }, { model: policy, weights: policy.weights }, pairs, { backend, padId: 50256 });
+    const reference = await computeReferenceTable(
+      { kind: 'initial' },
+      { model: policy, weights: policy.weights },
+      pairs,
+      { backend, padId: 50256 },
+    );
     const rng = new Rng(9);
     const names = ['transformer.h.1.attn.c_attn.weight', 'transformer.h.0.mlp.c_fc.bias', 'transformer.ln_f.weight'];
     const dirs = new Map(names.map((n) => [n, rng.normals(policy.weights.get(n)!.length)]));
     const lossAt = async (e: number) => {
       const w = new Map(policy.weights);
-      for (const [n, d] of dirs) w.set(n, Float32Array.from(policy.weights.get(n)!, (v, i) => v + e * d[i]));
-      return (await evaluateObjective({ model: policy, weights: w, backend, objective: 'jpo', pairs, reference, padId: 50256 })).loss;
+      for (const [n, d] of dirs)
+        w.set(
+          n,
+          Float32Array.from(policy.weights.get(n)!, (v, i) => v + e * d[i]),
+        );
+      return (
+        await evaluateObjective({
+          model: policy,
+          weights: w,
+          backend,
+          objective: 'jpo',
+          pairs,
+          reference,
+          padId: 50256,
+        })
+      ).loss;
     };
     const e = 1e-2;
     const numeric = ((await lossAt(e)) - (await lossAt(-e))) / (2 * e);
     let analytic = 0;
-    for (const [n, d] of dirs) grads.get(n)!.data.forEach((g, i) => (analytic += g * d[i]));
+    for (const [n, d] of dirs) {
+      const g = grads.get(n)?.data ?? new Float32Array(0);
+      for (let i = 0; i < g.length; i++) analytic += g[i] * d[i];
+    }
     expect(Math.abs(analytic)).toBeGreaterThan(1e-3);
     expect(Math.abs(numeric - analytic)).toBeLessThan(2e-2 * Math.abs(analytic) + 1e-5);
   });
@@ -166,8 +221,12 @@ describe('orchard loss', () => {
     try {
       expect(await runLoss(['--model', dir, '--data', data])).toBe(2);
       expect(errors.join('\n')).toMatch(/--objective are required/);
-      await expect(runLoss(['--model', dir, '--data', data, '--objective', 'kto'])).rejects.toThrow(/unknown objective "kto"/);
-      await expect(runLogps(['--model', dir, '--data', data, '--mode', 'both'])).rejects.toThrow(/--mode must be joint or conditional/);
+      await expect(runLoss(['--model', dir, '--data', data, '--objective', 'kto'])).rejects.toThrow(
+        /unknown objective "kto"/,
+      );
+      await expect(runLogps(['--model', dir, '--data', data, '--mode', 'both'])).rejects.toThrow(
+        /--mode must be joint or conditional/,
+      );
     } finally {
       spy.mockRestore();
     }

@@ -10,7 +10,7 @@ import { parseConfig } from '../../src/engine/models/config.ts';
 import { randomModel } from '../../src/engine/models/init.ts';
 import { evaluateObjective } from '../../src/engine/objectives/evaluate.ts';
 import { Rng } from '../../src/engine/random.ts';
-import { type EncodedRow, computeReferenceTable } from '../../src/engine/reference.ts';
+import { computeReferenceTable, type EncodedRow } from '../../src/engine/reference.ts';
 import { relErr } from './parity-fixture.ts';
 
 const config = parseConfig({ model_type: 'gpt2', vocab_size: 31, n_positions: 32, n_embd: 12, n_layer: 2, n_head: 2 });
@@ -42,10 +42,15 @@ function pairs(sameInstruction: boolean, mode: 'joint' | 'conditional') {
 async function run(objective: 'dpo' | 'jpo', sameInstruction: boolean) {
   const mode = objective === 'jpo' ? 'joint' : 'conditional';
   const p = pairs(sameInstruction, mode);
-  const reference = await computeReferenceTable({ kind: 'model', model: refModel }, { model: policy, weights: policy.weights }, p, {
-    backend,
-    padId: 0,
-  });
+  const reference = await computeReferenceTable(
+    { kind: 'model', model: refModel },
+    { model: policy, weights: policy.weights },
+    p,
+    {
+      backend,
+      padId: 0,
+    },
+  );
   return evaluateObjective({
     model: policy,
     weights: policy.weights,
@@ -78,6 +83,8 @@ describe('JPO vs DPO', () => {
     const dpo = await run('dpo', false);
     const jpo = await run('jpo', false);
     expect(Math.abs(jpo.loss - dpo.loss)).toBeGreaterThan(1e-3);
-    expect(relErr(jpo.grads!.get('transformer.wte.weight')!, dpo.grads!.get('transformer.wte.weight')!)).toBeGreaterThan(1e-2);
+    expect(
+      relErr(jpo.grads!.get('transformer.wte.weight')!, dpo.grads!.get('transformer.wte.weight')!),
+    ).toBeGreaterThan(1e-2);
   });
 });

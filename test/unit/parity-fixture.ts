@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { compileForward } from '../../src/engine/forward.ts';
 import type { Graph, Node } from '../../src/engine/graph.ts';
-import { type Feeds, type HostBatch, feedsFor } from '../../src/engine/logprobs.ts';
-import { ParamStore } from '../../src/engine/params.ts';
+import { type Feeds, feedsFor, type HostBatch } from '../../src/engine/logprobs.ts';
 import type { ObjectiveName } from '../../src/engine/objectives/index.ts';
+import { ParamStore } from '../../src/engine/params.ts';
 import { readSafetensors } from '../../src/engine/safetensors.ts';
 
 export const FIXTURE_DIR = join(import.meta.dirname, '..', 'fixtures', 'parity');

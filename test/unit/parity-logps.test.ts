@@ -6,18 +6,21 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
+import { compileForward } from '../../src/engine/forward.ts';
 import { Graph } from '../../src/engine/graph.ts';
-import { buildSequenceLogps, feedsFor, sequenceFeeds } from '../../src/engine/logprobs.ts';
+import { buildSequenceStats, feedsFor, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import { dirFiles } from '../../src/engine/models/files-node.ts';
 import { type LoadedModel, loadModel } from '../../src/engine/models/index.ts';
-import { compileForward } from '../../src/engine/forward.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { FIXTURE_DIR, fixture, fixtureBatch, relErr } from './parity-fixture.ts';
 
-async function logps(model: LoadedModel, mode: 'joint' | 'conditional'): Promise<{ sum: Float32Array; mean: Float32Array }> {
+async function logps(
+  model: LoadedModel,
+  mode: 'joint' | 'conditional',
+): Promise<{ sum: Float32Array; mean: Float32Array }> {
   const batch = fixtureBatch(mode);
   const g = new Graph();
-  const seq = buildSequenceLogps(g, model, { B: batch.B, T: batch.T, reductions: ['sum', 'mean'] });
+  const seq = buildSequenceStats(g, model, { B: batch.B, T: batch.T, reductions: ['sum', 'mean'] });
   const backend = new CpuBackend();
   const params = new ParamStore(backend);
   params.addFromGraph(g, (name) => model.weights.get(name) as Float32Array);

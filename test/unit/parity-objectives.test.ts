@@ -13,11 +13,11 @@ import { feedsFor, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import { dirFiles } from '../../src/engine/models/files-node.ts';
 import { type LoadedModel, loadModel } from '../../src/engine/models/index.ts';
 import {
+  buildPreferenceGraph,
+  hostMetrics,
   OBJECTIVES,
   type ObjectiveName,
   REF_INPUTS,
-  buildPreferenceGraph,
-  hostMetrics,
 } from '../../src/engine/objectives/index.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { FIXTURE_DIR, fixture, fixtureBatch, fixtureGrads, relErr } from './parity-fixture.ts';
@@ -45,7 +45,10 @@ async function evaluate(model: LoadedModel, name: ObjectiveName, withGrads: bool
   const backend = new CpuBackend();
   const store = new ParamStore(backend);
   store.addFromGraph(g, (n) => model.weights.get(n) as Float32Array);
-  const feeds = sequenceFeeds(batch, Array.from({ length: P }, (_, i) => i));
+  const feeds = sequenceFeeds(
+    batch,
+    Array.from({ length: P }, (_, i) => i),
+  );
   const kind = pg.spec.logps;
   const ref = fixture.ref[fx.mode][kind];
   feeds[REF_INPUTS.chosen] = Float32Array.from(ref.slice(0, P));

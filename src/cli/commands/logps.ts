@@ -45,7 +45,11 @@ export async function run(argv: string[]): Promise<number> {
     const opts = { backend, padId: tokenizer.padId, bucket: cliBucket };
     const chosen = await scoreAll(scorer, encoded.chosen, opts);
     const rejected = await scoreAll(scorer, encoded.rejected, opts);
-    const side = (e: { ids: readonly number[]; mask: readonly number[] }, logp: number) => ({ logp, ids: e.ids, mask: e.mask });
+    const side = (e: { ids: readonly number[]; mask: readonly number[] }, logp: number) => ({
+      logp,
+      ids: e.ids,
+      mask: e.mask,
+    });
     const lines = rows.map((_, i) =>
       JSON.stringify({
         row: i,

@@ -9,9 +9,9 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { dirFiles } from '../../engine/models/files-node.ts';
 import { loadModel } from '../../engine/models/index.ts';
-import { OBJECTIVES, objectiveSpec } from '../../engine/objectives/index.ts';
 import { evaluateObjective } from '../../engine/objectives/evaluate.ts';
-import { type ReferenceStrategy, computeReferenceTable } from '../../engine/reference.ts';
+import { OBJECTIVES, objectiveSpec } from '../../engine/objectives/index.ts';
+import { computeReferenceTable, type ReferenceStrategy } from '../../engine/reference.ts';
 import { writeSafetensors } from '../../engine/safetensors.ts';
 import { cliBucket, encodeRows, loadModelDir, openBackend, parseNumber, readPaperRows } from '../preference-io.ts';
 
@@ -81,7 +81,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify({ loss: result.loss, metrics: result.metrics, grad_norm: result.gradNorm }));
     if (values['grads-out'] && result.grads) {
       const tensors = [...model.weights.keys()].map(
-        (name) => [name, { shape: model.shapes.get(name) as number[], data: result.grads?.get(name) as Float32Array }] as const,
+        (name) =>
+          [name, { shape: model.shapes.get(name) as number[], data: result.grads?.get(name) as Float32Array }] as const,
       );
       await writeFile(values['grads-out'], writeSafetensors(tensors.map(([n, t]) => [n, t])));
     }

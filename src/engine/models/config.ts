@@ -88,7 +88,8 @@ function llamaConfig(c: Json, type: 'llama' | 'qwen2', where: string): ModelConf
   const scaling = c.rope_scaling;
   if (scaling !== undefined && scaling !== null) {
     const kind = (scaling as Json).rope_type ?? (scaling as Json).type;
-    if (kind !== 'default') unsupported(where, 'rope_scaling', scaling, 'only plain RoPE (rope_scaling: null) is implemented');
+    if (kind !== 'default')
+      unsupported(where, 'rope_scaling', scaling, 'only plain RoPE (rope_scaling: null) is implemented');
   }
   f.reject('mlp_bias', (v) => v === true);
   if (type === 'qwen2') f.reject('use_sliding_window', (v) => v === true);
@@ -138,7 +139,8 @@ function fields(c: Json, where: string) {
     intOr: (key: string, dflt: number) => (c[key] === undefined || c[key] === null ? dflt : asInt(key, c[key])),
     num: (key: string, dflt: number) => {
       const v = c[key] ?? dflt;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: ${key} = ${JSON.stringify(v)} must be a number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new Error(`${where}: ${key} = ${JSON.stringify(v)} must be a number`);
       return v;
     },
     str: (key: string, dflt: string) => String(c[key] ?? dflt),

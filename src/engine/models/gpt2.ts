@@ -10,7 +10,7 @@
 import type { Node } from '../graph.ts';
 import type { Architecture } from './architecture.ts';
 import type { ModelConfig } from './config.ts';
-import { type BuildContext, type LinearSpec, causalAttention, linear, splitHeads } from './layers.ts';
+import { type BuildContext, causalAttention, type LinearSpec, linear, splitHeads } from './layers.ts';
 
 export function gpt2Architecture(c: ModelConfig, prefix: '' | 'transformer.'): Architecture {
   const D = c.hiddenSize;

@@ -9,7 +9,7 @@
 import { Graph, type Node } from '../graph.ts';
 import type { LoraTarget } from '../lora.ts';
 import { numel, shapeEq } from '../ops.ts';
-import { type Tensor, readSafetensors } from '../safetensors.ts';
+import { readSafetensors, type Tensor } from '../safetensors.ts';
 import type { Architecture } from './architecture.ts';
 import { type Arch, type ModelConfig, parseConfig } from './config.ts';
 import { gpt2Architecture } from './gpt2.ts';
@@ -60,7 +60,9 @@ async function readWeights(files: ModelFiles): Promise<Map<string, Tensor>> {
       `${files.name}: no model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported; convert it to safetensors)`,
     );
   }
-  const index = parseJson(indexBytes, `${files.name}/model.safetensors.index.json`) as { weight_map?: Record<string, string> };
+  const index = parseJson(indexBytes, `${files.name}/model.safetensors.index.json`) as {
+    weight_map?: Record<string, string>;
+  };
   if (!index.weight_map) throw new Error(`${files.name}/model.safetensors.index.json has no weight_map`);
   const out = new Map<string, Tensor>();
   for (const shard of new Set(Object.values(index.weight_map))) {
@@ -112,7 +114,8 @@ export function modelFromWeights(
   const ws = new Map<string, Float32Array>();
   for (const [pname, shape] of expected) {
     const w = weights.get(pname);
-    if (!w || w.length !== numel(shape)) throw new Error(`${name}: weight "${pname}" missing or not of shape [${shape}]`);
+    if (!w || w.length !== numel(shape))
+      throw new Error(`${name}: weight "${pname}" missing or not of shape [${shape}]`);
     ws.set(pname, w);
     shapes.set(pname, shape);
   }

@@ -6,7 +6,7 @@
 import type { Rng } from '../random.ts';
 import type { ModelConfig } from './config.ts';
 import { gpt2Architecture } from './gpt2.ts';
-import { type LoadedModel, expectedParams, modelFromWeights } from './index.ts';
+import { expectedParams, type LoadedModel, modelFromWeights } from './index.ts';
 import { llamaArchitecture } from './llama.ts';
 
 export function initWeights(config: ModelConfig, rng: Rng, std = 0.02): Map<string, Float32Array> {

@@ -7,7 +7,7 @@
 import type { Node } from '../graph.ts';
 import type { Architecture } from './architecture.ts';
 import type { ModelConfig } from './config.ts';
-import { type BuildContext, type LinearSpec, causalAttention, linear, splitHeads } from './layers.ts';
+import { type BuildContext, causalAttention, type LinearSpec, linear, splitHeads } from './layers.ts';
 
 export function llamaArchitecture(c: ModelConfig): Architecture {
   const D = c.hiddenSize;

@@ -16,7 +16,7 @@ import type { LoraConfig } from '../lora.ts';
 import type { LoadedModel } from '../models/index.ts';
 import { ParamStore } from '../params.ts';
 import { type EncodedRow, type ReferenceTable, referenceFeeds } from '../reference.ts';
-import { type ObjectiveName, type ObjectiveParams, buildPreferenceGraph, objectiveSpec } from './index.ts';
+import { buildPreferenceGraph, type ObjectiveName, type ObjectiveParams, objectiveSpec } from './index.ts';
 import { hostMetrics } from './metrics.ts';
 
 export interface EvaluateOptions {
@@ -50,7 +50,9 @@ export async function evaluateObjective(o: EvaluateOptions): Promise<EvaluateRes
   const spec = objectiveSpec(o.objective);
   const N = o.pairs.chosen.length;
   if (N === 0 || o.pairs.rejected.length !== N) {
-    throw new Error(`evaluateObjective: need the same non-zero number of chosen and rejected rows (got ${N} and ${o.pairs.rejected.length})`);
+    throw new Error(
+      `evaluateObjective: need the same non-zero number of chosen and rejected rows (got ${N} and ${o.pairs.rejected.length})`,
+    );
   }
   if (spec.usesReference && !o.reference) throw new Error(`objective ${spec.name} needs reference log-probs`);
   const chunk = o.chunkPairs ?? 4;
@@ -85,7 +87,10 @@ export async function evaluateObjective(o: EvaluateOptions): Promise<EvaluateRes
         if (!w) throw new Error(`evaluateObjective: no weights for "${name}"`);
         return w;
       });
-      const feeds = sequenceFeeds(batch, Array.from({ length: P }, (_, i) => i));
+      const feeds = sequenceFeeds(
+        batch,
+        Array.from({ length: P }, (_, i) => i),
+      );
       if (spec.usesReference && o.reference) Object.assign(feeds, referenceFeeds(o.reference, spec.logps, idx));
       const fwd = compileForward(g, outputs, o.backend, store);
       const out = await fwd.run(feedsFor(g, feeds));
@@ -94,7 +99,9 @@ export async function evaluateObjective(o: EvaluateOptions): Promise<EvaluateRes
       const w = P / N;
       loss += w * out[0][0];
       const scalars = Object.fromEntries(metricNames.map((k, i) => [k, out[1 + i]]));
-      const rw = pg.rewards ? { chosen: out[1 + metricNames.length], rejected: out[2 + metricNames.length] } : undefined;
+      const rw = pg.rewards
+        ? { chosen: out[1 + metricNames.length], rejected: out[2 + metricNames.length] }
+        : undefined;
       for (const [k, v] of Object.entries(hostMetrics(scalars, rw))) metrics[k] = (metrics[k] ?? 0) + w * v;
       const gradOut = out.slice(out.length - withGrad.length);
       withGrad.forEach((p, i) => {
@@ -103,7 +110,8 @@ export async function evaluateObjective(o: EvaluateOptions): Promise<EvaluateRes
         grads.set(p.attrs.name, acc);
       });
       // Trainable params that do not reach the loss have zero gradient.
-      for (const p of trainable) if (!grads.has(p.attrs.name)) grads.set(p.attrs.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
+      for (const p of trainable)
+        if (!grads.has(p.attrs.name)) grads.set(p.attrs.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
     }
   } finally {
     store.dispose();

@@ -4,12 +4,12 @@
  * reference inputs, loss and metrics).
  */
 import type { Graph, Node } from '../graph.ts';
-import { type MaskMode, type Reduction, buildSequenceLogps } from '../logprobs.ts';
+import { buildSequenceStats, type MaskMode, type Reduction } from '../logprobs.ts';
 import type { BuildOptions, LoadedModel } from '../models/index.ts';
-import { type ObjectiveName, type ObjectiveNodes, type ObjectiveParams, buildLoss } from './losses.ts';
+import { buildLoss, type ObjectiveName, type ObjectiveNodes, type ObjectiveParams } from './losses.ts';
 
-export { buildLoss, constantLike } from './losses.ts';
 export type { ObjectiveName, ObjectiveNodes, ObjectiveParams, PairLogps } from './losses.ts';
+export { buildLoss, constantLike } from './losses.ts';
 export { hostMetrics, rewardAccuracy } from './metrics.ts';
 
 export interface ObjectiveSpec {
@@ -81,7 +81,7 @@ export function buildPreferenceGraph(
   const reductions: Reduction[] = ['sum'];
   if (s.logps === 'mean') reductions.push('mean');
   if (s.usesNll) reductions.push('nll');
-  const seq = buildSequenceLogps(g, model, { B: 2 * P, T: o.T, reductions, build: o.build });
+  const seq = buildSequenceStats(g, model, { B: 2 * P, T: o.T, reductions, build: o.build });
   const rowSums = seq.sum as Node;
   const rows = (s.logps === 'mean' ? seq.mean : seq.sum) as Node;
   const policy = { chosen: g.sliceLast(rows, 0, P), rejected: g.sliceLast(rows, P, P) };

@@ -4,16 +4,42 @@
  */
 import type { Backend, DeviceTensor, Launch, Program } from '../../backend.ts';
 import type { DType } from '../../ops.ts';
-import { bindLaunch } from './kernels.ts';
+import { bindLaunch, JS_KERNELS, type KernelContext } from './kernels.ts';
 import { CpuTensor } from './tensor.ts';
+import { createWasmGemm } from './wasm-gemm.ts';
 
 function cpuTensor(t: DeviceTensor, where: string): CpuTensor {
   if (!(t instanceof CpuTensor)) throw new Error(`CpuBackend.${where}: tensor was not allocated by a CpuBackend`);
   return t;
 }
 
+export interface CpuBackendOptions {
+  /**
+   * 'auto' (default): the WebAssembly SIMD gemm where the runtime has it (f32 accumulation, as
+   * PyTorch's CPU matmul), else JS. 'js': the JS gemm everywhere (float64 accumulation, slower).
+   */
+  matmul?: 'auto' | 'js';
+  /** Time every kernel by op kind (see profile()); costs a clock read per launch. */
+  profile?: boolean;
+}
+
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
+  /** Which gemm this backend runs. */
+  readonly matmulKernel: 'wasm-simd' | 'js';
+  private readonly timings = new Map<string, { ms: number; calls: number }>();
+  private readonly kernels: KernelContext;
+
+  constructor(private readonly opts: CpuBackendOptions = {}) {
+    const wasm = (opts.matmul ?? 'auto') === 'auto' ? createWasmGemm() : null;
+    this.kernels = wasm ? { gemmFor: () => wasm.gemm } : JS_KERNELS;
+    this.matmulKernel = wasm ? 'wasm-simd' : 'js';
+  }
+
+  /** Milliseconds and calls per op kind since construction, slowest first (needs `profile: true`). */
+  profile(): { op: string; ms: number; calls: number }[] {
+    return [...this.timings].map(([op, t]) => ({ op, ...t })).sort((a, b) => b.ms - a.ms);
+  }
 
   alloc(numel: number, dtype: DType): DeviceTensor {
     if (!Number.isInteger(numel) || numel < 0) throw new Error(`CpuBackend.alloc: bad element count ${numel}`);
@@ -41,7 +67,10 @@ export class CpuBackend implements Backend {
   }
 
   compile(launches: readonly Launch[]): Program {
-    const steps = launches.map(bindLaunch);
+    const steps = launches.map((l) => {
+      const kernel = bindLaunch(l, this.kernels);
+      return this.opts.profile ? this.timed(l.op, kernel) : kernel;
+    });
     return {
       run() {
         for (const s of steps) s();
@@ -51,6 +80,17 @@ export class CpuBackend implements Backend {
   }
 
   async sync(): Promise<void> {}
+
+  private timed(op: string, kernel: () => void): () => void {
+    const entry = this.timings.get(op) ?? { ms: 0, calls: 0 };
+    this.timings.set(op, entry);
+    return () => {
+      const t0 = performance.now();
+      kernel();
+      entry.ms += performance.now() - t0;
+      entry.calls++;
+    };
+  }
 
   dispose(): void {}
 }

@@ -6,7 +6,7 @@ import type { Launch, TensorView } from '../../backend.ts';
 import type { OpKind } from '../../ops.ts';
 import { binary, scale, unary, unaryGrad } from './elementwise.ts';
 import { copy, padLast, permute, repeatHeads, sliceLast, sumHeads } from './layout.ts';
-import { matmul, matmulDims, matmulScratch } from './matmul.ts';
+import { type Gemm, jsGemm, type MatmulDims, matmul, matmulDims } from './matmul.ts';
 import {
   cacheWrite,
   embedding,
@@ -37,7 +37,13 @@ function view(v: TensorView): ArrayView {
 const f32 = (v: ArrayView) => v as F32View;
 const i32 = (v: ArrayView) => v as I32View;
 
-type Bind = (l: Launch, ins: ArrayView[], out: ArrayView) => () => void;
+/** What kernels may need from their backend beyond the launch itself. */
+export interface KernelContext {
+  /** The gemm for a matmul launch of these dims (SIMD when available). */
+  gemmFor(d: MatmulDims, transA: boolean, transB: boolean): Gemm;
+}
+
+type Bind = (l: Launch, ins: ArrayView[], out: ArrayView, ctx: KernelContext) => () => void;
 
 const A = <K extends OpKind>(l: Launch): Launch<K>['attrs'] => l.attrs as Launch<K>['attrs'];
 
@@ -92,11 +98,11 @@ const BINDERS: Record<OpKind, Bind> = {
     (_l, [g, m], o) =>
     () =>
       expandRows(f32(g), f32(m), f32(o)),
-  matmul: (l, [a, b], o) => {
+  matmul: (l, [a, b], o, ctx) => {
     const { transA, transB } = A<'matmul'>(l);
     const dims = matmulDims(a.shape, b.shape, transA);
-    const scratch = matmulScratch(dims, transA, transB);
-    return () => matmul(f32(a), f32(b), transA, transB, f32(o), dims, scratch);
+    const gemm = ctx.gemmFor(dims, transA, transB);
+    return () => matmul(f32(a), f32(b), transA, transB, f32(o), dims, gemm);
   },
   reshape:
     (_l, [a], o) =>
@@ -192,8 +198,10 @@ function leafError(l: Launch): never {
   throw new Error(`CpuBackend: "${l.op}" is a graph leaf, not a kernel; the planner binds it to a tensor`);
 }
 
-export function bindLaunch(l: Launch): () => void {
+export function bindLaunch(l: Launch, ctx: KernelContext): () => void {
   const bind = BINDERS[l.op];
   if (!bind) throw new Error(`CpuBackend: no kernel for op "${l.op}"`);
-  return bind(l, l.inputs.map(view), view(l.output));
+  return bind(l, l.inputs.map(view), view(l.output), ctx);
 }
+
+export const JS_KERNELS: KernelContext = { gemmFor: jsGemm };

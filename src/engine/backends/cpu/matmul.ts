@@ -1,8 +1,9 @@
 /**
- * Batched matmul with every transpose combination and a shared 2-D b. Operands are packed so
- * both run along K contiguously (A as [M][K], B as [N][K]), then a register-blocked 4x2 dot-product
- * kernel walks B in column blocks that stay in cache. Sums accumulate in float64 locals (JS
- * numbers); scratch is allocated once per compiled launch, never in the loops.
+ * Batched matmul with every transpose combination and a shared 2-D b, over a pluggable gemm: the
+ * WebAssembly SIMD kernel (wasm-gemm.ts) where available, else the JS kernel here. The JS kernel
+ * packs both operands to run along K contiguously (A as [M][K], B as [N][K]), then a
+ * register-blocked 4x2 dot-product kernel walks B in column blocks that stay in cache. Its sums
+ * accumulate in float64 locals (JS numbers); scratch is allocated once per compiled launch.
  */
 import type { Shape } from '../../ops.ts';
 import type { F32View } from './tensor.ts';
@@ -27,17 +28,25 @@ export function matmulDims(aShape: Shape, bShape: Shape, transA: boolean): Matmu
   return { batch, M, N, K, sharedB: br === 2 };
 }
 
-/** Scratch for one launch: packed copies of A and B when their layout is not already [M][K] / [N][K]. */
-export interface MatmulScratch {
-  a: Float32Array;
-  b: Float32Array;
-}
+/**
+ * One product C[M][N] = A' . B' at element offsets; A' is A[M][K] or, when transA, the transpose
+ * of A[K][M]; B' is B[K][N] or, when transB, the transpose of B[N][K].
+ */
+export type Gemm = (
+  A: Float32Array,
+  aOff: number,
+  transA: boolean,
+  B: Float32Array,
+  bOff: number,
+  transB: boolean,
+  C: Float32Array,
+  cOff: number,
+  M: number,
+  N: number,
+  K: number,
+) => void;
 
-export function matmulScratch(d: MatmulDims, transA: boolean, transB: boolean): MatmulScratch {
-  const M = d.sharedB && !transA ? d.batch * d.M : d.M;
-  return { a: new Float32Array(transA ? M * d.K : 0), b: new Float32Array(transB ? 0 : d.N * d.K) };
-}
-
+/** Runs a batched matmul launch through `gemm`, one call per batch (one in all for a shared b). */
 export function matmul(
   a: F32View,
   b: F32View,
@@ -45,20 +54,32 @@ export function matmul(
   transB: boolean,
   out: F32View,
   d: MatmulDims,
-  scratch: MatmulScratch,
+  gemm: Gemm,
 ): void {
   const { M, N, K } = d;
   if (d.sharedB && !transA) {
-    // Every batch uses the same b: one [batch*M, K] x [K, N] product, B packed once.
-    const bp = packB(b.data, 0, transB, N, K, scratch.b);
-    gemm(a.data, 0, bp.data, bp.off, out.data, 0, d.batch * M, N, K);
+    // Every batch uses the same b: one [batch*M, K] x [K, N] product.
+    gemm(a.data, 0, false, b.data, 0, transB, out.data, 0, d.batch * M, N, K);
     return;
   }
   for (let i = 0; i < d.batch; i++) {
-    const ap = packA(a.data, i * M * K, transA, M, K, scratch.a);
-    const bp = packB(b.data, d.sharedB ? 0 : i * N * K, transB, N, K, scratch.b);
-    gemm(ap.data, ap.off, bp.data, bp.off, out.data, i * M * N, M, N, K);
+    gemm(a.data, i * M * K, transA, b.data, d.sharedB ? 0 : i * N * K, transB, out.data, i * M * N, M, N, K);
   }
+}
+
+/**
+ * The portable JS gemm: operands packed K-contiguous into scratch sized for this launch, then the
+ * register-blocked dot-product kernel below, accumulating in float64.
+ */
+export function jsGemm(d: MatmulDims, transA: boolean, transB: boolean): Gemm {
+  const rows = d.sharedB && !transA ? d.batch * d.M : d.M;
+  const scratchA = new Float32Array(transA ? rows * d.K : 0);
+  const scratchB = new Float32Array(transB ? 0 : d.N * d.K);
+  return (A, aOff, tA, B, bOff, tB, C, cOff, M, N, K) => {
+    const ap = packA(A, aOff, tA, M, K, scratchA);
+    const bp = packB(B, bOff, tB, N, K, scratchB);
+    gemm(ap.data, ap.off, bp.data, bp.off, C, cOff, M, N, K);
+  };
 }
 
 interface Packed {

@@ -4,7 +4,9 @@
  * round up to the next 2^k or 1.5 * 2^k (at most 33% slack).
  */
 
-export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/** Storage buffers that can also be copied from (reads) and to (writes, clears). A function: the
+ * GPUBufferUsage global only exists once WebGPU is set up (in Node, after getNodeGPU()). */
+const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export interface MemoryStats {
   /** Bytes of buffers handed out and not yet released. */
@@ -33,7 +35,7 @@ export class BufferPool {
     const pooled = this.free.get(size)?.pop();
     let buffer = pooled;
     if (!buffer) {
-      buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE });
+      buffer = this.device.createBuffer({ size, usage: storageUsage() });
       this.stats.heldBytes += size;
       this.stats.peakHeldBytes = Math.max(this.stats.peakHeldBytes, this.stats.heldBytes);
     }

@@ -119,7 +119,7 @@ export function compileProgram(
   });
   owned.push(ubo);
   const packed = new Uint8Array(Math.max(uniformBytes, 16));
-  specs.forEach((s, i) => packed.set(new Uint8Array(s.uniform), offsets[i]));
+  for (let i = 0; i < specs.length; i++) packed.set(new Uint8Array(specs[i].uniform), offsets[i]);
   host.device.queue.writeBuffer(ubo, 0, packed);
 
   const dispatches = specs.map((s, i): CompiledDispatch => {

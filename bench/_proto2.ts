@@ -1,0 +1,12 @@
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu/dist/index.js';
+import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
+import { CASES } from './cases.ts';
+import { runOrchard } from './orchard-step.ts';
+import { runTfjs } from './tfjs/run-tfjs.ts';
+import { makeWorkload } from './workload.ts';
+const w = makeWorkload(CASES.tiny);
+const a = await runOrchard('orchard-cpu', 'node', new CpuBackend(), w, { warmup: 2, timed: 1 });
+const b = await runTfjs('tfjs-cpu', 'node', w, { warmup: 2, timed: 1 });
+console.log(a.losses, b.losses, a.msPerStep, b.msPerStep);
+console.log(a.rowLogps.slice(0,8), b.rowLogps.slice(0,8), b.counters, b.peakBytes);

@@ -1,0 +1,96 @@
+/**
+ * Orchard's side of the benchmark: the DPO preference graph of a workload compiled into one train
+ * step (forward, backward, clip, AdamW) on a given backend, run for warm-up and timed steps. The
+ * same code runs in the browser page and in Node.
+ */
+import type { Backend } from '../src/engine/backend.ts';
+import { feedsFor } from '../src/engine/logprobs.ts';
+import { Graph } from '../src/engine/graph.ts';
+import { buildPreferenceGraph } from '../src/engine/objectives/index.ts';
+import { ParamStore } from '../src/engine/params.ts';
+import { compileTrainStep } from '../src/engine/train-step.ts';
+import { DPO_BETA, type EngineId, HYPER, type StepCounts, tokensPerStep } from './cases.ts';
+import { type Host, median, type RunCounters, type RunResult } from './result.ts';
+import type { Workload } from './workload.ts';
+
+/** What the WebGPU backend exposes for benchmarks (structural, so CPU-only bundles need not import it). */
+interface GpuStats {
+  counters: { submissions: number; dispatches: number; programRuns: number; reads: number; bytesRead: number; bytesWritten: number };
+  memory: { peakLiveBytes: number; peakHeldBytes: number };
+  matmul?: string;
+  rows?: string;
+}
+
+export async function runOrchard(
+  engine: EngineId,
+  host: Host,
+  backend: Backend,
+  w: Workload,
+  steps: StepCounts,
+): Promise<RunResult> {
+  const g = new Graph();
+  const pg = buildPreferenceGraph(g, w.model, {
+    pairs: w.bench.pairs,
+    T: w.T,
+    objective: 'dpo',
+    params: { beta: DPO_BETA },
+    build: { lora: w.bench.lora },
+  });
+  const store = new ParamStore(backend);
+  store.addFromGraph(g, (name) => Float32Array.from(w.init.get(name) as Float32Array));
+  const train = compileTrainStep(g, pg.loss, [pg.rowSums], backend, store, { trainable: w.trainable });
+  const feeds = feedsFor(g, w.feeds);
+  const gpu = backend.name === 'webgpu' ? (backend as unknown as GpuStats) : null;
+
+  const losses: number[] = [];
+  let rowLogps: number[] = [];
+  for (let i = 0; i < steps.warmup; i++) {
+    const r = await train.step(feeds, HYPER);
+    losses.push(r.loss);
+    if (i === 0) rowLogps = [...r.outputs[0]];
+  }
+  const before = gpu ? { ...gpu.counters } : null;
+  const times: number[] = [];
+  for (let i = 0; i < steps.timed; i++) {
+    const t0 = performance.now();
+    const r = await train.step(feeds, HYPER);
+    times.push(performance.now() - t0);
+    losses.push(r.loss);
+    if (steps.warmup === 0 && i === 0) rowLogps = [...r.outputs[0]];
+  }
+  const counters = gpu && before ? perStep(before, gpu.counters, steps.timed) : null;
+  const ms = median(times);
+  const notes = gpu ? [`matmul ${gpu.matmul}, rows ${gpu.rows}`] : ['single-threaded JS'];
+  notes.push(`${train.stats.launchesPerUpdateStep} launches/step`);
+  const result: RunResult = {
+    engine,
+    host,
+    caseId: w.bench.id,
+    warmupSteps: steps.warmup,
+    timedSteps: steps.timed,
+    msPerStep: ms,
+    msPerStepAll: times,
+    tokensPerSec: tokensPerStep(w.bench) / (ms / 1000),
+    losses,
+    rowLogps,
+    peakBytes: gpu ? gpu.memory.peakLiveBytes : null,
+    peakSource: gpu ? 'WebGPU buffer pool: peak bytes of live buffers (size-class rounded)' : 'n/a (host memory)',
+    analyticBytes: train.memory.totalBytes,
+    counters,
+    notes,
+  };
+  train.dispose();
+  return result;
+}
+
+function perStep(a: GpuStats['counters'], b: GpuStats['counters'], n: number): RunCounters {
+  const d = (k: keyof GpuStats['counters']) => (b[k] - a[k]) / n;
+  return {
+    dispatches: d('dispatches'),
+    submissions: d('submissions'),
+    programSubmissions: d('programRuns'),
+    reads: d('reads'),
+    bytesRead: d('bytesRead'),
+    bytesWritten: d('bytesWritten'),
+  };
+}

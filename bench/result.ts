@@ -1,0 +1,87 @@
+/** What one engine's run of one bench case reports (plain JSON: it crosses from the page to Node). */
+import type { CaseId, EngineId } from './cases.ts';
+
+/** Where a run happened: in the headless browser page, or in Node (Dawn / plain JS). */
+export type Host = 'browser' | 'node';
+
+export interface RunCounters {
+  /** Kernel dispatches per optimizer step. */
+  dispatches: number;
+  /** Every queue submission per step: the compiled program's, plus one per readback copy. */
+  submissions: number;
+  /** Submissions of the compiled step program itself per step. */
+  programSubmissions: number;
+  /** Device-to-host reads per step (each an asynchronous mapAsync, awaited at the step's end). */
+  reads: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+export interface RunResult {
+  engine: EngineId;
+  host: Host;
+  caseId: CaseId;
+  /** Set when the run did not happen; the reason is printed instead of numbers. */
+  skipped?: string;
+  /** Set when the run failed; the message is printed instead of numbers. */
+  error?: string;
+  warmupSteps: number;
+  timedSteps: number;
+  /** Median of the timed steps, in ms (each awaited to completion: the loss is read back). */
+  msPerStep: number;
+  msPerStepAll: number[];
+  tokensPerSec: number;
+  /** Loss of every step, warm-up included (step 1 is at the initial weights). */
+  losses: number[];
+  /** Summed log-prob of every row at the initial weights (chosen rows, then rejected). */
+  rowLogps: number[];
+  /** Peak device memory the engine's own allocator held (bytes); null where it has none. */
+  peakBytes: number | null;
+  /** How peakBytes was measured. */
+  peakSource: string;
+  /** Analytic total: weights + gradients + optimizer state + inputs + activations (bytes). */
+  analyticBytes: number | null;
+  counters: RunCounters | null;
+  /** Anything worth a footnote (matmul variant, threads...). */
+  notes: string[];
+}
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+export interface HostReport {
+  host: Host;
+  /** e.g. the browser's user agent, or `node v20.x (Dawn)`. */
+  runtime: string;
+  /** WebGPU adapter seen by this host; null when there is none. */
+  adapter: AdapterInfo | null;
+  results: RunResult[];
+  /** Whether each TF.js engine matched Orchard's loss and log-probs before it was timed. */
+  checks: LossCheck[];
+}
+
+export interface LossCheck {
+  caseId: CaseId;
+  engine: EngineId;
+  against: EngineId;
+  /** Largest relative difference of the step-1 and step-2 losses. */
+  lossRelDiff: number;
+  /** Largest relative difference of the rows' summed log-probs at the initial weights. */
+  logpRelDiff: number;
+  ok: boolean;
+}
+
+/** The check's tolerance: the brief asks for 1e-3 relative; f32 kernels agree far better. */
+export const CHECK_TOLERANCE = 1e-3;
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

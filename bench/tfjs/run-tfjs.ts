@@ -1,0 +1,72 @@
+/**
+ * TF.js's side of the benchmark: selects a TF.js backend, builds the workload's step
+ * (gpt2-step.ts), runs warm-up and timed steps, then one profiled step for kernel count and peak
+ * tensor bytes. The backends themselves are registered by whoever imports this (the page).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type EngineId, type StepCounts, tokensPerStep } from '../cases.ts';
+import { type Host, median, type RunResult } from '../result.ts';
+import type { Workload } from '../workload.ts';
+import { createTfjsStep } from './gpt2-step.ts';
+
+const BACKEND_OF: Partial<Record<EngineId, string>> = {
+  'tfjs-webgpu': 'webgpu',
+  'tfjs-wasm': 'wasm',
+  'tfjs-cpu': 'cpu',
+};
+
+let runs = 0;
+
+export async function runTfjs(engine: EngineId, host: Host, w: Workload, steps: StepCounts): Promise<RunResult> {
+  const backend = BACKEND_OF[engine];
+  if (!backend) throw new Error(`runTfjs: ${engine} is not a TF.js engine`);
+  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend "${backend}" failed to initialize`);
+  await tf.ready();
+  const step = createTfjsStep(w, `bench${runs++}`);
+  try {
+    const rowLogps = await step.rowLogps();
+    const losses: number[] = [];
+    for (let i = 0; i < steps.warmup; i++) losses.push(await step.step());
+    const times: number[] = [];
+    for (let i = 0; i < steps.timed; i++) {
+      const t0 = performance.now();
+      losses.push(await step.step());
+      times.push(performance.now() - t0);
+    }
+    const profile = await step.profileStep();
+    const ms = median(times);
+    const notes = [`${profile.kernels} kernels/step (tf.profile)`];
+    if (backend === 'wasm') notes.push(`wasm threads: ${wasmThreads()}`);
+    return {
+      engine,
+      host,
+      caseId: w.bench.id,
+      warmupSteps: steps.warmup,
+      timedSteps: steps.timed,
+      msPerStep: ms,
+      msPerStepAll: times,
+      tokensPerSec: tokensPerStep(w.bench) / (ms / 1000),
+      losses,
+      rowLogps,
+      peakBytes: profile.peakBytes,
+      peakSource: 'tf.profile peakBytes (live tensor bytes, variables included)',
+      analyticBytes: null,
+      counters: {
+        dispatches: profile.kernels,
+        submissions: Number.NaN,
+        programSubmissions: Number.NaN,
+        reads: 1,
+        bytesRead: 4,
+        bytesWritten: Number.NaN,
+      },
+      notes,
+    };
+  } finally {
+    step.dispose();
+  }
+}
+
+function wasmThreads(): string {
+  const b = tf.backend() as unknown as { wasm?: { _getThreadsCount?: () => number } };
+  return String(b.wasm?._getThreadsCount?.() ?? 'unknown');
+}

@@ -1,0 +1,220 @@
+/**
+ * Experiment presets for the form, and the teacher's lessons: each is a complete, valid spec built
+ * from the defaults (spec-defaults.ts), plus the words a student reads before pressing Run.
+ */
+import { appleCandidates } from '../../data/tasks/apples-candidates.ts';
+import type { HideableSection } from '../../lab/share-link.ts';
+import {
+  type ExperimentSpec,
+  type PartialSpec,
+  type PreferenceRow,
+  validateSpec,
+  withDefaults,
+} from '../../lab/spec.ts';
+
+export interface Preset {
+  id: string;
+  title: string;
+  description: string;
+  spec: ExperimentSpec;
+}
+
+export interface Lesson extends Preset {
+  /** The question the lesson asks. */
+  question: string;
+  /** What to look at in the charts, and what it shows. */
+  lookFor: string;
+  /** Sections a teacher link hides by default, so students see only what the lesson varies. */
+  hide: HideableSection[];
+}
+
+function build(partial: PartialSpec, what: string): ExperimentSpec {
+  const r = validateSpec(withDefaults(partial));
+  if (!r.ok) throw new Error(`preset ${what} is not a valid spec: ${JSON.stringify(r.errors)}`);
+  return r.spec;
+}
+
+/** A comparison small enough for a software GPU in a couple of minutes. */
+const QUICK: PartialSpec = {
+  data: { nInstructions: 16, candidatesPerInstruction: 4, pairing: { budget: 64 } },
+  steps: 20,
+  batchSize: 4,
+  schedule: { warmupSteps: 2 },
+  eval: { nTest: 8, maxNewTokens: 16 },
+};
+
+export const PRESETS: Preset[] = [
+  {
+    id: 'classroom',
+    title: 'Classroom (default)',
+    description: 'DPO vs JPO on the apples task: 60 steps, 32 held-out questions. A few minutes on a GPU.',
+    spec: build({ name: 'DPO vs JPO on apples' }, 'classroom'),
+  },
+  {
+    id: 'quick',
+    title: 'Quick look',
+    description: '20 steps and 8 held-out questions: enough to see the curves move, fast even without a GPU.',
+    spec: build({ ...QUICK, name: 'Quick look: DPO vs JPO' }, 'quick'),
+  },
+  {
+    id: 'longer',
+    title: 'Longer run',
+    description: '200 steps on more data, 64 held-out questions: clearer win-rate differences, slower.',
+    spec: build(
+      {
+        name: 'DPO vs JPO, longer',
+        data: { nInstructions: 96, pairing: { budget: 512 } },
+        steps: 200,
+        schedule: { warmupSteps: 20 },
+        eval: { nTest: 64 },
+      },
+      'longer',
+    ),
+  },
+];
+
+const LESSON_HIDE: HideableSection[] = ['model', 'sft', 'optimizer', 'schedule', 'lora', 'reference', 'backend'];
+
+/** Wrong labels for the noisy-labels lesson: a flawed answer marked better than the task's reference answer. */
+function flippedRows(seed: number, count: number): PreferenceRow[] {
+  const candidates = appleCandidates({ seed: seed + 1, nInstructions: count });
+  const rows: PreferenceRow[] = [];
+  for (const ref of candidates.filter((c) => c.flaw === null)) {
+    const flawed = candidates.find((c) => c.instruction === ref.instruction && c.flaw !== null);
+    if (flawed) rows.push({ i_chosen: ref.instruction, r_chosen: flawed.response, i_reject: ref.instruction, r_reject: ref.response });
+  }
+  return rows.slice(0, count);
+}
+
+export const LESSONS: Lesson[] = [
+  {
+    id: 'jpo-equals-dpo',
+    title: 'JPO equals DPO on identical prompts',
+    description: 'Both runs train on conditional pairs only (one shared instruction per pair).',
+    question: 'If both sides of every pair share the instruction, does scoring the prompt change anything?',
+    lookFor:
+      'The loss, accuracy and grad-norm curves of the two runs lie on top of each other: the prompt terms of the policy and the reference cancel exactly. Only the logged log-probabilities differ (JPO’s include the prompt tokens).',
+    hide: LESSON_HIDE,
+    spec: build(
+      {
+        ...QUICK,
+        name: 'Lesson: JPO = DPO on shared prompts',
+        data: { ...QUICK.data, pairing: { mode: 'conditional', budget: 64 } },
+        runs: [
+          { label: 'DPO', objective: 'dpo', pairs: 'conditional' },
+          { label: 'JPO', objective: 'jpo', pairs: 'conditional' },
+        ],
+      },
+      'jpo-equals-dpo',
+    ),
+  },
+  {
+    id: 'beta-too-low',
+    title: 'β too low',
+    description: 'DPO with β = 0.01 next to the paper’s β = 0.1.',
+    question: 'β scales the implicit reward. What happens when it is tiny?',
+    lookFor:
+      'With β = 0.01 the rewards stay near zero, the loss barely leaves log 2 ≈ 0.69, and the model must move far from the reference to separate the pairs: watch its log-probabilities drift.',
+    hide: LESSON_HIDE,
+    spec: build(
+      {
+        ...QUICK,
+        name: 'Lesson: β too low',
+        runs: [
+          { label: 'β 0.01', objective: 'dpo', beta: 0.01 },
+          { label: 'β 0.1', objective: 'dpo', beta: 0.1 },
+        ],
+      },
+      'beta-too-low',
+    ),
+  },
+  {
+    id: 'beta-too-high',
+    title: 'β too high',
+    description: 'DPO with β = 5 next to the paper’s β = 0.1.',
+    question: 'What if β is large?',
+    lookFor:
+      'With β = 5 the loss falls fast and the accuracy saturates, but the log-probabilities hardly move: a large β keeps the policy close to the reference, so it learns little that shows in the samples.',
+    hide: LESSON_HIDE,
+    spec: build(
+      {
+        ...QUICK,
+        name: 'Lesson: β too high',
+        runs: [
+          { label: 'β 0.1', objective: 'dpo', beta: 0.1 },
+          { label: 'β 5', objective: 'dpo', beta: 5 },
+        ],
+      },
+      'beta-too-high',
+    ),
+  },
+  {
+    id: 'noisy-labels',
+    title: 'Noisy labels vs a robust loss',
+    description: '16 deliberately wrong labels (a flawed answer marked better) are added to the data.',
+    question: 'Can a loss that expects some wrong labels (robust DPO, ε = 0.2) hold up better than plain DPO?',
+    lookFor:
+      'Compare the win rates and the accuracy curves: plain DPO fits the wrong pairs too, robust DPO discounts them. The data edits in the spec are the flipped pairs.',
+    hide: ['model', 'sft', 'optimizer', 'schedule', 'lora', 'reference', 'backend'],
+    spec: build(
+      {
+        ...QUICK,
+        name: 'Lesson: noisy labels',
+        data: {
+          ...QUICK.data,
+          pairing: { mode: 'conditional', budget: 64 },
+          edits: { add: flippedRows(42, 16), remove: [] },
+        },
+        runs: [
+          { label: 'DPO', objective: 'dpo', pairs: 'conditional' },
+          { label: 'Robust DPO', objective: 'robust', pairs: 'conditional', labelSmoothing: 0.2 },
+        ],
+      },
+      'noisy-labels',
+    ),
+  },
+  {
+    id: 'joint-vs-conditional',
+    title: 'Joint data vs conditional only',
+    description: 'JPO on conditional + joint pairs, JPO on conditional pairs only, and DPO.',
+    question: 'Do pairs with different instructions (“a good list of fruits beats a poor list of beach activities”) help?',
+    lookFor:
+      'The joint run sees more comparisons for the same labelling budget. Compare the win rates, and the chosen rewards: on joint pairs JPO also raises the likelihood of the chosen instruction.',
+    hide: LESSON_HIDE,
+    spec: build(
+      {
+        ...QUICK,
+        name: 'Lesson: joint vs conditional',
+        runs: [
+          { label: 'JPO joint', objective: 'jpo', pairs: 'both' },
+          { label: 'JPO cond.', objective: 'jpo', pairs: 'conditional' },
+          { label: 'DPO', objective: 'dpo', pairs: 'conditional' },
+        ],
+      },
+      'joint-vs-conditional',
+    ),
+  },
+];
+
+export const LESSON_IDS = LESSONS.map((l) => l.id);
+
+export function lessonById(id: string | null): Lesson | null {
+  return LESSONS.find((l) => l.id === id) ?? null;
+}
+
+/**
+ * The spec's runs replaced by a DPO run and a JPO run, everything else (β included) kept: both start
+ * from the same weights, see the same data order and use the same seed. Joint-only data becomes
+ * conditional + joint, since DPO cannot use joint pairs.
+ */
+export function dpoVsJpo(spec: ExperimentSpec): ExperimentSpec {
+  const out = structuredClone(spec);
+  const base = spec.runs[0];
+  if (out.data.pairing.mode === 'joint') out.data.pairing.mode = 'both';
+  const shared = { beta: base.beta, labelSmoothing: 0, simpoGamma: base.simpoGamma, orpoLambda: base.orpoLambda };
+  out.runs = [
+    { label: 'DPO', objective: 'dpo', pairs: 'conditional', ...shared },
+    { label: 'JPO', objective: 'jpo', pairs: out.data.pairing.mode, ...shared },
+  ];
+  return out;
+}
