@@ -13,16 +13,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PAPER_TEMPLATE, encodePair, formatPrompt } from '../src/data/sequence.ts';
-import { type ListSpec, flawedAnswers, referenceAnswer, renderInstruction, scoreSpec, splitSpecs } from '../src/data/tasks/apples.ts';
+import { encodePair, formatPrompt, PAPER_TEMPLATE } from '../src/data/sequence.ts';
+import {
+  flawedAnswers,
+  type ListSpec,
+  referenceAnswer,
+  renderInstruction,
+  scoreSpec,
+  splitSpecs,
+} from '../src/data/tasks/apples.ts';
 import { type Tokenizer, tokenizerFromJson } from '../src/data/tokenizer.ts';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import { Generator } from '../src/engine/generate.ts';
 import { Graph } from '../src/engine/graph.ts';
-import { buildSequenceLogps, feedsFor, padRows, sequenceFeeds } from '../src/engine/logprobs.ts';
+import { buildSequenceStats, feedsFor, padRows, sequenceFeeds } from '../src/engine/logprobs.ts';
 import { parseConfig } from '../src/engine/models/config.ts';
 import { gpt2Architecture } from '../src/engine/models/gpt2.ts';
-import { type LoadedModel, expectedParams, modelFromWeights } from '../src/engine/models/index.ts';
+import { expectedParams, type LoadedModel, modelFromWeights } from '../src/engine/models/index.ts';
 import { ADAMW_DEFAULTS } from '../src/engine/optim/adamw.ts';
 import { lrAt } from '../src/engine/optim/schedule.ts';
 import { ParamStore } from '../src/engine/params.ts';
@@ -56,7 +63,7 @@ export const TINY_RECIPE: TinyRecipe = {
   nLayer: 4,
   nHead: 4,
   nPositions: TINY_MAX_LENGTH,
-  steps: 200,
+  steps: 600,
   batchSize: 16,
   seqLen: 36,
   lr: 3e-3,
@@ -140,7 +147,7 @@ export async function makeTinyModel(r: TinyRecipe, log: (line: string) => void =
   const store = new ParamStore(backend);
   for (const [name, w] of model.weights) store.add(name, model.shapes.get(name) as number[], w, true);
   const g = new Graph();
-  const { nll } = buildSequenceLogps(g, model, { B: r.batchSize, T: r.seqLen, reductions: ['nll'] });
+  const { nll } = buildSequenceStats(g, model, { B: r.batchSize, T: r.seqLen, reductions: ['nll'] });
   const train = compileTrainStep(g, nll as NonNullable<typeof nll>, [], backend, store);
 
   const { train: trainSpecs, test } = splitSpecs(r.seed, r.testFraction);
@@ -157,7 +164,9 @@ export async function makeTinyModel(r: TinyRecipe, log: (line: string) => void =
     const res = await train.step(feeds, { ...ADAMW_DEFAULTS, lr, weightDecay: r.weightDecay });
     ema = Number.isNaN(ema) ? res.loss : 0.95 * ema + 0.05 * res.loss;
     if (step % 25 === 0 || step === r.steps - 1) {
-      log(`step ${step}/${r.steps} loss ${res.loss.toFixed(3)} (ema ${ema.toFixed(3)}) lr ${lr.toExponential(2)} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      log(
+        `step ${step}/${r.steps} loss ${res.loss.toFixed(3)} (ema ${ema.toFixed(3)}) lr ${lr.toExponential(2)} ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
     }
   }
   const trainSeconds = (performance.now() - t0) / 1000;
@@ -185,8 +194,12 @@ export async function makeTinyModel(r: TinyRecipe, log: (line: string) => void =
 }
 
 export interface OracleEval {
+  /** Mean oracle score. */
   greedy: number;
   sampled: number;
+  /** Share of answers with every constraint met (score 1). */
+  perfectGreedy: number;
+  perfectSampled: number;
   examples: { instruction: string; greedy: string; sampled: string }[];
 }
 
@@ -202,11 +215,14 @@ export async function evaluateTiny(
   const store = new ParamStore(backend);
   for (const [name, w] of model.weights) store.add(name, model.shapes.get(name) as number[], w, false);
   const gen = new Generator(model, store);
-  const totals = { greedy: 0, sampled: 0 };
+  const totals = { greedy: 0, sampled: 0, perfectGreedy: 0, perfectSampled: 0 };
   const examples: OracleEval['examples'] = [];
   for (let i = 0; i < specs.length; i += batchSize) {
     const batch = specs.slice(i, i + batchSize);
-    const prompts = batch.map((s) => [tokenizer.bosId as number, ...tokenizer.encode(formatPrompt(tokenizer, renderInstruction(s), PAPER_TEMPLATE))]);
+    const prompts = batch.map((s) => [
+      tokenizer.bosId as number,
+      ...tokenizer.encode(formatPrompt(tokenizer, renderInstruction(s), PAPER_TEMPLATE)),
+    ]);
     const common = { maxNewTokens: 32, stopIds: [tokenizer.eosId], padId: tokenizer.padId };
     const greedy = await gen.generate(prompts, common);
     const sampled = await gen.generate(prompts, { ...common, temperature: 0.7, seed: seed + i });
@@ -214,18 +230,95 @@ export async function evaluateTiny(
       const text = (ids: number[]) => tokenizer.decode(ids.filter((id) => id !== tokenizer.eosId)).trim();
       const g = text(greedy.tokens[b]);
       const s = text(sampled.tokens[b]);
-      totals.greedy += scoreSpec(spec, g).score;
-      totals.sampled += scoreSpec(spec, s).score;
+      const sg = scoreSpec(spec, g).score;
+      const ss = scoreSpec(spec, s).score;
+      totals.greedy += sg;
+      totals.sampled += ss;
+      totals.perfectGreedy += sg === 1 ? 1 : 0;
+      totals.perfectSampled += ss === 1 ? 1 : 0;
       if (examples.length < 6) examples.push({ instruction: renderInstruction(spec), greedy: g, sampled: s });
     });
   }
   gen.dispose();
-  return { greedy: totals.greedy / specs.length, sampled: totals.sampled / specs.length, examples };
+  const n = specs.length;
+  return {
+    greedy: totals.greedy / n,
+    sampled: totals.sampled / n,
+    perfectGreedy: totals.perfectGreedy / n,
+    perfectSampled: totals.perfectSampled / n,
+    examples,
+  };
 }
 
 function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/** The model card (README.md): what the model is for, how it was made, and how it scores. */
+export function modelCard(r: TinyRecipe, m: TinyModel, ev: OracleEval | null): string {
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const mb = (m.safetensors.length / 1024 / 1024).toFixed(1);
+  const score = ev
+    ? [
+        `Oracle (\`scoreSpec\` in src/data/tasks/apples.ts) mean score on the ${m.test.length} held-out instructions,`,
+        'at most 32 new tokens:',
+        '',
+        `- greedy: **${ev.greedy.toFixed(3)}** (${pct(ev.perfectGreedy)} of answers meet every constraint)`,
+        `- sampled, temperature 0.7: **${ev.sampled.toFixed(3)}** (${pct(ev.perfectSampled)} perfect)`,
+        '',
+        'Examples (held-out instructions):',
+        '',
+        ...ev.examples.flatMap((e) => [`- *${e.instruction}*`, `  - greedy: ${e.greedy}`, `  - sampled: ${e.sampled}`]),
+      ].join('\n')
+    : 'Not evaluated (made with --no-eval).';
+  return `---
+library_name: orchard
+tags: [gpt2, tiny, apples-and-oranges, dpo, jpo]
+---
+
+# orchard-tiny
+
+A ${(m.params / 1e6).toFixed(2)}M-parameter GPT-2 (${r.nLayer} layers, ${r.nHead} heads, n_embd ${r.nEmbd}, context ${r.nPositions},
+vocabulary ${m.model.config.vocabSize}; ${mb} MB of f32 weights) trained from scratch by Orchard's own engine, so the
+lab has a model that loads in a second and trains DPO/JPO live in the browser. It answers Apples & Oranges list
+instructions in the paper's template
+
+    ### Instructions: Create a list of four fruits other than Apple
+
+    ### Response: Orange, Kiwi, Banana, Grape<|endoftext|>
+
+with plausible lists and frequent mistakes (wrong count, a repeated item, the excluded item, an item of another
+category...), which leaves preference optimization room to improve. It is a classroom model, not a language model:
+outside this task it produces nonsense.
+
+## How it was made
+
+\`npm run make:tiny-model\` (scripts/make-tiny-model.ts), deterministic from **seed ${r.seed}**: the same script
+and seed give the same bytes.
+
+- **Tokenizer**: byte-level BPE (GPT-2's scheme: ByteLevel pre-tokenizer and decoder, so any text round-trips),
+  trained by scripts/train-tokenizer.ts on every instruction of the task generator in the paper template with a
+  reference answer and every flawed answer. \`<|endoftext|>\` (id ${m.tokenizer.eosId}) is BOS, EOS and padding.
+- **Init**: as transformers initializes GPT-2 (N(0, 0.02) weights, N(0, 0.02/sqrt(2 n_layer)) residual
+  projections, zero biases, unit LayerNorms), from the seeded generator.
+- **Data**: instructions of the task's training split (${(1 - r.testFraction) * 100}% of all instructions, split
+  with seed ${r.seed}; the other ${r.testFraction * 100}% are held out). Each row pairs an instruction with a correct
+  answer (${r.correctFraction * 100}% of rows) or with one of its flawed answers (one constraint broken each).
+- **SFT**: ${r.steps} AdamW updates of ${r.batchSize} rows (${r.steps * r.batchSize} rows, padded to ${r.seqLen}
+  tokens), token-mean NLL over every token after BOS (prompt and answer: JPO scores both), learning rate ${r.lr}
+  with ${r.warmupSteps} warm-up steps and cosine decay, weight decay ${r.weightDecay}, gradient clipping 1, on the
+  CPU backend (a few minutes on a 2-core machine). Final loss (moving average): ${m.finalLoss.toFixed(3)}.
+
+## Evaluation
+
+${score}
+
+## Files
+
+Hugging Face layout: \`config.json\` (GPT2LMHeadModel, tied embeddings), \`model.safetensors\` (F32),
+\`tokenizer.json\`, \`tokenizer_config.json\`. transformers and transformers.js load them as they are.
+`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -236,18 +329,25 @@ async function main(argv: string[]): Promise<void> {
     steps: Number(arg(argv, '--steps') ?? TINY_RECIPE.steps),
   };
   const m = await makeTinyModel(recipe, (line) => console.log(line));
+  console.log(
+    `${m.params} params, ${m.safetensors.length} bytes, SFT ${m.trainSeconds.toFixed(1)} s, final loss ${m.finalLoss.toFixed(3)}`,
+  );
+  let ev: OracleEval | null = null;
+  if (!argv.includes('--no-eval')) {
+    const t0 = performance.now();
+    ev = await evaluateTiny(m.model, m.tokenizer, m.test, recipe.seed);
+    console.log(
+      `oracle mean score on ${m.test.length} held-out instructions: greedy ${ev.greedy.toFixed(3)}, sampled (T=0.7) ${ev.sampled.toFixed(3)}; perfect answers: greedy ${ev.perfectGreedy.toFixed(3)}, sampled ${ev.perfectSampled.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+    for (const e of ev.examples) console.log(`  ${e.instruction}\n    greedy:  ${e.greedy}\n    sampled: ${e.sampled}`);
+  }
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'config.json'), `${JSON.stringify(m.configJson, null, 2)}\n`);
   writeFileSync(join(out, 'model.safetensors'), m.safetensors);
   writeFileSync(join(out, 'tokenizer.json'), `${JSON.stringify(m.tokenizerJson, null, 2)}\n`);
   writeFileSync(join(out, 'tokenizer_config.json'), `${JSON.stringify(m.tokenizerConfig, null, 2)}\n`);
-  console.log(`${m.params} params, ${m.safetensors.length} bytes, SFT ${m.trainSeconds.toFixed(1)} s, final loss ${m.finalLoss.toFixed(3)}`);
-  if (!argv.includes('--no-eval')) {
-    const t0 = performance.now();
-    const ev = await evaluateTiny(m.model, m.tokenizer, m.test, recipe.seed);
-    console.log(`oracle mean score on ${m.test.length} held-out instructions: greedy ${ev.greedy.toFixed(3)}, sampled (T=0.7) ${ev.sampled.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    for (const e of ev.examples) console.log(`  ${e.instruction}\n    greedy:  ${e.greedy}\n    sampled: ${e.sampled}`);
-  }
+  writeFileSync(join(out, 'README.md'), modelCard(recipe, m, ev));
+  console.log(`wrote ${out}/`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -38,7 +38,11 @@ export function tokenizerCorpus(seed: number): string[] {
   return corpus;
 }
 
-export function trainTinyTokenizer(seed: number): { tokenizerJson: Record<string, unknown>; tokenizerConfig: Record<string, unknown>; vocabSize: number } {
+export function trainTinyTokenizer(seed: number): {
+  tokenizerJson: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown>;
+  vocabSize: number;
+} {
   const bpe = trainByteLevelBpe(tokenizerCorpus(seed), {
     vocabSize: TINY_VOCAB_TARGET,
     specialTokens: [TINY_SPECIAL_TOKEN],

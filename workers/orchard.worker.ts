@@ -1,17 +1,20 @@
 /**
  * The training worker. Everything that touches WebGPU or runs long happens here, off the main
- * thread, so the page stays responsive. For now it answers `probe`: which backend training gets.
- * It keeps the probed device, which training (a later step) will use.
+ * thread, so the page stays responsive. It answers `probe` (which backend training gets) and runs
+ * experiments (`start`, `pause`, `resume`, `stop`), streaming the pipeline's events to the page in
+ * throttled batches (run-driver.ts).
  */
 import type { OrchardDevice } from '../src/engine/backends/webgpu/device.ts';
 import { probeBackend } from '../src/engine/gpu-probe/probe.ts';
 import { type FromWorker, type ToWorker, toWorkerProblem, withVersion } from './protocol.ts';
+import { RunDriver } from './run-driver.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 let device: OrchardDevice | null = null;
+let current: RunDriver | null = null;
 
-function post(msg: FromWorker): void {
-  scope.postMessage(msg);
+function post(msg: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(msg, transfer);
 }
 
 async function handle(msg: ToWorker): Promise<void> {
@@ -26,6 +29,29 @@ async function handle(msg: ToWorker): Promise<void> {
       });
       device = result.device;
       post(withVersion<FromWorker>({ type: 'probe-result', id: msg.id, report: result.report }));
+      return;
+    }
+    case 'start': {
+      if (current?.active) {
+        throw new Error(`a run (${current.runId}) is still going; stop it before starting another`);
+      }
+      const driver = new RunDriver(msg.runId, msg.spec, post, () => navigator.gpu ?? noWebGpuReason());
+      current = driver;
+      await driver.run();
+      return;
+    }
+    case 'pause':
+    case 'resume':
+    case 'stop': {
+      if (!current || current.runId !== msg.runId || !current.active) return; // already over: nothing to do
+      if (msg.type === 'pause') current.pause();
+      else if (msg.type === 'resume') current.resume();
+      else current.stop();
+      return;
+    }
+    case 'debug-lose-device': {
+      if (!current?.active) throw new Error('no run is training, so there is no device to lose');
+      current.loseDevice();
       return;
     }
   }

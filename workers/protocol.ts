@@ -141,7 +141,7 @@ export function fromWorkerProblem(data: unknown): string | null {
 }
 
 /** Omit `v` when composing a message; `withVersion` stamps it. */
-type Unversioned<M> = M extends unknown ? Omit<M, 'v'> : never;
+export type Unversioned<M> = M extends unknown ? Omit<M, 'v'> : never;
 
 export function withVersion<M extends ToWorker | FromWorker>(msg: Unversioned<M>): M {
   return { ...msg, v: PROTOCOL_VERSION } as M;

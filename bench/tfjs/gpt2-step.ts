@@ -157,7 +157,8 @@ export function createTfjsStep(w: Workload, runId: string): TfjsStep {
   const dpoLoss = (): tf.Scalar => {
     const rows = sequenceLogps();
     const margin = tf.sub(tf.sub(tf.slice(rows, 0, P), tf.slice(rows, P, P)), refMargin);
-    return tf.neg(tf.mean(tf.logSigmoid(tf.mul(margin, DPO_BETA))));
+    // -log sigmoid(x) = softplus(-x); tf.logSigmoid's gradient reads a tensor that variableGrads has disposed.
+    return tf.mean(tf.softplus(tf.mul(margin, -DPO_BETA)));
   };
 
   let t = 0;

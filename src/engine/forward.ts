@@ -1,10 +1,11 @@
 /** compileForward: a graph's forward pass compiled once, run many times with new feeds. */
-import type { Backend, DeviceTensor, Program } from './backend.ts';
+import type { Backend, Program, TensorView } from './backend.ts';
 import { type Feeds, InputTensors } from './feeds.ts';
 import type { Graph, Node } from './graph.ts';
 import type { ParamStore } from './params.ts';
-import { materialize, type Plan, plan, resolveView, slotBytes } from './plan.ts';
+import { materialize, type Plan, type PlannedView, plan, resolveView, slotBytes } from './plan.ts';
 import { readViews } from './readback.ts';
+import { Workspace } from './workspace.ts';
 
 export type { Feeds } from './feeds.ts';
 
@@ -13,6 +14,8 @@ export interface CompileOptions {
   reuse?: boolean;
   /** Let elementwise ops overwrite a dying input in place (default true). */
   inPlace?: boolean;
+  /** Intermediate tensors shared with other sessions that never run concurrently (workspace.ts). */
+  workspace?: Workspace;
 }
 
 export interface ForwardSession {
@@ -42,25 +45,34 @@ export function compileForward(
     reuse: opts.reuse,
     inPlace: opts.inPlace,
   });
-  const slotTensors: DeviceTensor[] = p.slots.map((s) => backend.alloc(s.numel, s.dtype));
-  const program: Program = backend.compile(materialize(p, slotTensors));
-  const outViews = outputs.map((o) =>
-    resolveView(p.views.get(o) as NonNullable<ReturnType<typeof p.views.get>>, slotTensors),
-  );
+  const workspace = opts.workspace ?? new Workspace(backend);
+  let compiled: { program: Program; outViews: TensorView[]; generation: number } | undefined;
+  // (Re)compiles against the workspace's current tensors; another session may have grown them.
+  const current = () => {
+    if (!compiled || compiled.generation !== workspace.generation) {
+      const slotTensors = workspace.tensorsFor(p.slots);
+      const program = backend.compile(materialize(p, slotTensors));
+      const outViews = outputs.map((o) => resolveView(p.views.get(o) as PlannedView, slotTensors));
+      compiled = { program, outViews, generation: workspace.generation };
+    }
+    return compiled;
+  };
+  current();
   return {
     async run(feeds) {
+      const { program, outViews } = current();
       inputs.write(feeds);
       program.run();
       return readViews(backend, outViews);
     },
     stats: {
-      launches: program.stats.dispatches,
+      launches: p.launches.length,
       intermediateBytes: slotBytes(p.slots),
       inputBytes: inputs.bytes(),
-      tensors: slotTensors.length,
+      tensors: p.slots.length,
     },
     dispose() {
-      for (const t of slotTensors) backend.free(t);
+      if (!opts.workspace) workspace.dispose();
       inputs.dispose();
     },
   };

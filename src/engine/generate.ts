@@ -20,12 +20,13 @@
  */
 import type { DeviceTensor } from './backend.ts';
 import { Graph, type Node } from './graph.ts';
-import { type InferenceSession, compileInference } from './inference-session.ts';
-import { DECODE_INPUTS, buildDecodeGraph, buildPrefillGraph, kvCacheName } from './models/decode.ts';
+import { compileInference, type InferenceSession } from './inference-session.ts';
+import { buildDecodeGraph, buildPrefillGraph, DECODE_INPUTS, kvCacheName } from './models/decode.ts';
 import type { BuildOptions, LoadedModel } from './models/index.ts';
 import type { ParamStore } from './params.ts';
 import { Rng } from './random.ts';
-import { type SamplingOptions, checkSamplingOptions, chooseToken } from './sampling.ts';
+import { checkSamplingOptions, chooseToken, type SamplingOptions } from './sampling.ts';
+import { Workspace } from './workspace.ts';
 
 export interface GenerateOptions extends SamplingOptions {
   /** Upper bound on new tokens per prompt. */
@@ -71,13 +72,16 @@ export function rowSeed(seed: number, row: number): number {
 export class Generator {
   private readonly sessions = new Map<string, InferenceSession>();
   private readonly caches = new Map<string, Map<string, DeviceTensor>>();
+  private readonly workspace: Workspace;
   private disposed = false;
 
   constructor(
     readonly model: LoadedModel,
     readonly params: ParamStore,
     private readonly options: GeneratorOptions = {},
-  ) {}
+  ) {
+    this.workspace = new Workspace(params.backend);
+  }
 
   async generate(prompts: readonly (readonly number[])[], opts: GenerateOptions): Promise<GenerateResult> {
     if (this.disposed) throw new Error('Generator.generate: the generator was disposed');
@@ -92,7 +96,9 @@ export class Generator {
     prompts.forEach((p, b) => {
       if (p.length === 0) throw new Error(`generate: prompt ${b} is empty; start it with the BOS id at least`);
       if (p.length >= c.maxPositions) {
-        throw new Error(`generate: prompt ${b} has ${p.length} tokens; the model's context is ${c.maxPositions}, leave room to generate`);
+        throw new Error(
+          `generate: prompt ${b} has ${p.length} tokens; the model's context is ${c.maxPositions}, leave room to generate`,
+        );
       }
       for (const id of p) {
         if (!(Number.isInteger(id) && id >= 0 && id < c.vocabSize)) {
@@ -138,7 +144,11 @@ export class Generator {
         keyMask.fill(0, b * Tmax, (b + 1) * Tmax);
         keyMask.fill(1, b * Tmax, b * Tmax + pos[b] + 1);
       }
-      const [logits] = await decode.run({ [DECODE_INPUTS.ids]: ids, [DECODE_INPUTS.pos]: pos, [DECODE_INPUTS.keyMask]: keyMask });
+      const [logits] = await decode.run({
+        [DECODE_INPUTS.ids]: ids,
+        [DECODE_INPUTS.pos]: pos,
+        [DECODE_INPUTS.keyMask]: keyMask,
+      });
       for (let b = 0; b < B; b++) if (finish[b] === null) next(b, logits);
     }
     return { tokens, finish: finish as FinishReason[], logits: logitsOut };
@@ -150,6 +160,7 @@ export class Generator {
     this.sessions.clear();
     for (const set of this.caches.values()) for (const t of set.values()) this.params.backend.free(t);
     this.caches.clear();
+    this.workspace.dispose();
     this.disposed = true;
   }
 
@@ -175,7 +186,11 @@ export class Generator {
     if (!s) {
       const g = new Graph();
       const { logits, effects } = build(g);
-      s = compileInference(g, [logits], effects, this.params.backend, this.params, this.cacheTensors(B, Tmax));
+      s = compileInference(g, [logits], effects, this.params.backend, {
+        params: this.params,
+        extraParams: this.cacheTensors(B, Tmax),
+        workspace: this.workspace,
+      });
       this.sessions.set(key, s);
     }
     return s;
@@ -215,7 +230,8 @@ export async function generate(
 
 function rowSeeds(seed: GenerateOptions['seed'], B: number): number[] {
   if (Array.isArray(seed)) {
-    if (seed.length !== B) throw new Error(`generate: ${seed.length} seeds for ${B} prompts; pass one per prompt or a single number`);
+    if (seed.length !== B)
+      throw new Error(`generate: ${seed.length} seeds for ${B} prompts; pass one per prompt or a single number`);
     return [...seed];
   }
   const s = (seed as number | undefined) ?? 0;

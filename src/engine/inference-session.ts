@@ -1,14 +1,16 @@
 /**
  * A forward program with side effects: like compileForward, but some nodes (the KV cache writes of
  * a decode graph) must run on every call without being read back, and some params (the caches)
- * are bound to tensors the caller owns instead of the model's ParamStore.
+ * are bound to tensors the caller owns instead of the model's ParamStore. Intermediates live in a
+ * Workspace, so the prefill and decode programs of a Generator (never run at the same time) share them.
  */
-import type { Backend, DeviceTensor, Program } from './backend.ts';
+import type { Backend, DeviceTensor, Program, TensorView } from './backend.ts';
 import { type Feeds, InputTensors } from './feeds.ts';
 import type { Graph, Node } from './graph.ts';
 import type { ParamStore } from './params.ts';
-import { type PlannedView, materialize, plan, resolveView } from './plan.ts';
+import { materialize, type PlannedView, plan, resolveView } from './plan.ts';
 import { readViews } from './readback.ts';
+import type { Workspace } from './workspace.ts';
 
 export interface InferenceSession {
   /** Writes the feeds, runs once, and reads back the outputs (never the effects). */
@@ -16,13 +18,19 @@ export interface InferenceSession {
   dispose(): void;
 }
 
+export interface InferenceBindings {
+  params: ParamStore;
+  /** Params bound to caller-owned tensors (the KV caches), looked up before the store. */
+  extraParams: ReadonlyMap<string, DeviceTensor>;
+  workspace: Workspace;
+}
+
 export function compileInference(
   graph: Graph,
   outputs: readonly Node[],
   effects: readonly Node[],
   backend: Backend,
-  params: ParamStore,
-  extraParams: ReadonlyMap<string, DeviceTensor>,
+  { params, extraParams, workspace }: InferenceBindings,
 ): InferenceSession {
   const inputs = new InputTensors(backend, graph);
   const p = plan(graph, {
@@ -33,18 +41,35 @@ export function compileInference(
       return extraParams.get(name) ?? params.tensorFor(name, leaf.shape);
     },
   });
-  const slotTensors = p.slots.map((s) => backend.alloc(s.numel, s.dtype));
-  const program: Program = backend.compile(materialize(p, slotTensors));
-  const outViews = outputs.map((o) => resolveView(p.views.get(o) as PlannedView, slotTensors));
+  type Compiled = { program: Program; outViews: TensorView[]; generation: number };
+  let compiled: Compiled | undefined;
+  // (Re)compiles against the workspace's current tensors: another session may have grown them.
+  const current = (): Compiled => {
+    if (!compiled || compiled.generation !== workspace.generation) {
+      disposeProgram(compiled?.program);
+      const slotTensors = workspace.tensorsFor(p.slots);
+      const program = backend.compile(materialize(p, slotTensors));
+      const outViews = outputs.map((o) => resolveView(p.views.get(o) as PlannedView, slotTensors));
+      compiled = { program, outViews, generation: workspace.generation };
+    }
+    return compiled;
+  };
+  current();
   return {
     async run(feeds) {
+      const { program, outViews } = current();
       inputs.write(feeds);
       program.run();
       return readViews(backend, outViews);
     },
     dispose() {
-      for (const t of slotTensors) backend.free(t);
+      disposeProgram(compiled?.program);
       inputs.dispose();
     },
   };
+}
+
+/** WebGPU programs own uniform buffers; the Backend interface does not promise a dispose. */
+function disposeProgram(program: Program | undefined): void {
+  (program as (Program & { dispose?: () => void }) | undefined)?.dispose?.();
 }

@@ -10,6 +10,7 @@
 import type { DeviceTensor, Launch, TensorView } from './backend.ts';
 import type { Graph, Node } from './graph.ts';
 import { type DType, fmtShape, numel, type OpKind, type Shape } from './ops.ts';
+import { sizeRanks } from './workspace.ts';
 
 export type BufferRef = { readonly slot: number } | { readonly tensor: DeviceTensor };
 
@@ -227,24 +228,22 @@ export function slotBytes(slots: readonly Slot[]): number {
 }
 
 /**
- * Several plans that never run at the same time can share slot tensors: slot k of each dtype in
- * every plan maps to shared slot k of that dtype, sized to the largest use.
+ * Several plans that never run at the same time can share slot tensors: each plan's k-th largest
+ * slot of a dtype maps to shared slot k of that dtype, sized to the largest use.
  */
 export function shareSlots(plans: readonly Plan[]): { slots: Slot[]; maps: number[][] } {
   const slots: Slot[] = [];
   const byDtype = new Map<DType, number[]>();
   const maps = plans.map((p) => {
-    const ordinal = new Map<DType, number>();
-    return p.slots.map((s) => {
-      const k = ordinal.get(s.dtype) ?? 0;
-      ordinal.set(s.dtype, k + 1);
+    const ranks = sizeRanks(p.slots);
+    return p.slots.map((s, i) => {
       const list = byDtype.get(s.dtype) ?? [];
       byDtype.set(s.dtype, list);
-      if (k === list.length) {
+      while (list.length <= ranks[i]) {
         list.push(slots.length);
         slots.push({ numel: 0, dtype: s.dtype });
       }
-      const shared = list[k];
+      const shared = list[ranks[i]];
       slots[shared].numel = Math.max(slots[shared].numel, s.numel);
       return shared;
     });

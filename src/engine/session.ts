@@ -15,13 +15,15 @@
  *   r.loss; r.outputs; r.gradNorm;
  *
  * One TrainState may be shared by the train steps of several buckets (micro-batches of different
- * lengths accumulate into the same gradient buffers). Gradients are plain sums over micro-batches:
+ * lengths accumulate into the same gradient buffers), and one Workspace by every session that never
+ * runs concurrently with another (opts.workspace: intermediates sized by the largest bucket, not
+ * the sum). estimateMemory gives the same byte counts before anything is allocated. Gradients are plain sums over micro-batches:
  * scale the loss by 1/N in the graph if you want a mean. The gradient of the loss is seeded by the
  * input LOSS_SEED_INPUT (ones unless fed), so a non-scalar loss means the sum of its elements.
  */
 
 export { buildBackward, LOSS_SEED_INPUT } from './autodiff.ts';
-export { compileForward, type Feeds, type ForwardSession } from './forward.ts';
+export { type CompileOptions, compileForward, type Feeds, type ForwardSession } from './forward.ts';
 export { estimateMemory, type MemoryEstimate, type MemoryRequest } from './memory.ts';
 export { ADAMW_DEFAULTS, type AdamWHyper } from './optim/adamw.ts';
 export { lrAt, type Schedule, type ScheduleKind } from './optim/schedule.ts';
@@ -34,3 +36,4 @@ export {
   type TrainStep,
   type TrainStepOptions,
 } from './train-step.ts';
+export { Workspace } from './workspace.ts';

@@ -11,10 +11,11 @@ import type { MemoryEstimate } from './memory.ts';
 import { numel } from './ops.ts';
 import { type AdamWHyper, adamwHyperBuffer } from './optim/adamw.ts';
 import type { ParamStore } from './params.ts';
-import { materialize, type Plan, resolveView, slotBytes } from './plan.ts';
+import { materialize, type Plan, type PlannedView, resolveView, slotBytes } from './plan.ts';
 import { readViews } from './readback.ts';
 import { buildTrainGraph, planTrainStep, type TrainPlans } from './train-plan.ts';
 import { TrainState } from './train-state.ts';
+import { Workspace } from './workspace.ts';
 
 export interface TrainStepOptions extends CompileOptions {
   /** Shared optimizer/accumulation state (one per run, shared by every bucket's train step). */
@@ -88,8 +89,8 @@ export function compileTrainStep(
     reuse: opts.reuse,
     inPlace: opts.inPlace,
   });
-  const shared: DeviceTensor[] = plans.sharedSlots.map((s) => backend.alloc(s.numel, s.dtype));
-  const slotsOf = (k: keyof TrainPlans['slotMaps']) => plans.slotMaps[k].map((i) => shared[i]);
+  const workspace = opts.workspace ?? new Workspace(backend);
+  workspace.tensorsFor(plans.sharedSlots);
 
   const updateLaunches: Launch[] = state.trainable.map((name): Launch<'adamw'> => {
     const shape = params.get(name).shape;
@@ -118,17 +119,23 @@ export function compileTrainStep(
     accum: ['accum', false],
     accumUpdate: ['accumNorm', true],
   };
-  const programs = new Map<ProgramKind, { program: Program; outViews: TensorView[] }>();
+  let programs = new Map<ProgramKind, { program: Program; outViews: TensorView[] }>();
+  let generation = workspace.generation;
   const programFor = (kind: ProgramKind) => {
+    if (generation !== workspace.generation) {
+      // Another session grew the shared workspace: every program here points at freed tensors.
+      programs = new Map();
+      generation = workspace.generation;
+    }
     let entry = programs.get(kind);
     if (!entry) {
       const [planKey, withUpdate] = sources[kind];
       const p: Plan = plans[planKey];
-      const slots = slotsOf(planKey);
+      const shared = workspace.tensorsFor(plans.sharedSlots);
+      generation = workspace.generation;
+      const slots = plans.slotMaps[planKey].map((i) => shared[i]);
       const program = backend.compile(materialize(p, slots, withUpdate ? updateLaunches : []));
-      const outViews = [tg.loss, ...extraOutputs].map((n) =>
-        resolveView(p.views.get(n) as NonNullable<ReturnType<typeof p.views.get>>, slots),
-      );
+      const outViews = [tg.loss, ...extraOutputs].map((n) => resolveView(p.views.get(n) as PlannedView, slots));
       entry = { program, outViews };
       programs.set(kind, entry);
     }
@@ -136,15 +143,21 @@ export function compileTrainStep(
   };
 
   const normView: TensorView = { tensor: state.gradNormSq, shape: [1], dtype: 'f32' };
-  const runAndRead = async (kind: ProgramKind, feeds: Feeds, readNorm: boolean) => {
+  /**
+   * Writes feeds, runs and enqueues the reads without yielding (bad feeds throw before anything
+   * runs); the returned promise resolves to the results.
+   */
+  const launch = (kind: ProgramKind, feeds: Feeds, readNorm: boolean) => {
     const { program, outViews } = programFor(kind);
     inputs.write(feeds);
     program.run();
-    const [lossValues, ...rest] = await readViews(backend, readNorm ? [...outViews, normView] : outViews);
-    const normSq = readNorm ? (rest.pop() as Float32Array)[0] : Number.NaN;
-    let lossSum = 0;
-    for (const x of lossValues) lossSum += x;
-    return { loss: lossSum, outputs: rest, gradNorm: Math.sqrt(normSq) };
+    const pending = readViews(backend, readNorm ? [...outViews, normView] : outViews);
+    return pending.then(([lossValues, ...rest]) => {
+      const normSq = readNorm ? (rest.pop() as Float32Array)[0] : Number.NaN;
+      let lossSum = 0;
+      for (const x of lossValues) lossSum += x;
+      return { loss: lossSum, outputs: rest, gradNorm: Math.sqrt(normSq) };
+    });
   };
 
   const paramsInGraph = new Set(graph.params().map((p) => p.attrs.name));
@@ -154,7 +167,7 @@ export function compileTrainStep(
     optimizerBytes: state.trainable.reduce((s, n) => s + 2 * numel(params.get(n).shape) * 4, 0) + 9 * 4,
     inputBytes: 0,
     intermediateBytes: slotBytes(plans.sharedSlots),
-    intermediateTensors: shared.length,
+    intermediateTensors: plans.sharedSlots.length,
     totalBytes: 0,
   };
   memory.inputBytes = inputs.bytes();
@@ -167,13 +180,16 @@ export function compileTrainStep(
       const first = state.microBatches === 0;
       if (hyper) backend.write(state.hyper, adamwHyperBuffer(hyper, state.step + 1));
       const kind: ProgramKind = first ? (hyper ? 'firstUpdate' : 'first') : hyper ? 'accumUpdate' : 'accum';
-      const r = await runAndRead(kind, feeds, !!hyper);
+      const pending = launch(kind, feeds, !!hyper);
+      // The device work is queued: count it now, so a second call made before this one resolves
+      // accumulates instead of overwriting.
       if (hyper) {
         state.step++;
         state.microBatches = 0;
       } else {
         state.microBatches++;
       }
+      const r = await pending;
       return { loss: r.loss, outputs: r.outputs, gradNorm: hyper ? r.gradNorm : null, updated: !!hyper };
     },
     async grads(feeds) {
@@ -182,12 +198,13 @@ export function compileTrainStep(
           `grads: ${state.microBatches} micro-batch(es) are accumulating; finish them with step(feeds, hyper) first`,
         );
       }
-      const r = await runAndRead('firstNorm', feeds, true);
+      const pending = launch('firstNorm', feeds, true);
       const names = state.trainable;
-      const host = await readViews(
+      const gradReads = readViews(
         backend,
         names.map((n) => ({ tensor: state.get(n).grad, shape: params.get(n).shape, dtype: 'f32' as const })),
       );
+      const [r, host] = await Promise.all([pending, gradReads]);
       return {
         loss: r.loss,
         outputs: r.outputs,
@@ -198,7 +215,7 @@ export function compileTrainStep(
     memory,
     stats: { launchesPerUpdateStep: plans.firstNorm.launches.length + updateLaunches.length },
     dispose() {
-      for (const t of shared) backend.free(t);
+      if (!opts.workspace) workspace.dispose();
       inputs.dispose();
       if (ownsState) state.dispose();
     },

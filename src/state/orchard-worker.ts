@@ -4,7 +4,7 @@
  * the worker directly.
  */
 import type { ExperimentSpec } from '../lab/spec.ts';
-import { type FromWorker, fromWorkerProblem, type ToWorker, withVersion } from '../../workers/protocol.ts';
+import { type FromWorker, fromWorkerProblem, type ToWorker, type Unversioned, withVersion } from '../../workers/protocol.ts';
 import { useCapabilityStore } from './capability-store.ts';
 import { newRunId, saveSession } from './history-store.ts';
 import { showNotice } from './notice-store.ts';
@@ -49,11 +49,12 @@ function getWorker(): Worker {
   return w;
 }
 
+/** A request without its version and id (send adds both). */
 type Request = ToWorker extends infer M ? (M extends unknown ? Omit<M, 'v' | 'id'> : never) : never;
 
 function send(msg: Request): number {
   const id = nextId++;
-  getWorker().postMessage(withVersion<ToWorker>({ ...msg, id } as Omit<ToWorker, 'v'> as never));
+  getWorker().postMessage(withVersion<ToWorker>({ ...msg, id } as Unversioned<ToWorker>));
   return id;
 }
 

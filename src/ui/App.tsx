@@ -1,8 +1,24 @@
 import { CapabilityPanel } from './components/CapabilityPanel.tsx';
+import { WinRateTable, SamplesPanel } from './components/EvaluatePanel.tsx';
+import { ExperimentForm } from './components/ExperimentForm.tsx';
 import { Header } from './components/Header.tsx';
+import { LabelingPanel } from './components/LabelingPanel.tsx';
+import { LessonBanner, LessonsCard } from './components/Lessons.tsx';
+import { MetricsPanel } from './components/MetricsPanel.tsx';
+import { Notices } from './components/Notices.tsx';
 import { PipelineNav } from './components/PipelineNav.tsx';
+import { RunProgress } from './components/RunProgress.tsx';
+import { RunsTable } from './components/RunsTable.tsx';
+import { Section } from './components/Section.tsx';
+import { useRunStore } from '../state/run-store.ts';
+import { useSpecStore } from '../state/spec-store.ts';
+import { useUrlState } from './use-url-state.ts';
 
 export function App() {
+  useUrlState();
+  const hasRun = useRunStore((s) => s.session !== null);
+  // Students in a locked lesson cannot change the data, so labelling would have nowhere to go.
+  const hideLabels = useSpecStore((s) => s.view.readonly || s.view.hide.includes('edits'));
   return (
     <>
       <a className="skip-link" href="#main">
@@ -11,7 +27,37 @@ export function App() {
       <Header />
       <PipelineNav />
       <main id="main" className="page" tabIndex={-1}>
-        <CapabilityPanel />
+        <Notices />
+        <LessonBanner />
+        <ExperimentForm />
+        <LessonsCard />
+        {!hideLabels && (
+          <Section id="labels" title="Labels" lead="Judge pairs yourself: your answers become training data.">
+            <LabelingPanel />
+          </Section>
+        )}
+        <Section id="train" title="Train" lead="Progress and live metrics, every run overlaid.">
+          <RunProgress />
+          <MetricsPanel />
+        </Section>
+        <Section id="evaluate" title="Evaluate" lead="How often each run beats the baseline, and what it writes.">
+          {hasRun ? (
+            <>
+              <h3 className="subhead">Win rates</h3>
+              <WinRateTable />
+              <h3 className="subhead">Samples</h3>
+              <SamplesPanel />
+            </>
+          ) : (
+            <p className="muted empty">Win rates and sample answers appear here once a run has trained.</p>
+          )}
+        </Section>
+        <Section id="runs" title="Saved runs" lead="Every finished run, kept in this browser.">
+          <RunsTable />
+        </Section>
+        <div id="backend">
+          <CapabilityPanel />
+        </div>
       </main>
       <footer className="page footer">
         Everything runs on this machine: models, data and training never leave the browser.

@@ -4,7 +4,7 @@
  * orchard-tiny model on held-out Apples & Oranges instructions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAPER_TEMPLATE, formatPrompt } from '../../src/data/sequence.ts';
+import { formatPrompt, PAPER_TEMPLATE } from '../../src/data/sequence.ts';
 import { renderInstruction, splitSpecs } from '../../src/data/tasks/apples.ts';
 import { loadTokenizer } from '../../src/data/tokenizer.ts';
 import type { Backend } from '../../src/engine/backend.ts';
@@ -35,12 +35,12 @@ async function compareBackends(model: LoadedModel, prompts: number[][], maxNewTo
   expect(web.tokens).toEqual(cpu.tokens);
   expect(web.finish).toEqual(cpu.finish);
   let maxDiff = 0;
-  cpu.logits?.forEach((row, b) =>
-    row.forEach((l, s) => {
+  for (const [b, row] of (cpu.logits ?? []).entries()) {
+    for (const [s, l] of row.entries()) {
       const w = web.logits?.[b][s] as Float32Array;
       for (let i = 0; i < l.length; i++) maxDiff = Math.max(maxDiff, Math.abs(l[i] - w[i]));
-    }),
-  );
+    }
+  }
   expect(maxDiff).toBeLessThan(1e-3);
   return cpu;
 }
@@ -61,7 +61,10 @@ describe('generation on WebGPU equals the CPU backend', () => {
     const model = await loadModel(dirFiles(dir));
     const tok = await loadTokenizer({ dir });
     const specs = splitSpecs(1).test.slice(0, 4);
-    const ids = specs.map((s) => [tok.bosId as number, ...tok.encode(formatPrompt(tok, renderInstruction(s), PAPER_TEMPLATE))]);
+    const ids = specs.map((s) => [
+      tok.bosId as number,
+      ...tok.encode(formatPrompt(tok, renderInstruction(s), PAPER_TEMPLATE)),
+    ]);
     const r = await compareBackends(model, ids, 24, [tok.eosId as number]);
     expect(r.tokens.some((t) => t.length > 1)).toBe(true);
   });

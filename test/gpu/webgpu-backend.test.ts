@@ -5,7 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, Launch, TensorView } from '../../src/engine/backend.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
-import { DeviceLostError, DoesNotFitError, type WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
+import {
+  DeviceLostError,
+  DoesNotFitError,
+  type WebGPUBackend,
+  WebGPUError,
+} from '../../src/engine/backends/webgpu/index.ts';
 import { expectClose, LOOSE, makeGpuBackend, Rng, randn, upload } from './webgpu-helpers.ts';
 
 let gpu: WebGPUBackend;
@@ -113,6 +118,14 @@ describe('memory', () => {
     } finally {
       budgeted.dispose();
     }
+  });
+});
+
+describe('errors', () => {
+  it('surfaces a WebGPU validation error at the next sync, once', async () => {
+    gpu.device.createBuffer({ size: 16, usage: 0 }); // invalid: a buffer needs some usage
+    await expect(gpu.sync()).rejects.toThrow(WebGPUError);
+    await expect(gpu.sync()).resolves.toBeUndefined();
   });
 });
 

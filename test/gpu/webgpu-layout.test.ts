@@ -53,7 +53,7 @@ describe('slice_last and pad_last', () => {
   it('pad_last (also fills the padding when the output held data)', async () => {
     await checkAgainstCpu(
       gpu,
-      { op: 'pad_last', attrs: { start: 3, total: 11 }, inputs: [randn(rng, [3, 4, 5])], out: [3, 4, 11] },
+      { op: 'pad_last', attrs: { start: 3, total: 11 }, inputs: [randn(rng, [3, 4, 5])], out: [3, 4, 11], outFill: 7 },
       TIGHT,
     );
   });

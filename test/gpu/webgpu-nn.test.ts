@@ -38,6 +38,7 @@ for (const rows of STRATEGIES) {
           inputs: [idx, randn(rng, [3, 6, 13])],
           out: [23, 13],
           outSlack: 5,
+          outFill: 7,
         },
         LOOSE,
       );

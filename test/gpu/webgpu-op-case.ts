@@ -38,6 +38,8 @@ export interface OpCase<K extends OpKind = OpKind> {
   readonly readInputs?: readonly number[];
   /** Allocate the output this many elements larger than needed (views over bigger tensors). */
   readonly outSlack?: number;
+  /** Fill the output with this value before the run (kernels must overwrite every element). */
+  readonly outFill?: number;
 }
 
 const dtypeOf = (t: HostTensor): DType => (t.data instanceof Int32Array ? 'i32' : 'f32');
@@ -54,6 +56,10 @@ export async function runCase(be: Backend, c: OpCase): Promise<(Float32Array | I
   const outDtype = c.outDtype ?? 'f32';
   const outTensor: DeviceTensor =
     c.inPlace !== undefined ? inputs[c.inPlace].tensor : be.alloc(numel(c.out) + (c.outSlack ?? 0), outDtype);
+  if (c.outFill !== undefined && c.inPlace === undefined) {
+    const n = numel(c.out) + (c.outSlack ?? 0);
+    be.write(outTensor, outDtype === 'i32' ? new Int32Array(n).fill(c.outFill) : new Float32Array(n).fill(c.outFill));
+  }
   const launch: Launch = {
     op: c.op,
     attrs: c.attrs,

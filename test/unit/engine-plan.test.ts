@@ -9,14 +9,16 @@ import { numel } from '../../src/engine/ops.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { PlanError, plan, slotBytes } from '../../src/engine/plan.ts';
 import { Rng } from '../../src/engine/random.ts';
+import { TrainState } from '../../src/engine/train-state.ts';
 import { compileTrainStep } from '../../src/engine/train-step.ts';
+import { Workspace } from '../../src/engine/workspace.ts';
 import { randn } from './engine-helpers.ts';
 
 const fake = (leaf: Node): DeviceTensor => ({ numel: numel(leaf.shape), dtype: leaf.dtype });
 
 /** A 6-layer residual MLP with layernorm and a log-prob loss: many short-lived intermediates. */
-function deepNet(g: Graph): { loss: Node; logits: Node } {
-  const [N, D, V] = [6, 10, 7];
+function deepNet(g: Graph, N = 6): { loss: Node; logits: Node } {
+  const [D, V] = [10, 7];
   let h: Node = g.input('x', [N, D]);
   for (let l = 0; l < 6; l++) {
     const n = g.layernorm(h, g.param(`ln${l}.w`, [D]), g.param(`ln${l}.b`, [D]), 1e-5);
@@ -136,5 +138,74 @@ describe('estimateMemory', () => {
     expect(est.intermediateBytes).toBeGreaterThan(fwdEstimate.intermediateBytes);
     const noReuse = estimateMemory({ graph: g, outputs: [logits], loss, trainable, reuse: false });
     expect(noReuse.intermediateBytes).toBeGreaterThan(2 * est.intermediateBytes);
+  });
+});
+
+describe('Workspace', () => {
+  class CountingCpu extends CpuBackend {
+    compiles = 0;
+    override compile(launches: Parameters<CpuBackend['compile']>[0]) {
+      this.compiles++;
+      return super.compile(launches);
+    }
+  }
+
+  /** Train steps for two buckets (4 and 12 rows) sharing params, optimizer state and maybe a workspace. */
+  async function twoBuckets(shared: boolean) {
+    const backend = new CountingCpu();
+    const store = new ParamStore(backend);
+    const rng = new Rng(9);
+    const graphs = [4, 12].map((N) => {
+      const g = new Graph();
+      return { g, N, ...deepNet(g, N) };
+    });
+    store.addFromGraph(graphs[0].g, (_n, shape) => randn(rng, shape, 0.3));
+    const state = new TrainState(backend, store, store.names());
+    const workspace = shared ? new Workspace(backend) : undefined;
+    const steps = graphs.map(({ g, loss }) => compileTrainStep(g, loss, [], backend, store, { state, workspace }));
+    const feeds = graphs.map(({ N }) => ({
+      x: randn(rng, [N, 10]),
+      t: Int32Array.from({ length: N }, (_, i) => i % 7),
+    }));
+    const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
+    const losses: number[] = [];
+    for (let s = 0; s < 2; s++) {
+      losses.push((await steps[0].step(feeds[0])).loss);
+      losses.push((await steps[1].step(feeds[1], hyper)).loss);
+    }
+    return { backend, store, steps, workspace, losses, weights: await store.readAll() };
+  }
+
+  it('shares intermediates across buckets with identical results and less memory', async () => {
+    const apart = await twoBuckets(false);
+    const shared = await twoBuckets(true);
+    expect(shared.losses).toEqual(apart.losses);
+    for (const [name, w] of apart.weights) expect([...(shared.weights.get(name) as Float32Array)]).toEqual([...w]);
+    const separate = apart.steps.map((s) => s.memory.intermediateBytes);
+    const ws = shared.workspace as Workspace;
+    expect(ws.bytes()).toBeGreaterThanOrEqual(Math.max(...separate));
+    expect(ws.bytes()).toBeLessThan(separate[0] + separate[1]);
+  });
+
+  it('recompiles a session after another session grew the workspace', async () => {
+    const backend = new CountingCpu();
+    const store = new ParamStore(backend);
+    const small = new Graph();
+    const big = new Graph();
+    const s = deepNet(small, 2);
+    const b = deepNet(big, 20);
+    const rng = new Rng(2);
+    store.addFromGraph(small, (_n, shape) => randn(rng, shape, 0.3));
+    const workspace = new Workspace(backend);
+    const fSmall = compileForward(small, [s.logits], backend, store, { workspace });
+    const feeds = { x: randn(rng, [2, 10]), t: Int32Array.of(1, 2) };
+    const before = await fSmall.run(feeds);
+    const gen = workspace.generation;
+    compileForward(big, [b.logits], backend, store, { workspace });
+    expect(workspace.generation).toBeGreaterThan(gen);
+    const compiles = backend.compiles;
+    const after = await fSmall.run(feeds);
+    expect(backend.compiles).toBe(compiles + 1);
+    expect([...after[0]]).toEqual([...before[0]]);
   });
 });

@@ -136,3 +136,23 @@ describe('compileTrainStep', () => {
     expect([...(await store.read('w'))]).toEqual([...w1]);
   });
 });
+
+describe('accumulation bookkeeping', () => {
+  it('a bad feed leaves the counters alone; un-awaited micro-batches still accumulate', async () => {
+    const { g, loss, backend, store, feeds } = tiny();
+    const train = compileTrainStep(g, loss, [], backend, store);
+    await expect(train.step({ x: feeds.x })).rejects.toThrow(/missing input/);
+    expect(train.state.microBatches).toBe(0);
+    const one = (await train.grads(feeds)).grads.get('w') as Float32Array;
+    const a = train.step(feeds);
+    const b = train.step(feeds);
+    await Promise.all([a, b]);
+    expect(train.state.microBatches).toBe(2);
+    const w0 = await store.read('w');
+    // lr 0 and no decay: the update leaves w alone, but reports the norm of the 3 summed grads.
+    const r = await train.step(feeds, { ...ADAMW_DEFAULTS, lr: 0 });
+    const norm = Math.sqrt(one.reduce((s, v) => s + 9 * v * v, 0));
+    expect(r.gradNorm).toBeCloseTo(norm, 4);
+    expect([...(await store.read('w'))]).toEqual([...w0]);
+  });
+});

@@ -6,9 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { Generator, generate } from '../../src/engine/generate.ts';
+import { Graph } from '../../src/engine/graph.ts';
 import type { LoadedModel } from '../../src/engine/models/index.ts';
+import { Rng } from '../../src/engine/random.ts';
 import { argmax } from '../../src/engine/sampling.ts';
-import { VOCAB, fullRecomputeLogits, paramStoreFor, tinyGpt2, tinyLlama } from './generate-helpers.ts';
+import { fullRecomputeLogits, paramStoreFor, tinyGpt2, tinyLlama, VOCAB } from './generate-helpers.ts';
 
 const PROMPTS = [[1, 2, 3], [5, 6, 7, 8, 9, 10, 11, 12, 13], [4]];
 
@@ -47,7 +49,9 @@ describe.each(MODELS)('generation with a KV cache: %s', (_name, make) => {
       const alone = await gen.generate([PROMPTS[b]], { maxNewTokens: 10, returnLogits: true });
       expect(batch.tokens[b]).toEqual(alone.tokens[0]);
       for (let s = 0; s < 10; s++) {
-        expect(maxAbsDiff(batch.logits?.[b][s] as Float32Array, alone.logits?.[0][s] as Float32Array)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(batch.logits?.[b][s] as Float32Array, alone.logits?.[0][s] as Float32Array)).toBeLessThan(
+          1e-5,
+        );
       }
     }
     // Sampling with one seed per row: each row draws what it draws alone with that seed.
@@ -96,6 +100,33 @@ describe.each(MODELS)('generation with a KV cache: %s', (_name, make) => {
     const last = r.tokens[0].length - 1;
     const ref = await fullRecomputeLogits(model, params, [...prompt, ...r.tokens[0].slice(0, last)]);
     expect(maxAbsDiff(r.logits?.[0][last] as Float32Array, ref)).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe('generation with LoRA adapters', () => {
+  it('uses the adapters exactly as the training graph does', async () => {
+    const model = tinyLlama(13);
+    const params = paramStoreFor(model, new CpuBackend());
+    const build = { lora: { r: 2, alpha: 4, targetModules: ['q_proj', 'v_proj', 'down_proj'] } };
+    // Non-zero A and B (a fresh adapter has B = 0 and would change nothing).
+    const g = new Graph();
+    model.buildLogits(g, g.input('ids', [1, 2], 'i32'), g.input('keyMask', [1, 2]), build);
+    const rng = new Rng(4);
+    params.addFromGraph(g, (_name, shape) =>
+      rng.normals(
+        shape.reduce((a, b) => a * b, 1),
+        0.3,
+      ),
+    );
+    const r = await generate(model, params, PROMPTS, { maxNewTokens: 5, returnLogits: true, build });
+    const plain = await generate(model, params, PROMPTS, { maxNewTokens: 5 });
+    expect(r.tokens).not.toEqual(plain.tokens);
+    for (let b = 0; b < PROMPTS.length; b++) {
+      for (let s = 0; s < 5; s++) {
+        const ref = await fullRecomputeLogits(model, params, [...PROMPTS[b], ...r.tokens[b].slice(0, s)], build);
+        expect(maxAbsDiff(r.logits?.[b][s] as Float32Array, ref)).toBeLessThanOrEqual(1e-4);
+      }
+    }
   });
 });
 

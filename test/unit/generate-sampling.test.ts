@@ -36,7 +36,12 @@ function referenceProbs(logits: number[], temperature: number, topK: number, top
   return p;
 }
 
-function frequencies(logits: Float32Array, opts: { temperature: number; topK?: number; topP?: number }, n: number, seed: number): number[] {
+function frequencies(
+  logits: Float32Array,
+  opts: { temperature: number; topK?: number; topP?: number },
+  n: number,
+  seed: number,
+): number[] {
   const rng = new Rng(seed);
   const counts = new Array<number>(logits.length).fill(0);
   for (let i = 0; i < n; i++) counts[chooseToken(logits, opts, rng)]++;

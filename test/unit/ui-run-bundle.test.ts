@@ -32,7 +32,7 @@ function savedRun(): SavedRun {
     spec: structuredClone(DEFAULT_SPEC),
     series: { DPO: [row(1, 0.693147), row(2, 0.61)], 'JPO, "joint"': [row(1, 0.7)] },
     evals: [{ run: 'JPO', baseline: 'reference-model', winRate: { rate: 0.6, low: 0.4, high: 0.77, wins: 5, ties: 2, losses: 3, n: 10 } }],
-    samples: [{ run: 'initial', step: 0, samples: [{ instruction: 'List two fruits', response: 'Apple, Pear', score: 1 }] }],
+    samples: [{ kind: 'samples', run: 'initial', step: 0, samples: [{ instruction: 'List two fruits', response: 'Apple, Pear', score: 1 }] }],
     adapters: [{ run: 'DPO', config: '{"r": 8}\n', safetensors: weights }],
   };
 }

@@ -19,7 +19,15 @@ import type { Graph, Node } from '../graph.ts';
 import type { ModelConfig } from './config.ts';
 import { gpt2Architecture } from './gpt2.ts';
 import type { LoadedModel } from './index.ts';
-import { type BuildContext, type BuildOptions, type LinearSpec, buildContext, causalAttention, linear, splitHeads } from './layers.ts';
+import {
+  type BuildContext,
+  type BuildOptions,
+  buildContext,
+  causalAttention,
+  type LinearSpec,
+  linear,
+  splitHeads,
+} from './layers.ts';
 import { llamaArchitecture } from './llama.ts';
 
 /** Input names of the prefill and decode graphs. */

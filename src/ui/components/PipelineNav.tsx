@@ -1,31 +1,72 @@
-/** The lab's steps. Placeholders for now: each becomes a view as the lab is built. */
+/**
+ * The lab's steps, Model → Data → Labels → Train → Evaluate: in-page navigation that also shows
+ * where the current run is. Links move focus to their section (the URL fragment is left alone: it
+ * holds share links).
+ */
+import type { Stage } from '../../lab/events.ts';
+import { useLabelsStore } from '../../state/labels-store.ts';
+import { useRunStore } from '../../state/run-store.ts';
+
+export const SECTION_IDS = ['model', 'data', 'labels', 'train', 'evaluate', 'runs', 'backend', 'experiment'] as const;
+
 const STEPS = [
-  { name: 'Model', hint: 'pick a small language model' },
-  { name: 'Data', hint: 'prompts and responses' },
-  { name: 'Labels', hint: 'preference pairs' },
-  { name: 'Train', hint: 'DPO and JPO side by side' },
-  { name: 'Evaluate', hint: 'win rates and samples' },
-] as const;
+  { name: 'Model', hint: 'a small language model', target: 'model', stages: ['load'] },
+  { name: 'Data', hint: 'answers to pair up', target: 'data', stages: ['sft', 'sample'] },
+  { name: 'Labels', hint: 'which side is better', target: 'labels', stages: ['judge', 'pair'] },
+  { name: 'Train', hint: 'DPO and JPO side by side', target: 'train', stages: ['reference', 'train'] },
+  { name: 'Evaluate', hint: 'win rates and samples', target: 'evaluate', stages: ['evaluate'] },
+] as const satisfies readonly { name: string; hint: string; target: string; stages: readonly Stage[] }[];
+
+const ORDER: Stage[] = ['load', 'sft', 'sample', 'judge', 'pair', 'reference', 'train', 'evaluate', 'done'];
+
+export function goToSection(id: string): void {
+  const el = document.getElementById(id);
+  if (!el) return;
+  el.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  const focusable = el.matches('section, fieldset') ? el : el.closest('section');
+  const target = (focusable as HTMLElement | null) ?? el;
+  if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+  target.focus({ preventScroll: true });
+}
 
 export function PipelineNav() {
+  const stage = useRunStore((s) => s.session?.stage ?? null);
+  const active = useRunStore((s) => s.session?.origin === 'live' && s.session.status === 'running');
+  const labelled = useLabelsStore((s) => s.labels.length);
+  const at = stage ? ORDER.indexOf(stage) : -1;
   return (
     <nav className="pipeline" aria-label="Lab pipeline">
       <ol className="page pipeline-steps">
-        {STEPS.map((step, i) => (
-          <li key={step.name} className="pipeline-step" aria-disabled="true">
-            <span className="step-index" aria-hidden="true">
-              {i + 1}
-            </span>
-            <span className="step-text">
-              <span className="step-name">{step.name}</span>
-              <span className="step-hint">{step.hint}</span>
-            </span>
-          </li>
-        ))}
+        {STEPS.map((step, i) => {
+          const first = ORDER.indexOf(step.stages[0]);
+          const last = ORDER.indexOf(step.stages[step.stages.length - 1]);
+          const current = at >= first && at <= last;
+          const done = at > last || (step.name === 'Labels' && labelled > 0 && !current);
+          const state = current ? 'current' : done ? 'done' : 'todo';
+          return (
+            <li key={step.name} className={`pipeline-step step-${state}${current && active ? ' step-live' : ''}`}>
+              <a
+                href={`#${step.target}`}
+                className="step-link"
+                aria-current={current ? 'step' : undefined}
+                onClick={(e) => {
+                  e.preventDefault();
+                  goToSection(step.target);
+                }}
+              >
+                <span className="step-index" aria-hidden="true">
+                  {done ? '✓' : i + 1}
+                </span>
+                <span className="step-text">
+                  <span className="step-name">{step.name}</span>
+                  <span className="step-hint">{step.hint}</span>
+                </span>
+                {done && <span className="visually-hidden"> (done)</span>}
+              </a>
+            </li>
+          );
+        })}
       </ol>
-      <p className="page pipeline-note">
-        The lab steps are coming soon; below is what this browser gives them to run on.
-      </p>
     </nav>
   );
 }

@@ -48,7 +48,7 @@ function FieldShell({
         </span>
       )}
       {error && (
-        <span id={`${id}-error`} className="field-error" role="alert">
+        <span id={`${id}-error`} className="field-error">
           {error.message}
         </span>
       )}
@@ -178,7 +178,7 @@ export function CheckboxField(
         </span>
       )}
       {error && (
-        <span id={`${id}-error`} className="field-error" role="alert">
+        <span id={`${id}-error`} className="field-error">
           {error.message}
         </span>
       )}

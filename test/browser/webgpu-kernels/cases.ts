@@ -6,15 +6,15 @@
 import type { WebGPUBackend } from '../../../src/engine/backends/webgpu/index.ts';
 import { UNARY_FNS } from '../../../src/engine/ops.ts';
 import {
-  LOOSE,
-  type OpCase,
-  Rng,
-  TIGHT,
-  type Tolerance,
   checkAgainstCpu,
   f32,
   i32,
+  LOOSE,
+  type OpCase,
+  Rng,
   randn,
+  TIGHT,
+  type Tolerance,
   uniform,
 } from '../../gpu/webgpu-op-case.ts';
 
@@ -57,18 +57,45 @@ export function sweepCases(seed = 31): SweepCase[] {
   ] as const) {
     const a = tA ? [3, 13, 17] : [3, 17, 13];
     const b = tB ? [3, 11, 13] : [3, 13, 11];
-    add(`matmul tA${tA} tB${tB}`, { op: 'matmul', attrs: { transA: tA, transB: tB }, inputs: [randn(rng, a), randn(rng, b)], out: [3, 17, 11] });
+    add(`matmul tA${tA} tB${tB}`, {
+      op: 'matmul',
+      attrs: { transA: tA, transB: tB },
+      inputs: [randn(rng, a), randn(rng, b)],
+      out: [3, 17, 11],
+    });
   }
-  add('matmul shared b', { op: 'matmul', attrs: { transA: false, transB: true }, inputs: [randn(rng, [2, 37, 53]), randn(rng, [29, 53])], out: [2, 37, 29] });
+  add('matmul shared b', {
+    op: 'matmul',
+    attrs: { transA: false, transB: true },
+    inputs: [randn(rng, [2, 37, 53]), randn(rng, [29, 53])],
+    out: [2, 37, 29],
+  });
   add('reshape (copy)', { op: 'reshape', attrs: { shape: [15, 7] }, inputs: [randn(rng, S)], out: [15, 7] }, TIGHT);
-  add('permute', { op: 'permute', attrs: { perm: [2, 0, 3, 1] }, inputs: [randn(rng, [2, 3, 5, 7])], out: [5, 2, 7, 3] }, TIGHT);
+  add(
+    'permute',
+    { op: 'permute', attrs: { perm: [2, 0, 3, 1] }, inputs: [randn(rng, [2, 3, 5, 7])], out: [5, 2, 7, 3] },
+    TIGHT,
+  );
   add('slice_last', { op: 'slice_last', attrs: { start: 2, len: 4 }, inputs: [randn(rng, S)], out: [3, 5, 4] }, TIGHT);
   add('pad_last', { op: 'pad_last', attrs: { start: 2, total: 9 }, inputs: [randn(rng, S)], out: [3, 5, 9] }, TIGHT);
-  add('repeat_heads', { op: 'repeat_heads', attrs: { rep: 2 }, inputs: [randn(rng, [2, 3, 5, 4])], out: [2, 6, 5, 4] }, TIGHT);
-  add('sum_heads', { op: 'sum_heads', attrs: { rep: 2 }, inputs: [randn(rng, [2, 6, 5, 4])], out: [2, 3, 5, 4] }, TIGHT);
+  add(
+    'repeat_heads',
+    { op: 'repeat_heads', attrs: { rep: 2 }, inputs: [randn(rng, [2, 3, 5, 4])], out: [2, 6, 5, 4] },
+    TIGHT,
+  );
+  add(
+    'sum_heads',
+    { op: 'sum_heads', attrs: { rep: 2 }, inputs: [randn(rng, [2, 6, 5, 4])], out: [2, 3, 5, 4] },
+    TIGHT,
+  );
   const ids = i32([2, 5], [0, 22, 5, 5, 9, 22, 1, 0, 5, 13]);
   add('embedding', { op: 'embedding', attrs: {}, inputs: [randn(rng, [23, 9]), ids], out: [2, 5, 9] }, TIGHT);
-  add('embedding_grad', { op: 'embedding_grad', attrs: { vocab: 23 }, inputs: [ids, randn(rng, [2, 5, 9])], out: [23, 9] });
+  add('embedding_grad', {
+    op: 'embedding_grad',
+    attrs: { vocab: 23 },
+    inputs: [ids, randn(rng, [2, 5, 9])],
+    out: [23, 9],
+  });
   const x = randn(rng, [11, 37]);
   const w = randn(rng, [37]);
   const g = randn(rng, [11, 37]);
@@ -78,26 +105,84 @@ export function sweepCases(seed = 31): SweepCase[] {
   add('rmsnorm', { op: 'rmsnorm', attrs: { eps: 1e-6 }, inputs: [x, w], out: [11, 37] });
   add('rmsnorm_grad_x', { op: 'rmsnorm_grad_x', attrs: { eps: 1e-6 }, inputs: [x, w, g], out: [11, 37] });
   add('rmsnorm_grad_w', { op: 'rmsnorm_grad_w', attrs: { eps: 1e-6 }, inputs: [x, g], out: [37] });
-  add('rope', { op: 'rope', attrs: { theta: 10000, inverse: false }, inputs: [randn(rng, [2, 3, 13, 8])], out: [2, 3, 13, 8] }, TIGHT);
-  add('rope inverse', { op: 'rope', attrs: { theta: 10000, inverse: true }, inputs: [randn(rng, [2, 3, 13, 8])], out: [2, 3, 13, 8] }, TIGHT);
-  add('rope_at', { op: 'rope_at', attrs: { theta: 10000 }, inputs: [randn(rng, [2, 3, 2, 8]), i32([2], [7, 300])], out: [2, 3, 2, 8] }, TIGHT);
-  add('cache_write', { op: 'cache_write', attrs: {}, inputs: [randn(rng, [2, 3, 5, 4]), randn(rng, [2, 3, 2, 4]), i32([2], [0, 4])], out: [2, 3, 5, 4], inPlace: 0 }, TIGHT);
-  add('softmax_causal', { op: 'softmax_causal', attrs: { scale: 0.4 }, inputs: [randn(rng, [2, 3, 13, 13], 3), mask(2, 13)], out: [2, 3, 13, 13] });
-  add('softmax_causal decode', { op: 'softmax_causal', attrs: { scale: 0.4 }, inputs: [randn(rng, [2, 3, 2, 9]), mask(2, 9)], out: [2, 3, 2, 9] });
-  add('softmax_causal_grad', { op: 'softmax_causal_grad', attrs: { scale: 0.4 }, inputs: [uniform(rng, [2, 3, 13, 13], 0, 1), randn(rng, [2, 3, 13, 13])], out: [2, 3, 13, 13] });
+  add(
+    'rope',
+    { op: 'rope', attrs: { theta: 10000, inverse: false }, inputs: [randn(rng, [2, 3, 13, 8])], out: [2, 3, 13, 8] },
+    TIGHT,
+  );
+  add(
+    'rope inverse',
+    { op: 'rope', attrs: { theta: 10000, inverse: true }, inputs: [randn(rng, [2, 3, 13, 8])], out: [2, 3, 13, 8] },
+    TIGHT,
+  );
+  add(
+    'rope_at',
+    {
+      op: 'rope_at',
+      attrs: { theta: 10000 },
+      inputs: [randn(rng, [2, 3, 2, 8]), i32([2], [7, 300])],
+      out: [2, 3, 2, 8],
+    },
+    TIGHT,
+  );
+  add(
+    'cache_write',
+    {
+      op: 'cache_write',
+      attrs: {},
+      inputs: [randn(rng, [2, 3, 5, 4]), randn(rng, [2, 3, 2, 4]), i32([2], [0, 4])],
+      out: [2, 3, 5, 4],
+      inPlace: 0,
+    },
+    TIGHT,
+  );
+  add('softmax_causal', {
+    op: 'softmax_causal',
+    attrs: { scale: 0.4 },
+    inputs: [randn(rng, [2, 3, 13, 13], 3), mask(2, 13)],
+    out: [2, 3, 13, 13],
+  });
+  add('softmax_causal decode', {
+    op: 'softmax_causal',
+    attrs: { scale: 0.4 },
+    inputs: [randn(rng, [2, 3, 2, 9]), mask(2, 9)],
+    out: [2, 3, 2, 9],
+  });
+  add('softmax_causal_grad', {
+    op: 'softmax_causal_grad',
+    attrs: { scale: 0.4 },
+    inputs: [uniform(rng, [2, 3, 13, 13], 0, 1), randn(rng, [2, 3, 13, 13])],
+    out: [2, 3, 13, 13],
+  });
   const logits = randn(rng, [7, 333], 3);
   const targets = i32([7], [0, 332, -1, 17, 100, 5, 200]);
   add('token_logprobs', { op: 'token_logprobs', attrs: {}, inputs: [logits, targets], out: [7] });
-  add('token_logprobs_grad', { op: 'token_logprobs_grad', attrs: {}, inputs: [logits, targets, f32([7], rng.normals(7))], out: [7, 333] });
-  const hyper = f32([8], Float32Array.from([1e-2, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001, 1]));
-  add('adamw', {
-    op: 'adamw',
+  add('token_logprobs_grad', {
+    op: 'token_logprobs_grad',
     attrs: {},
-    inputs: [randn(rng, S), randn(rng, S), randn(rng, S, 0.1), uniform(rng, S, 0, 0.01), hyper, f32([1], Float32Array.of(4))],
-    out: S,
-    inPlace: 0,
-    readInputs: [2, 3],
-  }, TIGHT);
+    inputs: [logits, targets, f32([7], rng.normals(7))],
+    out: [7, 333],
+  });
+  const hyper = f32([8], Float32Array.from([1e-2, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001, 1]));
+  add(
+    'adamw',
+    {
+      op: 'adamw',
+      attrs: {},
+      inputs: [
+        randn(rng, S),
+        randn(rng, S),
+        randn(rng, S, 0.1),
+        uniform(rng, S, 0, 0.01),
+        hyper,
+        f32([1], Float32Array.of(4)),
+      ],
+      out: S,
+      inPlace: 0,
+      readInputs: [2, 3],
+    },
+    TIGHT,
+  );
   return cases;
 }
 
@@ -118,7 +203,13 @@ export async function runSweep(gpu: WebGPUBackend, cases: readonly SweepCase[]):
       await checkAgainstCpu(gpu, c, tol, name);
       results.push({ name, op: c.op, ok: true, ms: performance.now() - t0 });
     } catch (e) {
-      results.push({ name, op: c.op, ok: false, error: e instanceof Error ? e.message : String(e), ms: performance.now() - t0 });
+      results.push({
+        name,
+        op: c.op,
+        ok: false,
+        error: e instanceof Error ? e.message : String(e),
+        ms: performance.now() - t0,
+      });
     }
   }
   return results;

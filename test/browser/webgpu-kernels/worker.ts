@@ -3,13 +3,19 @@
  * the app's training worker does), runs the sweep with the adapter's default kernel strategies
  * and with the GPU strategies forced, and posts the results.
  */
-import { createWebGPUBackend } from '../../../src/engine/backends/webgpu/index.ts';
+
 import type { WebGPUBackendOptions } from '../../../src/engine/backends/webgpu/index.ts';
-import { type SweepResult, runSweep, sweepCases } from './cases.ts';
+import { createWebGPUBackend } from '../../../src/engine/backends/webgpu/index.ts';
+import { runSweep, type SweepResult, sweepCases } from './cases.ts';
 
 export interface SweepReport {
   readonly adapter: string;
-  readonly configs: { readonly label: string; readonly matmul: string; readonly rows: string; readonly results: SweepResult[] }[];
+  readonly configs: {
+    readonly label: string;
+    readonly matmul: string;
+    readonly rows: string;
+    readonly results: SweepResult[];
+  }[];
   readonly error?: string;
 }
 
@@ -27,7 +33,12 @@ async function sweep(): Promise<SweepReport> {
     const backend = await createWebGPUBackend(gpu, options);
     adapter = `${backend.report?.adapter.vendor} ${backend.report?.adapter.architecture} (fallback ${backend.report?.adapter.isFallbackAdapter})`;
     try {
-      configs.push({ label, matmul: backend.matmul, rows: backend.rows, results: await runSweep(backend, sweepCases()) });
+      configs.push({
+        label,
+        matmul: backend.matmul,
+        rows: backend.rows,
+        results: await runSweep(backend, sweepCases()),
+      });
     } finally {
       backend.dispose();
     }
@@ -37,5 +48,6 @@ async function sweep(): Promise<SweepReport> {
 
 sweep().then(
   (report) => self.postMessage(report),
-  (e: unknown) => self.postMessage({ adapter: 'unknown', configs: [], error: e instanceof Error ? e.message : String(e) }),
+  (e: unknown) =>
+    self.postMessage({ adapter: 'unknown', configs: [], error: e instanceof Error ? e.message : String(e) }),
 );

@@ -6,6 +6,7 @@
 import type { Backend, DeviceTensor, Launch } from '../../backend.ts';
 import type { DType } from '../../ops.ts';
 import { BufferPool, type MemoryStats } from './buffer-pool.ts';
+import type { CapabilityReport } from './device.ts';
 import { DeviceLostError, DoesNotFitError, WebGPUError } from './errors.ts';
 import { estimateFit, type FitEstimate } from './fit.ts';
 import type { KernelContext, KernelLimits, MatmulVariant, RowStrategy } from './kernels/types.ts';
@@ -38,6 +39,8 @@ export interface WebGPUBackendOptions {
   memoryBudgetBytes?: number;
   /** Destroy the device in dispose() (set when the backend created the device itself). */
   ownsDevice?: boolean;
+  /** What the adapter offered (device.ts), kept for reports; set by createWebGPUBackend. */
+  report?: CapabilityReport;
 }
 
 /** Cumulative counters since the backend was created; benchmarks diff them around a step. */
@@ -64,6 +67,7 @@ export class WebGPUBackend implements Backend {
     bytesRead: 0,
     bytesWritten: 0,
   };
+  readonly report: CapabilityReport | undefined;
   /** Resolves (never rejects) when the device is lost, with the error later calls will throw. */
   readonly lost: Promise<DeviceLostError>;
 
@@ -98,6 +102,7 @@ export class WebGPUBackend implements Backend {
       throw new RangeError('tiled matmul needs 256 invocations and 8 KiB of workgroup storage per workgroup');
     }
     this.rows = options.rows ?? (options.isFallbackAdapter ? 'thread' : 'workgroup');
+    this.report = options.report;
     this.pool = new BufferPool(device);
     this.staging = new StagingRing(device);
     this.pipelines = new PipelineCache(device);

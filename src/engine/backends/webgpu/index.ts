@@ -4,7 +4,7 @@
  * limits through device.ts and owns it).
  */
 import { WebGPUBackend, type WebGPUBackendOptions } from './backend.ts';
-import { type CapabilityReport, requestOrchardDevice } from './device.ts';
+import { requestOrchardDevice } from './device.ts';
 
 export { type BackendCounters, WebGPUBackend, type WebGPUBackendOptions } from './backend.ts';
 export type { MemoryStats } from './buffer-pool.ts';
@@ -21,15 +21,15 @@ export interface CreateWebGPUBackendOptions extends WebGPUBackendOptions {
 export async function createWebGPUBackend(
   deviceOrGpu: GPUDevice | GPU,
   options: CreateWebGPUBackendOptions = {},
-): Promise<WebGPUBackend & { report?: CapabilityReport }> {
+): Promise<WebGPUBackend> {
   if (!('requestAdapter' in deviceOrGpu)) return new WebGPUBackend(deviceOrGpu, options);
   const { device, report } = await requestOrchardDevice(deviceOrGpu, {
     powerPreference: options.powerPreference ?? 'high-performance',
   });
-  const backend = new WebGPUBackend(device, {
+  return new WebGPUBackend(device, {
     ...options,
     isFallbackAdapter: options.isFallbackAdapter ?? report.adapter.isFallbackAdapter,
     ownsDevice: options.ownsDevice ?? true,
+    report,
   });
-  return Object.assign(backend, { report });
 }

@@ -43,32 +43,58 @@ export function embeddingGradKernel(launch: Launch<'embedding_grad'>, ctx: Kerne
   const ids = asGpuTensor(idsView.tensor, 'embedding_grad ids');
   const g = asGpuTensor(gView.tensor, 'embedding_grad g');
   const out = asGpuTensor(launch.output.tensor, 'embedding_grad output');
+  // links[2t] = 1 when token t is the first occurrence of its id; links[2t + 1] = the next token
+  // with the same id (or -1). O(tokens^2) once, instead of once per embedding column.
+  const links = ctx.scratch(2 * n * 4);
+  const linkPass = perOutput(
+    ctx,
+    'embedding_grad_links',
+    n,
+    (k) => {
+      k.u32('tokens', n);
+      k.buffer('links', links, 'i32', 'read_write').tensor('ids', ids, n, 'read');
+    },
+    `  let id = ld_ids(i);
+  var first = 1;
+  for (var s = 0u; s < i; s++) {
+    if (ld_ids(s) == id) { first = 0; break; }
+  }
+  var next = -1;
+  for (var s = i + 1u; s < p.tokens; s++) {
+    if (ld_ids(s) == id) { next = i32(s); break; }
+  }
+  st_links(2u * i, first);
+  st_links(2u * i + 1u, next);`,
+  );
   const zero = elementwise(
     { label: 'embedding_grad_zero', out, count: vocab * dim, operands: [], body: '  st_out(i, 0.0);' },
     ctx,
   );
+  // One thread per (first occurrence, column) walks its id's chain in token order, so repeated
+  // ids never race and the sum order matches the CPU's.
   const scatter = perOutput(
     ctx,
     'embedding_grad',
     n * dim,
     (k) => {
-      k.u32('dim', dim).u32('tokens', n).i32('vocab', vocab);
+      k.u32('dim', dim).i32('vocab', vocab);
       k.tensor('out', out, vocab * dim, 'read_write')
         .tensor('ids', ids, n, 'read')
-        .tensor('g', g, n * dim, 'read');
+        .tensor('g', g, n * dim, 'read')
+        .buffer('links', links, 'i32', 'read');
     },
     `  let t = i / p.dim;
   let d = i % p.dim;
   let id = ld_ids(t);
-  if (id < 0 || id >= p.vocab) { return; }
-  for (var s = 0u; s < t; s++) {
-    if (ld_ids(s) == id) { return; }
-  }
+  if (id < 0 || id >= p.vocab || ld_links(2u * t) == 0) { return; }
   var acc = 0.0;
-  for (var s = t; s < p.tokens; s++) {
-    if (ld_ids(s) == id) { acc += ld_g(s * p.dim + d); }
+  var s = i32(t);
+  loop {
+    acc += ld_g(u32(s) * p.dim + d);
+    s = ld_links(2u * u32(s) + 1u);
+    if (s < 0) { break; }
   }
   st_out(u32(id) * p.dim + d, acc);`,
   );
-  return [...zero, ...scatter];
+  return [...linkPass, ...zero, ...scatter];
 }

@@ -129,7 +129,9 @@ function registerBody(transA: boolean, transB: boolean): string {
   const cols = r.map((j) => `  let c${j} = min(col0 + ${8 * j}u, p.N - 1u);`).join('\n');
   const acc = r.map((i) => `  var acc${i} = vec4f(0.0);`).join('\n');
   const bLoads = r.map((j) => `ld_b(bBase + ${bIndex(transB, 'kk', `c${j}`)})`).join(', ');
-  const fmas = r.map((i) => `    acc${i} = fma(vec4f(ld_a(aBase + ${aIndex(transA, `r${i}`, 'kk')})), bv, acc${i});`).join('\n');
+  const fmas = r
+    .map((i) => `    acc${i} = fma(vec4f(ld_a(aBase + ${aIndex(transA, `r${i}`, 'kk')})), bv, acc${i});`)
+    .join('\n');
   const stores = r
     .map(
       (i) => `  if (row0 + ${i}u < p.M) {

@@ -69,6 +69,9 @@ const KERNELS: { [K in Exclude<OpKind, 'input' | 'param'>]: Builder<K> } = {
   adamw: adamwKernel,
 };
 
+/** Every op this backend has kernels for (all of ops.ts but the graph leaves). */
+export const KERNEL_OPS = Object.keys(KERNELS) as Exclude<OpKind, 'input' | 'param'>[];
+
 export function kernelFor(op: OpKind): (launch: Launch, ctx: KernelContext) => DispatchSpec[] {
   if (op === 'input' || op === 'param') {
     throw new Error(`"${op}" nodes are allocations, not launches; the planner must not emit them`);

@@ -1,0 +1,75 @@
+/**
+ * The benchmark page: runs Orchard's webgpu and cpu backends and TF.js's webgpu, wasm and cpu
+ * backends on the same workloads in one browser. bench/browser.ts drives it through
+ * `window.orchardBench`; nothing here runs on its own.
+ */
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
+import { createWebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
+import { CASES, type CaseId, type EngineId, type StepCounts } from '../cases.ts';
+import { runOrchard } from '../orchard-step.ts';
+import type { AdapterInfo, RunResult } from '../result.ts';
+import { runTfjs } from '../tfjs/run-tfjs.ts';
+import { makeWorkload, type Workload } from '../workload.ts';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+
+const workloads = new Map<CaseId, Workload>();
+const workloadFor = (id: CaseId): Workload => {
+  let w = workloads.get(id);
+  if (!w) {
+    w = makeWorkload(CASES[id]);
+    workloads.set(id, w);
+  }
+  return w;
+};
+
+async function adapter(): Promise<AdapterInfo | null> {
+  const a = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' });
+  if (!a) return null;
+  const info = a.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    isFallbackAdapter: Boolean(info.isFallbackAdapter ?? (a as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+  };
+}
+
+async function run(caseId: CaseId, engine: EngineId, steps: StepCounts, rowLogps: boolean): Promise<RunResult> {
+  const w = workloadFor(caseId);
+  if (engine === 'orchard-cpu') return runOrchard(engine, 'browser', new CpuBackend(), w, steps, { rowLogps });
+  if (engine === 'orchard-webgpu') {
+    const backend = await createWebGPUBackend(navigator.gpu);
+    try {
+      return await runOrchard(engine, 'browser', backend, w, steps, { rowLogps });
+    } finally {
+      backend.dispose();
+    }
+  }
+  return runTfjs(engine, 'browser', w, steps);
+}
+
+declare global {
+  interface Window {
+    orchardBench: {
+      adapter: typeof adapter;
+      run: typeof run;
+      crossOriginIsolated: boolean;
+    };
+  }
+}
+
+window.orchardBench = { adapter, run, crossOriginIsolated: self.crossOriginIsolated };
+document.body.dataset.ready = 'true';

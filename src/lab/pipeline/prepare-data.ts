@@ -1,0 +1,72 @@
+/**
+ * The data stages: sample responses for the training instructions from the current model, judge
+ * them (both orders; ties dropped) and pair them with the paper's protocol (src/data/pairing.ts),
+ * or take comparisons as given; then apply the spec's edits.
+ *
+ * Budget: spec.data.pairing.budget counts judged PAIRS (the spec's unit); pairing.ts counts judge
+ * calls, two per pair, so it gets twice the number.
+ */
+import type { Judge } from '../../data/judges/types.ts';
+import { type PairingCounts, type PairKind, judgePairs, planPairs } from '../../data/pairing.ts';
+import type { Candidate, PreferenceRow } from '../../data/types.ts';
+import { isConditional } from '../../data/types.ts';
+import type { DataSpec, PairSet } from '../spec.ts';
+import { throwIfAborted } from './generation.ts';
+
+export interface PreparedData {
+  /** The labelled comparisons, edits applied: the training pool of every run. */
+  rows: PreferenceRow[];
+  kinds: PairKind[];
+  /** Pairing statistics when the pipeline built pairs itself. */
+  counts: PairingCounts | null;
+}
+
+export interface PairCandidatesOptions {
+  mode: PairSet;
+  budget: number | null;
+  seed: number;
+  judge: Judge;
+  signal?: AbortSignal;
+  onProgress?: (judged: number, planned: number) => void;
+}
+
+/** Plans, judges (both orders) and keeps consistent winners: conditional pairs first, then joint. */
+export async function pairCandidates(candidates: Candidate[], o: PairCandidatesOptions) {
+  const plan = planPairs(candidates, {
+    mode: o.mode,
+    seed: o.seed,
+    budget: o.budget === null ? undefined : 2 * o.budget,
+  });
+  // A human judge answers from a queue: put every comparison in it at once.
+  const concurrency = o.judge.name === 'human' ? Math.max(1, plan.pairs.length) : 1;
+  return judgePairs(plan, o.judge, {
+    concurrency,
+    onProgress: (p) => {
+      throwIfAborted(o.signal);
+      o.onProgress?.(p.judged, p.planned);
+    },
+  });
+}
+
+/** Given rows filtered to the pairing mode: conditional rows need i_chosen === i_reject. */
+export function keepMode(rows: readonly PreferenceRow[], mode: PairSet): PreferenceRow[] {
+  if (mode === 'both') return [...rows];
+  return rows.filter((r) => isConditional(r) === (mode === 'conditional'));
+}
+
+/** spec.data.edits: remove by index (into the labelled list), then append `add`. */
+export function applyEdits(rows: readonly PreferenceRow[], edits: DataSpec['edits']): PreferenceRow[] {
+  for (const i of edits.remove) {
+    if (i >= rows.length) {
+      throw new Error(
+        `data.edits.remove: index ${i} is out of range; the labelled pair list has ${rows.length} pairs (0..${rows.length - 1})`,
+      );
+    }
+  }
+  const removed = new Set(edits.remove);
+  return [...rows.filter((_, i) => !removed.has(i)), ...edits.add.map((r) => ({ ...r }))];
+}
+
+export function finishData(rows: PreferenceRow[], counts: PairingCounts | null): PreparedData {
+  return { rows, kinds: rows.map((r) => (isConditional(r) ? 'conditional' : 'joint')), counts };
+}

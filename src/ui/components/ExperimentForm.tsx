@@ -1,0 +1,202 @@
+/**
+ * The experiment: presets, every setting of the spec (validated as you type, with each problem next
+ * to its field), and the actions: Compare DPO vs JPO, Run, Share, spec files.
+ */
+import { useRef, useState } from 'react';
+import { BACKENDS, parseSpecJson, validateSpec } from '../../lab/spec.ts';
+import { showNotice } from '../../state/notice-store.ts';
+import { startRun } from '../../state/orchard-worker.ts';
+import { useRunStore } from '../../state/run-store.ts';
+import { useSpecStore } from '../../state/spec-store.ts';
+import { dpoVsJpo, PRESETS } from '../lib/presets.ts';
+import { NumberField, options, SelectField, TextField } from './fields.tsx';
+import { DataSection, EditsSummary, EvalSection, ModelSection, RunsSection, TrainingSection } from './FormSections.tsx';
+import { ShareBox } from './ShareBox.tsx';
+
+const BACKEND_NAMES = { auto: 'automatic (WebGPU if available)', webgpu: 'WebGPU', cpu: 'CPU' } as const;
+
+export function isRunActive(status: string | undefined): boolean {
+  return status === 'starting' || status === 'running' || status === 'paused' || status === 'stopping';
+}
+
+export function ExperimentForm() {
+  const draft = useSpecStore((s) => s.draft);
+  const errors = useSpecStore((s) => s.errors);
+  const origin = useSpecStore((s) => s.origin);
+  const view = useSpecStore((s) => s.view);
+  const edit = useSpecStore((s) => s.edit);
+  const setDraft = useSpecStore((s) => s.setDraft);
+  const running = useRunStore((s) => s.session?.origin === 'live' && isRunActive(s.session.status));
+  const [sharing, setSharing] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const hide = new Set<string>(view.hide);
+  const locked = view.readonly;
+  const sectionProps = { spec: draft, errors, edit, disabled: locked };
+
+  const run = (compare: boolean) => {
+    const spec = compare ? dpoVsJpo(draft) : draft;
+    const checked = validateSpec(spec);
+    if (compare) setDraft(spec, 'DPO vs JPO comparison');
+    if (!checked.ok) return;
+    startRun(checked.spec);
+    document.getElementById('train')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  };
+
+  const openSpecFile = async (file: File) => {
+    const parsed = parseSpecJson(await file.text());
+    if (parsed.ok) {
+      setDraft(parsed.spec, `file ${file.name}`);
+      return;
+    }
+    showNotice({
+      id: 'spec-file',
+      kind: 'error',
+      title: `${file.name} is not a usable experiment`,
+      message: parsed.errors
+        .slice(0, 4)
+        .map((e) => `${e.path || '(spec)'}: ${e.message}`)
+        .join('; '),
+    });
+  };
+
+  return (
+    <section className="card experiment" aria-labelledby="experiment-title" id="experiment">
+      <div className="card-head">
+        <h2 id="experiment-title">Experiment</h2>
+        <span className="badge badge-pending-static" data-testid="spec-origin">
+          {origin}
+        </span>
+        {!locked && (
+          <div className="preset-picker">
+            <label htmlFor="preset" className="muted">
+              Preset
+            </label>
+            <select
+              id="preset"
+              className="input"
+              value=""
+              onChange={(e) => {
+                const p = PRESETS.find((x) => x.id === e.target.value);
+                if (p) setDraft(p.spec, `preset: ${p.title}`);
+              }}
+            >
+              <option value="">Choose…</option>
+              {PRESETS.map((p) => (
+                <option key={p.id} value={p.id} title={p.description}>
+                  {p.title}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+      </div>
+      {locked && <p className="muted">Your teacher fixed these settings for the lesson: press Run to try it.</p>}
+
+      <div className="form-grid">
+        <fieldset className="form-section form-basics" disabled={locked}>
+          <legend>Basics</legend>
+          <TextField label="Name" path="name" errors={errors} value={draft.name} onChange={(v) => edit((d) => void (d.name = v))} />
+          <NumberField
+            label="Seed"
+            path="seed"
+            errors={errors}
+            value={draft.seed}
+            onChange={(v) => edit((d) => void (d.seed = v))}
+            hint="the same seed gives the same data, order and numbers"
+          />
+          {!hide.has('backend') && (
+            <SelectField
+              label="Backend"
+              path="backend"
+              errors={errors}
+              value={draft.backend}
+              options={options(BACKENDS, BACKEND_NAMES)}
+              onChange={(v) => edit((d) => void (d.backend = v))}
+            />
+          )}
+        </fieldset>
+        {!hide.has('model') && <ModelSection {...sectionProps} />}
+        {!hide.has('data') && <DataSection {...sectionProps} showPairing={!hide.has('pairing')} />}
+        {!hide.has('runs') && <RunsSection {...sectionProps} />}
+        <TrainingSection {...sectionProps} hide={hide} />
+        {!hide.has('eval') && <EvalSection {...sectionProps} />}
+      </div>
+      {!hide.has('edits') && <EditsSummary spec={draft} edit={edit} disabled={locked} />}
+
+      {errors.length > 0 && (
+        <div className="notice notice-error form-errors" role="alert" data-testid="form-errors">
+          <strong>
+            {errors.length} setting{errors.length === 1 ? '' : 's'} to fix before running
+          </strong>
+          <ul>
+            {errors.map((e) => (
+              <li key={e.path}>
+                <button type="button" className="link-button" onClick={() => focusField(e.path)}>
+                  <code>{e.path || '(spec)'}</code>
+                </button>
+                : {e.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+
+      <div className="actions" role="group" aria-label="Experiment actions">
+        {!locked && (
+          <button
+            type="button"
+            className="button button-primary button-large"
+            disabled={running || errors.length > 0}
+            onClick={() => run(true)}
+            data-testid="compare"
+          >
+            Compare DPO vs JPO
+          </button>
+        )}
+        <button
+          type="button"
+          className={`button button-large${locked ? ' button-primary' : ''}`}
+          disabled={running || errors.length > 0}
+          onClick={() => run(false)}
+          data-testid="run"
+        >
+          Run {draft.runs.length === 1 ? 'this run' : `these ${draft.runs.length} runs`}
+        </button>
+        <span className="actions-spacer" />
+        <button type="button" className="button" onClick={() => setSharing((s) => !s)} aria-expanded={sharing} disabled={errors.length > 0}>
+          Share link
+        </button>
+        {!locked && (
+          <>
+            <button type="button" className="button" onClick={() => fileInput.current?.click()}>
+              Open spec file
+            </button>
+            <input
+              ref={fileInput}
+              type="file"
+              accept=".json,application/json"
+              className="visually-hidden"
+              tabIndex={-1}
+              aria-label="Spec file to open"
+              onChange={(e) => {
+                const f = e.target.files?.[0];
+                if (f) void openSpecFile(f);
+                e.target.value = '';
+              }}
+            />
+          </>
+        )}
+      </div>
+      {sharing && errors.length === 0 && <ShareBox spec={draft} onClose={() => setSharing(false)} />}
+    </section>
+  );
+}
+
+/** Moves focus to the field that edits `path`, when the form shows one. */
+function focusField(path: string): void {
+  const field = document.querySelector(`[data-path="${CSS.escape(path)}"]`);
+  const control = field?.querySelector<HTMLElement>('input, select, textarea');
+  control?.focus();
+  field?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+}

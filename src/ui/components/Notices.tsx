@@ -1,0 +1,28 @@
+import { useNoticeStore } from '../../state/notice-store.ts';
+
+/** Banners for problems and news the user should see now (a broken link, a lost GPU, a failed import). */
+export function Notices() {
+  const notices = useNoticeStore((s) => s.notices);
+  const dismiss = useNoticeStore((s) => s.dismiss);
+  if (notices.length === 0) return null;
+  return (
+    <div className="notices" data-testid="notices">
+      {notices.map((n) => (
+        <div
+          key={n.id}
+          className={`notice notice-${n.kind} banner`}
+          role={n.kind === 'error' ? 'alert' : 'status'}
+          data-notice={n.id}
+        >
+          <div>
+            <strong>{n.title}</strong>
+            <p>{n.message}</p>
+          </div>
+          <button type="button" className="button button-small button-quiet" onClick={() => dismiss(n.id)} aria-label={`Dismiss: ${n.title}`}>
+            Dismiss
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}

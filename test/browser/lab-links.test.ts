@@ -1,0 +1,143 @@
+/**
+ * Share links, teacher mode and form validation in the built app: a corrupt or hostile link shows
+ * an error banner and the lab keeps working with the defaults; a good link restores the spec; a spec
+ * too large for a link is offered as a file; teacher flags hide and lock controls; bad values are
+ * explained next to their fields.
+ */
+import { deflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeShareLink, encodeShareLink } from '../../src/lab/share-link.ts';
+import { DEFAULT_SPEC, type ExperimentSpec, validateSpec, withDefaults } from '../../src/lab/spec.ts';
+import { type Lab, startLab } from './harness.ts';
+import { screenshotTop, setField } from './lab-helpers.ts';
+
+let lab: Lab;
+
+beforeAll(async () => {
+  lab = await startLab();
+});
+
+afterAll(async () => {
+  await lab?.close();
+});
+
+function rawLink(json: string): string {
+  return `#v1.${deflateRawSync(Buffer.from(json)).toString('base64url')}`;
+}
+
+describe('share links', () => {
+  const hostile: [string, string, RegExp][] = [
+    ['not a link', '#hello-there', /not an Orchard experiment link/],
+    ['truncated data', '#v1.q1YqSk3PTEnNU7JSMjI0MjJQqgUA', /damaged|not valid|not JSON/],
+    ['bad characters', '#v1.<script>alert(1)</script>', /damaged/],
+    ['prototype pollution', rawLink('{"version":1,"__proto__":{"polluted":true}}'), /forbidden field name/],
+    ['a newer format', '#v9.AAAA', /newer Orchard/],
+    ['a zip bomb', rawLink(`{"version":1,"name":"${'a'.repeat(400_000)}"}`), /refusing to open/],
+  ];
+
+  for (const [what, fragment, message] of hostile) {
+    it(`${what}: shows an error banner and keeps the default experiment`, async () => {
+      const tab = await lab.open(`/${fragment}`);
+      const { page } = tab;
+      const banner = page.locator('[data-notice="share-link"]');
+      await banner.waitFor({ timeout: 20_000 });
+      expect(await banner.getAttribute('role')).toBe('alert');
+      expect(await banner.textContent()).toMatch(message);
+      expect(await page.locator('[data-path="name"] input').inputValue()).toBe(DEFAULT_SPEC.name);
+      expect(await page.locator('[data-testid="spec-origin"]').textContent()).toBe('defaults');
+      expect(await page.evaluate(() => (({}) as Record<string, unknown>).polluted)).toBeUndefined();
+      // Still usable: the form validates and the main action is enabled.
+      expect(await page.getByTestId('compare').isEnabled()).toBe(true);
+      if (what === 'prototype pollution') await screenshotTop(tab, 'lab-corrupt-link');
+      expect(tab.errors).toEqual([]);
+      await tab.close();
+    });
+  }
+
+  it('restores every field of a valid link, and shares the same spec back', async () => {
+    const spec = validateSpec(withDefaults({ name: 'Shared β sweep', seed: 7, runs: [{ objective: 'dpo', beta: 0.25 }, { objective: 'jpo', beta: 0.5 }] }));
+    if (!spec.ok) throw new Error('bad test spec');
+    const link = await encodeShareLink(spec.spec);
+    const tab = await lab.open(`/${link.fragment}`);
+    const { page } = tab;
+    await page.locator('[data-notice="share-link-ok"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-testid="spec-origin"]').textContent()).toBe('shared link');
+    expect(await page.locator('[data-path="name"] input').inputValue()).toBe('Shared β sweep');
+    expect(await page.locator('[data-path="seed"] input').inputValue()).toBe('7');
+    expect(await page.locator('[data-path="runs[0].beta"] input').inputValue()).toBe('0.25');
+    expect(await page.locator('[data-path="runs[1].beta"] input').inputValue()).toBe('0.5');
+    // The share box re-encodes the same spec (the bytes may differ: each deflate implementation has its own output).
+    await page.getByRole('button', { name: 'Share link' }).click();
+    const again = await decodeShareLink(await page.getByTestId('share-url').inputValue());
+    expect(again.ok && again.spec).toEqual(spec.spec);
+    expect(tab.errors).toEqual([]);
+    await tab.close();
+  });
+
+  it('offers a file download instead of a link past the size cap', async () => {
+    const tab = await lab.open('/');
+    const { page } = tab;
+    // Incompressible text in 40 added pairs: far more than a link may carry.
+    let x = 12345;
+    const noise = () =>
+      Array.from({ length: 600 }, () => {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        return String.fromCharCode(97 + (x % 26));
+      }).join('');
+    const big: ExperimentSpec = structuredClone(DEFAULT_SPEC) as ExperimentSpec;
+    big.name = 'Too big for a link';
+    big.data.edits.add = Array.from({ length: 40 }, () => ({ i_chosen: noise(), r_chosen: noise(), i_reject: noise(), r_reject: noise() }));
+    await page.locator('input[aria-label="Spec file to open"]').setInputFiles({
+      name: 'big.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(big)),
+    });
+    await expect.poll(() => page.locator('[data-path="name"] input').inputValue()).toBe('Too big for a link');
+    await page.getByRole('button', { name: 'Share link' }).click();
+    await page.getByTestId('share-too-large').waitFor();
+    expect(await page.getByTestId('share-url').count()).toBe(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download spec file' }).click()]);
+    expect(download.suggestedFilename()).toBe('too-big-for-a-link.orchard-spec.json');
+    expect(tab.errors).toEqual([]);
+    await tab.close();
+  });
+});
+
+describe('form validation', () => {
+  it('explains a bad value next to its field and disables Run until it is fixed', async () => {
+    const tab = await lab.open('/');
+    const { page } = tab;
+    await setField(page, 'runs[1].beta', '-1');
+    const field = page.locator('[data-path="runs[1].beta"]');
+    expect(await field.locator('.field-error').textContent()).toMatch(/must be a number > 0/);
+    expect(await field.locator('input').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('compare').isDisabled()).toBe(true);
+    expect(await page.getByTestId('form-errors').textContent()).toContain('runs[1].beta');
+    await screenshotTop(tab, 'lab-form-error');
+    await setField(page, 'runs[1].beta', '0.3');
+    expect(await field.locator('.field-error').count()).toBe(0);
+    expect(await page.getByTestId('compare').isEnabled()).toBe(true);
+    expect(tab.errors).toEqual([]);
+    await tab.close();
+  });
+});
+
+describe('teacher mode', () => {
+  it('opens a lesson with sections hidden and the settings locked', async () => {
+    const tab = await lab.open('/?lesson=beta-too-low&hide=optimizer,lora,data&readonly=1');
+    const { page } = tab;
+    await page.getByTestId('lesson-banner').waitFor();
+    expect(await page.getByTestId('lesson-banner').textContent()).toContain('β too low');
+    expect(await page.locator('[data-path="runs[0].beta"] input').inputValue()).toBe('0.01');
+    expect(await page.locator('[data-path="runs[0].beta"] input').isDisabled()).toBe(true);
+    expect(await page.locator('[data-path="optimizer.lr"]').count()).toBe(0);
+    expect(await page.locator('[data-path="lora.r"]').count()).toBe(0);
+    expect(await page.locator('#data').count()).toBe(0);
+    expect(await page.getByTestId('lessons').count()).toBe(0);
+    // Students can still run the lesson.
+    expect(await page.getByTestId('run').isEnabled()).toBe(true);
+    await screenshotTop(tab, 'lab-teacher-mode');
+    expect(tab.errors).toEqual([]);
+    await tab.close();
+  });
+});

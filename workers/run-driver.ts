@@ -1,0 +1,221 @@
+/**
+ * Runs one experiment in the worker: picks the backend (WebGPU when the spec and the browser allow,
+ * else the CPU), runs the pipeline (src/lab/pipeline.ts), forwards its events to the page in
+ * throttled batches, and handles pause, resume and stop.
+ *
+ * GPU device loss: the pipeline checkpoints each run every CHECKPOINT_EVERY steps into an in-memory
+ * store. When the device is lost mid-run (a driver reset, or `debug-lose-device`), the experiment is
+ * run again on the CPU with the same store: finished stages and runs are loaded, the run in progress
+ * continues from its last checkpoint, and the page is told (run-backend).
+ */
+import type { Backend } from '../src/engine/backend.ts';
+import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
+import type { WebGPUBackend } from '../src/engine/backends/webgpu/index.ts';
+import { MemoryCheckpointStore, specFingerprint } from '../src/lab/checkpoint.ts';
+import type { PipelineEvent, Stage } from '../src/lab/events.ts';
+import { type ExperimentResult, PauseController, runExperiment } from '../src/lab/pipeline.ts';
+import { createResolvers } from '../src/lab/resolve.ts';
+import type { ExperimentSpec } from '../src/lab/spec.ts';
+import { Batcher } from './batcher.ts';
+import {
+  type AdapterExport,
+  compactEvents,
+  EVENT_BATCH_MS,
+  type FromWorker,
+  type RunErrorInfo,
+  type Unversioned,
+  withVersion,
+} from './protocol.ts';
+import { checkpointStep, RehomedCheckpoints } from './rehomed-checkpoints.ts';
+
+type Post = (msg: FromWorker, transfer?: Transferable[]) => void;
+
+/** Optimizer steps between checkpoints: what a device loss can cost, against a readback per checkpoint. */
+export const CHECKPOINT_EVERY = 5;
+
+export class RunDriver {
+  active = true;
+  private readonly abort = new AbortController();
+  private readonly pauser = new PauseController(this.abort.signal);
+  private readonly checkpoints = new MemoryCheckpointStore();
+  private readonly batcher: Batcher<PipelineEvent>;
+  private gpuBackend: WebGPUBackend | null = null;
+  private stage: Stage | null = null;
+  private lastRun: string | null = null;
+  private lastStep: number | null = null;
+
+  constructor(
+    readonly runId: string,
+    private readonly spec: ExperimentSpec,
+    private readonly post: Post,
+    private readonly gpu: () => GPU | string,
+  ) {
+    this.batcher = new Batcher<PipelineEvent>({
+      intervalMs: EVENT_BATCH_MS,
+      flush: (events) => this.send({ type: 'run-events', runId, events: compactEvents(events) }),
+    });
+  }
+
+  async run(): Promise<void> {
+    const started = performance.now();
+    let outcome: 'done' | 'stopped' | 'failed' = 'done';
+    let error: RunErrorInfo | null = null;
+    try {
+      const { backend, note } = await this.firstBackend();
+      this.send({ type: 'run-started', runId: this.runId, backend: backend.name, note });
+      const result = await this.runOn(backend);
+      if (result.status === 'cancelled') outcome = 'stopped';
+      else this.sendAdapters(result);
+    } catch (err) {
+      outcome = 'failed';
+      error = this.errorInfo(err);
+    }
+    this.batcher.drain();
+    this.active = false;
+    this.send({ type: 'run-finished', runId: this.runId, outcome, error, elapsedMs: performance.now() - started });
+  }
+
+  pause(): void {
+    if (this.pauser.paused || this.abort.signal.aborted) return;
+    this.pauser.pause();
+    this.batcher.drain();
+    this.send({ type: 'run-state', runId: this.runId, state: 'paused' });
+  }
+
+  resume(): void {
+    if (!this.pauser.paused) return;
+    this.pauser.resume();
+    this.send({ type: 'run-state', runId: this.runId, state: 'running' });
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  /** Destroys the GPU device, as a driver reset would (the run then continues on the CPU). */
+  loseDevice(): void {
+    if (!this.gpuBackend) throw new Error('this run is not on the GPU, so there is no device to lose');
+    this.gpuBackend.device.destroy();
+  }
+
+  /** The backend the spec asks for, or the CPU with the reason when WebGPU cannot be had. */
+  private async firstBackend(): Promise<{ backend: Backend; note: string | null }> {
+    if (this.spec.backend === 'cpu') return { backend: new CpuBackend(), note: null };
+    const gpu = this.gpu();
+    const asked = this.spec.backend === 'webgpu' ? 'the experiment asks for WebGPU, but ' : '';
+    if (typeof gpu === 'string') return { backend: new CpuBackend(), note: `${asked}${gpu}; training on the CPU` };
+    try {
+      const { createWebGPUBackend } = await import('../src/engine/backends/webgpu/index.ts');
+      this.gpuBackend = await createWebGPUBackend(gpu);
+      return { backend: this.gpuBackend, note: null };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return { backend: new CpuBackend(), note: `${asked}no WebGPU device could be created (${why}); training on the CPU` };
+    }
+  }
+
+  /** Runs the pipeline on `backend`; on a lost GPU device, again on the CPU from the checkpoints. */
+  private async runOn(backend: Backend): Promise<ExperimentResult> {
+    const gpu = backend.name === 'webgpu' ? (backend as WebGPUBackend) : null;
+    let lost = false;
+    void gpu?.lost.then(() => {
+      lost = true;
+    });
+    try {
+      return await this.pipeline(backend, this.checkpoints);
+    } catch (err) {
+      // The device's `lost` promise settles a moment after the failed call that noticed it.
+      if (gpu && !lost) await Promise.race([gpu.lost, new Promise((r) => setTimeout(r, 200))]);
+      if (!gpu || !lost) throw err;
+      return this.continueOnCpu(err);
+    } finally {
+      backend.dispose();
+      if (gpu) this.gpuBackend = null;
+    }
+  }
+
+  private async continueOnCpu(cause: unknown): Promise<ExperimentResult> {
+    const run = this.lastRun;
+    const step = run ? await checkpointStep(this.checkpoints, `run:${run}`) : null;
+    const reason = `The GPU device was lost (${cause instanceof Error ? cause.message : String(cause)})`;
+    this.batcher.drain();
+    this.send({ type: 'run-backend', runId: this.runId, backend: 'cpu', reason, run, resumedFromStep: step ?? (run ? 0 : null) });
+    this.emit({ kind: 'log', level: 'warn', message: `${reason}; continuing on the CPU from the last checkpoint` });
+    const store = new RehomedCheckpoints(
+      this.checkpoints,
+      specFingerprint(this.spec, 'webgpu'),
+      specFingerprint(this.spec, 'cpu'),
+    );
+    const cpu = new CpuBackend();
+    try {
+      return await this.pipeline(cpu, store);
+    } finally {
+      cpu.dispose();
+    }
+  }
+
+  private pipeline(backend: Backend, checkpoints: MemoryCheckpointStore | RehomedCheckpoints): Promise<ExperimentResult> {
+    return runExperiment(
+      this.spec,
+      {
+        backend,
+        resolvers: createResolvers(),
+        checkpoints,
+        checkpointEvery: CHECKPOINT_EVERY,
+        signal: this.abort.signal,
+        gate: this.pauser.gate,
+      },
+      (e) => this.emit(e),
+    );
+  }
+
+  private sendAdapters(result: ExperimentResult): void {
+    const adapters: AdapterExport[] = [];
+    for (const run of result.runs) {
+      const config = run.files['adapter_config.json'];
+      const weights = run.files['adapter_model.safetensors'];
+      if (typeof config === 'string' && weights instanceof Uint8Array) {
+        adapters.push({ run: run.label, config, safetensors: weights });
+      }
+    }
+    if (adapters.length === 0) {
+      this.emit({ kind: 'log', level: 'info', message: 'no LoRA adapters to save (full fine-tuning): the run keeps its metrics only' });
+      return;
+    }
+    this.batcher.drain();
+    this.send({ type: 'run-adapters', runId: this.runId, adapters });
+  }
+
+  private emit(e: PipelineEvent): void {
+    if (e.kind === 'progress') this.stage = e.stage;
+    if (e.kind === 'progress' && e.run && e.stage === 'train') this.lastRun = e.run;
+    if (e.kind === 'metrics') {
+      this.lastRun = e.run;
+      this.lastStep = e.step;
+    }
+    this.batcher.push(e);
+  }
+
+  private errorInfo(err: unknown): RunErrorInfo {
+    const message = err instanceof Error ? err.message : String(err);
+    return { stage: this.stage, run: this.lastRun, step: this.lastStep, message, hint: hintFor(message) };
+  }
+
+  private send(msg: Unversioned<FromWorker>, transfer: Transferable[] = []): void {
+    this.post(withVersion<FromWorker>(msg), transfer);
+  }
+}
+
+/** What the user can do about common failures. */
+export function hintFor(message: string): string | null {
+  if (/out of memory|does not fit|DoesNotFit/i.test(message)) {
+    return 'lower the batch size or the max tokens, or pick a smaller model';
+  }
+  if (/device (was )?lost|DeviceLost/i.test(message)) return 'the GPU was reset; run again (the CPU backend always works)';
+  if (/bundled model .* is missing|cannot load|Failed to fetch|NetworkError/i.test(message)) {
+    return 'the model files could not be loaded; reload the page (an offline copy needs the files in models/)';
+  }
+  if (/NaN|not finite|diverged/i.test(message)) return 'training diverged; lower the learning rate or β';
+  return null;
+}
+
