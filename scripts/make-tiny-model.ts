@@ -302,9 +302,9 @@ and seed give the same bytes.
   reference answer and every flawed answer. \`<|endoftext|>\` (id ${m.tokenizer.eosId}) is BOS, EOS and padding.
 - **Init**: as transformers initializes GPT-2 (N(0, 0.02) weights, N(0, 0.02/sqrt(2 n_layer)) residual
   projections, zero biases, unit LayerNorms), from the seeded generator.
-- **Data**: instructions of the task's training split (${(1 - r.testFraction) * 100}% of all instructions, split
-  with seed ${r.seed}; the other ${r.testFraction * 100}% are held out). Each row pairs an instruction with a correct
-  answer (${r.correctFraction * 100}% of rows) or with one of its flawed answers (one constraint broken each).
+- **Data**: instructions of the task's training split (${Math.round((1 - r.testFraction) * 100)}% of all instructions, split
+  with seed ${r.seed}; the other ${Math.round(r.testFraction * 100)}% are held out). Each row pairs an instruction with a correct
+  answer (${Math.round(r.correctFraction * 100)}% of rows) or with one of its flawed answers (one constraint broken each).
 - **SFT**: ${r.steps} AdamW updates of ${r.batchSize} rows (${r.steps * r.batchSize} rows, padded to ${r.seqLen}
   tokens), token-mean NLL over every token after BOS (prompt and answer: JPO scores both), learning rate ${r.lr}
   with ${r.warmupSteps} warm-up steps and cosine decay, weight decay ${r.weightDecay}, gradient clipping 1, on the

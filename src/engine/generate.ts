@@ -12,7 +12,7 @@
  * K/V cache [B, Hkv, Tmax, hd] (models/decode.ts), then one decode step per new token (Tq = 1, each
  * row at its own position). After every step the [B, V] next-token logits are read back and the
  * tokens chosen on the host (sampling.ts), so generation stops as soon as every row has stopped.
- * Compiled programs and caches are kept per (B, T, Tmax) shape until dispose().
+ * Compiled programs and caches are kept for the last few (B, Tmax) shapes until dispose().
  *
  * Randomness: row b samples from its own Rng, seeded by `seed[b]` when `seed` is an array, else by
  * a value derived from (seed, b). So a batch gives each row exactly what generating it alone with
@@ -55,6 +55,8 @@ export interface GenerateResult {
 export interface GeneratorOptions {
   /** LoRA adapters etc., exactly as the training graph was built (see models/layers.ts). */
   build?: BuildOptions;
+  /** (batch size, cache length) shapes whose caches and programs stay allocated (default 2). */
+  maxCachedShapes?: number;
 }
 
 /** Smallest power of two >= n (at least `min`). */
@@ -70,8 +72,7 @@ export function rowSeed(seed: number, row: number): number {
 }
 
 export class Generator {
-  private readonly sessions = new Map<string, InferenceSession>();
-  private readonly caches = new Map<string, Map<string, DeviceTensor>>();
+  private readonly shapes = new Map<string, ShapeEntry>();
   private readonly workspace: Workspace;
   private disposed = false;
 
@@ -156,61 +157,81 @@ export class Generator {
 
   /** Frees the compiled programs and caches (the model's params are the caller's). */
   dispose(): void {
-    for (const s of this.sessions.values()) s.dispose();
-    this.sessions.clear();
-    for (const set of this.caches.values()) for (const t of set.values()) this.params.backend.free(t);
-    this.caches.clear();
+    for (const key of [...this.shapes.keys()]) this.evict(key);
     this.workspace.dispose();
     this.disposed = true;
   }
 
   private prefill(B: number, T: number, Tmax: number): InferenceSession {
-    return this.session(`prefill:${B}:${T}:${Tmax}`, B, Tmax, (g) =>
+    return this.session(B, Tmax, `prefill:${T}`, (g) =>
       buildPrefillGraph(g, this.model, T, { B, Tmax, build: this.options.build }),
     );
   }
 
   private decode(B: number, Tmax: number): InferenceSession {
-    return this.session(`decode:${B}:${Tmax}`, B, Tmax, (g) =>
+    return this.session(B, Tmax, 'decode', (g) =>
       buildDecodeGraph(g, this.model, { B, Tmax, build: this.options.build }),
     );
   }
 
   private session(
-    key: string,
     B: number,
     Tmax: number,
+    kind: string,
     build: (g: Graph) => { logits: Node; effects: Node[] },
   ): InferenceSession {
-    let s = this.sessions.get(key);
+    const shape = this.shape(B, Tmax);
+    let s = shape.sessions.get(kind);
     if (!s) {
       const g = new Graph();
       const { logits, effects } = build(g);
       s = compileInference(g, [logits], effects, this.params.backend, {
         params: this.params,
-        extraParams: this.cacheTensors(B, Tmax),
+        extraParams: shape.caches,
         workspace: this.workspace,
       });
-      this.sessions.set(key, s);
+      shape.sessions.set(kind, s);
     }
     return s;
   }
 
-  /** The K/V caches of one (B, Tmax), shared by that shape's prefill and decode programs. */
-  private cacheTensors(B: number, Tmax: number): Map<string, DeviceTensor> {
+  /**
+   * The K/V caches of one (B, Tmax) and the programs bound to them, most recently used last. Only
+   * a few shapes are kept (caches of a large model are big); the least recently used goes first.
+   */
+  private shape(B: number, Tmax: number): ShapeEntry {
     const key = `${B}:${Tmax}`;
-    let set = this.caches.get(key);
-    if (!set) {
+    let entry = this.shapes.get(key);
+    if (entry) {
+      this.shapes.delete(key);
+    } else {
+      const keep = Math.max(1, this.options.maxCachedShapes ?? 2);
+      while (this.shapes.size >= keep) this.evict(this.shapes.keys().next().value as string);
       const c = this.model.config;
       const n = B * c.numKvHeads * Tmax * c.headDim;
-      set = new Map();
+      entry = { caches: new Map(), sessions: new Map() };
       for (let layer = 0; layer < c.numLayers; layer++) {
-        for (const kind of ['k', 'v'] as const) set.set(kvCacheName(layer, kind), this.params.backend.alloc(n, 'f32'));
+        for (const kind of ['k', 'v'] as const)
+          entry.caches.set(kvCacheName(layer, kind), this.params.backend.alloc(n, 'f32'));
       }
-      this.caches.set(key, set);
     }
-    return set;
+    this.shapes.set(key, entry);
+    return entry;
   }
+
+  private evict(key: string): void {
+    const entry = this.shapes.get(key);
+    if (!entry) return;
+    for (const s of entry.sessions.values()) s.dispose();
+    for (const t of entry.caches.values()) this.params.backend.free(t);
+    this.shapes.delete(key);
+  }
+}
+
+interface ShapeEntry {
+  caches: Map<string, DeviceTensor>;
+  /** 'decode' and 'prefill:T' programs compiled against these caches. */
+  sessions: Map<string, InferenceSession>;
 }
 
 /** One-shot generation: compiles, generates, frees. Keep a Generator to generate repeatedly. */

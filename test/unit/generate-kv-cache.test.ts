@@ -64,6 +64,16 @@ describe.each(MODELS)('generation with a KV cache: %s', (_name, make) => {
     gen.dispose();
   });
 
+  it('stays correct when shapes are evicted and rebuilt (maxCachedShapes 1)', async () => {
+    const gen = new Generator(model, params, { maxCachedShapes: 1 });
+    const first = await gen.generate(PROMPTS, { maxNewTokens: 6 });
+    const alone = await gen.generate([PROMPTS[1]], { maxNewTokens: 30 });
+    expect(alone.tokens[0].slice(0, 6)).toEqual(first.tokens[1]);
+    expect(await gen.generate(PROMPTS, { maxNewTokens: 6 })).toEqual(first);
+    gen.dispose();
+    await expect(gen.generate(PROMPTS, { maxNewTokens: 1 })).rejects.toThrow(/disposed/);
+  });
+
   it('seeded sampling is deterministic and the seed matters', async () => {
     const opts = { maxNewTokens: 12, temperature: 1.5 };
     const a = await generate(model, params, PROMPTS, { ...opts, seed: 5 });

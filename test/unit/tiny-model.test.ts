@@ -151,9 +151,12 @@ describe('orchard-tiny model', () => {
     const tok = await loadTokenizer({ dir: DIR });
     const held = splitSpecs(TINY_RECIPE.seed, TINY_RECIPE.testFraction).test.slice(0, 32);
     const ev = await evaluateTiny(model, tok, held, 3);
-    for (const score of [ev.greedy, ev.sampled]) {
-      expect(score).toBeGreaterThan(0.3);
-      expect(score).toBeLessThan(0.97);
-    }
+    // Mostly right lists (the oracle gives partial credit per constraint)...
+    expect(ev.greedy).toBeGreaterThan(0.6);
+    expect(ev.sampled).toBeGreaterThan(0.6);
+    // ...but many answers break at least one constraint: room for DPO/JPO.
+    expect(ev.perfectGreedy).toBeLessThan(0.85);
+    expect(ev.perfectSampled).toBeLessThan(0.7);
+    expect(ev.perfectSampled).toBeGreaterThan(0.1);
   });
 });
