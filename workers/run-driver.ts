@@ -110,7 +110,10 @@ export class RunDriver {
       return { backend: this.gpuBackend, note: null };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      return { backend: new CpuBackend(), note: `${asked}no WebGPU device could be created (${why}); training on the CPU` };
+      return {
+        backend: new CpuBackend(),
+        note: `${asked}no WebGPU device could be created (${why}); training on the CPU`,
+      };
     }
   }
 
@@ -127,7 +130,8 @@ export class RunDriver {
       // The device's `lost` promise settles a moment after the failed call that noticed it.
       if (gpu && !lost) await Promise.race([gpu.lost, new Promise((r) => setTimeout(r, 200))]);
       if (!gpu || !lost) throw err;
-      return this.continueOnCpu(err);
+      // Report the loss itself, not whichever call happened to fail because of it.
+      return this.continueOnCpu(await gpu.lost);
     } finally {
       backend.dispose();
       if (gpu) this.gpuBackend = null;
@@ -137,9 +141,18 @@ export class RunDriver {
   private async continueOnCpu(cause: unknown): Promise<ExperimentResult> {
     const run = this.lastRun;
     const step = run ? await checkpointStep(this.checkpoints, `run:${run}`) : null;
-    const reason = `The GPU device was lost (${cause instanceof Error ? cause.message : String(cause)})`;
+    const why =
+      cause instanceof Error ? cause.message.replace(/\.? Create a new backend to continue\.?$/, '') : String(cause);
+    const reason = `The GPU device was lost (${why})`;
     this.batcher.drain();
-    this.send({ type: 'run-backend', runId: this.runId, backend: 'cpu', reason, run, resumedFromStep: step ?? (run ? 0 : null) });
+    this.send({
+      type: 'run-backend',
+      runId: this.runId,
+      backend: 'cpu',
+      reason,
+      run,
+      resumedFromStep: step ?? (run ? 0 : null),
+    });
     this.emit({ kind: 'log', level: 'warn', message: `${reason}; continuing on the CPU from the last checkpoint` });
     const store = new RehomedCheckpoints(
       this.checkpoints,
@@ -154,7 +167,10 @@ export class RunDriver {
     }
   }
 
-  private pipeline(backend: Backend, checkpoints: MemoryCheckpointStore | RehomedCheckpoints): Promise<ExperimentResult> {
+  private pipeline(
+    backend: Backend,
+    checkpoints: MemoryCheckpointStore | RehomedCheckpoints,
+  ): Promise<ExperimentResult> {
     return runExperiment(
       this.spec,
       {
@@ -179,7 +195,11 @@ export class RunDriver {
       }
     }
     if (adapters.length === 0) {
-      this.emit({ kind: 'log', level: 'info', message: 'no LoRA adapters to save (full fine-tuning): the run keeps its metrics only' });
+      this.emit({
+        kind: 'log',
+        level: 'info',
+        message: 'no LoRA adapters to save (full fine-tuning): the run keeps its metrics only',
+      });
       return;
     }
     this.batcher.drain();
@@ -211,11 +231,11 @@ export function hintFor(message: string): string | null {
   if (/out of memory|does not fit|DoesNotFit/i.test(message)) {
     return 'lower the batch size or the max tokens, or pick a smaller model';
   }
-  if (/device (was )?lost|DeviceLost/i.test(message)) return 'the GPU was reset; run again (the CPU backend always works)';
+  if (/device (was )?lost|DeviceLost/i.test(message))
+    return 'the GPU was reset; run again (the CPU backend always works)';
   if (/bundled model .* is missing|cannot load|Failed to fetch|NetworkError/i.test(message)) {
     return 'the model files could not be loaded; reload the page (an offline copy needs the files in models/)';
   }
   if (/NaN|not finite|diverged/i.test(message)) return 'training diverged; lower the learning rate or β';
   return null;
 }
-

@@ -17,7 +17,8 @@ export default defineConfig({
   base: './',
   logLevel: 'warn',
   worker: { format: 'es' },
-  build: { target: 'es2022', emptyOutDir: true, chunkSizeWarningLimit: 8192 },
+  // No minification: TF.js's threaded wasm worker is built from source text that minifiers break.
+  build: { target: 'es2022', emptyOutDir: true, minify: false, chunkSizeWarningLimit: 8192 },
   server: { headers: crossOriginIsolation },
   preview: { headers: crossOriginIsolation },
 });

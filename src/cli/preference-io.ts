@@ -76,17 +76,3 @@ export function encodeRows(
 
 /** The data module's length buckets, so CLI numbers use the same padded shapes as training. */
 export const cliBucket = (maxLen: number): number => bucketLength(maxLen);
-
-export function parseMode(value: string | undefined, fallback: SequenceMode): SequenceMode {
-  const mode = value ?? fallback;
-  if (mode !== 'joint' && mode !== 'conditional')
-    throw new Error(`--mode must be joint or conditional (got "${mode}")`);
-  return mode;
-}
-
-export function parseNumber(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const x = Number(value);
-  if (!Number.isFinite(x)) throw new Error(`${flag} must be a number (got "${value}")`);
-  return x;
-}

@@ -16,7 +16,8 @@ import { describeFields, detectFormat, mapRecord, type SourceFormat } from './fo
 import { type ByteSource, decodeText, Pacer, type StreamOptions } from './formats/stream.ts';
 import type { ImportProblem, PreferenceRow, RatedCandidate } from './types.ts';
 
-export type Container = 'jsonl' | 'json' | 'csv' | 'tsv';
+export const CONTAINERS = ['jsonl', 'json', 'csv', 'tsv'] as const;
+export type Container = (typeof CONTAINERS)[number];
 
 export interface ImportOptions extends Omit<StreamOptions, 'onProgress'> {
   format?: SourceFormat;

@@ -18,7 +18,8 @@ import { Rng } from '../engine/random.ts';
 import type { Judge, Verdict } from './judges/types.ts';
 import type { Candidate, PreferenceRow } from './types.ts';
 
-export type PairingMode = 'conditional' | 'joint' | 'both';
+export const PAIRING_MODES = ['conditional', 'joint', 'both'] as const;
+export type PairingMode = (typeof PAIRING_MODES)[number];
 export type PairKind = 'conditional' | 'joint';
 
 export interface PairingOptions {

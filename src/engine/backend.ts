@@ -29,6 +29,8 @@ export interface Program {
   run(): void;
   /** Counters for benchmarks: kernel dispatches per run, submissions per run. */
   readonly stats: { dispatches: number; submissions: number };
+  /** Frees what the program owns (WebGPU: uniform and scratch buffers); it must not run again. */
+  dispose(): void;
 }
 
 export interface Backend {

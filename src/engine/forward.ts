@@ -1,5 +1,9 @@
-/** compileForward: a graph's forward pass compiled once, run many times with new feeds. */
-import type { Backend, Program, TensorView } from './backend.ts';
+/**
+ * compileForward: a graph's forward pass compiled once, run many times with new feeds. It also
+ * serves inference programs with side effects (inference-session.ts): nodes that must run on
+ * every call without being read back, and params bound to caller-owned tensors.
+ */
+import type { Backend, DeviceTensor, Program, TensorView } from './backend.ts';
 import { type Feeds, InputTensors } from './feeds.ts';
 import type { Graph, Node } from './graph.ts';
 import type { ParamStore } from './params.ts';
@@ -18,6 +22,13 @@ export interface CompileOptions {
   workspace?: Workspace;
 }
 
+export interface ForwardOptions extends CompileOptions {
+  /** Nodes computed on every run but never read back (the KV-cache writes of a decode graph). */
+  effects?: readonly Node[];
+  /** Params bound to caller-owned tensors (the KV caches), looked up before the ParamStore. */
+  extraParams?: ReadonlyMap<string, DeviceTensor>;
+}
+
 export interface ForwardSession {
   /** Writes the feeds (keyed by input name), runs, and reads back `outputs` in order. */
   run(feeds: Feeds): Promise<Float32Array[]>;
@@ -31,7 +42,7 @@ export function compileForward(
   outputs: readonly Node[],
   backend: Backend,
   params: ParamStore,
-  opts: CompileOptions = {},
+  opts: ForwardOptions = {},
 ): ForwardSession {
   for (const o of outputs) {
     if (o.dtype !== 'f32')
@@ -39,9 +50,12 @@ export function compileForward(
   }
   const inputs = new InputTensors(backend, graph);
   const p: Plan = plan(graph, {
-    outputs,
-    bind: (leaf) =>
-      leaf.op === 'param' ? params.tensorFor(leaf.attrs.name, leaf.shape) : inputs.tensorFor(leaf as Node<'input'>),
+    outputs: [...outputs, ...(opts.effects ?? [])],
+    bind: (leaf) => {
+      if (leaf.op === 'input') return inputs.tensorFor(leaf as Node<'input'>);
+      const name = (leaf as Node<'param'>).attrs.name;
+      return opts.extraParams?.get(name) ?? params.tensorFor(name, leaf.shape);
+    },
     reuse: opts.reuse,
     inPlace: opts.inPlace,
   });
@@ -50,6 +64,7 @@ export function compileForward(
   // (Re)compiles against the workspace's current tensors; another session may have grown them.
   const current = () => {
     if (!compiled || compiled.generation !== workspace.generation) {
+      compiled?.program.dispose();
       const slotTensors = workspace.tensorsFor(p.slots);
       const program = backend.compile(materialize(p, slotTensors));
       const outViews = outputs.map((o) => resolveView(p.views.get(o) as PlannedView, slotTensors));
@@ -72,6 +87,8 @@ export function compileForward(
       tensors: p.slots.length,
     },
     dispose() {
+      compiled?.program.dispose();
+      compiled = undefined;
       if (!opts.workspace) workspace.dispose();
       inputs.dispose();
     },

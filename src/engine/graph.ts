@@ -5,14 +5,14 @@
  */
 import {
   type DType,
-  type OpAttrs,
-  type OpKind,
-  type Shape,
-  type UnaryFn,
   fmtShape,
   isSuffix,
   numel,
+  type OpAttrs,
+  type OpKind,
+  type Shape,
   shapeEq,
+  type UnaryFn,
 } from './ops.ts';
 
 export interface Node<K extends OpKind = OpKind> {
@@ -148,12 +148,18 @@ export class Graph {
     const K = transA ? a.shape[ar - 2] : a.shape[ar - 1];
     const Kb = transB ? b.shape[br - 1] : b.shape[br - 2];
     const N = transB ? b.shape[br - 2] : b.shape[br - 1];
-    check(K === Kb, () => `matmul: inner dims ${fmtShape(a.shape)} x ${fmtShape(b.shape)} (transA ${transA}, transB ${transB})`);
+    check(
+      K === Kb,
+      () => `matmul: inner dims ${fmtShape(a.shape)} x ${fmtShape(b.shape)} (transA ${transA}, transB ${transB})`,
+    );
     const batchA = a.shape.slice(0, ar - 2);
     if (br === 2) {
       check(!transA || ar === 2, () => 'matmul: a shared 2-D b needs transA = false');
     } else {
-      check(shapeEq(batchA, b.shape.slice(0, br - 2)), () => `matmul: batch dims ${fmtShape(a.shape)} x ${fmtShape(b.shape)}`);
+      check(
+        shapeEq(batchA, b.shape.slice(0, br - 2)),
+        () => `matmul: batch dims ${fmtShape(a.shape)} x ${fmtShape(b.shape)}`,
+      );
     }
     return this.node('matmul', [a, b], { transA, transB }, [...batchA, M, N]);
   }
@@ -169,7 +175,12 @@ export class Graph {
       perm.length === a.shape.length && perm.length <= 4 && [...perm].sort().every((p, i) => p === i),
       () => `permute: bad perm ${perm} for ${fmtShape(a.shape)}`,
     );
-    return this.node('permute', [a], { perm: [...perm] }, perm.map((p) => a.shape[p]));
+    return this.node(
+      'permute',
+      [a],
+      { perm: [...perm] },
+      perm.map((p) => a.shape[p]),
+    );
   }
   sliceLast(a: Node, start: number, len: number): Node {
     const D = a.shape[a.shape.length - 1];
@@ -203,7 +214,10 @@ export class Graph {
   }
   layernorm(x: Node, w: Node, b: Node, eps: number): Node {
     const D = x.shape[x.shape.length - 1];
-    check(w.shape.length === 1 && w.shape[0] === D && shapeEq(b.shape, w.shape), () => `layernorm: weight ${fmtShape(w.shape)} vs dim ${D}`);
+    check(
+      w.shape.length === 1 && w.shape[0] === D && shapeEq(b.shape, w.shape),
+      () => `layernorm: weight ${fmtShape(w.shape)} vs dim ${D}`,
+    );
     return this.node('layernorm', [x, w, b], { eps }, x.shape);
   }
   rmsnorm(x: Node, w: Node, eps: number): Node {
@@ -212,25 +226,40 @@ export class Graph {
     return this.node('rmsnorm', [x, w], { eps }, x.shape);
   }
   rope(x: Node, theta: number, inverse = false): Node {
-    check(x.shape.length === 4 && x.shape[3] % 2 === 0, () => `rope needs [B,H,T,D] with even D, got ${fmtShape(x.shape)}`);
+    check(
+      x.shape.length === 4 && x.shape[3] % 2 === 0,
+      () => `rope needs [B,H,T,D] with even D, got ${fmtShape(x.shape)}`,
+    );
     return this.node('rope', [x], { theta, inverse }, x.shape);
   }
   softmaxCausal(scores: Node, keyMask: Node, scale: number): Node {
     const [B, , Tq, Tk] = scores.shape;
-    check(scores.shape.length === 4 && Tq <= Tk && shapeEq(keyMask.shape, [B, Tk]), () => `softmax_causal: ${fmtShape(scores.shape)} with mask ${fmtShape(keyMask.shape)}`);
+    check(
+      scores.shape.length === 4 && Tq <= Tk && shapeEq(keyMask.shape, [B, Tk]),
+      () => `softmax_causal: ${fmtShape(scores.shape)} with mask ${fmtShape(keyMask.shape)}`,
+    );
     return this.node('softmax_causal', [scores, keyMask], { scale }, scores.shape);
   }
   ropeAt(x: Node, pos: Node, theta: number): Node {
-    check(x.shape.length === 4 && x.shape[3] % 2 === 0 && pos.dtype === 'i32' && shapeEq(pos.shape, [x.shape[0]]), () => `rope_at needs x [B,H,T,D] (even D) and i32 pos [B], got ${fmtShape(x.shape)}, ${fmtShape(pos.shape)}`);
+    check(
+      x.shape.length === 4 && x.shape[3] % 2 === 0 && pos.dtype === 'i32' && shapeEq(pos.shape, [x.shape[0]]),
+      () => `rope_at needs x [B,H,T,D] (even D) and i32 pos [B], got ${fmtShape(x.shape)}, ${fmtShape(pos.shape)}`,
+    );
     return this.node('rope_at', [x, pos], { theta }, x.shape);
   }
   cacheWrite(cache: Node, x: Node, pos: Node): Node {
     const [B, H, , D] = cache.shape;
-    check(x.shape.length === 4 && x.shape[0] === B && x.shape[1] === H && x.shape[3] === D && pos.dtype === 'i32', () => `cache_write: cache ${fmtShape(cache.shape)}, x ${fmtShape(x.shape)}`);
+    check(
+      x.shape.length === 4 && x.shape[0] === B && x.shape[1] === H && x.shape[3] === D && pos.dtype === 'i32',
+      () => `cache_write: cache ${fmtShape(cache.shape)}, x ${fmtShape(x.shape)}`,
+    );
     return this.node('cache_write', [cache, x, pos], {}, cache.shape);
   }
   tokenLogprobs(logits: Node, targets: Node): Node {
-    check(logits.shape.length === 2 && targets.dtype === 'i32' && shapeEq(targets.shape, [logits.shape[0]]), () => `token_logprobs: logits ${fmtShape(logits.shape)}, targets ${fmtShape(targets.shape)}`);
+    check(
+      logits.shape.length === 2 && targets.dtype === 'i32' && shapeEq(targets.shape, [logits.shape[0]]),
+      () => `token_logprobs: logits ${fmtShape(logits.shape)}, targets ${fmtShape(targets.shape)}`,
+    );
     return this.node('token_logprobs', [logits, targets], {}, [logits.shape[0]]);
   }
 }

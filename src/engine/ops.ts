@@ -12,16 +12,7 @@ export type DType = 'f32' | 'i32';
 export type Shape = readonly number[];
 
 /** Elementwise functions for `unary` and `unary_grad`. */
-export type UnaryFn =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'square'
-  | 'sigmoid'
-  | 'log_sigmoid'
-  | 'relu'
-  | 'gelu_tanh'
-  | 'silu';
+export type UnaryFn = 'neg' | 'exp' | 'log' | 'square' | 'sigmoid' | 'log_sigmoid' | 'relu' | 'gelu_tanh' | 'silu';
 
 export interface OpAttrs {
   /** Placeholder fed before each run (token ids, masks, reference log-probs...). */

@@ -124,6 +124,7 @@ export function compileTrainStep(
   const programFor = (kind: ProgramKind) => {
     if (generation !== workspace.generation) {
       // Another session grew the shared workspace: every program here points at freed tensors.
+      for (const { program } of programs.values()) program.dispose();
       programs = new Map();
       generation = workspace.generation;
     }
@@ -215,6 +216,8 @@ export function compileTrainStep(
     memory,
     stats: { launchesPerUpdateStep: plans.firstNorm.launches.length + updateLaunches.length },
     dispose() {
+      for (const { program } of programs.values()) program.dispose();
+      programs.clear();
       if (!opts.workspace) workspace.dispose();
       inputs.dispose();
       if (ownsState) state.dispose();

@@ -173,8 +173,12 @@ export function fetchModelFiles(baseUrl: string, name: string, fetchFn: typeof f
   };
 }
 
-/** Resolvers for Node (CLI, tests, benchmarks): bundled models from `${root}/public/models`, local paths, local files. */
-export async function nodeResolvers(o: { root?: string; hub?: HubOptions } = {}): Promise<Resolvers> {
+/**
+ * Resolvers for Node (CLI, tests, benchmarks): bundled models from `modelsDir` (default
+ * `${root}/public/models`), local model folders and data files relative to `root` (default the
+ * working directory).
+ */
+export async function nodeResolvers(o: { root?: string; modelsDir?: string; hub?: HubOptions } = {}): Promise<Resolvers> {
   const fsModule = 'node:fs/promises';
   const pathModule = 'node:path';
   const [{ dirFiles }, fs, path] = await Promise.all([
@@ -186,7 +190,7 @@ export async function nodeResolvers(o: { root?: string; hub?: HubOptions } = {})
   return createResolvers({
     hub: o.hub,
     bundledFiles: (id) => {
-      const files = dirFiles(path.join(root, 'public', 'models', id));
+      const files = dirFiles(path.join(o.modelsDir ?? path.join(root, 'public', 'models'), id));
       return { ...files, name: id };
     },
     localFiles: (p) => dirFiles(path.resolve(root, p)),

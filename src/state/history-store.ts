@@ -45,7 +45,7 @@ export async function refreshHistory(): Promise<void> {
 /** Saves the run the lab shows (a finished live run) and refreshes the table. */
 export async function saveSession(): Promise<SavedRun | null> {
   const s = useRunStore.getState().session;
-  if (!s || s.origin !== 'live' || !(s.status === 'done' || s.status === 'stopped' || s.status === 'failed')) {
+  if (s?.origin !== 'live' || !(s.status === 'done' || s.status === 'stopped' || s.status === 'failed')) {
     return null;
   }
   const run: SavedRun = {

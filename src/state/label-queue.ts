@@ -11,10 +11,11 @@
  * into the spec's `data.edits.add`: the pipeline appends them to its pairs, and a share link
  * carries them.
  */
-import { Rng } from '../engine/random.ts';
+
 import { planPairs } from '../data/pairing.ts';
 import { appleCandidates } from '../data/tasks/apples-candidates.ts';
 import type { Candidate, PreferenceRow } from '../data/types.ts';
+import { Rng } from '../engine/random.ts';
 import { SPEC_LIMITS } from '../lab/spec.ts';
 import type { HumanPairLabel } from './runs-db.ts';
 

@@ -45,7 +45,11 @@ export function metricsToCsv(series: Record<string, readonly MetricRow[]>): stri
   const lines = [header.join(',')];
   for (const [run, rows] of Object.entries(series)) {
     for (const r of rows) {
-      const cells = [csvCell(run), String(r.step), ...METRIC_KEYS.map((k) => (Number.isFinite(r[k]) ? String(r[k]) : ''))];
+      const cells = [
+        csvCell(run),
+        String(r.step),
+        ...METRIC_KEYS.map((k) => (Number.isFinite(r[k]) ? String(r[k]) : '')),
+      ];
       lines.push(cells.join(','));
     }
   }
@@ -68,12 +72,14 @@ export function metricsFromCsv(text: string): Record<string, MetricRow[]> {
       throw new Error(`metrics CSV line ${i + 1}: expected ${expected.length} cells, got ${cells.length}`);
     }
     const step = Number(cells[1]);
-    if (!Number.isInteger(step) || step < 0) throw new Error(`metrics CSV line ${i + 1}: step "${cells[1]}" is not a step`);
+    if (!Number.isInteger(step) || step < 0)
+      throw new Error(`metrics CSV line ${i + 1}: step "${cells[1]}" is not a step`);
     const row = { step } as MetricRow;
     METRIC_KEYS.forEach((k, j) => {
       const cell = cells[j + 2];
       const v = cell === '' ? Number.NaN : Number(cell);
-      if (cell !== '' && !Number.isFinite(v)) throw new Error(`metrics CSV line ${i + 1}: ${k} "${cell}" is not a number`);
+      if (cell !== '' && !Number.isFinite(v))
+        throw new Error(`metrics CSV line ${i + 1}: ${k} "${cell}" is not a number`);
       row[k] = v;
     });
     const run = cells[0];

@@ -3,8 +3,15 @@
  * routed into the stores. UI code calls the functions here and reads the stores; it never talks to
  * the worker directly.
  */
+
+import {
+  type FromWorker,
+  fromWorkerProblem,
+  type ToWorker,
+  type Unversioned,
+  withVersion,
+} from '../../workers/protocol.ts';
 import type { ExperimentSpec } from '../lab/spec.ts';
-import { type FromWorker, fromWorkerProblem, type ToWorker, type Unversioned, withVersion } from '../../workers/protocol.ts';
 import { useCapabilityStore } from './capability-store.ts';
 import { newRunId, saveSession } from './history-store.ts';
 import { showNotice } from './notice-store.ts';
@@ -40,7 +47,12 @@ function getWorker(): Worker {
     if (session?.origin === 'live' && isActive(session.status)) {
       useRunStore
         .getState()
-        .finished(session.id, 'failed', { stage: session.stage, run: null, step: null, message, hint: 'reload the page and run again' }, Date.now() - session.startedAt);
+        .finished(
+          session.id,
+          'failed',
+          { stage: session.stage, run: null, step: null, message, hint: 'reload the page and run again' },
+          Date.now() - session.startedAt,
+        );
     }
     worker?.terminate();
     worker = null;

@@ -109,7 +109,8 @@ function parseBundle(text: string, id: string): BundleResult {
   if (!status) return fail(`"status" must be done, stopped or failed (got ${JSON.stringify(b.status)})`);
   const backend = (['webgpu', 'cpu', 'webgpu→cpu'] as const).find((s) => s === b.backend);
   if (!backend) return fail(`"backend" must be webgpu, cpu or webgpu→cpu (got ${JSON.stringify(b.backend)})`);
-  if (!Array.isArray(b.evals) || !b.evals.every(isEvalReport)) return fail('"evals" is not a list of evaluation reports');
+  if (!Array.isArray(b.evals) || !b.evals.every(isEvalReport))
+    return fail('"evals" is not a list of evaluation reports');
   if (!Array.isArray(b.samples) || !b.samples.every(isSamples)) return fail('"samples" is not a list of sample sets');
   if (!Array.isArray(b.adapters)) return fail('"adapters" must be a list');
   const adapters: SavedAdapter[] = [];

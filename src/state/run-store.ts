@@ -4,9 +4,9 @@
  * history-store.ts; read by the progress, chart, samples and win-rate views.
  */
 import { create } from 'zustand';
+import type { AdapterExport, RunErrorInfo, TrainingBackend } from '../../workers/protocol.ts';
 import type { EvalReport, PipelineEvent, SamplesEvent, Stage } from '../lab/events.ts';
 import type { ExperimentSpec } from '../lab/spec.ts';
-import type { AdapterExport, RunErrorInfo, TrainingBackend } from '../../workers/protocol.ts';
 import { type MetricRow, metricRow } from './metric-rows.ts';
 import type { BackendUsed, RunStatus, SavedAdapter, SavedRun } from './run-bundle.ts';
 
@@ -179,13 +179,17 @@ export function reduceEvents(s: RunSession, events: readonly PipelineEvent[], no
       }
       case 'progress': {
         stage = e.stage;
-        const key = `${e.stage}|${e.run ?? ''}`;
+        if (e.stage === 'done') break;
+        // Training reports per run (one bar each); other stages mention the run they are on, but
+        // count over the whole stage, so they get one bar.
+        const run = e.stage === 'train' || e.stage === 'sft' ? (e.run ?? null) : null;
+        const key = `${e.stage}|${run ?? ''}`;
         const i = progress.findIndex((p) => p.key === key);
         const prev = i >= 0 ? progress[i] : null;
         const entry: ProgressEntry = {
           key,
           stage: e.stage,
-          run: e.run ?? null,
+          run,
           done: e.done,
           total: e.total,
           message: e.message,

@@ -38,7 +38,8 @@ function open(): Promise<IDBDatabase> {
       if (!db.objectStoreNames.contains('labels')) db.createObjectStore('labels', { keyPath: 'key' });
     };
     req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(new Error(`could not open the browser database: ${req.error?.message ?? 'unknown error'}`));
+    req.onerror = () =>
+      reject(new Error(`could not open the browser database: ${req.error?.message ?? 'unknown error'}`));
     req.onblocked = () => reject(new Error('the browser database is busy in another tab; close other Orchard tabs'));
   });
   opening.catch(() => {

@@ -1,5 +1,7 @@
+import { useRunStore } from '../state/run-store.ts';
+import { useSpecStore } from '../state/spec-store.ts';
 import { CapabilityPanel } from './components/CapabilityPanel.tsx';
-import { WinRateTable, SamplesPanel } from './components/EvaluatePanel.tsx';
+import { SamplesPanel, WinRateTable } from './components/EvaluatePanel.tsx';
 import { ExperimentForm } from './components/ExperimentForm.tsx';
 import { Header } from './components/Header.tsx';
 import { LabelingPanel } from './components/LabelingPanel.tsx';
@@ -10,8 +12,6 @@ import { PipelineNav } from './components/PipelineNav.tsx';
 import { RunProgress } from './components/RunProgress.tsx';
 import { RunsTable } from './components/RunsTable.tsx';
 import { Section } from './components/Section.tsx';
-import { useRunStore } from '../state/run-store.ts';
-import { useSpecStore } from '../state/spec-store.ts';
 import { useUrlState } from './use-url-state.ts';
 
 export function App() {

@@ -17,7 +17,12 @@ export function useUrlState(): void {
     const { flags, warnings } = parseViewFlags(location.search, { lessons: LESSON_IDS });
     setView(flags);
     if (warnings.length > 0) {
-      showNotice({ id: 'view-flags', kind: 'warn', title: 'Some options in the address were ignored', message: warnings.join('; ') });
+      showNotice({
+        id: 'view-flags',
+        kind: 'warn',
+        title: 'Some options in the address were ignored',
+        message: warnings.join('; '),
+      });
     }
     const lesson = lessonById(flags.lesson);
     if (lesson) setDraft(lesson.spec, `lesson: ${lesson.title}`);
@@ -37,7 +42,8 @@ export function useUrlState(): void {
           id: 'share-link-ok',
           kind: 'info',
           title: `Opened a shared experiment: ${result.spec.name}`,
-          message: 'Every setting comes from the link. Press Run to train it again: same seed, same data, same numbers.',
+          message:
+            'Every setting comes from the link. Press Run to train it again: same seed, same data, same numbers.',
         });
       } else {
         notices.dismiss('share-link-ok');

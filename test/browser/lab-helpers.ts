@@ -32,7 +32,7 @@ export async function chartPoints(page: Page, chart: string): Promise<Record<str
 }
 
 export async function downloadText(page: Page, click: () => Promise<void>): Promise<{ name: string; text: string }> {
-  const [download] = (await Promise.all([page.waitForEvent('download'), click()])) as [Download, void];
+  const [download] = (await Promise.all([page.waitForEvent('download'), click()])) as [Download, unknown];
   const stream = await download.createReadStream();
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
@@ -48,13 +48,18 @@ export function lossesFromCsv(csv: string): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const line of lines) {
     const cells = line.split(',');
-    (out[cells[runCol]] ??= []).push(Number(cells[lossCol]));
+    const run = cells[runCol];
+    if (!out[run]) out[run] = [];
+    out[run].push(Number(cells[lossCol]));
   }
   return out;
 }
 
 /** A full-page screenshot taken from the top, so the sticky pipeline bar sits where users see it. */
-export async function screenshotTop(tab: { page: Page; screenshot(name: string): Promise<string> }, name: string): Promise<string> {
+export async function screenshotTop(
+  tab: { page: Page; screenshot(name: string): Promise<string> },
+  name: string,
+): Promise<string> {
   await tab.page.evaluate(() => window.scrollTo(0, 0));
   return tab.screenshot(name);
 }

@@ -74,7 +74,9 @@ it('judges pairs with the keyboard alone; the labels become training pairs and s
   await tabUntil((el) => el.text.startsWith('Train on my 2 labels'), 'the “Train on my labels” button');
   await page.keyboard.press('Enter');
   await page.getByTestId('edits-summary').waitFor();
-  expect(await page.getByTestId('edits-summary').textContent()).toMatch(/2 extra labelled pairs \(1 conditional, 1 joint\)/);
+  expect(await page.getByTestId('edits-summary').textContent()).toMatch(
+    /2 extra labelled pairs \(1 conditional, 1 joint\)/,
+  );
   await screenshotTop(tab, 'lab-labelling');
 
   // The spec now carries the two labels, winner first (read back through its share link).
@@ -85,7 +87,12 @@ it('judges pairs with the keyboard alone; the labels become training pairs and s
   expect(added.length).toBe(2);
   expect(added[0]).toMatchObject({ r_chosen: first.a, r_reject: first.b });
   expect(added[0].i_chosen).toBe(added[0].i_reject);
-  expect(added[1]).toMatchObject({ r_chosen: second.b, i_chosen: second.instructions[1], r_reject: second.a, i_reject: second.instructions[0] });
+  expect(added[1]).toMatchObject({
+    r_chosen: second.b,
+    i_chosen: second.instructions[1],
+    r_reject: second.a,
+    i_reject: second.instructions[0],
+  });
 
   // Saved in IndexedDB: a reload resumes at the fourth pair with the same labels.
   await page.reload();

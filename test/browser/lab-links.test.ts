@@ -55,7 +55,16 @@ describe('share links', () => {
   }
 
   it('restores every field of a valid link, and shares the same spec back', async () => {
-    const spec = validateSpec(withDefaults({ name: 'Shared β sweep', seed: 7, runs: [{ objective: 'dpo', beta: 0.25 }, { objective: 'jpo', beta: 0.5 }] }));
+    const spec = validateSpec(
+      withDefaults({
+        name: 'Shared β sweep',
+        seed: 7,
+        runs: [
+          { objective: 'dpo', beta: 0.25 },
+          { objective: 'jpo', beta: 0.5 },
+        ],
+      }),
+    );
     if (!spec.ok) throw new Error('bad test spec');
     const link = await encodeShareLink(spec.spec);
     const tab = await lab.open(`/${link.fragment}`);
@@ -86,7 +95,12 @@ describe('share links', () => {
       }).join('');
     const big: ExperimentSpec = structuredClone(DEFAULT_SPEC) as ExperimentSpec;
     big.name = 'Too big for a link';
-    big.data.edits.add = Array.from({ length: 40 }, () => ({ i_chosen: noise(), r_chosen: noise(), i_reject: noise(), r_reject: noise() }));
+    big.data.edits.add = Array.from({ length: 40 }, () => ({
+      i_chosen: noise(),
+      r_chosen: noise(),
+      i_reject: noise(),
+      r_reject: noise(),
+    }));
     await page.locator('input[aria-label="Spec file to open"]').setInputFiles({
       name: 'big.json',
       mimeType: 'application/json',
@@ -96,7 +110,10 @@ describe('share links', () => {
     await page.getByRole('button', { name: 'Share link' }).click();
     await page.getByTestId('share-too-large').waitFor();
     expect(await page.getByTestId('share-url').count()).toBe(0);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download spec file' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download spec file' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('too-big-for-a-link.orchard-spec.json');
     expect(tab.errors).toEqual([]);
     await tab.close();

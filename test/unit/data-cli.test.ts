@@ -78,8 +78,16 @@ describe('orchard data pairs --task apples', () => {
     });
   });
 
-  it('explains missing options', async () => {
-    await expect(run(['pairs', '--task', 'apples', '--out', join(dir, 'x.jsonl')])).rejects.toThrow(/--seed/);
-    await expect(run(['pairs', '--task', 'mnist', '--seed', '1'])).rejects.toThrow(/--task apples/);
+  it('explains missing and wrong options', async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+    expect(await run(['pairs', '--task', 'apples', '--out', join(dir, 'x.jsonl')])).toBe(2);
+    expect(errors.join('\n')).toMatch(/^data pairs: --task, --seed and --out are required; missing --seed\n\nusage:/);
+    await expect(run(['pairs', '--task', 'mnist', '--seed', '1', '--out', join(dir, 'x.jsonl')])).rejects.toThrow(
+      /--task must be apples/,
+    );
+    await expect(run(['pairs', '--task', 'apples', '--seed', '1.5', '--out', join(dir, 'x.jsonl')])).rejects.toThrow(
+      /--seed must be a whole number >= 0; got "1.5"/,
+    );
   });
 });

@@ -9,6 +9,12 @@ import { ParamStore } from '../../src/engine/params.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { compileTrainStep } from '../../src/engine/train-step.ts';
 
+/** The value, or a thrown error naming what was missing (a test's non-null assertion that fails loudly). */
+export function must<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`test: missing ${what}`);
+  return value;
+}
+
 export function randn(rng: Rng, shape: Shape, std = 1): Float32Array {
   return rng.normals(numel(shape), std);
 }

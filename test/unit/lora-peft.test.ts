@@ -23,10 +23,11 @@ import { dirFiles } from '../../src/engine/models/files-node.ts';
 import { type LoadedModel, loadModel, modelFromWeights } from '../../src/engine/models/index.ts';
 import { buildPreferenceGraph, REF_INPUTS } from '../../src/engine/objectives/index.ts';
 import { Rng } from '../../src/engine/random.ts';
+import { must } from './engine-helpers.ts';
 import { FIXTURE_DIR, fixture, fixtureBatch, fixtureGrads, relErr, runGraph } from './parity-fixture.ts';
 
 const fx = fixture.models.gpt2;
-const loraFx = fx.lora!;
+const loraFx = must(fx.lora, "the gpt2 fixture's lora section");
 
 function readAdapter() {
   const dir = join(FIXTURE_DIR, loraFx.dir);
@@ -66,11 +67,19 @@ describe('LoRA (PEFT layout) on GPT-2', () => {
     const feeds = sequenceFeeds(batch, [0, 1, 2]);
     feeds[REF_INPUTS.chosen] = Float32Array.from(fixture.ref.conditional.sum.slice(0, P));
     feeds[REF_INPUTS.rejected] = Float32Array.from(fixture.ref.conditional.sum.slice(P));
-    const out = await runGraph(g, [pg.loss, ...trainable.map((p) => grads.get(p)!)], weights, feeds);
+    const out = await runGraph(
+      g,
+      [pg.loss, ...trainable.map((p) => must(grads.get(p), `gradient of ${p.attrs.name}`))],
+      weights,
+      feeds,
+    );
     expect(relErr([out[0][0]], [loraFx.loss])).toBeLessThan(1e-4);
     const want = fixtureGrads(loraFx.grads.dpo);
     trainable.forEach((p, i) => {
-      expect(relErr(out[i + 1], want.get(p.attrs.name)!, 1e-8), p.attrs.name).toBeLessThan(1e-3);
+      expect(
+        relErr(out[i + 1], must(want.get(p.attrs.name), `fixture gradient ${p.attrs.name}`), 1e-8),
+        p.attrs.name,
+      ).toBeLessThan(1e-3);
     });
   });
 
@@ -124,8 +133,8 @@ describe('LoRA (PEFT layout) on GPT-2', () => {
     const w = initLoraWeights(targets, c, new Rng(1));
     const names = loraParamNames('model.layers.0.self_attn.q_proj');
     expect(names.A).toBe('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight');
-    const A = w.get(names.A)!;
-    const B = w.get(names.B)!;
+    const A = must(w.get(names.A), names.A);
+    const B = must(w.get(names.B), names.B);
     expect(A.length).toBe(8 * 64);
     expect(B.length).toBe(32 * 8);
     expect(B.every((v) => v === 0)).toBe(true);

@@ -17,6 +17,7 @@ import { ParamStore } from '../../src/engine/params.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { computeReferenceTable, referenceFeeds } from '../../src/engine/reference.ts';
 import { compileTrainStep } from '../../src/engine/train-step.ts';
+import { must } from './engine-helpers.ts';
 
 describe('LoRA DPO training', () => {
   it('30 steps lower the loss and raise rewards/accuracies on the training pairs', async () => {
@@ -79,12 +80,13 @@ describe('LoRA DPO training', () => {
       build: { lora },
     });
     const store = new ParamStore(backend);
-    store.addFromGraph(g, (n) => Float32Array.from(weights.get(n)!));
-    const train = compileTrainStep(g, pg.loss, [pg.rewards!.chosen, pg.rewards!.rejected], backend, store);
+    store.addFromGraph(g, (n) => Float32Array.from(must(weights.get(n), `weights of ${n}`)));
+    const rewards = must(pg.rewards, 'DPO rewards');
+    const train = compileTrainStep(g, pg.loss, [rewards.chosen, rewards.rejected], backend, store);
     expect([...train.state.trainable].sort()).toEqual([...adapters.keys()].sort());
     const feeds = feedsFor(g, {
       ...sequenceFeeds(batch, [0, 1, 2, 3]),
-      ...referenceFeeds(reference!, 'sum', [0, 1, 2, 3]),
+      ...referenceFeeds(must(reference, 'reference table'), 'sum', [0, 1, 2, 3]),
     });
 
     const history: { loss: number; acc: number }[] = [];
@@ -100,7 +102,10 @@ describe('LoRA DPO training', () => {
     // Base weights are frozen; adapters moved.
     const baseName = 'model.layers.0.self_attn.q_proj.weight';
     expect(await store.read(baseName)).toEqual(model.weights.get(baseName));
-    const bName = [...adapters.keys()].find((n) => n.endsWith('lora_B.weight'))!;
+    const bName = must(
+      [...adapters.keys()].find((n) => n.endsWith('lora_B.weight')),
+      'a lora_B adapter',
+    );
     expect((await store.read(bName)).some((v) => v !== 0)).toBe(true);
   });
 });

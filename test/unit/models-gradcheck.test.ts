@@ -13,6 +13,7 @@ import { parseConfig } from '../../src/engine/models/config.ts';
 import { randomModel } from '../../src/engine/models/init.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { Rng } from '../../src/engine/random.ts';
+import { must } from './engine-helpers.ts';
 
 const CONFIGS = {
   gpt2: {
@@ -52,22 +53,27 @@ describe.each(['gpt2', 'llama'] as const)('%s log-prob gradients vs finite diffe
     const seq = buildSequenceStats(g, model, { B: 3, T: 7, reductions: ['mean'] });
     // loss = sum_b w_b * mean_b with distinct weights, so rows cannot hide each other's errors.
     const w = g.input('w', [3]);
-    const loss = g.sumAll(g.mul(seq.mean!, w));
+    const loss = g.sumAll(g.mul(must(seq.mean, 'mean log-probs'), w));
     const params = g.params();
     const grads = buildBackward(g, loss, params);
     const backend = new CpuBackend();
     const store = new ParamStore(backend);
-    store.addFromGraph(g, (n) => Float32Array.from(model.weights.get(n)!));
+    store.addFromGraph(g, (n) => Float32Array.from(must(model.weights.get(n), `weights of ${n}`)));
     const feeds = feedsFor(g, { ...sequenceFeeds(batch), w: Float32Array.of(1, -0.7, 0.4) });
     const lossOnly = compileForward(g, [loss], backend, store);
-    const all = compileForward(g, [loss, ...params.map((p) => grads.get(p)!)], backend, store);
+    const all = compileForward(
+      g,
+      [loss, ...params.map((p) => must(grads.get(p), `gradient of ${p.attrs.name}`))],
+      backend,
+      store,
+    );
     const [, ...analytic] = await all.run(feeds);
 
     const h = 1e-2;
     let checked = 0;
     for (const [pi, p] of params.entries()) {
       const name = p.attrs.name;
-      const base = Float32Array.from(model.weights.get(name)!);
+      const base = Float32Array.from(must(model.weights.get(name), `weights of ${name}`));
       for (let k = 0; k < 3; k++) {
         const i = rng.int(base.length);
         const at = async (delta: number) => {

@@ -12,6 +12,7 @@ import { parseConfig } from '../../src/engine/models/config.ts';
 import { dirFiles } from '../../src/engine/models/files-node.ts';
 import { type LoadedModel, loadModel, type ModelFiles } from '../../src/engine/models/index.ts';
 import { readSafetensors, writeSafetensors } from '../../src/engine/safetensors.ts';
+import { must } from './engine-helpers.ts';
 import { FIXTURE_DIR, fixture, fixtureBatch, relErr, runGraph } from './parity-fixture.ts';
 
 const gpt2Dir = join(FIXTURE_DIR, 'gpt2');
@@ -125,7 +126,10 @@ describe('weights', () => {
     await expect(
       loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(wrong) })),
     ).rejects.toThrow(/"wpe.weight" has shape \[8,32\] but config.json implies \[16,16\]/);
-    const extra = [...tensors, ['lm_head.weight', tensors.get('wte.weight')!] as [string, (typeof without)[0][1]]];
+    const extra = [
+      ...tensors,
+      ['lm_head.weight', must(tensors.get('wte.weight'), 'wte.weight')] as [string, (typeof without)[0][1]],
+    ];
     const untied = JSON.stringify({ ...gpt2Config, tie_word_embeddings: false });
     await expect(
       loadModel(memFiles({ 'config.json': untied, 'model.safetensors': writeSafetensors(without) })),

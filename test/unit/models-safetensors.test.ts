@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decode, halfToFloat, readHeader, readSafetensors, writeSafetensors } from '../../src/engine/safetensors.ts';
+import { must } from './engine-helpers.ts';
 
 /** A safetensors file built by hand (independent of writeSafetensors). */
 function handMade(entries: { name: string; dtype: string; shape: number[]; bytes: number[] }[]): Uint8Array {
@@ -31,7 +32,7 @@ describe('safetensors', () => {
   it('decodes F16 bit patterns (normal, subnormal, signed zero, infinity, NaN)', () => {
     const bits = [0x3c00, 0xc000, 0x3555, 0x7bff, 0x0001, 0x0400, 0x8000, 0x7c00, 0xfc00, 0x7e00];
     const file = handMade([{ name: 'h', dtype: 'F16', shape: [2, 5], bytes: bits.flatMap(le16) }]);
-    const t = readSafetensors(file).tensors.get('h')!;
+    const t = must(readSafetensors(file).tensors.get('h'), 'tensor h');
     expect(t.shape).toEqual([2, 5]);
     const want = [1, -2, 0.333251953125, 65504, 2 ** -24, 2 ** -14, -0, Infinity, -Infinity, Number.NaN];
     expect([...t.data]).toEqual(want);
@@ -43,7 +44,7 @@ describe('safetensors', () => {
     // 0x3f80 = 1, 0xc049 = -3.140625, 0x4128 = 10.5, 0x0001 = smallest bf16 subnormal 2^-133.
     const bits = [0x3f80, 0xc049, 0x4128, 0x0001];
     const file = handMade([{ name: 'b', dtype: 'BF16', shape: [4], bytes: bits.flatMap(le16) }]);
-    expect([...readSafetensors(file).tensors.get('b')!.data]).toEqual([1, -3.140625, 10.5, 2 ** -133]);
+    expect([...must(readSafetensors(file).tensors.get('b'), 'tensor b').data]).toEqual([1, -3.140625, 10.5, 2 ** -133]);
   });
 
   it('reads F32 little-endian and several tensors by offset', () => {
@@ -54,8 +55,8 @@ describe('safetensors', () => {
       { name: 'b', dtype: 'BF16', shape: [1], bytes: le16(0x4000) },
     ]);
     const { tensors } = readSafetensors(file);
-    expect(tensors.get('a')!.data).toEqual(f);
-    expect([...tensors.get('b')!.data]).toEqual([2]);
+    expect(must(tensors.get('a'), 'tensor a').data).toEqual(f);
+    expect([...must(tensors.get('b'), 'tensor b').data]).toEqual([2]);
   });
 
   it('round-trips through writeSafetensors (F32, metadata, 8-byte aligned data)', () => {
@@ -73,7 +74,7 @@ describe('safetensors', () => {
     expect(h.metadata).toEqual({ format: 'pt' });
     const back = readSafetensors(bytes).tensors;
     expect(back.get('x.weight')).toEqual(a);
-    expect(back.get('y')!.data[0]).toBe(Math.fround(Math.PI));
+    expect(must(back.get('y'), 'tensor y').data[0]).toBe(Math.fround(Math.PI));
   });
 
   it('names the tensor and dtype it cannot read', () => {

@@ -23,6 +23,7 @@ import { evaluateObjective } from '../../src/engine/objectives/evaluate.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { computeReferenceTable } from '../../src/engine/reference.ts';
 import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { must } from './engine-helpers.ts';
 import { relErr, runGraph } from './parity-fixture.ts';
 
 const exec = promisify(execFile);
@@ -135,19 +136,20 @@ describe('orchard loss', () => {
       .map((l) => JSON.parse(l));
     // The reference's sums, on the same ids and masks.
     const rows = pol.flatMap((l) => [l.chosen, l.rejected]);
-    const ref = await computeReferenceTable(
+    const refTable = await computeReferenceTable(
       { kind: 'model', model: refModel },
       { model: policy, weights: policy.weights },
       { chosen: rows.filter((_, k) => k % 2 === 0), rejected: rows.filter((_, k) => k % 2 === 1) },
       { backend: new CpuBackend(), padId: 50256 },
     );
+    const ref = must(refTable, 'reference table');
     const losses = pol.map((l, i) => {
-      const h = l.chosen.logp - l.rejected.logp - (ref!.chosen.sum[i] - ref!.rejected.sum[i]);
+      const h = l.chosen.logp - l.rejected.logp - (ref.chosen.sum[i] - ref.rejected.sum[i]);
       return Math.log1p(Math.exp(-0.5 * h));
     });
     expect(relErr([out.loss], [(losses[0] + losses[1]) / 2])).toBeLessThan(1e-4);
     const margin = pol.map(
-      (l, i) => 0.5 * (l.chosen.logp - ref!.chosen.sum[i] - (l.rejected.logp - ref!.rejected.sum[i])),
+      (l, i) => 0.5 * (l.chosen.logp - ref.chosen.sum[i] - (l.rejected.logp - ref.rejected.sum[i])),
     );
     expect(relErr([out.metrics['rewards/margins']], [(margin[0] + margin[1]) / 2])).toBeLessThan(1e-4);
     expect(out.metrics['rewards/accuracies']).toBe(margin.filter((m) => m > 0).length / 2);
@@ -184,13 +186,13 @@ describe('orchard loss', () => {
     );
     const rng = new Rng(9);
     const names = ['transformer.h.1.attn.c_attn.weight', 'transformer.h.0.mlp.c_fc.bias', 'transformer.ln_f.weight'];
-    const dirs = new Map(names.map((n) => [n, rng.normals(policy.weights.get(n)!.length)]));
+    const dirs = new Map(names.map((n) => [n, rng.normals(must(policy.weights.get(n), n).length)]));
     const lossAt = async (e: number) => {
       const w = new Map(policy.weights);
       for (const [n, d] of dirs)
         w.set(
           n,
-          Float32Array.from(policy.weights.get(n)!, (v, i) => v + e * d[i]),
+          Float32Array.from(must(policy.weights.get(n), n), (v, i) => v + e * d[i]),
         );
       return (
         await evaluateObjective({

@@ -11,6 +11,7 @@ import { randomModel } from '../../src/engine/models/init.ts';
 import { evaluateObjective } from '../../src/engine/objectives/evaluate.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { computeReferenceTable, type EncodedRow } from '../../src/engine/reference.ts';
+import { must } from './engine-helpers.ts';
 import { relErr } from './parity-fixture.ts';
 
 const config = parseConfig({ model_type: 'gpt2', vocab_size: 31, n_positions: 32, n_embd: 12, n_layer: 2, n_head: 2 });
@@ -73,10 +74,11 @@ describe('JPO vs DPO', () => {
     expect(relErr([jpo.metrics['rewards/margins']], [dpo.metrics['rewards/margins']])).toBeLessThan(1e-4);
     expect(Math.abs(jpo.metrics['rewards/chosen'] - dpo.metrics['rewards/chosen'])).toBeGreaterThan(1e-2);
     expect(jpo.metrics['logps/chosen']).toBeLessThan(dpo.metrics['logps/chosen'] - 1);
-    for (const [name, g] of dpo.grads!) {
-      expect(relErr(jpo.grads!.get(name)!, g, 1e-9), name).toBeLessThan(1e-3);
+    const jpoGrads = must(jpo.grads, 'JPO gradients');
+    for (const [name, g] of must(dpo.grads, 'DPO gradients')) {
+      expect(relErr(must(jpoGrads.get(name), `JPO gradient of ${name}`), g, 1e-9), name).toBeLessThan(1e-3);
     }
-    expect(dpo.gradNorm!).toBeGreaterThan(1e-3);
+    expect(dpo.gradNorm).toBeGreaterThan(1e-3);
   });
 
   it('different instructions: loss and gradients differ', async () => {
@@ -84,7 +86,10 @@ describe('JPO vs DPO', () => {
     const jpo = await run('jpo', false);
     expect(Math.abs(jpo.loss - dpo.loss)).toBeGreaterThan(1e-3);
     expect(
-      relErr(jpo.grads!.get('transformer.wte.weight')!, dpo.grads!.get('transformer.wte.weight')!),
+      relErr(
+        must(jpo.grads?.get('transformer.wte.weight'), 'JPO wte gradient'),
+        must(dpo.grads?.get('transformer.wte.weight'), 'DPO wte gradient'),
+      ),
     ).toBeGreaterThan(1e-2);
   });
 });

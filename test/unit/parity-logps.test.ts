@@ -12,6 +12,7 @@ import { buildSequenceStats, feedsFor, sequenceFeeds } from '../../src/engine/lo
 import { dirFiles } from '../../src/engine/models/files-node.ts';
 import { type LoadedModel, loadModel } from '../../src/engine/models/index.ts';
 import { ParamStore } from '../../src/engine/params.ts';
+import { must } from './engine-helpers.ts';
 import { FIXTURE_DIR, fixture, fixtureBatch, relErr } from './parity-fixture.ts';
 
 async function logps(
@@ -24,7 +25,7 @@ async function logps(
   const backend = new CpuBackend();
   const params = new ParamStore(backend);
   params.addFromGraph(g, (name) => model.weights.get(name) as Float32Array);
-  const fwd = compileForward(g, [seq.sum!, seq.mean!], backend, params);
+  const fwd = compileForward(g, [must(seq.sum, 'sum log-probs'), must(seq.mean, 'mean log-probs')], backend, params);
   const [sum, mean] = await fwd.run(feedsFor(g, sequenceFeeds(batch)));
   return { sum, mean };
 }

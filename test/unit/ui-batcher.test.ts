@@ -62,7 +62,13 @@ describe('Batcher (worker → page throttling)', () => {
   it('flushes on push when the timer was starved by a busy loop', () => {
     const t = fakeTime();
     const batches: number[][] = [];
-    const b = new Batcher<number>({ intervalMs: 100, flush: (x) => batches.push(x), now: t.now, setTimer: () => 0, clearTimer: () => {} });
+    const b = new Batcher<number>({
+      intervalMs: 100,
+      flush: (x) => batches.push(x),
+      now: t.now,
+      setTimer: () => 0,
+      clearTimer: () => {},
+    });
     b.push(1);
     b.push(2);
     expect(batches).toEqual([[1]]);

@@ -36,6 +36,11 @@ describe('buildChartRows', () => {
   it('leaves out NaN (an objective without rewards) instead of drawing zeros', () => {
     const out = buildChartRows({ SFT: rows(3, () => Number.NaN) }, ['rewards/margins'], 0);
     expect(out).toEqual([]);
-    expect(lastValue(rows(3, (s) => (s === 3 ? Number.NaN : s)), 'loss')).toEqual({ step: 2, value: 2 });
+    expect(
+      lastValue(
+        rows(3, (s) => (s === 3 ? Number.NaN : s)),
+        'loss',
+      ),
+    ).toEqual({ step: 2, value: 2 });
   });
 });

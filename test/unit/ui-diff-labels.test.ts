@@ -12,8 +12,18 @@ function spec(edit: (s: ExperimentSpec) => void): ExperimentSpec {
 
 describe('diffLabels', () => {
   it('is empty for equal specs and ignores the name', () => {
-    expect(diffLabels(DEFAULT_SPEC, spec(() => {}))).toEqual([]);
-    expect(diffLabels(DEFAULT_SPEC, spec((s) => (s.name = 'another name')))).toEqual([]);
+    expect(
+      diffLabels(
+        DEFAULT_SPEC,
+        spec(() => {}),
+      ),
+    ).toEqual([]);
+    expect(
+      diffLabels(
+        DEFAULT_SPEC,
+        spec((s) => (s.name = 'another name')),
+      ),
+    ).toEqual([]);
   });
 
   it('shows a change made to every run once, with both numbers', () => {
@@ -39,11 +49,22 @@ describe('diffLabels', () => {
       s.lora.targetModules = ['q', 'v'];
       s.seed = 7;
     });
-    expect(diffLabels(DEFAULT_SPEC, b)).toEqual(['seed 42 → 7', 'lr 0.001 → 5e-5', 'LoRA off', 'LoRA on q,v', 'reference frozen-copy']);
+    expect(diffLabels(DEFAULT_SPEC, b)).toEqual([
+      'seed 42 → 7',
+      'lr 0.001 → 5e-5',
+      'LoRA off',
+      'LoRA on q,v',
+      'reference frozen-copy',
+    ]);
   });
 
   it('counts labelled pairs added through data edits instead of listing them', () => {
-    const row = { i_chosen: 'List two fruits', r_chosen: 'Apple, Pear', i_reject: 'List two fruits', r_reject: 'Dog, Cat' };
+    const row = {
+      i_chosen: 'List two fruits',
+      r_chosen: 'Apple, Pear',
+      i_reject: 'List two fruits',
+      r_reject: 'Dog, Cat',
+    };
     const b = spec((s) => {
       s.data.edits.add = [row, { ...row, r_reject: 'Car' }, { ...row, r_reject: 'Bus' }];
     });
@@ -52,7 +73,9 @@ describe('diffLabels', () => {
   });
 
   it('reports added and removed runs', () => {
-    const three = validateSpec(withDefaults({ runs: [{ objective: 'dpo' }, { objective: 'jpo' }, { objective: 'ipo' }] }));
+    const three = validateSpec(
+      withDefaults({ runs: [{ objective: 'dpo' }, { objective: 'jpo' }, { objective: 'ipo' }] }),
+    );
     if (!three.ok) throw new Error('bad spec');
     expect(diffLabels(DEFAULT_SPEC, three.spec)).toEqual(['+ run IPO']);
     expect(diffLabels(three.spec, DEFAULT_SPEC)).toEqual(['− run IPO']);

@@ -20,13 +20,22 @@ describe('label queue', () => {
 
   it('turns answers into rows with the winner as chosen, dropping ties and skips', () => {
     const [p, q, r, s] = queue;
-    const label = (pair: typeof p, winner: HumanPairLabel['winner'], at: number): HumanPairLabel => ({ ...pair, winner, answeredAt: at });
+    const label = (pair: typeof p, winner: HumanPairLabel['winner'], at: number): HumanPairLabel => ({
+      ...pair,
+      winner,
+      answeredAt: at,
+    });
     const labels = [label(p, 'a', 1), label(q, 'b', 2), label(r, 'tie', 3), label(s, 'skip', 4)];
     expect(labelsToRows(labels)).toEqual([
       { i_chosen: p.a.instruction, r_chosen: p.a.response, i_reject: p.b.instruction, r_reject: p.b.response },
       { i_chosen: q.b.instruction, r_chosen: q.b.response, i_reject: q.a.instruction, r_reject: q.a.response },
     ]);
     expect(nextPair(queue, labels)).toBe(queue[4]);
-    expect(nextPair(queue, queue.map((x, i) => label(x, 'skip', i)))).toBeNull();
+    expect(
+      nextPair(
+        queue,
+        queue.map((x, i) => label(x, 'skip', i)),
+      ),
+    ).toBeNull();
   });
 });

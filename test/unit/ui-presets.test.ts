@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scoreApples } from '../../src/data/tasks/apples.ts';
-import { DEFAULT_SPEC, validateSpec } from '../../src/lab/spec.ts';
 import { parseViewFlags } from '../../src/lab/share-link.ts';
+import { DEFAULT_SPEC, validateSpec } from '../../src/lab/spec.ts';
 import { dpoVsJpo, LESSON_IDS, LESSONS, lessonById, PRESETS } from '../../src/ui/lib/presets.ts';
 
 describe('presets and lessons', () => {

@@ -30,9 +30,22 @@ function savedRun(): SavedRun {
     backendNotes: ['device lost at step 3; resumed on the CPU from step 2'],
     elapsedMs: 1234,
     spec: structuredClone(DEFAULT_SPEC),
-    series: { DPO: [row(1, 0.693147), row(2, 0.61)], 'JPO, "joint"': [row(1, 0.7)] },
-    evals: [{ run: 'JPO', baseline: 'reference-model', winRate: { rate: 0.6, low: 0.4, high: 0.77, wins: 5, ties: 2, losses: 3, n: 10 } }],
-    samples: [{ kind: 'samples', run: 'initial', step: 0, samples: [{ instruction: 'List two fruits', response: 'Apple, Pear', score: 1 }] }],
+    series: { DPO: [row(1, 0.65), row(2, 0.61)], 'JPO, "joint"': [row(1, 0.7)] },
+    evals: [
+      {
+        run: 'JPO',
+        baseline: 'reference-model',
+        winRate: { rate: 0.6, low: 0.4, high: 0.77, wins: 5, ties: 2, losses: 3, n: 10 },
+      },
+    ],
+    samples: [
+      {
+        kind: 'samples',
+        run: 'initial',
+        step: 0,
+        samples: [{ instruction: 'List two fruits', response: 'Apple, Pear', score: 1 }],
+      },
+    ],
     adapters: [{ run: 'DPO', config: '{"r": 8}\n', safetensors: weights }],
   };
 }
@@ -85,7 +98,10 @@ describe('run bundle', () => {
     const good = JSON.parse(runToBundle(savedRun()));
     expect(bad(JSON.stringify({ ...good, spec: { ...good.spec, seed: -1 } }))).toMatch(/seed/);
     expect(bad(JSON.stringify({ ...good, metricsCsv: 'a,b\n1,2' }))).toMatch(/header/);
-    const brokenAdapter = { ...good, adapters: [{ run: 'DPO', files: { 'adapter_config.json': '{}', 'adapter_model.safetensors': '@@' } }] };
+    const brokenAdapter = {
+      ...good,
+      adapters: [{ run: 'DPO', files: { 'adapter_config.json': '{}', 'adapter_model.safetensors': '@@' } }],
+    };
     expect(bad(JSON.stringify(brokenAdapter))).toMatch(/not base64/);
   });
 });

@@ -19,7 +19,7 @@ describe('emaSmooth (TensorBoard)', () => {
   it('equals the normalised exponentially weighted mean of the points so far', () => {
     for (const w of [0.3, 0.6, 0.9, 0.99]) {
       const out = emaSmooth(values, w);
-      values.forEach((_, i) => expect(out[i]).toBeCloseTo(weightedMean(values, w, i), 10));
+      for (let i = 0; i < values.length; i++) expect(out[i]).toBeCloseTo(weightedMean(values, w, i), 10);
     }
   });
 

@@ -4,15 +4,15 @@
 import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
-import { SOURCE_FORMATS, type SourceFormat } from '../../data/formats/schemas.ts';
-import { type Container, importPreferences } from '../../data/import.ts';
+import { SOURCE_FORMATS } from '../../data/formats/schemas.ts';
+import { CONTAINERS, importPreferences } from '../../data/import.ts';
 import { applesOracle } from '../../data/judges/oracle.ts';
-import { buildPairs, type PairingCounts, type PairingMode } from '../../data/pairing.ts';
+import { buildPairs, PAIRING_MODES, type PairingCounts } from '../../data/pairing.ts';
 import { type DataSummary, type LengthStats, summarize } from '../../data/summary.ts';
 import { appleCandidates } from '../../data/tasks/apples-candidates.ts';
 import { loadTokenizer } from '../../data/tokenizer.ts';
 import type { ImportProblem } from '../../data/types.ts';
+import { choiceFlag, countFlag, runCommand } from '../args.ts';
 
 const USAGE = `usage:
   npm run orchard -- data inspect FILE [options]
@@ -49,81 +49,89 @@ export async function run(argv: string[]): Promise<number> {
   return 2;
 }
 
-async function inspect(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean' },
-      format: { type: 'string' },
-      container: { type: 'string' },
-      tokenizer: { type: 'string' },
-      template: { type: 'string' },
-      'max-length': { type: 'string' },
-      'max-prompt-length': { type: 'string' },
-    },
+const INSPECT = {
+  name: 'data inspect',
+  usage: USAGE,
+  flags: {
+    json: { type: 'boolean' },
+    format: { type: 'string' },
+    container: { type: 'string' },
+    tokenizer: { type: 'string' },
+    template: { type: 'string' },
+    'max-length': { type: 'string' },
+    'max-prompt-length': { type: 'string' },
+  },
+  positionals: ['FILE'],
+} as const;
+
+function inspect(argv: string[]): Promise<number> {
+  return runCommand(INSPECT, argv, async ({ values, positionals: [file] }) => {
+    const format = choiceFlag('--format', values.format, SOURCE_FORMATS);
+    const container = choiceFlag('--container', values.container, CONTAINERS);
+    await stat(file).catch(() => {
+      throw new Error(`data inspect: cannot read ${file}: no such file`);
+    });
+    const result = await importPreferences(Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>, {
+      fileName: file,
+      format,
+      container,
+    });
+    const tokenizer = values.tokenizer ? await loadTokenizer({ dir: values.tokenizer }) : undefined;
+    const summary = summarize(result, {
+      tokenizer,
+      template: values.template,
+      maxLength: countFlag('--max-length', values['max-length']),
+      maxPromptLength: countFlag('--max-prompt-length', values['max-prompt-length']),
+    });
+    if (values.json) console.log(JSON.stringify({ file, summary, problems: result.problems }, null, 2));
+    else console.log(renderSummary(file, summary, result.problems, tokenizer?.name));
+    return result.problems.length > 0 ? 1 : 0;
   });
-  if (positionals.length !== 1) throw new Error(`data inspect needs exactly one FILE\n\n${USAGE}`);
-  const file = positionals[0];
-  const format = oneOf('--format', values.format, SOURCE_FORMATS) as SourceFormat | undefined;
-  const container = oneOf('--container', values.container, ['jsonl', 'json', 'csv', 'tsv']) as Container | undefined;
-  await stat(file).catch(() => {
-    throw new Error(`cannot read ${file}: no such file`);
-  });
-  const result = await importPreferences(Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>, {
-    fileName: file,
-    format,
-    container,
-  });
-  const tokenizer = values.tokenizer ? await loadTokenizer({ dir: values.tokenizer }) : undefined;
-  const summary = summarize(result, {
-    tokenizer,
-    template: values.template,
-    maxLength: intOption('--max-length', values['max-length']),
-    maxPromptLength: intOption('--max-prompt-length', values['max-prompt-length']),
-  });
-  if (values.json) console.log(JSON.stringify({ file, summary, problems: result.problems }, null, 2));
-  else console.log(renderSummary(file, summary, result.problems, tokenizer?.name));
-  return result.problems.length > 0 ? 1 : 0;
 }
 
-async function pairs(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      task: { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      mode: { type: 'string', default: 'both' },
-      'n-instructions': { type: 'string', default: '50' },
-      split: { type: 'string', default: 'train' },
-      budget: { type: 'string' },
-      'joint-pairs': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  if (positionals.length > 0) throw new Error(`data pairs: unexpected argument "${positionals[0]}"\n\n${USAGE}`);
-  if (values.task !== 'apples') throw new Error('data pairs needs --task apples (the only generated task)');
-  const seed = intOption('--seed', values.seed);
-  if (seed === undefined) throw new Error('data pairs needs --seed N');
-  if (!values.out) throw new Error('data pairs needs --out FILE');
-  const mode = oneOf('--mode', values.mode, ['conditional', 'joint', 'both']) as PairingMode;
-  const split = oneOf('--split', values.split, ['train', 'test']) as 'train' | 'test';
-  const nInstructions = intOption('--n-instructions', values['n-instructions']) ?? 50;
+const PAIRS = {
+  name: 'data pairs',
+  usage: USAGE,
+  flags: {
+    task: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    mode: { type: 'string', default: 'both' },
+    'n-instructions': { type: 'string', default: '50' },
+    split: { type: 'string', default: 'train' },
+    budget: { type: 'string' },
+    'joint-pairs': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  required: ['task', 'seed', 'out'],
+} as const;
 
-  const candidates = appleCandidates({ seed, nInstructions, split });
-  const result = await buildPairs(candidates, applesOracle(), {
-    mode,
-    seed,
-    budget: intOption('--budget', values.budget),
-    jointPairs: intOption('--joint-pairs', values['joint-pairs']),
+function pairs(argv: string[]): Promise<number> {
+  return runCommand(PAIRS, argv, async ({ values }) => {
+    if (values.task !== 'apples') {
+      throw new Error(`data pairs: --task must be apples (the only generated task); got "${values.task}"`);
+    }
+    const seed = countFlag('--seed', values.seed);
+    const mode = choiceFlag('--mode', values.mode, PAIRING_MODES);
+    const split = choiceFlag('--split', values.split, ['train', 'test']);
+    const nInstructions = countFlag('--n-instructions', values['n-instructions']) ?? 50;
+
+    const candidates = appleCandidates({ seed, nInstructions, split });
+    const result = await buildPairs(candidates, applesOracle(), {
+      mode,
+      seed,
+      budget: countFlag('--budget', values.budget),
+      jointPairs: countFlag('--joint-pairs', values['joint-pairs']),
+    });
+    const jsonl = result.pairs.map((r) => JSON.stringify(r)).join('\n');
+    await writeFile(values.out, jsonl.length > 0 ? `${jsonl}\n` : '');
+    if (values.json) {
+      console.log(JSON.stringify({ out: values.out, seed, mode, split, counts: result.counts }, null, 2));
+    } else {
+      console.log(renderCounts(values.out, result.counts, { seed, mode, split, nInstructions }));
+    }
+    return 0;
   });
-  const jsonl = result.pairs.map((r) => JSON.stringify(r)).join('\n');
-  await writeFile(values.out, jsonl.length > 0 ? `${jsonl}\n` : '');
-  if (values.json) console.log(JSON.stringify({ out: values.out, seed, mode, split, counts: result.counts }, null, 2));
-  else console.log(renderCounts(values.out, result.counts, { seed, mode, split, nInstructions }));
-  return 0;
 }
 
 function renderSummary(file: string, s: DataSummary, problems: ImportProblem[], tokenizerName?: string): string {
@@ -180,17 +188,4 @@ function renderCounts(
     `verdicts: ${c.consistent} consistent, ${c.ties} ties dropped (${c.tiesEqual} equal, ${c.tiesInconsistent} inconsistent)`,
     `kept: ${c.conditionalKept} conditional + ${c.jointKept} joint = ${c.conditionalKept + c.jointKept} rows -> ${out}`,
   ].join('\n');
-}
-
-function oneOf(flag: string, value: string | undefined, allowed: readonly string[]): string | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value)) throw new Error(`${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
-  return value;
-}
-
-function intOption(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number >= 0; got "${value}"`);
-  return n;
 }

@@ -3,10 +3,10 @@
  * One JSON line per data row: {"row":0,"chosen":{"logp":…,"ids":[…],"mask":[…]},"rejected":{…}}.
  * logp is the summed log-prob of the tokens whose mask is 1; ids are the whole sequence with BOS/EOS.
  */
-import { parseArgs } from 'node:util';
 import { scoreAll } from '../../engine/reference.ts';
 import { SequenceScorer } from '../../engine/scorer.ts';
-import { cliBucket, encodeRows, loadModelDir, openBackend, parseMode, readPaperRows } from '../preference-io.ts';
+import { choiceFlag, runCommand } from '../args.ts';
+import { cliBucket, encodeRows, loadModelDir, openBackend, readPaperRows } from '../preference-io.ts';
 
 const USAGE = `usage: npm run orchard -- logps --model DIR --data FILE [options]
   Sequence log-probs of each row's chosen and rejected side, as JSON Lines.
@@ -16,51 +16,47 @@ const USAGE = `usage: npm run orchard -- logps --model DIR --data FILE [options]
   --template TEXT    prompt template with {instruction} (default: the paper's; "chat")
   --backend B        cpu (default) | webgpu`;
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      data: { type: 'string' },
-      mode: { type: 'string' },
-      template: { type: 'string' },
-      backend: { type: 'string', default: 'cpu' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
+const COMMAND = {
+  name: 'logps',
+  usage: USAGE,
+  flags: {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    mode: { type: 'string', default: 'conditional' },
+    template: { type: 'string' },
+    backend: { type: 'string', default: 'cpu' },
+  },
+  required: ['model', 'data'],
+} as const;
+
+export function run(argv: string[]): Promise<number> {
+  return runCommand(COMMAND, argv, async ({ values }) => {
+    const mode = choiceFlag('--mode', values.mode, ['joint', 'conditional']);
+    const [{ model, tokenizer }, rows] = await Promise.all([loadModelDir(values.model), readPaperRows(values.data)]);
+    const encoded = encodeRows(tokenizer, rows, mode, values.template);
+    const backend = await openBackend(values.backend);
+    const scorer = new SequenceScorer(model, model.weights, backend);
+    try {
+      const opts = { backend, padId: tokenizer.padId, bucket: cliBucket };
+      const chosen = await scoreAll(scorer, encoded.chosen, opts);
+      const rejected = await scoreAll(scorer, encoded.rejected, opts);
+      const side = (e: { ids: readonly number[]; mask: readonly number[] }, logp: number) => ({
+        logp,
+        ids: e.ids,
+        mask: e.mask,
+      });
+      const lines = rows.map((_, i) =>
+        JSON.stringify({
+          row: i,
+          chosen: side(encoded.chosen[i], chosen.sum[i]),
+          rejected: side(encoded.rejected[i], rejected.sum[i]),
+        }),
+      );
+      process.stdout.write(`${lines.join('\n')}\n`);
+    } finally {
+      scorer.dispose();
+      backend.dispose();
+    }
     return 0;
-  }
-  if (!values.model || !values.data) {
-    console.error(`logps: --model and --data are required\n\n${USAGE}`);
-    return 2;
-  }
-  const mode = parseMode(values.mode, 'conditional');
-  const [{ model, tokenizer }, rows] = await Promise.all([loadModelDir(values.model), readPaperRows(values.data)]);
-  const encoded = encodeRows(tokenizer, rows, mode, values.template);
-  const backend = await openBackend(values.backend);
-  const scorer = new SequenceScorer(model, model.weights, backend);
-  try {
-    const opts = { backend, padId: tokenizer.padId, bucket: cliBucket };
-    const chosen = await scoreAll(scorer, encoded.chosen, opts);
-    const rejected = await scoreAll(scorer, encoded.rejected, opts);
-    const side = (e: { ids: readonly number[]; mask: readonly number[] }, logp: number) => ({
-      logp,
-      ids: e.ids,
-      mask: e.mask,
-    });
-    const lines = rows.map((_, i) =>
-      JSON.stringify({
-        row: i,
-        chosen: side(encoded.chosen[i], chosen.sum[i]),
-        rejected: side(encoded.rejected[i], rejected.sum[i]),
-      }),
-    );
-    process.stdout.write(`${lines.join('\n')}\n`);
-  } finally {
-    scorer.dispose();
-    backend.dispose();
-  }
-  return 0;
+  });
 }

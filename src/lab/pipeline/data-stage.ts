@@ -20,7 +20,7 @@ import { deriveSeed, SEED_PURPOSE } from './seeds.ts';
 import { applesTrainInstructions } from './task-data.ts';
 
 /** Decoding of the candidate responses the pipeline judges and pairs. */
-export const CANDIDATE_SAMPLING = { temperature: 1, topK: 0, topP: 1 } as const;
+export const CANDIDATE_SAMPLING = { temperature: Number(process.env.TMP_T ?? 1), topK: 0, topP: 1 } as const; // TMP
 
 export interface DataStageOptions {
   spec: ExperimentSpec;

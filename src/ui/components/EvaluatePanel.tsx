@@ -19,7 +19,9 @@ export function WinRateTable() {
     const n = session.spec.eval.nTest;
     return (
       <p className="muted" data-testid="winrate-empty">
-        {n === 0 ? 'Evaluation is off for this experiment (0 held-out questions).' : `Win rates over ${n} held-out questions appear here after training.`}
+        {n === 0
+          ? 'Evaluation is off for this experiment (0 held-out questions).'
+          : `Win rates over ${n} held-out questions appear here after training.`}
       </p>
     );
   }
@@ -81,7 +83,9 @@ function WinRateRow({ report, color }: { report: EvalReport; color: string }) {
       </td>
       <td className="num">
         {report.meanScore !== undefined ? report.meanScore.toFixed(2) : '—'}
-        {report.baselineMeanScore !== undefined && <span className="muted"> vs {report.baselineMeanScore.toFixed(2)}</span>}
+        {report.baselineMeanScore !== undefined && (
+          <span className="muted"> vs {report.baselineMeanScore.toFixed(2)}</span>
+        )}
       </td>
     </tr>
   );
@@ -116,7 +120,9 @@ export function SamplesPanel() {
             <th scope="col">Question</th>
             {sets.map((s) => (
               <th scope="col" key={s.run}>
-                {s.run !== 'initial' && <span className="swatch" style={{ background: colors.get(s.run) }} aria-hidden="true" />}{' '}
+                {s.run !== 'initial' && (
+                  <span className="swatch" style={{ background: colors.get(s.run) }} aria-hidden="true" />
+                )}{' '}
                 {s.run === 'initial' ? 'Before training' : `${s.run} (step ${s.step})`}
               </th>
             ))}
@@ -130,11 +136,19 @@ export function SamplesPanel() {
               </th>
               {sets.map((s) => {
                 const sample = s.samples.find((x) => x.instruction === instruction);
+                const before =
+                  sets[0].run === 'initial' ? sets[0].samples.find((x) => x.instruction === instruction) : undefined;
+                const changed =
+                  s.run !== 'initial' &&
+                  sample !== undefined &&
+                  before !== undefined &&
+                  before.response !== sample.response;
                 return (
-                  <td key={s.run} className="sample-cell">
+                  <td key={s.run} className={`sample-cell${changed ? ' sample-changed' : ''}`}>
                     {sample ? (
                       <>
                         <p className="sample-response">{sample.response || <span className="muted">(empty)</span>}</p>
+                        {changed && <span className="changed-tag">changed</span>}
                         {sample.score !== undefined && (
                           <span className={`score ${scoreClass(sample.score)}`}>score {sample.score.toFixed(2)}</span>
                         )}

@@ -9,8 +9,8 @@ import { startRun } from '../../state/orchard-worker.ts';
 import { useRunStore } from '../../state/run-store.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
 import { dpoVsJpo, PRESETS } from '../lib/presets.ts';
-import { NumberField, options, SelectField, TextField } from './fields.tsx';
 import { DataSection, EditsSummary, EvalSection, ModelSection, RunsSection, TrainingSection } from './FormSections.tsx';
+import { NumberField, options, SelectField, TextField } from './fields.tsx';
 import { ShareBox } from './ShareBox.tsx';
 
 const BACKEND_NAMES = { auto: 'automatic (WebGPU if available)', webgpu: 'WebGPU', cpu: 'CPU' } as const;
@@ -96,13 +96,27 @@ export function ExperimentForm() {
       <div className="form-grid">
         <fieldset className="form-section form-basics" disabled={locked}>
           <legend>Basics</legend>
-          <TextField label="Name" path="name" errors={errors} value={draft.name} onChange={(v) => edit((d) => void (d.name = v))} />
+          <TextField
+            label="Name"
+            path="name"
+            errors={errors}
+            value={draft.name}
+            onChange={(v) =>
+              edit((d) => {
+                d.name = v;
+              })
+            }
+          />
           <NumberField
             label="Seed"
             path="seed"
             errors={errors}
             value={draft.seed}
-            onChange={(v) => edit((d) => void (d.seed = v))}
+            onChange={(v) =>
+              edit((d) => {
+                d.seed = v;
+              })
+            }
             hint="the same seed gives the same data, order and numbers"
           />
           {!hide.has('backend') && (
@@ -112,7 +126,11 @@ export function ExperimentForm() {
               errors={errors}
               value={draft.backend}
               options={options(BACKENDS, BACKEND_NAMES)}
-              onChange={(v) => edit((d) => void (d.backend = v))}
+              onChange={(v) =>
+                edit((d) => {
+                  d.backend = v;
+                })
+              }
             />
           )}
         </fieldset>
@@ -142,7 +160,7 @@ export function ExperimentForm() {
         </div>
       )}
 
-      <div className="actions" role="group" aria-label="Experiment actions">
+      <div className="actions">
         {!locked && (
           <button
             type="button"
@@ -164,7 +182,13 @@ export function ExperimentForm() {
           Run {draft.runs.length === 1 ? 'this run' : `these ${draft.runs.length} runs`}
         </button>
         <span className="actions-spacer" />
-        <button type="button" className="button" onClick={() => setSharing((s) => !s)} aria-expanded={sharing} disabled={errors.length > 0}>
+        <button
+          type="button"
+          className="button"
+          onClick={() => setSharing((s) => !s)}
+          aria-expanded={sharing}
+          disabled={errors.length > 0}
+        >
           Share link
         </button>
         {!locked && (

@@ -44,7 +44,10 @@ export function ModelSection({ spec, errors, edit, disabled }: SectionProps) {
         ]}
         onChange={(source) =>
           edit((d) => {
-            d.model = source === 'hub' ? { source: 'hub', repo: '', revision: 'main' } : { source: 'bundled', id: 'orchard-tiny' };
+            d.model =
+              source === 'hub'
+                ? { source: 'hub', repo: '', revision: 'main' }
+                : { source: 'bundled', id: 'orchard-tiny' };
           })
         }
         hint="the bundled model was trained for the apples task and ships with the lab"
@@ -56,7 +59,11 @@ export function ModelSection({ spec, errors, edit, disabled }: SectionProps) {
             path="model.repo"
             errors={errors}
             value={m.repo}
-            onChange={(repo) => edit((d) => void (d.model = { ...(d.model as typeof m), repo }))}
+            onChange={(repo) =>
+              edit((d) => {
+                d.model = { ...(d.model as typeof m), repo };
+              })
+            }
             hint="owner/name, e.g. HuggingFaceTB/SmolLM2-135M"
           />
           <TextField
@@ -64,12 +71,18 @@ export function ModelSection({ spec, errors, edit, disabled }: SectionProps) {
             path="model.revision"
             errors={errors}
             value={m.revision}
-            onChange={(revision) => edit((d) => void (d.model = { ...(d.model as typeof m), revision }))}
+            onChange={(revision) =>
+              edit((d) => {
+                d.model = { ...(d.model as typeof m), revision };
+              })
+            }
             hint="pin a commit to reproduce exactly"
           />
         </>
       )}
-      {m.source === 'local' && <p className="muted">This spec names a local folder ({m.path}); the browser cannot read it.</p>}
+      {m.source === 'local' && (
+        <p className="muted">This spec names a local folder ({m.path}); the browser cannot read it.</p>
+      )}
     </fieldset>
   );
 }
@@ -86,7 +99,11 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
             path="data.nInstructions"
             errors={errors}
             value={d.nInstructions}
-            onChange={(v) => edit((s) => void ((s.data as typeof d).nInstructions = v))}
+            onChange={(v) =>
+              edit((s) => {
+                (s.data as typeof d).nInstructions = v;
+              })
+            }
             hint="training instructions from the apples task"
           />
           <NumberField
@@ -94,7 +111,11 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
             path="data.candidatesPerInstruction"
             errors={errors}
             value={d.candidatesPerInstruction}
-            onChange={(v) => edit((s) => void ((s.data as typeof d).candidatesPerInstruction = v))}
+            onChange={(v) =>
+              edit((s) => {
+                (s.data as typeof d).candidatesPerInstruction = v;
+              })
+            }
             hint="sampled from the model, then paired and judged"
           />
         </>
@@ -114,7 +135,8 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
             onChange={(mode) =>
               edit((s) => {
                 s.data.pairing.mode = mode;
-                for (const r of s.runs) if (mode !== 'both' && r.pairs !== mode && r.objective === 'jpo') r.pairs = mode;
+                for (const r of s.runs)
+                  if (mode !== 'both' && r.pairs !== mode && r.objective === 'jpo') r.pairs = mode;
               })
             }
             hint="conditional: same instruction; joint: different instructions"
@@ -124,7 +146,11 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
             path="data.pairing.budget"
             errors={errors}
             value={d.pairing.budget}
-            onChange={(v) => edit((s) => void (s.data.pairing.budget = Number.isNaN(v) ? null : v))}
+            onChange={(v) =>
+              edit((s) => {
+                s.data.pairing.budget = Number.isNaN(v) ? null : v;
+              })
+            }
             hint="judge calls, two per pair (both orders); empty: all pairs"
           />
           <SelectField
@@ -132,8 +158,15 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
             path="data.pairing.judge"
             errors={errors}
             value={d.pairing.judge}
-            options={options(d.source === 'task' ? (['oracle', 'reward-model'] as const) : (['reward-model'] as const), JUDGE_NAMES)}
-            onChange={(judge) => edit((s) => void (s.data.pairing.judge = judge))}
+            options={options(
+              d.source === 'task' ? (['oracle', 'reward-model'] as const) : (['reward-model'] as const),
+              JUDGE_NAMES,
+            )}
+            onChange={(judge) =>
+              edit((s) => {
+                s.data.pairing.judge = judge;
+              })
+            }
             hint="who decides which side of a pair is better"
           />
         </>
@@ -143,7 +176,11 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
         path="data.maxLength"
         errors={errors}
         value={d.maxLength}
-        onChange={(v) => edit((s) => void (s.data.maxLength = v))}
+        onChange={(v) =>
+          edit((s) => {
+            s.data.maxLength = v;
+          })
+        }
         hint="per sequence, prompt included"
       />
     </fieldset>
@@ -157,14 +194,19 @@ export function EditsSummary({ spec, edit, disabled }: Omit<SectionProps, 'error
   return (
     <div className="edits-summary" data-testid="edits-summary">
       <span>
-        <strong>{add.length}</strong> extra labelled pair{add.length === 1 ? '' : 's'} ({add.length - joint} conditional, {joint}{' '}
-        joint){remove.length > 0 ? `, ${remove.length} pairs removed` : ''}: appended to the judged pairs.
+        <strong>{add.length}</strong> extra labelled pair{add.length === 1 ? '' : 's'} ({add.length - joint}{' '}
+        conditional, {joint} joint){remove.length > 0 ? `, ${remove.length} pairs removed` : ''}: appended to the judged
+        pairs.
       </span>
       <button
         type="button"
         className="button button-small"
         disabled={disabled}
-        onClick={() => edit((s) => void (s.data.edits = { add: [], remove: [] }))}
+        onClick={() =>
+          edit((s) => {
+            s.data.edits = { add: [], remove: [] };
+          })
+        }
       >
         Remove edits
       </button>
@@ -181,7 +223,7 @@ export function RunsSection({ spec, errors, edit, disabled }: SectionProps) {
       <p className="muted section-note">
         Every run starts from the same weights and sees the same data in the same order; only these settings differ.
       </p>
-      <div className="runs-grid" role="group" aria-label="Runs to train">
+      <div className="runs-grid">
         {spec.runs.map((run, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: runs are edited in place; the index is their identity
           <div className="run-row" key={i}>
@@ -190,7 +232,11 @@ export function RunsSection({ spec, errors, edit, disabled }: SectionProps) {
               path={`runs[${i}].label`}
               errors={errors}
               value={run.label}
-              onChange={(label) => edit((s) => void (s.runs[i].label = label))}
+              onChange={(label) =>
+                edit((s) => {
+                  s.runs[i].label = label;
+                })
+              }
             />
             <SelectField
               label="Objective"
@@ -213,14 +259,22 @@ export function RunsSection({ spec, errors, edit, disabled }: SectionProps) {
               errors={errors}
               value={run.pairs}
               options={options(pairsFor(run.objective), PAIRS_NAMES)}
-              onChange={(pairs) => edit((s) => void (s.runs[i].pairs = pairs))}
+              onChange={(pairs) =>
+                edit((s) => {
+                  s.runs[i].pairs = pairs;
+                })
+              }
             />
             <NumberField
               label="β"
               path={`runs[${i}].beta`}
               errors={errors}
               value={run.beta}
-              onChange={(v) => edit((s) => void (s.runs[i].beta = v))}
+              onChange={(v) =>
+                edit((s) => {
+                  s.runs[i].beta = v;
+                })
+              }
             />
             {(run.objective === 'cdpo' || run.objective === 'robust') && (
               <NumberField
@@ -228,7 +282,11 @@ export function RunsSection({ spec, errors, edit, disabled }: SectionProps) {
                 path={`runs[${i}].labelSmoothing`}
                 errors={errors}
                 value={run.labelSmoothing}
-                onChange={(v) => edit((s) => void (s.runs[i].labelSmoothing = v))}
+                onChange={(v) =>
+                  edit((s) => {
+                    s.runs[i].labelSmoothing = v;
+                  })
+                }
               />
             )}
             {run.objective === 'simpo' && (
@@ -237,7 +295,11 @@ export function RunsSection({ spec, errors, edit, disabled }: SectionProps) {
                 path={`runs[${i}].simpoGamma`}
                 errors={errors}
                 value={run.simpoGamma}
-                onChange={(v) => edit((s) => void (s.runs[i].simpoGamma = v))}
+                onChange={(v) =>
+                  edit((s) => {
+                    s.runs[i].simpoGamma = v;
+                  })
+                }
               />
             )}
             {run.objective === 'orpo' && (
@@ -246,7 +308,11 @@ export function RunsSection({ spec, errors, edit, disabled }: SectionProps) {
                 path={`runs[${i}].orpoLambda`}
                 errors={errors}
                 value={run.orpoLambda}
-                onChange={(v) => edit((s) => void (s.runs[i].orpoLambda = v))}
+                onChange={(v) =>
+                  edit((s) => {
+                    s.runs[i].orpoLambda = v;
+                  })
+                }
               />
             )}
             {!disabled && (
@@ -294,7 +360,11 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
           path="steps"
           errors={errors}
           value={spec.steps}
-          onChange={(v) => edit((s) => void (s.steps = v))}
+          onChange={(v) =>
+            edit((s) => {
+              s.steps = v;
+            })
+          }
           hint="optimizer updates per run"
         />
         <NumberField
@@ -302,7 +372,11 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
           path="batchSize"
           errors={errors}
           value={spec.batchSize}
-          onChange={(v) => edit((s) => void (s.batchSize = v))}
+          onChange={(v) =>
+            edit((s) => {
+              s.batchSize = v;
+            })
+          }
           hint="pairs per step"
         />
         {!hide.has('optimizer') && (
@@ -312,7 +386,11 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
               path="optimizer.lr"
               errors={errors}
               value={spec.optimizer.lr}
-              onChange={(v) => edit((s) => void (s.optimizer.lr = v))}
+              onChange={(v) =>
+                edit((s) => {
+                  s.optimizer.lr = v;
+                })
+              }
               hint="AdamW"
             />
             <NumberField
@@ -320,7 +398,11 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
               path="optimizer.maxGradNorm"
               errors={errors}
               value={spec.optimizer.maxGradNorm}
-              onChange={(v) => edit((s) => void (s.optimizer.maxGradNorm = Number.isNaN(v) ? null : v))}
+              onChange={(v) =>
+                edit((s) => {
+                  s.optimizer.maxGradNorm = Number.isNaN(v) ? null : v;
+                })
+              }
               hint="max global norm; empty: off"
             />
           </>
@@ -333,14 +415,22 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
               errors={errors}
               value={spec.schedule.kind}
               options={options(SCHEDULES)}
-              onChange={(kind) => edit((s) => void (s.schedule.kind = kind))}
+              onChange={(kind) =>
+                edit((s) => {
+                  s.schedule.kind = kind;
+                })
+              }
             />
             <NumberField
               label="Warm-up steps"
               path="schedule.warmupSteps"
               errors={errors}
               value={spec.schedule.warmupSteps}
-              onChange={(v) => edit((s) => void (s.schedule.warmupSteps = v))}
+              onChange={(v) =>
+                edit((s) => {
+                  s.schedule.warmupSteps = v;
+                })
+              }
             />
           </>
         )}
@@ -351,7 +441,11 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
               path="lora.enabled"
               errors={errors}
               checked={spec.lora.enabled}
-              onChange={(v) => edit((s) => void (s.lora.enabled = v))}
+              onChange={(v) =>
+                edit((s) => {
+                  s.lora.enabled = v;
+                })
+              }
               hint="train small adapters instead of every weight"
             />
             {spec.lora.enabled && (
@@ -361,14 +455,22 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
                   path="lora.r"
                   errors={errors}
                   value={spec.lora.r}
-                  onChange={(v) => edit((s) => void (s.lora.r = v))}
+                  onChange={(v) =>
+                    edit((s) => {
+                      s.lora.r = v;
+                    })
+                  }
                 />
                 <NumberField
                   label="LoRA α"
                   path="lora.alpha"
                   errors={errors}
                   value={spec.lora.alpha}
-                  onChange={(v) => edit((s) => void (s.lora.alpha = v))}
+                  onChange={(v) =>
+                    edit((s) => {
+                      s.lora.alpha = v;
+                    })
+                  }
                   hint="scale = α / r"
                 />
                 <fieldset className="field checks" data-path="lora.targetModules">
@@ -393,7 +495,9 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
                     ))}
                   </div>
                   {errors.find((e) => e.path.startsWith('lora.targetModules')) && (
-                    <span className="field-error">{errors.find((e) => e.path.startsWith('lora.targetModules'))?.message}</span>
+                    <span className="field-error">
+                      {errors.find((e) => e.path.startsWith('lora.targetModules'))?.message}
+                    </span>
                   )}
                 </fieldset>
               </>
@@ -407,7 +511,11 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
             errors={errors}
             value={spec.reference}
             options={options(REFERENCE_MODES)}
-            onChange={(v) => edit((s) => void (s.reference = v))}
+            onChange={(v) =>
+              edit((s) => {
+                s.reference = v;
+              })
+            }
             hint="how π_ref is scored"
           />
         )}
@@ -417,7 +525,11 @@ export function TrainingSection({ spec, errors, edit, disabled, hide }: SectionP
             path="sft"
             errors={errors}
             checked={spec.sft !== null}
-            onChange={(on) => edit((s) => void (s.sft = on ? { ...DEFAULT_SFT } : null))}
+            onChange={(on) =>
+              edit((s) => {
+                s.sft = on ? { ...DEFAULT_SFT } : null;
+              })
+            }
             hint={spec.sft ? `${spec.sft.steps} SFT steps before preference training` : 'off'}
           />
         )}
@@ -435,7 +547,11 @@ export function EvalSection({ spec, errors, edit, disabled }: SectionProps) {
         path="eval.nTest"
         errors={errors}
         value={spec.eval.nTest}
-        onChange={(v) => edit((s) => void (s.eval.nTest = v))}
+        onChange={(v) =>
+          edit((s) => {
+            s.eval.nTest = v;
+          })
+        }
         hint="0 skips evaluation"
       />
       <NumberField
@@ -443,7 +559,11 @@ export function EvalSection({ spec, errors, edit, disabled }: SectionProps) {
         path="eval.maxNewTokens"
         errors={errors}
         value={spec.eval.maxNewTokens}
-        onChange={(v) => edit((s) => void (s.eval.maxNewTokens = v))}
+        onChange={(v) =>
+          edit((s) => {
+            s.eval.maxNewTokens = v;
+          })
+        }
         hint="new tokens per answer"
       />
       <NumberField
@@ -451,7 +571,11 @@ export function EvalSection({ spec, errors, edit, disabled }: SectionProps) {
         path="eval.temperature"
         errors={errors}
         value={spec.eval.temperature}
-        onChange={(v) => edit((s) => void (s.eval.temperature = v))}
+        onChange={(v) =>
+          edit((s) => {
+            s.eval.temperature = v;
+          })
+        }
         hint="0 is greedy"
       />
       <SelectField
@@ -460,7 +584,11 @@ export function EvalSection({ spec, errors, edit, disabled }: SectionProps) {
         errors={errors}
         value={spec.eval.compareAgainst}
         options={options(EVAL_BASELINES, { 'reference-model': 'the untrained model', gold: 'the gold answer' })}
-        onChange={(v) => edit((s) => void (s.eval.compareAgainst = v))}
+        onChange={(v) =>
+          edit((s) => {
+            s.eval.compareAgainst = v;
+          })
+        }
       />
     </fieldset>
   );

@@ -7,7 +7,14 @@
 import { type KeyboardEvent, useEffect, useRef } from 'react';
 import { SPEC_LIMITS } from '../../lab/spec.ts';
 import { labelsToRows, nextPair } from '../../state/label-queue.ts';
-import { type Answer, answerCurrent, loadLabelling, resetLabels, undoLast, useLabelsStore } from '../../state/labels-store.ts';
+import {
+  type Answer,
+  answerCurrent,
+  loadLabelling,
+  resetLabels,
+  undoLast,
+  useLabelsStore,
+} from '../../state/labels-store.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
 
 const KEYS: Record<string, Answer | 'undo'> = { a: 'a', b: 'b', t: 'tie', s: 'skip', u: 'undo' };
@@ -20,7 +27,7 @@ export function LabelingPanel() {
   const queue = useLabelsStore((s) => s.queue);
   const labels = useLabelsStore((s) => s.labels);
   const loaded = useLabelsStore((s) => s.loaded);
-  const card = useRef<HTMLDivElement>(null);
+  const card = useRef<HTMLElement>(null);
 
   useEffect(() => {
     if (Number.isInteger(seed) && seed >= 0) void loadLabelling(seed);
@@ -63,9 +70,10 @@ export function LabelingPanel() {
       </p>
       {!loaded && <p className="muted">Preparing pairs…</p>}
       {loaded && pair && (
-        <div
+        <section
           ref={card}
           className="judge-card"
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: the card takes focus so its shortcuts (A, B, T, S, U) work
           tabIndex={0}
           data-testid="judge-card"
           data-kind={pair.kind}
@@ -101,11 +109,23 @@ export function LabelingPanel() {
               </button>
             ))}
           </div>
-          <div className="judge-actions" role="group" aria-label="Other answers">
-            <button type="button" className="button" onClick={() => act('tie')} aria-keyshortcuts="T" disabled={readonly}>
+          <div className="judge-actions">
+            <button
+              type="button"
+              className="button"
+              onClick={() => act('tie')}
+              aria-keyshortcuts="T"
+              disabled={readonly}
+            >
               <kbd>T</kbd> Tie
             </button>
-            <button type="button" className="button" onClick={() => act('skip')} aria-keyshortcuts="S" disabled={readonly}>
+            <button
+              type="button"
+              className="button"
+              onClick={() => act('skip')}
+              aria-keyshortcuts="S"
+              disabled={readonly}
+            >
               <kbd>S</kbd> Skip
             </button>
             <button
@@ -118,19 +138,23 @@ export function LabelingPanel() {
               <kbd>U</kbd> Undo
             </button>
           </div>
-        </div>
+        </section>
       )}
       {loaded && !pair && (
-        <div className="judge-card judge-done" ref={card} tabIndex={-1}>
+        <section className="judge-card judge-done" ref={card} tabIndex={-1} aria-label="Labelling done">
           <p>
-            You judged every pair in the queue. <button type="button" className="link-button" onClick={() => act('undo')}>Undo the last one</button>
+            You judged every pair in the queue.{' '}
+            <button type="button" className="link-button" onClick={() => act('undo')}>
+              Undo the last one
+            </button>
           </p>
-        </div>
+        </section>
       )}
       <div className="label-summary" data-testid="label-summary">
         <span>
-          <strong data-testid="label-count">{rows.length}</strong> usable label{rows.length === 1 ? '' : 's'} ({counts.tie} ties,{' '}
-          {counts.skip} skipped); {edits > 0 ? `${edits} pairs in the experiment’s edits.` : 'none in the experiment yet.'}
+          <strong data-testid="label-count">{rows.length}</strong> usable label{rows.length === 1 ? '' : 's'} (
+          {counts.tie} ties, {counts.skip} skipped);{' '}
+          {edits > 0 ? `${edits} pairs in the experiment’s edits.` : 'none in the experiment yet.'}
         </span>
         <span className="label-actions">
           <button
@@ -138,11 +162,20 @@ export function LabelingPanel() {
             className="button button-primary"
             disabled={rows.length === 0 || readonly}
             data-testid="use-labels"
-            onClick={() => edit((d) => void (d.data.edits.add = rows.slice(0, SPEC_LIMITS.editsAdd)))}
+            onClick={() =>
+              edit((d) => {
+                d.data.edits.add = rows.slice(0, SPEC_LIMITS.editsAdd);
+              })
+            }
           >
             Train on my {rows.length} label{rows.length === 1 ? '' : 's'}
           </button>
-          <button type="button" className="button button-quiet" disabled={labels.length === 0 || readonly} onClick={() => void resetLabels()}>
+          <button
+            type="button"
+            className="button button-quiet"
+            disabled={labels.length === 0 || readonly}
+            onClick={() => void resetLabels()}
+          >
             Clear my labels
           </button>
         </span>

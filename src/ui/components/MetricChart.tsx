@@ -29,9 +29,10 @@ interface Props {
   smoothing: number;
 }
 
+/** Axis and tooltip numbers: 0.693, 7.5e-4, 1.2e5. */
 const defaultFormat = (v: number) => {
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return Number(v.toPrecision(3)).toExponential().replace('e+', 'e');
   return Number(v.toPrecision(4)).toString();
 };
 
@@ -39,10 +40,15 @@ export const MetricChart = memo(function MetricChart({ def, series, revision, co
   const smoothing = def.smooth === false ? 0 : requested;
   // `revision` changes whenever new rows arrive; the series object itself is reused between batches.
   // biome-ignore lint/correctness/useExhaustiveDependencies: revision stands for the series' content
-  const rows = useMemo(() => buildChartRows(series, def.metrics, smoothing), [series, revision, def.metrics, smoothing]);
+  const rows = useMemo(
+    () => buildChartRows(series, def.metrics, smoothing),
+    [series, revision, def.metrics, smoothing],
+  );
   const runs = Object.keys(series);
   const fmt = def.format ?? defaultFormat;
-  const counts = runs.map((r) => `${r}:${series[r].filter((row) => def.metrics.some((m) => Number.isFinite(row[m]))).length}`).join(',');
+  const counts = runs
+    .map((r) => `${r}:${series[r].filter((row) => def.metrics.some((m) => Number.isFinite(row[m]))).length}`)
+    .join(',');
   const summary = runs
     .flatMap((run) =>
       def.metrics.map((m, i) => {
@@ -88,7 +94,12 @@ export const MetricChart = memo(function MetricChart({ def, series, revision, co
               <Tooltip
                 formatter={(v, key) => [typeof v === 'number' ? fmt(v) : String(v), labelOf(String(key))]}
                 labelFormatter={(step) => `step ${step}`}
-                contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border)', borderRadius: 8, fontSize: 12 }}
+                contentStyle={{
+                  background: 'var(--surface)',
+                  border: '1px solid var(--border)',
+                  borderRadius: 8,
+                  fontSize: 12,
+                }}
               />
               {def.guide && (
                 <ReferenceLine

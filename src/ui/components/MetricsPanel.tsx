@@ -28,8 +28,9 @@ const CHARTS: ChartDef[] = [
     explain: (
       <>
         <code>rewards/margins</code>: r<sub>chosen</sub> − r<sub>rejected</sub> with r = β·(log π<sub>θ</sub> − log π
-        <sub>ref</sub>). For JPO the log-probabilities are joint, log π(x, y), so this is the <em>joint log-probability
-        margin</em>. Above 0 means the model ranks the chosen side higher than the reference did.
+        <sub>ref</sub>). For JPO the log-probabilities are joint, log π(x, y), so this is the{' '}
+        <em>joint log-probability margin</em>. Above 0 means the model ranks the chosen side higher than the reference
+        did.
       </>
     ),
   },
@@ -110,7 +111,10 @@ export function MetricsPanel() {
             <li key={r.label}>
               <span className="swatch" style={{ background: colors.get(r.label) }} aria-hidden="true" />
               {r.label}
-              <span className="muted"> ({r.objective}, β {r.beta})</span>
+              <span className="muted">
+                {' '}
+                ({r.objective}, β {r.beta})
+              </span>
             </li>
           ))}
         </ul>
@@ -136,7 +140,14 @@ export function MetricsPanel() {
       </div>
       <div className="chart-grid">
         {CHARTS.map((def) => (
-          <MetricChart key={def.id} def={def} series={series} revision={session.revision} colors={colors} smoothing={smoothing} />
+          <MetricChart
+            key={def.id}
+            def={def}
+            series={series}
+            revision={session.revision}
+            colors={colors}
+            smoothing={smoothing}
+          />
         ))}
       </div>
     </div>

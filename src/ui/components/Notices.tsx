@@ -18,7 +18,12 @@ export function Notices() {
             <strong>{n.title}</strong>
             <p>{n.message}</p>
           </div>
-          <button type="button" className="button button-small button-quiet" onClick={() => dismiss(n.id)} aria-label={`Dismiss: ${n.title}`}>
+          <button
+            type="button"
+            className="button button-small button-quiet"
+            onClick={() => dismiss(n.id)}
+            aria-label={`Dismiss: ${n.title}`}
+          >
             Dismiss
           </button>
         </div>

@@ -25,8 +25,8 @@ export function RunProgress() {
   if (!session) {
     return (
       <p className="muted empty" data-testid="run-empty">
-        No run yet. Press <strong>Compare DPO vs JPO</strong> above: both runs start from the same weights, with the same
-        data order and seed, and their curves appear here as they train.
+        No run yet. Press <strong>Compare DPO vs JPO</strong> above: both runs start from the same weights, with the
+        same data order and seed, and their curves appear here as they train.
       </p>
     );
   }
@@ -79,8 +79,16 @@ export function RunProgress() {
 function RunStatusLine({ session }: { session: RunSession }) {
   const now = useNow(session.origin === 'live' && session.status === 'running');
   const live = session.origin === 'live';
-  const elapsed = live && (session.status === 'running' || session.status === 'paused') ? now - session.startedAt : session.elapsedMs;
-  const backend = session.backendUsed === 'webgpu→cpu' ? 'WebGPU, then CPU' : session.backendUsed === 'webgpu' ? 'WebGPU' : session.backendUsed === 'cpu' ? 'CPU' : '…';
+  const elapsed =
+    live && (session.status === 'running' || session.status === 'paused') ? now - session.startedAt : session.elapsedMs;
+  const backend =
+    session.backendUsed === 'webgpu→cpu'
+      ? 'WebGPU, then CPU'
+      : session.backendUsed === 'webgpu'
+        ? 'WebGPU'
+        : session.backendUsed === 'cpu'
+          ? 'CPU'
+          : '…';
   return (
     <div className="run-status">
       <span className={`badge ${statusBadge(session.status)}`} data-testid="run-status">
@@ -91,7 +99,7 @@ function RunStatusLine({ session }: { session: RunSession }) {
         {elapsed > 0 ? ` · ${formatDuration(elapsed)}` : ''}
       </span>
       {live && isLive(session.status) && (
-        <span className="run-controls" role="group" aria-label="Run controls">
+        <span className="run-controls">
           {session.status === 'paused' ? (
             <button type="button" className="button" onClick={resumeRun}>
               Resume

@@ -80,7 +80,9 @@ export function RunsTable() {
         />
       </div>
       {!loaded && <p className="muted">Reading saved runs…</p>}
-      {loaded && runs.length === 0 && <p className="muted">Finished runs are saved here automatically, in this browser.</p>}
+      {loaded && runs.length === 0 && (
+        <p className="muted">Finished runs are saved here automatically, in this browser.</p>
+      )}
       {runs.length > 0 && (
         <div className="table-scroll">
           <table className="table runs-table" data-testid="runs-table">
@@ -94,7 +96,13 @@ export function RunsTable() {
             </thead>
             <tbody>
               {runs.map((r) => (
-                <RunRow key={r.id} run={r} labels={labels.get(r.id) ?? []} shown={r.id === shownId} isBaseline={r.id === baselineId} />
+                <RunRow
+                  key={r.id}
+                  run={r}
+                  labels={labels.get(r.id) ?? []}
+                  shown={r.id === shownId}
+                  isBaseline={r.id === baselineId}
+                />
               ))}
             </tbody>
           </table>
@@ -104,7 +112,17 @@ export function RunsTable() {
   );
 }
 
-function RunRow({ run, labels, shown, isBaseline }: { run: RunSummary; labels: string[]; shown: boolean; isBaseline: boolean }) {
+function RunRow({
+  run,
+  labels,
+  shown,
+  isBaseline,
+}: {
+  run: RunSummary;
+  labels: string[];
+  shown: boolean;
+  isBaseline: boolean;
+}) {
   const setDraft = useSpecStore((s) => s.setDraft);
   const steps = Object.entries(run.steps)
     .map(([label, n]) => `${label} ${n}`)
@@ -146,7 +164,12 @@ function RunRow({ run, labels, shown, isBaseline }: { run: RunSummary; labels: s
       </td>
       <td>
         <div className="row-actions">
-          <button type="button" className="button button-small" onClick={() => void openSavedRun(run.id)} aria-label={`Open ${run.spec.name}`}>
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() => void openSavedRun(run.id)}
+            aria-label={`Open ${run.spec.name}`}
+          >
             {shown ? 'Shown' : 'Open'}
           </button>
           <button
@@ -195,7 +218,9 @@ function ExportMenu({ run }: { run: RunSummary }) {
         <button
           type="button"
           className="link-button"
-          onClick={() => downloadFile(`${base}.orchard-spec.json`, `${JSON.stringify(run.spec, null, 2)}\n`, 'application/json')}
+          onClick={() =>
+            downloadFile(`${base}.orchard-spec.json`, `${JSON.stringify(run.spec, null, 2)}\n`, 'application/json')
+          }
         >
           Spec (.json)
         </button>
@@ -213,7 +238,12 @@ function ExportMenu({ run }: { run: RunSummary }) {
           onClick={() =>
             withRun((full) => {
               if (full.adapters.length === 0) {
-                showNotice({ id: 'no-adapters', kind: 'info', title: 'No adapters', message: 'This run saved no LoRA adapters.' });
+                showNotice({
+                  id: 'no-adapters',
+                  kind: 'info',
+                  title: 'No adapters',
+                  message: 'This run saved no LoRA adapters.',
+                });
               }
               for (const a of full.adapters) {
                 downloadFile(`${base}-${slug(a.run)}-adapter_config.json`, a.config, 'application/json');

@@ -20,7 +20,8 @@ export function ShareBox({ spec, onClose }: { spec: ExperimentSpec; onClose: () 
     encodeShareLink(spec).then(
       (enc) => {
         const base = `${location.origin}${location.pathname}${location.search}`;
-        if (live) setLink({ url: `${base}${enc.fragment}`, tooLarge: enc.tooLarge, bytes: enc.bytes, limit: enc.limit });
+        if (live)
+          setLink({ url: `${base}${enc.fragment}`, tooLarge: enc.tooLarge, bytes: enc.bytes, limit: enc.limit });
       },
       (err: unknown) => live && setLink({ error: err instanceof Error ? err.message : String(err) }),
     );
@@ -85,9 +86,9 @@ export function ShareBox({ spec, onClose }: { spec: ExperimentSpec; onClose: () 
       {link && 'url' in link && link.tooLarge && (
         <div className="notice notice-warn" role="status" data-testid="share-too-large">
           <p>
-            This experiment packs to {link.bytes.toLocaleString('en-US')} characters, more than a link can safely carry (
-            {link.limit.toLocaleString('en-US')}). Share it as a file instead: the other person opens it with “Open spec
-            file”.
+            This experiment packs to {link.bytes.toLocaleString('en-US')} characters, more than a link can safely carry
+            ({link.limit.toLocaleString('en-US')}). Share it as a file instead: the other person opens it with “Open
+            spec file”.
           </p>
         </div>
       )}

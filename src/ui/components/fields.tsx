@@ -82,7 +82,14 @@ export function NumberField(
     setText((t) => (t.trim() !== '' && Number(t) === props.value ? t : shown));
   }, [props.value, shown]);
   return (
-    <FieldShell id={id} label={props.label} hint={props.hint} error={error} hideLabel={props.hideLabel} path={props.path}>
+    <FieldShell
+      id={id}
+      label={props.label}
+      hint={props.hint}
+      error={error}
+      hideLabel={props.hideLabel}
+      path={props.path}
+    >
       <input
         id={id}
         className="input"
@@ -108,7 +115,14 @@ export function TextField(props: FieldProps & { value: string; onChange: (v: str
   const id = useId();
   const error = useFieldError(props.path, props.errors);
   return (
-    <FieldShell id={id} label={props.label} hint={props.hint} error={error} hideLabel={props.hideLabel} path={props.path}>
+    <FieldShell
+      id={id}
+      label={props.label}
+      hint={props.hint}
+      error={error}
+      hideLabel={props.hideLabel}
+      path={props.path}
+    >
       <input
         id={id}
         className="input"
@@ -134,7 +148,14 @@ export function SelectField<T extends string>(
   const id = useId();
   const error = useFieldError(props.path, props.errors);
   return (
-    <FieldShell id={id} label={props.label} hint={props.hint} error={error} hideLabel={props.hideLabel} path={props.path}>
+    <FieldShell
+      id={id}
+      label={props.label}
+      hint={props.hint}
+      error={error}
+      hideLabel={props.hideLabel}
+      path={props.path}
+    >
       <select
         id={id}
         className="input"

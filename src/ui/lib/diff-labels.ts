@@ -154,6 +154,10 @@ function describe(name: string, a: unknown, b: unknown): string {
 export function formatNumber(v: number): string {
   if (v === 0 || !Number.isFinite(v)) return String(v);
   const abs = Math.abs(v);
-  if (abs < 1e-3 || abs >= 1e6) return v.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
+  if (abs < 1e-3 || abs >= 1e6)
+    return v
+      .toExponential()
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   return String(Number(v.toPrecision(4)));
 }

@@ -81,7 +81,13 @@ function flippedRows(seed: number, count: number): PreferenceRow[] {
   const rows: PreferenceRow[] = [];
   for (const ref of candidates.filter((c) => c.flaw === null)) {
     const flawed = candidates.find((c) => c.instruction === ref.instruction && c.flaw !== null);
-    if (flawed) rows.push({ i_chosen: ref.instruction, r_chosen: flawed.response, i_reject: ref.instruction, r_reject: ref.response });
+    if (flawed)
+      rows.push({
+        i_chosen: ref.instruction,
+        r_chosen: flawed.response,
+        i_reject: ref.instruction,
+        r_reject: ref.response,
+      });
   }
   return rows.slice(0, count);
 }
@@ -177,7 +183,8 @@ export const LESSONS: Lesson[] = [
     id: 'joint-vs-conditional',
     title: 'Joint data vs conditional only',
     description: 'JPO on conditional + joint pairs, JPO on conditional pairs only, and DPO.',
-    question: 'Do pairs with different instructions (“a good list of fruits beats a poor list of beach activities”) help?',
+    question:
+      'Do pairs with different instructions (“a good list of fruits beats a poor list of beach activities”) help?',
     lookFor:
       'The joint run sees more comparisons for the same labelling budget. Compare the win rates, and the chosen rewards: on joint pairs JPO also raises the likelihood of the chosen instruction.',
     hide: LESSON_HIDE,

@@ -32,7 +32,7 @@ export class CpuBackend implements Backend {
 
   constructor(private readonly opts: CpuBackendOptions = {}) {
     const wasm = (opts.matmul ?? 'auto') === 'auto' ? createWasmGemm() : null;
-    this.kernels = wasm ? { gemmFor: () => wasm.gemm } : JS_KERNELS;
+    this.kernels = wasm ? { gemmFor: () => wasm } : JS_KERNELS;
     this.matmulKernel = wasm ? 'wasm-simd' : 'js';
   }
 
@@ -76,6 +76,9 @@ export class CpuBackend implements Backend {
         for (const s of steps) s();
       },
       stats: { dispatches: steps.length, submissions: 1 },
+      dispose() {
+        // Nothing to free: the closures hold no device resources.
+      },
     };
   }
 

@@ -6,6 +6,8 @@
  * createWasmGemm returns null and the JS kernel (matmul.ts) runs instead.
  */
 
+import type { Gemm } from './matmul.ts';
+
 // ---- a tiny assembler ----
 
 function uleb(n: number): number[] {
@@ -130,31 +132,11 @@ function gemmModule(): Uint8Array<ArrayBuffer> {
 
 // ---- the JS side: packing and calls ----
 
-export interface WasmGemm {
-  /**
-   * C[cOff..][M][N] = A' . B' with A' = A[M][K] (or its [K][M] transpose when transA) and
-   * B' = B[K][N] (or [N][K] when transB), reading from the given element offsets.
-   */
-  gemm(
-    A: Float32Array,
-    aOff: number,
-    transA: boolean,
-    B: Float32Array,
-    bOff: number,
-    transB: boolean,
-    C: Float32Array,
-    cOff: number,
-    M: number,
-    N: number,
-    K: number,
-  ): void;
-}
-
 const PAGE = 65536;
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /** The SIMD kernel, or null where the runtime lacks WebAssembly SIMD. */
-export function createWasmGemm(): WasmGemm | null {
+export function createWasmGemm(): Gemm | null {
   if (typeof WebAssembly === 'undefined') return null;
   const bytes = gemmModule();
   if (!WebAssembly.validate(bytes)) return null;
@@ -163,50 +145,48 @@ export function createWasmGemm(): WasmGemm | null {
   const run = instance.exports.gemm as (a: number, b: number, c: number, m4: number, n8: number, k: number) => void;
   let heap = new Float32Array(memory.buffer);
 
-  return {
-    gemm(A, aOff, transA, B, bOff, transB, C, cOff, M, N, K) {
-      const M4 = Math.ceil(M / 4) * 4;
-      const N8 = Math.ceil(N / 8) * 8;
-      const aBytes = align16(M4 * K * 4);
-      const bBytes = align16(N8 * K * 4);
-      const need = aBytes + bBytes + M4 * N8 * 4;
-      if (need > memory.buffer.byteLength) {
-        memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
-        heap = new Float32Array(memory.buffer);
-      }
-      const ap = 0;
-      const bp = aBytes / 4;
-      const cp = (aBytes + bBytes) / 4;
-      // A' -> [M4/4][K][4]; padding rows are zero.
-      for (let i = 0; i < M4; i++) {
-        const base = ap + (i >> 2) * K * 4 + (i & 3);
-        if (i >= M) {
-          for (let kk = 0; kk < K; kk++) heap[base + kk * 4] = 0;
-        } else if (transA) {
-          for (let kk = 0; kk < K; kk++) heap[base + kk * 4] = A[aOff + kk * M + i];
-        } else {
-          const row = aOff + i * K;
-          for (let kk = 0; kk < K; kk++) heap[base + kk * 4] = A[row + kk];
-        }
-      }
-      // B' -> [N8/8][K][8]; padding columns are zero.
-      for (let jj = 0; jj < N8; jj++) {
-        const base = bp + (jj >> 3) * K * 8 + (jj & 7);
-        if (jj >= N) {
-          for (let kk = 0; kk < K; kk++) heap[base + kk * 8] = 0;
-        } else if (transB) {
-          const row = bOff + jj * K;
-          for (let kk = 0; kk < K; kk++) heap[base + kk * 8] = B[row + kk];
-        } else {
-          for (let kk = 0; kk < K; kk++) heap[base + kk * 8] = B[bOff + kk * N + jj];
-        }
-      }
-      run(ap * 4, bp * 4, cp * 4, M4, N8, K);
-      if (N8 === N) {
-        C.set(heap.subarray(cp, cp + M * N), cOff);
+  return (A, aOff, transA, B, bOff, transB, C, cOff, M, N, K) => {
+    const M4 = Math.ceil(M / 4) * 4;
+    const N8 = Math.ceil(N / 8) * 8;
+    const aBytes = align16(M4 * K * 4);
+    const bBytes = align16(N8 * K * 4);
+    const need = aBytes + bBytes + M4 * N8 * 4;
+    if (need > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+      heap = new Float32Array(memory.buffer);
+    }
+    const ap = 0;
+    const bp = aBytes / 4;
+    const cp = (aBytes + bBytes) / 4;
+    // A' -> [M4/4][K][4]; padding rows are zero.
+    for (let i = 0; i < M4; i++) {
+      const base = ap + (i >> 2) * K * 4 + (i & 3);
+      if (i >= M) {
+        for (let kk = 0; kk < K; kk++) heap[base + kk * 4] = 0;
+      } else if (transA) {
+        for (let kk = 0; kk < K; kk++) heap[base + kk * 4] = A[aOff + kk * M + i];
       } else {
-        for (let i = 0; i < M; i++) C.set(heap.subarray(cp + i * N8, cp + i * N8 + N), cOff + i * N);
+        const row = aOff + i * K;
+        for (let kk = 0; kk < K; kk++) heap[base + kk * 4] = A[row + kk];
       }
-    },
+    }
+    // B' -> [N8/8][K][8]; padding columns are zero.
+    for (let jj = 0; jj < N8; jj++) {
+      const base = bp + (jj >> 3) * K * 8 + (jj & 7);
+      if (jj >= N) {
+        for (let kk = 0; kk < K; kk++) heap[base + kk * 8] = 0;
+      } else if (transB) {
+        const row = bOff + jj * K;
+        for (let kk = 0; kk < K; kk++) heap[base + kk * 8] = B[row + kk];
+      } else {
+        for (let kk = 0; kk < K; kk++) heap[base + kk * 8] = B[bOff + kk * N + jj];
+      }
+    }
+    run(ap * 4, bp * 4, cp * 4, M4, N8, K);
+    if (N8 === N) {
+      C.set(heap.subarray(cp, cp + M * N), cOff);
+    } else {
+      for (let i = 0; i < M; i++) C.set(heap.subarray(cp + i * N8, cp + i * N8 + N), cOff + i * N);
+    }
   };
 }

@@ -1,0 +1,198 @@
+/**
+ * `npm run orchard -- eval --spec FILE --model DIR [--backend cpu|webgpu] [--n N] [--reward-model DIR]`
+ *
+ * The paper's evaluation of a trained model: answers to the held-out instructions (spec.eval's
+ * decoding), each compared by spec.eval's judge with the spec's model's answer (or the gold answer,
+ * per eval.compareAgainst) in both orders, tie = 0.5. Prints one JSON object:
+ *   {"model": DIR, "baseline": ..., "nTest": N, "baselineMeanScore": ..., "reports": [EvalReport, ...]}
+ * DIR may be a PEFT adapter folder (applied to the spec's model), a full model folder, or the --out
+ * folder of `orchard train` (every run folder in it is evaluated).
+ * Note: the reference side is the spec's model as loaded; a spec with SFT is not re-fine-tuned here.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { applesOracle } from '../../data/judges/oracle.ts';
+import { loadRewardModelJudge } from '../../data/judges/reward-model.ts';
+import type { Judge } from '../../data/judges/types.ts';
+import type { Tokenizer } from '../../data/tokenizer.ts';
+import type { Backend } from '../../engine/backend.ts';
+import { dirFiles } from '../../engine/models/files-node.ts';
+import { type LoadedModel, loadModel } from '../../engine/models/index.ts';
+import { type EvalItem, evalReport, evaluateModel, goldAnswers } from '../../lab/evaluate.ts';
+import type { EvalReport } from '../../lab/events.ts';
+import { generateAnswers } from '../../lab/pipeline/generation.ts';
+import { deriveSeed, SEED_PURPOSE } from '../../lab/pipeline/seeds.ts';
+import { applesEvalItems } from '../../lab/pipeline/task-data.ts';
+import { generatorFor } from '../../lab/pipeline/trained-model.ts';
+import { nodeResolvers } from '../../lab/resolve.ts';
+import { type ExperimentSpec, formatSpecErrors, parseSpecJson } from '../../lab/spec.ts';
+import { openBackend } from '../preference-io.ts';
+import { BUNDLED_MODELS_DIR } from './train.ts';
+
+const USAGE = `usage: npm run orchard -- eval --spec FILE --model DIR [options]
+  Win-rate of a trained model against the spec's model (or gold answers), judged in both orders.
+  --spec FILE            the experiment spec (its model, data template and eval settings)
+  --model DIR            adapter folder, model folder, or the --out folder of "orchard train"
+  --backend B            cpu | webgpu (default cpu)
+  --n N                  held-out instructions (default: the spec's eval.nTest)
+  --reward-model DIR     ONNX reward model folder for the "reward-model" judge`;
+
+interface Candidate {
+  label: string;
+  dir: string;
+  kind: 'adapter' | 'model';
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      spec: { type: 'string' },
+      model: { type: 'string' },
+      backend: { type: 'string', default: 'cpu' },
+      n: { type: 'string' },
+      'reward-model': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.spec || !values.model) {
+    console.error(`eval: --spec and --model are required\n\n${USAGE}`);
+    return 2;
+  }
+  const parsed = parseSpecJson(await readFile(values.spec, 'utf8'));
+  if (!parsed.ok) {
+    console.error(`eval: ${values.spec} is not a valid experiment spec:\n${formatSpecErrors(parsed.errors)}`);
+    return 2;
+  }
+  const spec = parsed.spec;
+  const n = values.n === undefined ? spec.eval.nTest : Number(values.n);
+  if (!(Number.isInteger(n) && n > 0)) {
+    console.error(`eval: --n must be a whole number > 0 (got "${values.n ?? spec.eval.nTest}")`);
+    return 2;
+  }
+  if (spec.data.source !== 'task') {
+    console.error('eval: held-out instructions come from the classroom task; this spec trains on other data');
+    return 2;
+  }
+  const candidates = findCandidates(values.model);
+  const judge = await judgeFor(spec, values['reward-model']);
+  const resolvers = await nodeResolvers({ modelsDir: BUNDLED_MODELS_DIR });
+  const base = await resolvers.model(spec.model);
+  const backend = await openBackend(values.backend);
+  try {
+    const items = applesEvalItems(n);
+    const decode = {
+      template: spec.data.template,
+      maxPromptLength: spec.data.maxPromptLength,
+      maxNewTokens: spec.eval.maxNewTokens,
+      temperature: spec.eval.temperature,
+      topK: spec.eval.topK,
+      topP: spec.eval.topP,
+      seed: deriveSeed(spec.seed, SEED_PURPOSE.evalDecoding),
+    };
+    const instructions = items.map((x) => x.instruction);
+    const ref = generatorFor(base.model, backend);
+    const refAnswers = await generateAnswers(ref.generator, base.tokenizer, instructions, decode);
+    ref.dispose();
+    const baselineAnswers = spec.eval.compareAgainst === 'gold' ? goldAnswers(items) : refAnswers;
+    const reports: EvalReport[] = [];
+    let baselineMeanScore: number | undefined;
+    for (const c of candidates) {
+      const { generator, dispose, tokenizer } = await open(c, base.model, base.tokenizer, backend);
+      try {
+        const judged = await evaluateModel(generator, tokenizer, {
+          ...decode,
+          judge,
+          items: items as EvalItem[],
+          baselineAnswers,
+        });
+        reports.push(evalReport(c.label, spec.eval.compareAgainst, judged));
+        baselineMeanScore = judged.baselineMeanScore;
+      } finally {
+        dispose();
+      }
+    }
+    const out = {
+      model: values.model,
+      baseline: spec.eval.compareAgainst,
+      nTest: items.length,
+      baselineMeanScore,
+      reports,
+    };
+    console.log(JSON.stringify(out));
+  } finally {
+    backend.dispose();
+  }
+  return 0;
+}
+
+/** What DIR holds: an adapter, a model, or run folders of `orchard train --out`. */
+function findCandidates(dir: string): Candidate[] {
+  const kindOf = (d: string): Candidate['kind'] | null =>
+    existsSync(join(d, 'adapter_config.json')) ? 'adapter' : existsSync(join(d, 'config.json')) ? 'model' : null;
+  const own = kindOf(dir);
+  if (own) return [{ label: basename(resolve(dir)), dir, kind: own }];
+  const eval_ = join(dir, 'eval.json');
+  const sub = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && e.name !== 'checkpoints')
+    .map((e) => ({ name: e.name, kind: kindOf(join(dir, e.name)) }))
+    .filter((e): e is { name: string; kind: Candidate['kind'] } => e.kind !== null);
+  if (sub.length === 0) {
+    throw new Error(
+      `${dir} holds no adapter_config.json or config.json (nor run folders with them${existsSync(eval_) ? '; was training cancelled?' : ''})`,
+    );
+  }
+  const labels = labelsFromEvalJson(eval_);
+  return sub.map((e) => ({ label: labels.get(e.name) ?? e.name, dir: join(dir, e.name), kind: e.kind }));
+}
+
+/** Run labels by folder from a train output's eval.json, when there is one. */
+function labelsFromEvalJson(file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { runs?: { label: string; folder: string }[] };
+    for (const r of parsed.runs ?? []) out.set(r.folder, r.label);
+  } catch {
+    // no labels: folder names are used
+  }
+  return out;
+}
+
+async function open(
+  c: Candidate,
+  base: LoadedModel,
+  tokenizer: Tokenizer,
+  backend: Backend,
+): Promise<{ generator: ReturnType<typeof generatorFor>['generator']; dispose: () => void; tokenizer: Tokenizer }> {
+  if (c.kind === 'adapter') {
+    const adapter = {
+      config: await readFile(join(c.dir, 'adapter_config.json'), 'utf8'),
+      safetensors: new Uint8Array(await readFile(join(c.dir, 'adapter_model.safetensors'))),
+    };
+    const g = generatorFor(base, backend, adapter);
+    return { ...g, tokenizer };
+  }
+  const model = await loadModel(dirFiles(c.dir));
+  if (model.config.vocabSize !== base.config.vocabSize) {
+    throw new Error(
+      `${c.dir}: vocab_size ${model.config.vocabSize} differs from the spec's model (${base.config.vocabSize})`,
+    );
+  }
+  const g = generatorFor(model, backend);
+  return { ...g, tokenizer };
+}
+
+async function judgeFor(spec: ExperimentSpec, rewardModelDir: string | undefined): Promise<Judge> {
+  if (spec.eval.judge === 'oracle') return applesOracle();
+  if (spec.eval.judge === 'reward-model') {
+    if (!rewardModelDir) throw new Error('eval: the spec judges with a reward model; pass --reward-model DIR');
+    return loadRewardModelJudge({ source: { dir: rewardModelDir } });
+  }
+  throw new Error('eval: a human judge cannot answer in the CLI; set eval.judge to "oracle" or "reward-model"');
+}

@@ -1,0 +1,276 @@
+/**
+ * `npm run orchard -- train --spec FILE [--backend cpu|webgpu] [--out DIR] [--checkpoint-every N]
+ *   [--resume] [--reward-model DIR]`
+ *
+ * Runs an experiment spec (src/lab/spec.ts; a partial file is completed with the defaults) through
+ * the run pipeline. stdout: one JSON line per optimizer step of every run
+ *   {"run", "step", "objective", "loss", "rewards/chosen", ..., "grad_norm", "learning_rate", "tokens_per_s"}
+ * stderr: progress of the other stages, samples and the evaluation summary.
+ * With --out DIR, writes:
+ *   DIR/spec.json                   the complete spec that ran
+ *   DIR/<run>/adapter_config.json   PEFT adapter (LoRA), or config.json + model.safetensors
+ *   DIR/<run>/adapter_model.safetensors   (full fine-tuning), plus the tokenizer files
+ *   DIR/metrics.jsonl, metrics.csv  the step lines above
+ *   DIR/eval.json                   win-rate reports, mean oracle scores, every judged answer
+ *   DIR/pairs.jsonl                 the labelled training pairs {i_chosen, r_chosen, i_reject, r_reject}
+ *   DIR/checkpoints/                resumable checkpoints (kept only with --resume; reset otherwise)
+ * Ctrl-C stops cleanly after the current step (a checkpoint is saved with --out); exit code 130.
+ * --backend auto (the spec's default) means cpu here: the CLI's WebGPU is Dawn, ask for it by name.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadRewardModelJudge } from '../../data/judges/reward-model.ts';
+import type { EvalReport, MetricsEvent, PipelineEvent } from '../../lab/events.ts';
+import { DirCheckpointStore } from '../../lab/pipeline/checkpoint-dir.ts';
+import { type ExperimentResult, type PipelineEnv, runExperiment } from '../../lab/pipeline.ts';
+import { nodeResolvers } from '../../lab/resolve.ts';
+import { type ExperimentSpec, formatSpecErrors, parseSpecJson } from '../../lab/spec.ts';
+import { openBackend } from '../preference-io.ts';
+
+const USAGE = `usage: npm run orchard -- train --spec FILE [options]
+  Runs an experiment spec: data, DPO/JPO runs, evaluation. One JSON line per step on stdout.
+  --spec FILE             experiment spec (JSON; missing fields take the defaults)
+  --backend B             cpu | webgpu (default: the spec's backend; "auto" runs on cpu)
+  --out DIR               write adapters/models, metrics, eval report and checkpoints here
+  --checkpoint-every N    with --out: save a checkpoint every N optimizer steps (default 10)
+  --resume                with --out: continue from DIR/checkpoints instead of starting over
+  --reward-model DIR      ONNX reward model folder for the "reward-model" judge`;
+
+/** The repository's public/models (bundled models), wherever the command is run from. */
+export const BUNDLED_MODELS_DIR = fileURLToPath(new URL('../../../public/models', import.meta.url));
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      spec: { type: 'string' },
+      backend: { type: 'string' },
+      out: { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      resume: { type: 'boolean' },
+      'reward-model': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.spec) {
+    console.error(`train: --spec is required\n\n${USAGE}`);
+    return 2;
+  }
+  const spec = await readSpec(values.spec);
+  if (!spec) return 2;
+  const backendName = values.backend ?? (spec.backend === 'auto' ? 'cpu' : spec.backend);
+  if (backendName !== 'cpu' && backendName !== 'webgpu') {
+    console.error(`train: --backend must be cpu or webgpu (got "${backendName}")`);
+    return 2;
+  }
+  const every = Number(values['checkpoint-every'] ?? 10);
+  if (!(Number.isInteger(every) && every >= 0)) {
+    console.error(`train: --checkpoint-every must be a whole number >= 0 (got "${values['checkpoint-every']}")`);
+    return 2;
+  }
+  if (values.resume && !values.out) {
+    console.error('train: --resume needs --out DIR (the checkpoints live in DIR/checkpoints)');
+    return 2;
+  }
+
+  const store = values.out ? new DirCheckpointStore(join(values.out, 'checkpoints')) : undefined;
+  if (store && !values.resume) await store.clear();
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('train: stopping after the current step (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const rewardModelDir = values['reward-model'];
+  const env: PipelineEnv = {
+    backend: () => openBackend(backendName),
+    resolvers: await nodeResolvers({ modelsDir: BUNDLED_MODELS_DIR }),
+    checkpoints: store,
+    checkpointEvery: every,
+    signal: abort.signal,
+    judges: rewardModelDir
+      ? { rewardModel: () => loadRewardModelJudge({ source: { dir: rewardModelDir } }) }
+      : undefined,
+  };
+  let result: ExperimentResult;
+  try {
+    result = await runExperiment(spec, env, printEvent);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (values.out) await writeOutputs(values.out, result, spec);
+  if (result.status === 'cancelled') {
+    process.stderr.write(
+      `train: cancelled during ${result.stoppedAt}${values.out ? '; rerun with --resume to continue' : ''}\n`,
+    );
+    return 130;
+  }
+  return 0;
+}
+
+async function readSpec(file: string): Promise<ExperimentSpec | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    console.error(`train: cannot read the spec ${file}: ${(err as Error).message}`);
+    return null;
+  }
+  const parsed = parseSpecJson(text);
+  if (!parsed.ok) {
+    console.error(`train: ${file} is not a valid experiment spec:\n${formatSpecErrors(parsed.errors)}`);
+    return null;
+  }
+  return parsed.spec;
+}
+
+/** One step as the flat JSON object the CLI prints (TRL's metric names as keys). */
+export function stepLine(e: MetricsEvent): Record<string, string | number> {
+  return {
+    run: e.run,
+    step: e.step,
+    objective: e.objective,
+    loss: e.loss,
+    ...e.metrics,
+    grad_norm: e.grad_norm,
+    learning_rate: e.learning_rate,
+    tokens_per_s: e.tokens_per_s,
+  };
+}
+
+function printEvent(e: PipelineEvent): void {
+  switch (e.kind) {
+    case 'metrics':
+      process.stdout.write(`${JSON.stringify(stepLine(e))}\n`);
+      return;
+    case 'progress':
+      if (e.stage === 'train') return; // the step lines say it
+      if (e.done === 0 || e.done === e.total || e.stage === 'evaluate') {
+        process.stderr.write(`[${e.stage}${e.run ? ` ${e.run}` : ''}] ${e.message}\n`);
+      }
+      return;
+    case 'samples':
+      process.stderr.write(`[samples ${e.run}, step ${e.step}]\n`);
+      for (const s of e.samples) {
+        const score = s.score === undefined ? '' : ` (score ${s.score.toFixed(2)}${s.reason ? `: ${s.reason}` : ''})`;
+        process.stderr.write(`  ${s.instruction} -> ${s.response}${score}\n`);
+      }
+      return;
+    case 'eval':
+      process.stderr.write(`[eval] ${formatReport(e.report)}\n`);
+      return;
+    case 'log':
+      process.stderr.write(`[${e.level}] ${e.message}\n`);
+  }
+}
+
+export function formatReport(r: EvalReport): string {
+  const w = r.winRate;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const scores =
+    r.meanScore === undefined ? '' : `; mean score ${r.meanScore.toFixed(3)} vs ${r.baselineMeanScore?.toFixed(3)}`;
+  return `${r.run}: win-rate vs ${r.baseline} ${pct(w.rate)} [${pct(w.low)}, ${pct(w.high)}] (${w.wins} wins, ${w.ties} ties, ${w.losses} losses of ${w.n})${scores}`;
+}
+
+/** Folder names for run labels: lower-case, safe characters, unique. */
+export function runFolders(labels: readonly string[]): string[] {
+  const used = new Set<string>();
+  return labels.map((label) => {
+    const base =
+      label
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/^-+|-+$/g, '') || 'run';
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
+    used.add(name);
+    return name;
+  });
+}
+
+async function writeOutputs(dir: string, result: ExperimentResult, spec: ExperimentSpec): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  const folders = runFolders(result.runs.map((r) => r.label));
+  const tokenizerFiles = await bundledTokenizerFiles(spec);
+  for (const [k, run] of result.runs.entries()) {
+    if (run.steps < run.totalSteps) continue; // a cancelled run lives in the checkpoints only
+    const runDir = join(dir, folders[k]);
+    await mkdir(runDir, { recursive: true });
+    for (const [name, content] of Object.entries(run.files)) await writeFile(join(runDir, name), content);
+    if (!('adapter_config.json' in run.files)) {
+      for (const [name, content] of Object.entries(tokenizerFiles)) await writeFile(join(runDir, name), content);
+    }
+  }
+  const lines = result.runs.flatMap((r) => r.metrics.map(stepLine));
+  await writeFile(join(dir, 'metrics.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  await writeFile(join(dir, 'metrics.csv'), toCsv(lines));
+  if (result.data) {
+    await writeFile(join(dir, 'pairs.jsonl'), result.data.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  }
+  const report = {
+    name: spec.name,
+    status: result.status,
+    backend: result.backend,
+    baseline: spec.eval.compareAgainst,
+    initialMeanScore: result.initial.meanScore ?? null,
+    runs: result.runs.map((r, k) => ({
+      label: r.label,
+      folder: folders[k],
+      objective: r.objective,
+      pairs: r.pairs,
+      pairCount: r.pairCount,
+      steps: r.steps,
+      report: r.eval,
+      samples: r.samples,
+      items: r.evalItems.map((x) => ({
+        instruction: x.instruction,
+        answer: x.answer,
+        baseline: x.baseline,
+        outcome: x.outcome,
+        score: x.score,
+        baselineScore: x.baselineScore,
+      })),
+    })),
+    timings: result.timings,
+  };
+  await writeFile(join(dir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** Tokenizer files next to a fully fine-tuned model, so the folder loads on its own. */
+async function bundledTokenizerFiles(spec: ExperimentSpec): Promise<Record<string, Uint8Array>> {
+  const out: Record<string, Uint8Array> = {};
+  const dir =
+    spec.model.source === 'bundled'
+      ? join(BUNDLED_MODELS_DIR, spec.model.id)
+      : spec.model.source === 'local'
+        ? spec.model.path
+        : null;
+  if (!dir) return out;
+  for (const name of ['tokenizer.json', 'tokenizer_config.json']) {
+    try {
+      out[name] = await readFile(join(dir, name));
+    } catch {
+      // optional
+    }
+  }
+  return out;
+}
+
+function toCsv(rows: Record<string, string | number>[]): string {
+  const keys: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!keys.includes(k)) keys.push(k);
+  const cell = (v: string | number | undefined) => {
+    if (v === undefined) return '';
+    const s = String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [keys.join(','), ...rows.map((r) => keys.map((k) => cell(r[k])).join(','))].map((l) => `${l}\n`).join('');
+}

@@ -1,0 +1,49 @@
+/**
+ * A trained result as something that can generate: a base model plus PEFT adapter files, or a full
+ * model's weights, placed in a ParamStore with the build options its graphs need. Used to evaluate
+ * what `orchard train` saved (`orchard eval --model DIR`).
+ */
+import type { Backend } from '../../engine/backend.ts';
+import { Generator } from '../../engine/generate.ts';
+import { type LoraConfig, loadAdapter, loraParamNames, selectTargets } from '../../engine/lora.ts';
+import type { LoadedModel } from '../../engine/models/index.ts';
+import { ParamStore } from '../../engine/params.ts';
+
+export interface Generating {
+  generator: Generator;
+  dispose(): void;
+}
+
+/** A generator over `model`'s weights, with `adapter` (PEFT files) applied on top when given. */
+export function generatorFor(
+  model: LoadedModel,
+  backend: Backend,
+  adapter?: { config: string; safetensors: Uint8Array },
+): Generating {
+  const store = new ParamStore(backend);
+  for (const [name, w] of model.weights) store.add(name, model.shapes.get(name) as number[], w, false);
+  let lora: LoraConfig | undefined;
+  if (adapter) {
+    const loaded = loadAdapter(adapter);
+    lora = loaded.config;
+    for (const t of selectTargets(model.linearModules(), lora)) {
+      for (const [suffix, shape] of [
+        ['A', [lora.r, t.inFeatures]],
+        ['B', [t.outFeatures, lora.r]],
+      ] as const) {
+        const name = loraParamNames(t.module)[suffix];
+        const w = loaded.weights.get(name);
+        if (!w) throw new Error(`adapter_model.safetensors has no tensor "${name}" for target ${t.module}`);
+        store.add(name, [...shape], w, false);
+      }
+    }
+  }
+  const generator = new Generator(model, store, { build: lora ? { lora } : {} });
+  return {
+    generator,
+    dispose() {
+      generator.dispose();
+      store.dispose();
+    },
+  };
+}
