@@ -8,11 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/browser/harness.ts';
 import type { CaseId, EngineId, StepCounts } from './cases.ts';
 import type { AdapterInfo, RunResult } from './result.ts';
+import type { Reference } from './tfjs/run-tfjs.ts';
 
 const CONFIG_FILE = fileURLToPath(new URL('./page/vite.config.ts', import.meta.url));
 
@@ -20,7 +21,12 @@ export interface BenchBrowser {
   userAgent: string;
   crossOriginIsolated: boolean;
   adapter: AdapterInfo | null;
-  run(caseId: CaseId, engine: EngineId, steps: StepCounts, rowLogps: boolean, timeoutMs: number): Promise<RunResult>;
+  run(
+    caseId: CaseId,
+    engine: EngineId,
+    steps: StepCounts,
+    opts: { rowLogps: boolean; reference: Reference | null; timeoutMs: number },
+  ): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -56,9 +62,15 @@ export async function openBenchBrowser(log: (line: string) => void): Promise<Ben
     }));
     return {
       ...info,
-      run: (caseId, engine, steps, rowLogps, timeoutMs) =>
+      run: (caseId, engine, steps, { rowLogps, reference, timeoutMs }) =>
         withTimeout(
-          evaluateRun(page, caseId, engine, steps, rowLogps),
+          page.evaluate((a) => window.orchardBench.run(a.caseId, a.engine, a.steps, a.rowLogps, a.reference), {
+            caseId,
+            engine,
+            steps,
+            rowLogps,
+            reference,
+          }),
           timeoutMs,
           `${engine} on ${caseId} in the browser`,
         ),
@@ -68,19 +80,6 @@ export async function openBenchBrowser(log: (line: string) => void): Promise<Ben
     await cleanup();
     throw err;
   }
-}
-
-function evaluateRun(
-  page: Page,
-  caseId: CaseId,
-  engine: EngineId,
-  steps: StepCounts,
-  rowLogps: boolean,
-): Promise<RunResult> {
-  return page.evaluate(
-    ({ caseId, engine, steps, rowLogps }) => window.orchardBench.run(caseId, engine, steps, rowLogps),
-    { caseId, engine, steps, rowLogps },
-  );
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

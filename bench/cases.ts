@@ -35,8 +35,15 @@ export interface BenchCase {
   lora?: LoraConfig;
   /** Only on a real GPU: a fallback (software) adapter would take hours. */
   needsRealGpu: boolean;
-  /** Steps per engine kind; a real GPU gets the `gpu` counts, everything else `cpu`. */
-  steps: { gpu: StepCounts; cpu: StepCounts };
+  /**
+   * Steps by engine speed: `gpu` for WebGPU on a real GPU, `cpu` for Orchard's CPU backend and
+   * TF.js wasm, `slow` for WebGPU on a software adapter and TF.js's plain-JS cpu backend.
+   */
+  steps: { gpu: StepCounts; cpu: StepCounts; slow: StepCounts };
+  /** Engines left out unless `npm run bench -- --all`, with the reason printed. */
+  optIn?: Partial<Record<EngineId, string>>;
+  /** Longest one engine's run may take before it is reported as an error. */
+  timeoutMs: number;
   seed: number;
 }
 
@@ -53,8 +60,9 @@ export const CASES: Readonly<Record<CaseId, BenchCase>> = {
     T: 64,
     promptLen: 16,
     needsRealGpu: false,
-    // Software adapters and 2-core CPUs are slow: few steps keep `npm run bench` within minutes.
-    steps: { gpu: { warmup: 3, timed: 10 }, cpu: { warmup: 1, timed: 3 } },
+    // Software adapters and plain-JS TF.js take seconds per step: few steps keep the bench within minutes.
+    steps: { gpu: { warmup: 3, timed: 10 }, cpu: { warmup: 2, timed: 5 }, slow: { warmup: 1, timed: 2 } },
+    timeoutMs: 300_000,
     seed: 11,
   },
   'gpt2-small-lora': {
@@ -66,9 +74,16 @@ export const CASES: Readonly<Record<CaseId, BenchCase>> = {
     promptLen: 32,
     lora: { r: 8, alpha: 16, targetModules: ['c_attn'] },
     needsRealGpu: true,
-    steps: { gpu: { warmup: 3, timed: 10 }, cpu: { warmup: 0, timed: 1 } },
+    steps: { gpu: { warmup: 3, timed: 10 }, cpu: { warmup: 0, timed: 1 }, slow: { warmup: 0, timed: 1 } },
+    optIn: { 'tfjs-cpu': "TF.js's plain-JS cpu backend needs tens of minutes per GPT-2-small step" },
+    timeoutMs: 900_000,
     seed: 12,
   },
 };
+
+export function stepsFor(c: BenchCase, engine: EngineId, fallbackAdapter: boolean): StepCounts {
+  if (engine.endsWith('webgpu')) return fallbackAdapter ? c.steps.slow : c.steps.gpu;
+  return engine === 'tfjs-cpu' ? c.steps.slow : c.steps.cpu;
+}
 
 export const tokensPerStep = (c: BenchCase): number => 2 * c.pairs * c.T;

@@ -4,9 +4,9 @@
  * same code runs in the browser page and in Node.
  */
 import type { Backend } from '../src/engine/backend.ts';
-import { feedsFor } from '../src/engine/logprobs.ts';
 import { compileForward } from '../src/engine/forward.ts';
 import { Graph } from '../src/engine/graph.ts';
+import { feedsFor } from '../src/engine/logprobs.ts';
 import { buildPreferenceGraph } from '../src/engine/objectives/index.ts';
 import { ParamStore } from '../src/engine/params.ts';
 import { compileTrainStep } from '../src/engine/train-step.ts';
@@ -16,7 +16,14 @@ import type { Workload } from './workload.ts';
 
 /** What the WebGPU backend exposes for benchmarks (structural, so CPU-only bundles need not import it). */
 interface GpuStats {
-  counters: { submissions: number; dispatches: number; programRuns: number; reads: number; bytesRead: number; bytesWritten: number };
+  counters: {
+    submissions: number;
+    dispatches: number;
+    programRuns: number;
+    reads: number;
+    bytesRead: number;
+    bytesWritten: number;
+  };
   memory: { peakLiveBytes: number; peakHeldBytes: number };
   matmul?: string;
   rows?: string;

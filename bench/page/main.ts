@@ -15,7 +15,7 @@ import { createWebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
 import { CASES, type CaseId, type EngineId, type StepCounts } from '../cases.ts';
 import { runOrchard } from '../orchard-step.ts';
 import type { AdapterInfo, RunResult } from '../result.ts';
-import { runTfjs } from '../tfjs/run-tfjs.ts';
+import { type Reference, runTfjs } from '../tfjs/run-tfjs.ts';
 import { makeWorkload, type Workload } from '../workload.ts';
 
 setWasmPaths({
@@ -47,7 +47,13 @@ async function adapter(): Promise<AdapterInfo | null> {
   };
 }
 
-async function run(caseId: CaseId, engine: EngineId, steps: StepCounts, rowLogps: boolean): Promise<RunResult> {
+async function run(
+  caseId: CaseId,
+  engine: EngineId,
+  steps: StepCounts,
+  rowLogps: boolean,
+  reference: Reference | null,
+): Promise<RunResult> {
   const w = workloadFor(caseId);
   if (engine === 'orchard-cpu') return runOrchard(engine, 'browser', new CpuBackend(), w, steps, { rowLogps });
   if (engine === 'orchard-webgpu') {
@@ -58,7 +64,7 @@ async function run(caseId: CaseId, engine: EngineId, steps: StepCounts, rowLogps
       backend.dispose();
     }
   }
-  return runTfjs(engine, 'browser', w, steps);
+  return runTfjs(engine, 'browser', w, steps, reference);
 }
 
 declare global {

@@ -29,7 +29,12 @@ const GPT2_LN_EPS = 1e-5;
 /** Masked attention logits; exp underflows to exactly 0, as Orchard's masked keys. */
 const MASKED = -1e9;
 
-export function createTfjsStep(w: Workload, runId: string): TfjsStep {
+export interface TfjsStepOptions {
+  /** How wte is looked up (default: gather where the backend can differentiate it, else onehot). */
+  embedding?: 'gather' | 'onehot';
+}
+
+export function createTfjsStep(w: Workload, runId: string, opts: TfjsStepOptions = {}): TfjsStep {
   const c = w.config;
   const { B, T } = w;
   const P = w.bench.pairs;
@@ -64,7 +69,7 @@ export function createTfjsStep(w: Workload, runId: string): TfjsStep {
       weights.set(name, keep(value));
     }
   }
-  const W = (name: string): tf.Tensor => {
+  const weight = (name: string): tf.Tensor => {
     const t = weights.get(name);
     if (!t) throw new Error(`tfjs gpt2: no weight "${name}" in the workload`);
     return t;
@@ -80,7 +85,12 @@ export function createTfjsStep(w: Workload, runId: string): TfjsStep {
       for (let j = 0; j < T; j++) bias[(b * T + i) * T + j] = j <= i && keyMask[b * T + j] !== 0 ? 0 : MASKED;
   const maskBias = keep(tf.tensor4d(bias, [B, 1, T, T]));
   const targets = Int32Array.from(f.targets as Int32Array, (t) => Math.max(t, 0));
-  const flatTargets = keep(tf.tensor1d(Int32Array.from(targets, (t, n) => n * V + t), 'int32'));
+  const flatTargets = keep(
+    tf.tensor1d(
+      Int32Array.from(targets, (t, n) => n * V + t),
+      'int32',
+    ),
+  );
   const targetIds = keep(tf.tensor1d(targets, 'int32'));
   const labelMask = keep(tf.tensor2d(f.labelMask as Float32Array, [B, T]));
   const refMargin = (() => {
@@ -90,17 +100,19 @@ export function createTfjsStep(w: Workload, runId: string): TfjsStep {
   })();
 
   const gatherGrads = tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined;
-  const oneHotIds = gatherGrads ? null : keep(tf.oneHot(ids, V, 1, 0, 'float32'));
+  const embedding = opts.embedding ?? (gatherGrads ? 'gather' : 'onehot');
+  const oneHotIds = embedding === 'gather' ? null : keep(floatOneHot(ids, V));
 
   /** logits [N, V] -> log_softmax(logits)[n, target[n]], with Orchard's fused gradient. */
-  const tokenLogps = tf.customGrad((logits: tf.Tensor, save: tf.GradSaveFunc) => {
-    const logSm = tf.logSoftmax(logits as tf.Tensor2D);
+  const tokenLogps = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [logits, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const logSm = tf.logSoftmax(logits);
     save([logSm]);
     return {
       value: tf.gather(tf.reshape(logSm, [N * V]), flatTargets),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const softmax = tf.exp(saved[0]);
-        const onehot = tf.oneHot(targetIds, V, 1, 0, 'float32');
+        const onehot = floatOneHot(targetIds, V);
         return tf.mul(tf.sub(onehot, softmax), tf.reshape(dy, [N, 1]));
       },
     };
@@ -109,11 +121,11 @@ export function createTfjsStep(w: Workload, runId: string): TfjsStep {
   const layerNorm = (x: tf.Tensor2D, prefix: string): tf.Tensor2D => {
     const { mean, variance } = tf.moments(x, -1, true);
     const xhat = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, GPT2_LN_EPS)));
-    return tf.add(tf.mul(xhat, W(`${prefix}.weight`)), W(`${prefix}.bias`)) as tf.Tensor2D;
+    return tf.add(tf.mul(xhat, weight(`${prefix}.weight`)), weight(`${prefix}.bias`)) as tf.Tensor2D;
   };
 
   const linear = (x: tf.Tensor2D, module: string): tf.Tensor2D => {
-    let y = tf.add(tf.matMul(x, W(`${module}.weight`) as tf.Tensor2D), W(`${module}.bias`)) as tf.Tensor2D;
+    let y = tf.add(tf.matMul(x, weight(`${module}.weight`) as tf.Tensor2D), weight(`${module}.bias`)) as tf.Tensor2D;
     const a = weights.get(`base_model.model.${module}.lora_A.weight`);
     const b = weights.get(`base_model.model.${module}.lora_B.weight`);
     if (a && b) {
@@ -139,9 +151,9 @@ export function createTfjsStep(w: Workload, runId: string): TfjsStep {
 
   /** Summed response log-prob of every row [B]. */
   const sequenceLogps = (): tf.Tensor1D => {
-    const wte = W('transformer.wte.weight') as tf.Tensor2D;
+    const wte = weight('transformer.wte.weight') as tf.Tensor2D;
     const embedded = oneHotIds ? tf.matMul(oneHotIds as tf.Tensor2D, wte) : tf.gather(wte, ids);
-    const positions = tf.slice(W('transformer.wpe.weight'), [0, 0], [T, D]);
+    const positions = tf.slice(weight('transformer.wpe.weight'), [0, 0], [T, D]);
     let x = tf.reshape(tf.add(tf.reshape(embedded, [B, T, D]), positions), [N, D]) as tf.Tensor2D;
     for (let i = 0; i < c.numLayers; i++) {
       const p = `transformer.h.${i}`;
@@ -168,7 +180,8 @@ export function createTfjsStep(w: Workload, runId: string): TfjsStep {
     t++;
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(dpoLoss, vars);
-      const sumSq = tf.addN(vars.map((v) => tf.sum(tf.square(grads[v.name]))));
+      // Pairwise adds, not tf.addN: TF.js's webgpu AddN binds every input at once (over 8 storage buffers).
+      const sumSq = vars.map((v) => tf.sum(tf.square(grads[v.name]))).reduce((a, b) => tf.add(a, b));
       // torch clip_grad_norm_: coef = min(1, max_norm / (norm + 1e-6)), never read back.
       const coef = tf.minimum(tf.div(h.maxGradNorm, tf.add(tf.sqrt(sumSq), 1e-6)), 1);
       const bc1 = 1 - h.beta1 ** t;
@@ -216,6 +229,11 @@ export function createTfjsStep(w: Workload, runId: string): TfjsStep {
       }
     },
   };
+}
+
+/** tf.oneHot as float32; the wasm backend ignores oneHot's dtype argument and writes int32 bits. */
+function floatOneHot(indices: tf.Tensor, depth: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(indices as tf.Tensor1D, depth), 'float32') as tf.Tensor2D);
 }
 
 /** LoRA adapter shapes are not in the model's shape map: A [r, in], B [out, r]. */

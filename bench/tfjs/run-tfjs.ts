@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type EngineId, type StepCounts, tokensPerStep } from '../cases.ts';
-import { type Host, median, type RunResult } from '../result.ts';
+import { CHECK_TOLERANCE, type Host, median, type RunResult } from '../result.ts';
 import type { Workload } from '../workload.ts';
 import { createTfjsStep } from './gpt2-step.ts';
 
@@ -17,7 +17,21 @@ const BACKEND_OF: Partial<Record<EngineId, string>> = {
 
 let runs = 0;
 
-export async function runTfjs(engine: EngineId, host: Host, w: Workload, steps: StepCounts): Promise<RunResult> {
+/** Orchard's numbers on the same workload, which TF.js must reproduce before it is timed. */
+export interface Reference {
+  engine: EngineId;
+  /** Loss of step 1 (at the initial weights), step 2 (after one update)... */
+  losses: number[];
+  rowLogps: number[];
+}
+
+export async function runTfjs(
+  engine: EngineId,
+  host: Host,
+  w: Workload,
+  steps: StepCounts,
+  reference: Reference | null,
+): Promise<RunResult> {
   const backend = BACKEND_OF[engine];
   if (!backend) throw new Error(`runTfjs: ${engine} is not a TF.js engine`);
   if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend "${backend}" failed to initialize`);
@@ -27,6 +41,7 @@ export async function runTfjs(engine: EngineId, host: Host, w: Workload, steps: 
     const rowLogps = await step.rowLogps();
     const losses: number[] = [];
     for (let i = 0; i < steps.warmup; i++) losses.push(await step.step());
+    if (reference) checkAgainst(reference, rowLogps, losses);
     const times: number[] = [];
     for (let i = 0; i < steps.timed; i++) {
       const t0 = performance.now();
@@ -63,6 +78,19 @@ export async function runTfjs(engine: EngineId, host: Host, w: Workload, steps: 
     };
   } finally {
     step.dispose();
+  }
+}
+
+/** Throws (so the run is reported, not timed) when TF.js computes a different step from Orchard's. */
+function checkAgainst(ref: Reference, rowLogps: number[], losses: number[]): void {
+  const worst = (a: number[], b: number[]) =>
+    Math.max(0, ...a.slice(0, b.length).map((x, i) => Math.abs(x - b[i]) / Math.max(Math.abs(b[i]), 1e-12)));
+  const logp = worst(rowLogps, ref.rowLogps);
+  const loss = worst(losses, ref.losses);
+  if (!(logp <= CHECK_TOLERANCE && loss <= CHECK_TOLERANCE)) {
+    throw new Error(
+      `TF.js step does not match ${ref.engine}: row log-probs differ by ${logp.toExponential(1)}, losses by ${loss.toExponential(1)} (relative; tolerance ${CHECK_TOLERANCE}); not timed`,
+    );
   }
 }
 

@@ -107,14 +107,11 @@ export function encodePair(tok: Tokenizer, instruction: string, response: string
       truncated = true;
     }
     const room = opts.maxLength - bos.length - prompt.length;
-    if (resp.length + eos.length > room) {
-      if (resp.length === 0) {
-        // Only the EOS of an empty response is left; room >= 1 is guaranteed above.
-      } else {
-        resp = resp.slice(0, room);
-        eos = [];
-        truncated = true;
-      }
+    // An empty response keeps its EOS: the prompt cut above leaves room >= 1.
+    if (resp.length > 0 && resp.length + eos.length > room) {
+      resp = resp.slice(0, room);
+      eos = [];
+      truncated = true;
     }
   }
 

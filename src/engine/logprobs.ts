@@ -10,6 +10,7 @@
  *   nll     = -sum_{chosen rows} sum[b] / sum_{chosen rows} count[b]  (TRL's token-mean cross-entropy)
  * The weights are inputs, so one graph serves any mask mode.
  */
+import type { Feeds } from './feeds.ts';
 import type { Graph, Node } from './graph.ts';
 import type { BuildOptions, LoadedModel } from './models/index.ts';
 
@@ -50,15 +51,6 @@ export function buildSequenceLogps(g: Graph, model: LoadedModel, o: Omit<Sequenc
   return buildSequenceStats(g, model, { ...o, reductions: ['sum'] }).sum as Node;
 }
 
-/** Per-sequence per-token-mean log-probs [B] (IPO/SimPO/ORPO); also feeds SEQ_INPUTS.meanWeights. */
-export function buildSequenceMeanLogps(
-  g: Graph,
-  model: LoadedModel,
-  o: Omit<SequenceLogpsOptions, 'reductions'>,
-): Node {
-  return buildSequenceStats(g, model, { ...o, reductions: ['mean'] }).mean as Node;
-}
-
 /** The log-prob graph for a [B, T] batch with the requested reductions; declares the inputs it uses (SEQ_INPUTS). */
 export function buildSequenceStats(g: Graph, model: LoadedModel, o: SequenceLogpsOptions): SequenceLogpsNodes {
   const { B, T } = o;
@@ -78,7 +70,7 @@ export function buildSequenceStats(g: Graph, model: LoadedModel, o: SequenceLogp
   return out;
 }
 
-export type Feeds = Record<string, Float32Array | Int32Array>;
+export type { Feeds } from './feeds.ts';
 
 export interface HostBatch {
   /** [B, T] right-padded ids. */

@@ -7,6 +7,7 @@ import type { Graph, Node } from './graph.ts';
 import { type DType, numel } from './ops.ts';
 import { plan, slotBytes } from './plan.ts';
 import { buildTrainGraph, planTrainStep } from './train-plan.ts';
+import { OPTIMIZER_SCALAR_BYTES } from './train-state.ts';
 
 export interface MemoryRequest {
   graph: Graph;
@@ -77,7 +78,7 @@ export function estimateMemory(req: MemoryRequest): MemoryEstimate {
     inPlace: req.inPlace,
   });
   const gradBytes = [...acc.values()].reduce((s, t) => s + t.numel * 4, 0);
-  const optimizerBytes = 2 * gradBytes + 9 * 4;
+  const optimizerBytes = 2 * gradBytes + OPTIMIZER_SCALAR_BYTES;
   const intermediateBytes = slotBytes(plans.sharedSlots);
   const inputBytes = inputBytesOf();
   return {

@@ -133,12 +133,12 @@ export function plan(graph: Graph, req: PlanRequest): Plan {
     const target = pinned.get(n);
     if (n.op === 'input' || n.op === 'param') {
       const t = req.bind(n as Node<'input'> | Node<'param'>);
-      if (t) bindings.set(n, t);
       const name = (n.attrs as { name: string }).name;
       if (!t)
         throw new PlanError(
           `plan: ${n.op} "${name}" ${fmtShape(n.shape)} has no tensor bound; bind every param and input the outputs need`,
         );
+      bindings.set(n, t);
       if (target)
         throw new PlanError(`plan: ${n.op} "${name}" cannot be pinned; pin a computed node (e.g. a reshape of it)`);
       if (t.numel < numel(n.shape) || t.dtype !== n.dtype) {

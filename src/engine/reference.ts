@@ -47,9 +47,12 @@ export interface ReferenceOptions {
   padId: number;
   /** Rows per forward pass (default 8). */
   batchSize?: number;
-  /** Padded length for a longest row (default: the row length rounded up to a multiple of 16). */
+  /** Padded length for a longest row (default: roundUpTo16). */
   bucket?: (maxLen: number) => number;
 }
+
+/** The default padded length: few distinct shapes (one compiled graph each) for little padding. */
+export const roundUpTo16 = (maxLen: number): number => Math.ceil(maxLen / 16) * 16;
 
 /** Which weights score the reference, or null for 'none'. */
 export function referenceScorerSource(
@@ -108,7 +111,7 @@ export async function scoreAll(
 ): Promise<RowLogps> {
   const n = rows.length;
   const size = opts.batchSize ?? 8;
-  const bucket = opts.bucket ?? ((len: number) => Math.ceil(len / 16) * 16);
+  const bucket = opts.bucket ?? roundUpTo16;
   const out: RowLogps = { sum: new Float32Array(n), mean: new Float32Array(n) };
   for (let start = 0; start < n; start += size) {
     const chunk = rows.slice(start, start + size);

@@ -9,8 +9,9 @@
  */
 import { numel } from './ops.ts';
 
+/** The dtypes Orchard decodes. */
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
-const SUPPORTED: readonly string[] = ['F32', 'F16', 'BF16'];
+const SUPPORTED: readonly SafetensorsDType[] = ['F32', 'F16', 'BF16'];
 
 export interface TensorInfo {
   dtype: string;
@@ -77,10 +78,18 @@ export function readHeader(bytes: Uint8Array, where = 'safetensors'): Safetensor
     if (typeof e?.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) {
       throw new Error(`${where}: tensor "${name}" lacks dtype, shape or data_offsets`);
     }
-    const [begin, end] = e.data_offsets as number[];
-    const shape = (e.shape as number[]).map(Number);
+    const [begin, end] = e.data_offsets as unknown[];
+    const shape = e.shape as unknown[];
+    if (!shape.every(isIndex)) {
+      throw new Error(`${where}: tensor "${name}" has shape ${JSON.stringify(e.shape)}; dims must be integers >= 0`);
+    }
+    if (!isIndex(begin) || !isIndex(end)) {
+      throw new Error(
+        `${where}: tensor "${name}" has data_offsets ${JSON.stringify(e.data_offsets)}; expected [begin, end] byte offsets`,
+      );
+    }
     const width = BYTES[e.dtype];
-    if (!(begin >= 0 && end >= begin && end <= dataLen)) {
+    if (!(end >= begin && end <= dataLen)) {
       throw new Error(
         `${where}: tensor "${name}" has data_offsets [${begin}, ${end}] outside the ${dataLen}-byte data`,
       );
@@ -94,6 +103,8 @@ export function readHeader(bytes: Uint8Array, where = 'safetensors'): Safetensor
   }
   return { tensors, metadata, dataStart };
 }
+
+const isIndex = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
 
 /** Decodes every tensor (or those `filter` accepts) to f32. */
 export function readSafetensors(
@@ -113,7 +124,7 @@ export function readSafetensors(
 
 /** Raw little-endian bytes of one dtype -> Float32Array. */
 export function decode(raw: Uint8Array, dtype: string, where: string): Float32Array {
-  if (!SUPPORTED.includes(dtype)) {
+  if (!(SUPPORTED as readonly string[]).includes(dtype)) {
     throw new Error(
       `${where} has dtype ${dtype}; Orchard reads F32, F16 and BF16 (convert the weights to one of those)`,
     );

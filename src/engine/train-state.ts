@@ -8,6 +8,9 @@ import { numel } from './ops.ts';
 import { ADAMW_HYPER_LEN } from './optim/adamw.ts';
 import type { ParamStore } from './params.ts';
 
+/** Bytes of the AdamW hyper buffer and the grad-norm-squared scalar, on top of grads and moments. */
+export const OPTIMIZER_SCALAR_BYTES = (ADAMW_HYPER_LEN + 1) * 4;
+
 export interface ParamOptState {
   readonly grad: DeviceTensor;
   readonly m: DeviceTensor;
@@ -60,7 +63,7 @@ export class TrainState {
 
   /** Device bytes of grads + moments (+ the two small buffers). */
   bytes(): number {
-    let b = (ADAMW_HYPER_LEN + 1) * 4;
+    let b = OPTIMIZER_SCALAR_BYTES;
     for (const name of this.trainable) b += 3 * numel(this.params.get(name).shape) * 4;
     return b;
   }

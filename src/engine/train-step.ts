@@ -14,7 +14,7 @@ import type { ParamStore } from './params.ts';
 import { materialize, type Plan, type PlannedView, resolveView, slotBytes } from './plan.ts';
 import { readViews } from './readback.ts';
 import { buildTrainGraph, planTrainStep, type TrainPlans } from './train-plan.ts';
-import { TrainState } from './train-state.ts';
+import { OPTIMIZER_SCALAR_BYTES, TrainState } from './train-state.ts';
 import { Workspace } from './workspace.ts';
 
 export interface TrainStepOptions extends CompileOptions {
@@ -165,7 +165,8 @@ export function compileTrainStep(
   const memory: MemoryEstimate = {
     paramBytes: [...paramsInGraph].reduce((s, n) => s + numel(params.get(n).shape) * 4, 0),
     gradBytes: state.trainable.reduce((s, n) => s + numel(params.get(n).shape) * 4, 0),
-    optimizerBytes: state.trainable.reduce((s, n) => s + 2 * numel(params.get(n).shape) * 4, 0) + 9 * 4,
+    optimizerBytes:
+      state.trainable.reduce((s, n) => s + 2 * numel(params.get(n).shape) * 4, 0) + OPTIMIZER_SCALAR_BYTES,
     inputBytes: 0,
     intermediateBytes: slotBytes(plans.sharedSlots),
     intermediateTensors: plans.sharedSlots.length,

@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import { showNotice } from './notice-store.ts';
 import { runFromBundle, runToBundle, type SavedRun } from './run-bundle.ts';
-import { useRunStore } from './run-store.ts';
+import { liveRunActive, useRunStore } from './run-store.ts';
 import { deleteRun, getRun, listRuns, type RunSummary, saveRun } from './runs-db.ts';
 
 interface HistoryState {
@@ -72,6 +72,7 @@ export async function saveSession(): Promise<SavedRun | null> {
 }
 
 export async function openSavedRun(id: string): Promise<SavedRun | null> {
+  if (liveRunActive()) return null; // the table disables Open meanwhile; never hide a live run
   try {
     const run = await getRun(id);
     if (!run) throw new Error(`run ${id} is no longer in the database`);
@@ -109,7 +110,14 @@ export async function importRunBundle(text: string): Promise<string | null> {
     return `the run was read but could not be saved: ${err instanceof Error ? err.message : String(err)}`;
   }
   await refreshHistory();
-  useRunStore.getState().showSaved(result.run);
+  if (liveRunActive()) {
+    showNotice({
+      id: 'import-later',
+      kind: 'info',
+      title: 'Run imported',
+      message: 'It is in the saved runs; open it when the current run has finished.',
+    });
+  } else useRunStore.getState().showSaved(result.run);
   return null;
 }
 

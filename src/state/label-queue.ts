@@ -2,7 +2,8 @@
  * What a person labels in the browser, and how their answers become training data.
  *
  * The pairs come from the classroom task (Apples & Oranges): for the experiment's seed, a few
- * training instructions with a reference answer and flawed answers each, paired by the paper's
+ * instructions of the task's TRAINING split (the held-out ones stay unseen, so labels never leak
+ * into the evaluation), with a reference answer and flawed answers each, paired by the paper's
  * protocol (pairing.ts planPairs): conditional pairs (two answers to one instruction) interleaved
  * with joint pairs (two different instructions, each with an answer). Which side is shown as A is
  * random (seeded), so the reference answer is not always on the left.
@@ -13,9 +14,10 @@
  */
 
 import { planPairs } from '../data/pairing.ts';
-import { appleCandidates } from '../data/tasks/apples-candidates.ts';
+import { type Flaw, flawedAnswers, parseInstruction, referenceAnswer } from '../data/tasks/apples.ts';
 import type { Candidate, PreferenceRow } from '../data/types.ts';
 import { Rng } from '../engine/random.ts';
+import { applesTrainInstructions } from '../lab/pipeline/task-data.ts';
 import { SPEC_LIMITS } from '../lab/spec.ts';
 import type { HumanPairLabel } from './runs-db.ts';
 
@@ -35,8 +37,26 @@ export function pairKey(a: Candidate, b: Candidate): string {
   return JSON.stringify([a.instruction, a.response, b.instruction, b.response]);
 }
 
+export interface TaskCandidate extends Candidate {
+  /** null for the task's reference answer. */
+  flaw: Flaw | null;
+}
+
+/** `n` training-split instructions for `seed`, each with its reference answer and its flawed answers. */
+export function trainCandidates(seed: number, n: number): TaskCandidate[] {
+  const rng = new Rng(seed ^ 0xca9d);
+  const out: TaskCandidate[] = [];
+  for (const instruction of applesTrainInstructions(n, seed)) {
+    const spec = parseInstruction(instruction);
+    if (!spec) throw new Error(`trainCandidates: "${instruction}" does not parse as a task instruction`);
+    out.push({ instruction, response: referenceAnswer(spec, rng), flaw: null });
+    for (const f of flawedAnswers(spec, rng)) out.push({ instruction, response: f.response, flaw: f.flaw });
+  }
+  return out;
+}
+
 export function buildLabelQueue(seed: number, instructions = LABEL_INSTRUCTIONS): LabelPair[] {
-  const candidates = appleCandidates({ seed, nInstructions: instructions });
+  const candidates = trainCandidates(seed, instructions);
   const plan = planPairs(candidates, { mode: 'both', seed });
   const rng = new Rng(seed ^ 0x1abe1);
   return plan.pairs.slice(0, LABEL_QUEUE_SIZE).map((p) => {

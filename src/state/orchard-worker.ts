@@ -15,7 +15,7 @@ import type { ExperimentSpec } from '../lab/spec.ts';
 import { useCapabilityStore } from './capability-store.ts';
 import { newRunId, saveSession } from './history-store.ts';
 import { showNotice } from './notice-store.ts';
-import { useRunStore } from './run-store.ts';
+import { isLiveStatus, useRunStore } from './run-store.ts';
 
 let worker: Worker | null = null;
 let nextId = 1;
@@ -44,7 +44,7 @@ function getWorker(): Worker {
     if (pendingProbe !== null) useCapabilityStore.getState().failed(message);
     pendingProbe = null;
     const session = useRunStore.getState().session;
-    if (session?.origin === 'live' && isActive(session.status)) {
+    if (session?.origin === 'live' && isLiveStatus(session.status)) {
       useRunStore
         .getState()
         .finished(
@@ -68,10 +68,6 @@ function send(msg: Request): number {
   const id = nextId++;
   getWorker().postMessage(withVersion<ToWorker>({ ...msg, id } as Unversioned<ToWorker>));
   return id;
-}
-
-function isActive(status: string): boolean {
-  return status === 'starting' || status === 'running' || status === 'paused' || status === 'stopping';
 }
 
 function route(msg: FromWorker): void {
@@ -156,7 +152,7 @@ export function resumeRun(): void {
 
 export function stopRun(): void {
   const s = useRunStore.getState().session;
-  if (s?.origin !== 'live' || !isActive(s.status)) return;
+  if (s?.origin !== 'live' || !isLiveStatus(s.status)) return;
   useRunStore.getState().setLiveState(s.id, 'stopping');
   send({ type: 'stop', runId: s.id });
 }

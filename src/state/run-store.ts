@@ -72,6 +72,17 @@ export interface RunStoreState {
 
 const MAX_LOG_LINES = 500;
 
+/** Whether a run is still going (started and not finished). */
+export function isLiveStatus(status: SessionStatus | undefined): boolean {
+  return status === 'starting' || status === 'running' || status === 'paused' || status === 'stopping';
+}
+
+/** Whether the lab is showing a run that is still training (saved runs must not replace it). */
+export function liveRunActive(): boolean {
+  const s = useRunStore.getState().session;
+  return s?.origin === 'live' && isLiveStatus(s.status);
+}
+
 function emptySession(id: string, spec: ExperimentSpec): RunSession {
   return {
     id,

@@ -66,3 +66,43 @@ it('continues on the CPU from the last checkpoint when the GPU device is lost', 
   expect(tab.errors).toEqual([]);
   await tab.close();
 });
+
+it('pauses, resumes and stops a run; a stopped run is saved with the steps it took', async () => {
+  const tab = await lab.open('/');
+  const { page } = tab;
+  await page.locator('#preset').selectOption('quick');
+  await setField(page, 'name', 'Pause and stop');
+  await setField(page, 'backend', 'cpu');
+  await setField(page, 'data.nInstructions', '8');
+  await setField(page, 'data.pairing.budget', '32');
+  await setField(page, 'steps', '400');
+  await setField(page, 'schedule.warmupSteps', '2');
+  await page.getByTestId('compare').click();
+  await expect
+    .poll(async () => (await chartPoints(page, 'loss')).DPO ?? 0, { timeout: 120_000, interval: 200 })
+    .toBeGreaterThanOrEqual(3);
+  expect(await page.locator('.run-status').textContent()).toContain('backend CPU');
+
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.locator('[data-testid="run-progress"][data-status="paused"]').waitFor();
+  const held = (await chartPoints(page, 'loss')).DPO;
+  await page.waitForTimeout(1500);
+  expect((await chartPoints(page, 'loss')).DPO).toBe(held);
+
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.locator('[data-testid="run-progress"][data-status="running"]').waitFor();
+  await expect
+    .poll(async () => (await chartPoints(page, 'loss')).DPO, { timeout: 60_000, interval: 200 })
+    .toBeGreaterThan(held + 2);
+
+  await page.getByRole('button', { name: 'Stop' }).click();
+  expect(await waitForRunEnd(page, 60_000)).toBe('stopped');
+  const steps = (await chartPoints(page, 'loss')).DPO;
+  expect(steps).toBeLessThan(400);
+  const row = page.locator('[data-testid="runs-table"] tbody tr');
+  await expect.poll(() => row.count()).toBe(1);
+  expect(await row.textContent()).toContain('stopped on cpu');
+  expect(await row.textContent()).toContain(`DPO ${steps}`);
+  expect(tab.errors).toEqual([]);
+  await tab.close();
+});

@@ -158,3 +158,21 @@ describe('teacher mode', () => {
     await tab.close();
   });
 });
+
+describe('layout', () => {
+  it('fits a phone-sized screen without sideways scrolling, in light and dark themes', async () => {
+    const tab = await lab.open('/');
+    const { page } = tab;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByTestId('judge-card').waitFor();
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await screenshotTop(tab, 'lab-phone');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(18, 20, 23)');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await screenshotTop(tab, 'lab-dark');
+    expect(tab.errors).toEqual([]);
+    await tab.close();
+  });
+});

@@ -3,18 +3,12 @@
  * backend: odd sizes that are multiples of no tile, all transpose combinations, batches, a shared
  * 2-D right operand, and shapes spanning several tiles.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { MatmulVariant, WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
-import { checkAgainstCpu, makeGpuBackend, Rng, randn } from './webgpu-helpers.ts';
+import { describe, it } from 'vitest';
+import type { MatmulVariant } from '../../src/engine/backends/webgpu/index.ts';
+import { checkAgainstCpu, gpuBackendPerVariant, Rng, randn } from './webgpu-helpers.ts';
 
 const variants: MatmulVariant[] = ['register', 'tiled'];
-const backends = new Map<MatmulVariant, WebGPUBackend>();
-beforeAll(async () => {
-  for (const v of variants) backends.set(v, await makeGpuBackend({ matmul: v }));
-});
-afterAll(() => {
-  for (const b of backends.values()) b.dispose();
-});
+const backendFor = gpuBackendPerVariant(variants, (matmul) => ({ matmul }));
 
 const rng = new Rng(17);
 
@@ -27,66 +21,46 @@ function shapes(batch: number[], M: number, K: number, N: number, tA: boolean, t
 
 const tol = (K: number) => ({ rtol: 1e-4, atol: 1e-5 * Math.sqrt(K) });
 
+interface MatmulCase {
+  batch: readonly number[];
+  M: number;
+  K: number;
+  N: number;
+  tA?: boolean;
+  tB?: boolean;
+  /** b is 2-D, shared by every batch. */
+  sharedB?: boolean;
+}
+
+async function checkMatmul(variant: MatmulVariant, c: MatmulCase): Promise<void> {
+  const { tA = false, tB = false } = c;
+  const s = shapes([...c.batch], c.M, c.K, c.N, tA, tB, c.sharedB ?? false);
+  await checkAgainstCpu(
+    backendFor(variant),
+    { op: 'matmul', attrs: { transA: tA, transB: tB }, inputs: [randn(rng, s.a), randn(rng, s.b)], out: s.out },
+    tol(c.K),
+    `matmul ${variant} [${s.a}]x[${s.b}] transA ${tA} transB ${tB}`,
+  );
+}
+
 for (const variant of variants) {
   describe(`matmul (${variant})`, () => {
     for (const tA of [false, true]) {
       for (const tB of [false, true]) {
         it(`37x53x29 and batched [3,17,13]x[3,13,11], transA ${tA}, transB ${tB}`, async () => {
-          const gpu = backends.get(variant) as WebGPUBackend;
-          for (const [batch, M, K, N] of [
-            [[], 37, 53, 29],
-            [[3], 17, 13, 11],
-          ] as const) {
-            const s = shapes([...batch], M, K, N, tA, tB, false);
-            await checkAgainstCpu(
-              gpu,
-              {
-                op: 'matmul',
-                attrs: { transA: tA, transB: tB },
-                inputs: [randn(rng, s.a), randn(rng, s.b)],
-                out: s.out,
-              },
-              tol(K),
-              `matmul ${variant} [${s.a}]x[${s.b}]`,
-            );
-          }
+          await checkMatmul(variant, { batch: [], M: 37, K: 53, N: 29, tA, tB });
+          await checkMatmul(variant, { batch: [3], M: 17, K: 13, N: 11, tA, tB });
         });
       }
     }
     for (const tB of [false, true]) {
       it(`shared 2-D b: [2,3,5,7] x [7,9], transB ${tB}`, async () => {
-        const gpu = backends.get(variant) as WebGPUBackend;
-        const s = shapes([2, 3], 5, 7, 9, false, tB, true);
-        await checkAgainstCpu(
-          gpu,
-          {
-            op: 'matmul',
-            attrs: { transA: false, transB: tB },
-            inputs: [randn(rng, s.a), randn(rng, s.b)],
-            out: s.out,
-          },
-          tol(7),
-        );
+        await checkMatmul(variant, { batch: [2, 3], M: 5, K: 7, N: 9, tB, sharedB: true });
       });
     }
     it('several tiles in every direction: [2, 70, 33] x [2, 33, 131], and 1x1x1', async () => {
-      const gpu = backends.get(variant) as WebGPUBackend;
-      for (const [batch, M, K, N] of [
-        [[2], 70, 33, 131],
-        [[], 1, 1, 1],
-      ] as const) {
-        const s = shapes([...batch], M, K, N, false, false, false);
-        await checkAgainstCpu(
-          gpu,
-          {
-            op: 'matmul',
-            attrs: { transA: false, transB: false },
-            inputs: [randn(rng, s.a), randn(rng, s.b)],
-            out: s.out,
-          },
-          tol(K),
-        );
-      }
+      await checkMatmul(variant, { batch: [2], M: 70, K: 33, N: 131 });
+      await checkMatmul(variant, { batch: [], M: 1, K: 1, N: 1 });
     });
   });
 }

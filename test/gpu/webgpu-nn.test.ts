@@ -1,17 +1,21 @@
 /** Neural-net kernels (embedding, norms, rotary, causal softmax, token log-probs, KV cache) against the CPU backend. */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { RowStrategy, WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
-import { checkAgainstCpu, f32, i32, LOOSE, makeGpuBackend, Rng, randn, TIGHT, uniform } from './webgpu-helpers.ts';
+import { describe, it } from 'vitest';
+import type { RowStrategy } from '../../src/engine/backends/webgpu/index.ts';
+import {
+  checkAgainstCpu,
+  f32,
+  gpuBackendPerVariant,
+  i32,
+  LOOSE,
+  Rng,
+  randn,
+  TIGHT,
+  uniform,
+} from './webgpu-helpers.ts';
 
 // Both row strategies run on every adapter: workgroup-per-row (GPU default) and thread-per-row (CPU-adapter default).
 const STRATEGIES: RowStrategy[] = ['workgroup', 'thread'];
-const backends = new Map<RowStrategy, WebGPUBackend>();
-beforeAll(async () => {
-  for (const rows of STRATEGIES) backends.set(rows, await makeGpuBackend({ rows }));
-});
-afterAll(() => {
-  for (const b of backends.values()) b.dispose();
-});
+const backendFor = gpuBackendPerVariant(STRATEGIES, (rows) => ({ rows }));
 
 const rng = new Rng(19);
 const ids = (n: number, vocab: number) =>
@@ -21,7 +25,7 @@ const ids = (n: number, vocab: number) =>
   );
 
 for (const rows of STRATEGIES) {
-  const gpu = () => backends.get(rows) as WebGPUBackend;
+  const gpu = () => backendFor(rows);
   describe(`embedding (${rows})`, () => {
     it('lookup of [3, 5] ids in a [23, 13] table', async () => {
       const table = randn(rng, [23, 13]);

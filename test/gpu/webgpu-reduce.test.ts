@@ -1,22 +1,16 @@
 /** Reductions (one- and two-pass) and the row/mask ops against the CPU backend. */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { RowStrategy, WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
-import { checkAgainstCpu, LOOSE, makeGpuBackend, Rng, randn, TIGHT, uniform } from './webgpu-helpers.ts';
+import { describe, it } from 'vitest';
+import type { RowStrategy } from '../../src/engine/backends/webgpu/index.ts';
+import { checkAgainstCpu, gpuBackendPerVariant, LOOSE, Rng, randn, TIGHT, uniform } from './webgpu-helpers.ts';
 
 // Both row strategies run on every adapter: workgroup-per-row (GPU default) and thread-per-row (CPU-adapter default).
 const STRATEGIES: RowStrategy[] = ['workgroup', 'thread'];
-const backends = new Map<RowStrategy, WebGPUBackend>();
-beforeAll(async () => {
-  for (const rows of STRATEGIES) backends.set(rows, await makeGpuBackend({ rows }));
-});
-afterAll(() => {
-  for (const b of backends.values()) b.dispose();
-});
+const backendFor = gpuBackendPerVariant(STRATEGIES, (rows) => ({ rows }));
 
 const rng = new Rng(11);
 
 for (const rows of STRATEGIES) {
-  const gpu = () => backends.get(rows) as WebGPUBackend;
+  const gpu = () => backendFor(rows);
   describe(`sum_all and sumsq (${rows})`, () => {
     // 3*5*7 runs in one workgroup; 70001 elements needs several partial sums and a second pass.
     for (const shape of [[3, 5, 7], [70001]]) {

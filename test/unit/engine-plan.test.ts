@@ -142,11 +142,21 @@ describe('estimateMemory', () => {
 });
 
 describe('Workspace', () => {
+  /** Counts compiled programs and disposed ones: every program a session compiles must be disposed. */
   class CountingCpu extends CpuBackend {
     compiles = 0;
+    disposals = 0;
     override compile(launches: Parameters<CpuBackend['compile']>[0]) {
       this.compiles++;
-      return super.compile(launches);
+      const program = super.compile(launches);
+      return {
+        run: () => program.run(),
+        stats: program.stats,
+        dispose: () => {
+          this.disposals++;
+          program.dispose();
+        },
+      };
     }
   }
 
@@ -185,6 +195,9 @@ describe('Workspace', () => {
     const ws = shared.workspace as Workspace;
     expect(ws.bytes()).toBeGreaterThanOrEqual(Math.max(...separate));
     expect(ws.bytes()).toBeLessThan(separate[0] + separate[1]);
+    for (const s of [...apart.steps, ...shared.steps]) s.dispose();
+    expect(apart.backend.disposals).toBe(apart.backend.compiles);
+    expect(shared.backend.disposals).toBe(shared.backend.compiles);
   });
 
   it('recompiles a session after another session grew the workspace', async () => {
@@ -201,11 +214,49 @@ describe('Workspace', () => {
     const feeds = { x: randn(rng, [2, 10]), t: Int32Array.of(1, 2) };
     const before = await fSmall.run(feeds);
     const gen = workspace.generation;
-    compileForward(big, [b.logits], backend, store, { workspace });
+    const fBig = compileForward(big, [b.logits], backend, store, { workspace });
     expect(workspace.generation).toBeGreaterThan(gen);
     const compiles = backend.compiles;
+    const disposals = backend.disposals;
     const after = await fSmall.run(feeds);
     expect(backend.compiles).toBe(compiles + 1);
+    expect(backend.disposals).toBe(disposals + 1); // the stale program's resources are released
     expect([...after[0]]).toEqual([...before[0]]);
+    fSmall.dispose();
+    fBig.dispose();
+    expect(backend.disposals).toBe(backend.compiles);
+  });
+
+  it('a train step recompiles after the workspace grew, with the same numbers, releasing stale programs', async () => {
+    async function run(growInBetween: boolean) {
+      const backend = new CountingCpu();
+      const store = new ParamStore(backend);
+      const small = new Graph();
+      const big = new Graph();
+      const s = deepNet(small, 2);
+      const b = deepNet(big, 20);
+      const rng = new Rng(3);
+      store.addFromGraph(small, (_n, shape) => randn(rng, shape, 0.3));
+      const workspace = new Workspace(backend);
+      const state = new TrainState(backend, store, store.names());
+      const tSmall = compileTrainStep(small, s.loss, [], backend, store, { state, workspace });
+      const feeds = { x: randn(rng, [2, 10]), t: Int32Array.of(1, 2) };
+      const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
+      const losses = [(await tSmall.step(feeds)).loss];
+      const tBig = growInBetween ? compileTrainStep(big, b.loss, [], backend, store, { state, workspace }) : undefined;
+      const disposals = backend.disposals;
+      losses.push((await tSmall.step(feeds, hyper)).loss, (await tSmall.step(feeds)).loss);
+      const staleReleased = backend.disposals - disposals;
+      tSmall.dispose();
+      tBig?.dispose();
+      return { losses, staleReleased, leaked: backend.compiles - backend.disposals };
+    }
+    const plain = await run(false);
+    const grown = await run(true);
+    expect(grown.losses).toEqual(plain.losses);
+    expect(plain.staleReleased).toBe(0);
+    expect(grown.staleReleased).toBe(1); // the 'first' program compiled before the workspace grew
+    expect(grown.leaked).toBe(0);
+    expect(plain.leaked).toBe(0);
   });
 });

@@ -87,5 +87,21 @@ describe('safetensors', () => {
     expect(() => readHeader(new Uint8Array(4))).toThrow(/too short/);
     const bad = handMade([{ name: 'a', dtype: 'F32', shape: [2], bytes: [0, 0, 0, 0] }]);
     expect(() => readHeader(bad)).toThrow(/spans 4 bytes, expected 8/);
+    const headerOnly = (header: unknown, dataBytes = 8) => {
+      const json = new TextEncoder().encode(JSON.stringify(header));
+      const out = new Uint8Array(8 + json.length + dataBytes);
+      new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+      out.set(json, 8);
+      return out;
+    };
+    expect(() => readHeader(headerOnly({ a: { dtype: 'F32', shape: [2, 'x'], data_offsets: [0, 8] } }), 'f')).toThrow(
+      'f: tensor "a" has shape [2,"x"]; dims must be integers >= 0',
+    );
+    expect(() => readHeader(headerOnly({ a: { dtype: 'F32', shape: [2], data_offsets: ['0', 8] } }), 'f')).toThrow(
+      'f: tensor "a" has data_offsets ["0",8]; expected [begin, end] byte offsets',
+    );
+    expect(() => readHeader(headerOnly({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }), 'f')).toThrow(
+      'f: tensor "a" has data_offsets [0, 16] outside the 8-byte data',
+    );
   });
 });

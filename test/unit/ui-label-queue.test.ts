@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { renderInstruction, splitSpecs } from '../../src/data/tasks/apples.ts';
+import { APPLES_SPLIT } from '../../src/lab/pipeline/task-data.ts';
 import { buildLabelQueue, LABEL_QUEUE_SIZE, labelsToRows, nextPair } from '../../src/state/label-queue.ts';
 import type { HumanPairLabel } from '../../src/state/runs-db.ts';
 
@@ -16,6 +18,16 @@ describe('label queue', () => {
     expect(new Set(queue.map((p) => p.key)).size).toBe(queue.length);
     expect(buildLabelQueue(42)).toEqual(queue);
     expect(buildLabelQueue(43)).not.toEqual(queue);
+  });
+
+  it('uses training instructions only: nothing a person labels is ever a held-out question', () => {
+    const test = new Set(splitSpecs(APPLES_SPLIT.seed, APPLES_SPLIT.testFraction).test.map(renderInstruction));
+    for (const seed of [1, 42, 1234]) {
+      for (const p of buildLabelQueue(seed)) {
+        expect(test.has(p.a.instruction)).toBe(false);
+        expect(test.has(p.b.instruction)).toBe(false);
+      }
+    }
   });
 
   it('turns answers into rows with the winner as chosen, dropping ties and skips', () => {

@@ -75,7 +75,7 @@ async function readWeights(files: ModelFiles): Promise<Map<string, Tensor>> {
 
 /** Builds a model from already-decoded tensors (file names), checking them against the graph. */
 export function modelFromTensors(name: string, config: ModelConfig, tensors: ReadonlyMap<string, Tensor>): LoadedModel {
-  const architecture = pickArchitecture(config, tensors);
+  const architecture = pickArchitecture(name, config, tensors);
   const expected = expectedParams(architecture);
   const weights = new Map<string, Float32Array>();
   const shapes = new Map<string, number[]>();
@@ -161,11 +161,14 @@ function assemble(
   };
 }
 
-function pickArchitecture(config: ModelConfig, tensors: ReadonlyMap<string, Tensor>): Architecture {
+/** GPT-2 files store weights with or without the "transformer." prefix of GPT2LMHeadModel. */
+function pickArchitecture(name: string, config: ModelConfig, tensors: ReadonlyMap<string, Tensor>): Architecture {
   if (config.arch === 'llama') return llamaArchitecture(config);
   if (tensors.has('transformer.wte.weight')) return gpt2Architecture(config, 'transformer.');
   if (tensors.has('wte.weight')) return gpt2Architecture(config, '');
-  throw new Error('gpt2: the weight file has neither "transformer.wte.weight" nor "wte.weight"');
+  throw new Error(
+    `${name}: config.json says gpt2, but the weight file has neither "transformer.wte.weight" nor "wte.weight"`,
+  );
 }
 
 /** Buffers that old checkpoints store, and a duplicated tied LM head. */

@@ -14,8 +14,9 @@ import { Graph, type Node } from '../graph.ts';
 import { feedsFor, padRows, sequenceFeeds } from '../logprobs.ts';
 import type { LoraConfig } from '../lora.ts';
 import type { LoadedModel } from '../models/index.ts';
+import { numel } from '../ops.ts';
 import { ParamStore } from '../params.ts';
-import { type EncodedRow, type ReferenceTable, referenceFeeds } from '../reference.ts';
+import { type EncodedRow, type ReferenceTable, referenceFeeds, roundUpTo16 } from '../reference.ts';
 import { buildPreferenceGraph, type ObjectiveName, type ObjectiveParams, objectiveSpec } from './index.ts';
 import { hostMetrics } from './metrics.ts';
 
@@ -35,7 +36,7 @@ export interface EvaluateOptions {
   grads?: boolean;
   /** Pairs per chunk (default 4). */
   chunkPairs?: number;
-  /** Padded length for a longest row (default: rounded up to a multiple of 16). */
+  /** Padded length for a longest row (default: roundUpTo16). */
   bucket?: (maxLen: number) => number;
 }
 
@@ -56,7 +57,7 @@ export async function evaluateObjective(o: EvaluateOptions): Promise<EvaluateRes
   }
   if (spec.usesReference && !o.reference) throw new Error(`objective ${spec.name} needs reference log-probs`);
   const chunk = o.chunkPairs ?? 4;
-  const bucket = o.bucket ?? ((len: number) => Math.ceil(len / 16) * 16);
+  const bucket = o.bucket ?? roundUpTo16;
   const store = new ParamStore(o.backend);
   let loss = 0;
   const metrics: Record<string, number> = {};
@@ -87,14 +88,19 @@ export async function evaluateObjective(o: EvaluateOptions): Promise<EvaluateRes
         if (!w) throw new Error(`evaluateObjective: no weights for "${name}"`);
         return w;
       });
+      // The NLL (ORPO/SFT) averages over the chosen rows, 0..P-1.
       const feeds = sequenceFeeds(
         batch,
         Array.from({ length: P }, (_, i) => i),
       );
       if (spec.usesReference && o.reference) Object.assign(feeds, referenceFeeds(o.reference, spec.logps, idx));
       const fwd = compileForward(g, outputs, o.backend, store);
-      const out = await fwd.run(feedsFor(g, feeds));
-      fwd.dispose();
+      let out: Float32Array[];
+      try {
+        out = await fwd.run(feedsFor(g, feeds));
+      } finally {
+        fwd.dispose();
+      }
 
       const w = P / N;
       loss += w * out[0][0];
@@ -111,7 +117,7 @@ export async function evaluateObjective(o: EvaluateOptions): Promise<EvaluateRes
       });
       // Trainable params that do not reach the loss have zero gradient.
       for (const p of trainable)
-        if (!grads.has(p.attrs.name)) grads.set(p.attrs.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
+        if (!grads.has(p.attrs.name)) grads.set(p.attrs.name, new Float32Array(numel(p.shape)));
     }
   } finally {
     store.dispose();

@@ -6,7 +6,7 @@ import { useRef, useState } from 'react';
 import { BACKENDS, parseSpecJson, validateSpec } from '../../lab/spec.ts';
 import { showNotice } from '../../state/notice-store.ts';
 import { startRun } from '../../state/orchard-worker.ts';
-import { useRunStore } from '../../state/run-store.ts';
+import { isLiveStatus, useRunStore } from '../../state/run-store.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
 import { dpoVsJpo, PRESETS } from '../lib/presets.ts';
 import { DataSection, EditsSummary, EvalSection, ModelSection, RunsSection, TrainingSection } from './FormSections.tsx';
@@ -15,10 +15,6 @@ import { ShareBox } from './ShareBox.tsx';
 
 const BACKEND_NAMES = { auto: 'automatic (WebGPU if available)', webgpu: 'WebGPU', cpu: 'CPU' } as const;
 
-export function isRunActive(status: string | undefined): boolean {
-  return status === 'starting' || status === 'running' || status === 'paused' || status === 'stopping';
-}
-
 export function ExperimentForm() {
   const draft = useSpecStore((s) => s.draft);
   const errors = useSpecStore((s) => s.errors);
@@ -26,7 +22,7 @@ export function ExperimentForm() {
   const view = useSpecStore((s) => s.view);
   const edit = useSpecStore((s) => s.edit);
   const setDraft = useSpecStore((s) => s.setDraft);
-  const running = useRunStore((s) => s.session?.origin === 'live' && isRunActive(s.session.status));
+  const running = useRunStore((s) => s.session?.origin === 'live' && isLiveStatus(s.session.status));
   const [sharing, setSharing] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
 

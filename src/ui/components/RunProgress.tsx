@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'react';
 import type { Stage } from '../../lab/events.ts';
 import { loseDevice, pauseRun, resumeRun, stopRun } from '../../state/orchard-worker.ts';
-import { type ProgressEntry, type RunSession, useRunStore } from '../../state/run-store.ts';
+import { isLiveStatus, type ProgressEntry, type RunSession, useRunStore } from '../../state/run-store.ts';
 import { etaMs, formatDuration } from '../lib/eta.ts';
 
 export const STAGE_NAMES: Record<Stage, string> = {
@@ -98,7 +98,7 @@ function RunStatusLine({ session }: { session: RunSession }) {
         {session.spec.name} · {session.spec.runs.map((r) => r.label).join(' vs ')} · backend {backend}
         {elapsed > 0 ? ` · ${formatDuration(elapsed)}` : ''}
       </span>
-      {live && isLive(session.status) && (
+      {live && isLiveStatus(session.status) && (
         <span className="run-controls">
           {session.status === 'paused' ? (
             <button type="button" className="button" onClick={resumeRun}>
@@ -132,10 +132,6 @@ function RunStatusLine({ session }: { session: RunSession }) {
       )}
     </div>
   );
-}
-
-function isLive(status: RunSession['status']): boolean {
-  return status === 'starting' || status === 'running' || status === 'paused' || status === 'stopping';
 }
 
 function statusText(s: RunSession): string {

@@ -17,7 +17,7 @@ import {
 } from '../../state/history-store.ts';
 import { metricsToCsv } from '../../state/metric-rows.ts';
 import { showNotice } from '../../state/notice-store.ts';
-import { useRunStore } from '../../state/run-store.ts';
+import { isLiveStatus, useRunStore } from '../../state/run-store.ts';
 import { getRun, type RunSummary } from '../../state/runs-db.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
 import { downloadFile } from '../download.ts';
@@ -124,6 +124,7 @@ function RunRow({
   isBaseline: boolean;
 }) {
   const setDraft = useSpecStore((s) => s.setDraft);
+  const training = useRunStore((s) => s.session?.origin === 'live' && isLiveStatus(s.session.status));
   const steps = Object.entries(run.steps)
     .map(([label, n]) => `${label} ${n}`)
     .join(' · ');
@@ -169,6 +170,8 @@ function RunRow({
             className="button button-small"
             onClick={() => void openSavedRun(run.id)}
             aria-label={`Open ${run.spec.name}`}
+            disabled={training}
+            title={training ? 'A run is training: open saved runs when it ends' : undefined}
           >
             {shown ? 'Shown' : 'Open'}
           </button>

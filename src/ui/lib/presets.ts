@@ -2,7 +2,6 @@
  * Experiment presets for the form, and the teacher's lessons: each is a complete, valid spec built
  * from the defaults (spec-defaults.ts), plus the words a student reads before pressing Run.
  */
-import { appleCandidates } from '../../data/tasks/apples-candidates.ts';
 import type { HideableSection } from '../../lab/share-link.ts';
 import {
   type ExperimentSpec,
@@ -11,6 +10,7 @@ import {
   validateSpec,
   withDefaults,
 } from '../../lab/spec.ts';
+import { trainCandidates } from '../../state/label-queue.ts';
 
 export interface Preset {
   id: string;
@@ -77,7 +77,7 @@ const LESSON_HIDE: HideableSection[] = ['model', 'sft', 'optimizer', 'schedule',
 
 /** Wrong labels for the noisy-labels lesson: a flawed answer marked better than the task's reference answer. */
 function flippedRows(seed: number, count: number): PreferenceRow[] {
-  const candidates = appleCandidates({ seed: seed + 1, nInstructions: count });
+  const candidates = trainCandidates(seed + 1, count);
   const rows: PreferenceRow[] = [];
   for (const ref of candidates.filter((c) => c.flaw === null)) {
     const flawed = candidates.find((c) => c.instruction === ref.instruction && c.flaw !== null);

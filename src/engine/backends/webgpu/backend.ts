@@ -216,6 +216,7 @@ export class WebGPUBackend implements Backend {
         this.counters.programRuns++;
         this.counters.dispatches += dispatches;
       },
+      onDispose: (program) => this.programs.delete(program),
     };
     const program = compileProgram(host, launches, (owned) => this.kernelContext(owned));
     this.programs.add(program);
@@ -253,7 +254,7 @@ export class WebGPUBackend implements Backend {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const p of this.programs) p.dispose();
+    for (const p of [...this.programs]) p.dispose();
     this.programs.clear();
     for (const b of this.constants.values()) b.destroy();
     this.constants.clear();

@@ -46,6 +46,8 @@ export interface ProgramHost {
   /** Throws DeviceLostError when the device is gone. */
   assertAlive(): void;
   onSubmit(dispatches: number): void;
+  /** The program freed its buffers; the host stops tracking it. */
+  onDispose(program: WebGPUProgram): void;
 }
 
 export class WebGPUProgram implements Program {
@@ -78,6 +80,7 @@ export class WebGPUProgram implements Program {
     if (this.disposed) return;
     this.disposed = true;
     for (const b of this.owned) b.destroy();
+    this.host.onDispose(this);
   }
 }
 

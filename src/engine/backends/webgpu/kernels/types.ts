@@ -1,5 +1,4 @@
 /** What kernel builders receive (KernelContext) and produce (DispatchSpec). */
-import type { Launch } from '../../../backend.ts';
 import type { SegmentLayout } from '../tensor.ts';
 
 export type MatmulVariant = 'tiled' | 'register';
@@ -45,5 +44,3 @@ export interface DispatchSpec {
   readonly access: readonly ('read' | 'read_write')[];
   readonly workgroups: readonly [number, number, number];
 }
-
-export type KernelBuilderFn = (launch: Launch, ctx: KernelContext) => DispatchSpec[];

@@ -1,0 +1,228 @@
+/**
+ * Turns the runs into what `npm run bench` prints and keeps: the TF.js-vs-Orchard loss checks,
+ * the results table, the targets (met or missed, with the measured ratio), the JSON record and the
+ * README's "## Benchmarks" section.
+ */
+import { CASES, type CaseId, type EngineId } from './cases.ts';
+import { type AdapterInfo, CHECK_TOLERANCE, type HostReport, type LossCheck, type RunResult } from './result.ts';
+
+export interface BenchRecord {
+  date: string;
+  machine: string;
+  /** The adapter the browser saw (the Node adapter is in hosts[].adapter). */
+  adapter: AdapterInfo | null;
+  hosts: HostReport[];
+  targets: TargetLine[];
+}
+
+export interface TargetLine {
+  caseId: CaseId;
+  host: string;
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+const MB = 1024 * 1024;
+const TFJS_PEER: Partial<Record<EngineId, EngineId>> = {
+  'orchard-webgpu': 'tfjs-webgpu',
+  'orchard-cpu': 'tfjs-cpu',
+};
+
+const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+
+/**
+ * Every engine's losses and initial row log-probs against Orchard's CPU backend (the numerical
+ * reference) on the same host, or its WebGPU backend where the CPU one did not run.
+ */
+export function lossChecks(results: readonly RunResult[]): LossCheck[] {
+  const checks: LossCheck[] = [];
+  for (const caseId of new Set(results.map((r) => r.caseId))) {
+    const ran = results.filter((r) => r.caseId === caseId && !r.skipped && !r.error);
+    const ref = ran.find((r) => r.engine === 'orchard-cpu') ?? ran.find((r) => r.engine === 'orchard-webgpu');
+    if (!ref) continue;
+    for (const r of ran) {
+      if (r === ref) continue;
+      const n = Math.min(r.losses.length, ref.losses.length);
+      const lossRelDiff = Math.max(0, ...Array.from({ length: n }, (_, i) => relDiff(r.losses[i], ref.losses[i])));
+      const m = Math.min(r.rowLogps.length, ref.rowLogps.length);
+      const logpRelDiff =
+        m === 0
+          ? Number.NaN
+          : Math.max(...Array.from({ length: m }, (_, i) => relDiff(r.rowLogps[i], ref.rowLogps[i])));
+      const ok = n > 0 && lossRelDiff <= CHECK_TOLERANCE && !(logpRelDiff > CHECK_TOLERANCE);
+      checks.push({ caseId, engine: r.engine, against: ref.engine, lossRelDiff, logpRelDiff, ok });
+    }
+  }
+  return checks;
+}
+
+export function formatChecks(checks: readonly LossCheck[], host: string): string[] {
+  return checks.map((c) => {
+    const logp = Number.isNaN(c.logpRelDiff) ? 'row log-probs not compared' : `row log-probs ${sci(c.logpRelDiff)}`;
+    return `  [${c.ok ? 'ok' : 'MISMATCH'}] ${host} ${c.caseId}: ${c.engine} vs ${c.against}: losses ${sci(c.lossRelDiff)}, ${logp} (max relative diff; tolerance ${sci(CHECK_TOLERANCE)})`;
+  });
+}
+
+/** tokens/s of an Orchard engine over its TF.js peer on the same host and case. */
+function ratioVsTfjs(r: RunResult, all: readonly RunResult[]): number | null {
+  const peer = TFJS_PEER[r.engine];
+  const p = all.find((x) => x.engine === peer && x.caseId === r.caseId && x.host === r.host && ok(x));
+  return p && ok(r) ? r.tokensPerSec / p.tokensPerSec : null;
+}
+
+const ok = (r: RunResult) => !r.skipped && !r.error && Number.isFinite(r.msPerStep);
+
+export function resultsTable(hosts: readonly HostReport[]): string {
+  const all = hosts.flatMap((h) => h.results);
+  const header = [
+    'backend',
+    'host',
+    'model',
+    'ms/step',
+    'tokens/s',
+    'peak GPU MB',
+    'analytic MB',
+    'peak/analytic',
+    'dispatches/step',
+    'submissions/step',
+    'bytes read back/step',
+    'vs TF.js (tokens/s)',
+  ];
+  const rows = all.map((r) => {
+    if (!ok(r)) return [r.engine, r.host, r.caseId, r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error}`];
+    const c = r.counters;
+    const ratio = ratioVsTfjs(r, all);
+    const peakRatio = r.peakBytes !== null && r.analyticBytes ? r.peakBytes / r.analyticBytes : null;
+    return [
+      r.engine,
+      r.host,
+      r.caseId,
+      r.msPerStep.toFixed(r.msPerStep < 100 ? 1 : 0),
+      r.tokensPerSec.toFixed(r.tokensPerSec < 100 ? 1 : 0),
+      r.peakBytes === null ? '-' : (r.peakBytes / MB).toFixed(1),
+      r.analyticBytes === null ? '-' : (r.analyticBytes / MB).toFixed(1),
+      peakRatio === null ? '-' : `${peakRatio.toFixed(3)}x`,
+      c ? `${num(c.dispatches)}${r.engine.startsWith('tfjs') ? ' kernels' : ''}` : '-',
+      c ? submissions(c.submissions, c.programSubmissions, c.reads) : '-',
+      c ? num(c.bytesRead) : '-',
+      ratio === null ? '-' : `${ratio.toFixed(2)}x`,
+    ];
+  });
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function submissions(total: number, program: number, reads: number): string {
+  if (!Number.isFinite(total)) return '-';
+  return total === program ? num(total) : `${num(total)} (${num(program)} step + ${num(reads)} readback)`;
+}
+
+const num = (x: number) => (Number.isFinite(x) ? String(Math.round(x * 100) / 100) : '-');
+const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : 'n/a');
+
+/** The issue's targets, each with the measured number. */
+export function targetLines(hosts: readonly HostReport[]): TargetLine[] {
+  const lines: TargetLine[] = [];
+  for (const h of hosts) {
+    const all = h.results;
+    for (const caseId of new Set(all.map((r) => r.caseId))) {
+      const get = (e: EngineId) => all.find((r) => r.engine === e && r.caseId === caseId && ok(r));
+      const gpu = get('orchard-webgpu');
+      const cpu = get('orchard-cpu');
+      if (h.host === 'browser') {
+        const tg = get('tfjs-webgpu');
+        const tc = get('tfjs-cpu');
+        if (gpu && tg) {
+          const x = gpu.tokensPerSec / tg.tokensPerSec;
+          lines.push({
+            caseId,
+            host: h.host,
+            target: 'webgpu >= 2x TF.js webgpu (tokens/s)',
+            measured: `${x.toFixed(2)}x`,
+            met: x >= 2,
+          });
+        }
+        if (cpu && tc) {
+          const x = cpu.tokensPerSec / tc.tokensPerSec;
+          lines.push({
+            caseId,
+            host: h.host,
+            target: 'cpu >= TF.js cpu (tokens/s)',
+            measured: `${x.toFixed(2)}x`,
+            met: x >= 1,
+          });
+        }
+      }
+      if (gpu?.peakBytes && gpu.analyticBytes) {
+        const x = gpu.peakBytes / gpu.analyticBytes;
+        lines.push({
+          caseId,
+          host: h.host,
+          target: 'webgpu peak memory <= 1.25x analytic',
+          measured: `${x.toFixed(3)}x (${(gpu.peakBytes / MB).toFixed(1)} / ${(gpu.analyticBytes / MB).toFixed(1)} MB)`,
+          met: x <= 1.25,
+        });
+      }
+      if (gpu?.counters) {
+        const c = gpu.counters;
+        lines.push({
+          caseId,
+          host: h.host,
+          target: 'one submission per optimizer step',
+          measured: `${num(c.programSubmissions)} step-program submission + ${num(c.reads)} readback copies (${num(c.bytesRead)} bytes, read with mapAsync)`,
+          met: c.programSubmissions === 1 && c.submissions === 1 ? true : c.programSubmissions === 1 ? null : false,
+        });
+      }
+    }
+  }
+  return lines;
+}
+
+export function formatTargets(lines: readonly TargetLine[]): string[] {
+  return lines.map(
+    (t) =>
+      `  [${t.met === true ? 'met' : t.met === false ? 'MISSED' : 'partly'}] ${t.host} ${t.caseId}: ${t.target}: ${t.measured}`,
+  );
+}
+
+/** The README section (everything under "## Benchmarks"). */
+export function readmeSection(rec: BenchRecord, skipped: readonly string[], notes: readonly string[]): string {
+  const a = rec.adapter;
+  const adapter = a
+    ? `${a.vendor || '?'} ${a.architecture || ''} ${a.description || ''}`.replace(/\s+/g, ' ').trim() +
+      (a.isFallbackAdapter ? ' (fallback adapter: a software renderer, timings say nothing about GPUs)' : '')
+    : 'none';
+  const browser = rec.hosts.find((h) => h.host === 'browser');
+  const cases = [...new Set(rec.hosts.flatMap((h) => h.results.map((r) => r.caseId)))];
+  return [
+    '## Benchmarks',
+    '',
+    '`npm run bench` (bench/run.ts) times one DPO training step (forward, backward, grad-norm clip, AdamW) of the',
+    'same GPT-2 in Orchard (webgpu and cpu backends) and in TensorFlow.js (its webgpu, wasm and cpu backends),',
+    'all in one headless Chromium page, plus Orchard in Node (Dawn and plain JS). Every TF.js step is first',
+    "checked against Orchard's loss and log-probs on the same weights and data. Results: `bench/results/`.",
+    '',
+    ...cases.map((id) => `- \`${id}\`: ${CASES[id].title}`),
+    '',
+    `Last run: ${rec.date} on ${rec.machine}; adapter: ${adapter}; browser: ${browser?.runtime ?? 'n/a'}.`,
+    '',
+    resultsTable(rec.hosts),
+    '',
+    'Targets:',
+    '',
+    ...formatTargets(rec.targets).map((l) => `- ${l.trim()}`),
+    ...skipped.map((s) => `- ${s}`),
+    '',
+    ...notes,
+  ].join('\n');
+}
+
+/** Replaces the README's "## Benchmarks" section (up to the next "## " heading) with `section`. */
+export function replaceReadmeSection(readme: string, section: string): string {
+  const start = readme.indexOf('\n## Benchmarks');
+  if (start < 0) return `${readme.trimEnd()}\n\n${section}\n`;
+  const next = readme.indexOf('\n## ', start + 1);
+  const tail = next < 0 ? '' : readme.slice(next);
+  return `${readme.slice(0, start + 1)}${section.trimEnd()}\n${tail}`;
+}
