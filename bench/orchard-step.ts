@@ -84,8 +84,10 @@ export async function runOrchard(
     tokensPerSec: tokensPerStep(w.bench) / (ms / 1000),
     losses,
     rowLogps,
-    peakBytes: gpu ? gpu.memory.peakLiveBytes : null,
-    peakSource: gpu ? 'WebGPU buffer pool: peak bytes of live buffers (size-class rounded)' : 'n/a (host memory)',
+    peakBytes: gpu ? gpu.memory.peakHeldBytes : null,
+    peakSource: gpu
+      ? 'WebGPU buffer pool: peak bytes held from the device (live + pooled buffers, size-class rounded)'
+      : 'n/a (host memory)',
     analyticBytes: train.memory.totalBytes,
     counters,
     notes,

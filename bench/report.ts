@@ -64,11 +64,20 @@ export function formatChecks(checks: readonly LossCheck[], host: string): string
   });
 }
 
-/** tokens/s of an Orchard engine over its TF.js peer on the same host and case. */
-function ratioVsTfjs(r: RunResult, all: readonly RunResult[]): number | null {
-  const peer = TFJS_PEER[r.engine];
+/** tokens/s of an Orchard engine over a TF.js engine on the same host and case. */
+function ratio(r: RunResult, peer: EngineId, all: readonly RunResult[]): number | null {
   const p = all.find((x) => x.engine === peer && x.caseId === r.caseId && x.host === r.host && ok(x));
   return p && ok(r) ? r.tokensPerSec / p.tokensPerSec : null;
+}
+
+/** The ratio column: webgpu vs TF.js webgpu; cpu vs TF.js cpu (the target) and vs TF.js wasm. */
+function ratioCell(r: RunResult, all: readonly RunResult[]): string {
+  const peer = TFJS_PEER[r.engine];
+  if (!peer) return '-';
+  const parts = [[peer, ratio(r, peer, all)] as const];
+  if (r.engine === 'orchard-cpu') parts.push(['tfjs-wasm', ratio(r, 'tfjs-wasm', all)] as const);
+  const shown = parts.filter(([, x]) => x !== null).map(([e, x]) => `${(x as number).toFixed(2)}x ${e.slice(5)}`);
+  return shown.length ? shown.join(', ') : '-';
 }
 
 const ok = (r: RunResult) => !r.skipped && !r.error && Number.isFinite(r.msPerStep);
@@ -86,15 +95,29 @@ export function resultsTable(hosts: readonly HostReport[]): string {
     'peak/analytic',
     'dispatches/step',
     'submissions/step',
-    'bytes read back/step',
+    'readbacks/step (bytes)',
     'vs TF.js (tokens/s)',
   ];
-  const rows = all.map((r) => {
-    if (!ok(r)) return [r.engine, r.host, r.caseId, r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error}`];
+  const rows: string[][] = [];
+  const skippedShown = new Set<string>();
+  for (const r of all) {
+    if (r.skipped) {
+      // One row per skipped case and host, not one per engine.
+      const key = `${r.host} ${r.caseId} ${r.skipped}`;
+      const whole = all.filter((x) => x.host === r.host && x.caseId === r.caseId).every((x) => x.skipped === r.skipped);
+      if (whole && skippedShown.has(key)) continue;
+      skippedShown.add(key);
+      rows.push([whole ? 'all' : r.engine, r.host, r.caseId, `skipped: ${r.skipped}`]);
+      continue;
+    }
+    if (r.error) {
+      rows.push([r.engine, r.host, r.caseId, `error: ${r.error}`]);
+      continue;
+    }
     const c = r.counters;
-    const ratio = ratioVsTfjs(r, all);
     const peakRatio = r.peakBytes !== null && r.analyticBytes ? r.peakBytes / r.analyticBytes : null;
-    return [
+    const tfjs = r.engine.startsWith('tfjs');
+    rows.push([
       r.engine,
       r.host,
       r.caseId,
@@ -103,12 +126,12 @@ export function resultsTable(hosts: readonly HostReport[]): string {
       r.peakBytes === null ? '-' : (r.peakBytes / MB).toFixed(1),
       r.analyticBytes === null ? '-' : (r.analyticBytes / MB).toFixed(1),
       peakRatio === null ? '-' : `${peakRatio.toFixed(3)}x`,
-      c ? `${num(c.dispatches)}${r.engine.startsWith('tfjs') ? ' kernels' : ''}` : '-',
+      c ? `${num(c.dispatches)}${tfjs ? ' kernels' : ''}` : '-',
       c ? submissions(c.submissions, c.programSubmissions, c.reads) : '-',
-      c ? num(c.bytesRead) : '-',
-      ratio === null ? '-' : `${ratio.toFixed(2)}x`,
-    ];
-  });
+      c ? `${num(c.reads)} (${num(c.bytesRead)} B)` : '-',
+      ratioCell(r, all),
+    ]);
+  }
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }

@@ -104,7 +104,7 @@ function progress(r: RunResult): void {
     return;
   }
   const c = r.counters;
-  const extra = c ? `, ${c.dispatches} dispatches/step` : '';
+  const extra = c ? `, ${c.dispatches} ${r.engine.startsWith('tfjs') ? 'kernels' : 'dispatches'}/step` : '';
   log(
     `  ${where} ${fmtMs(r.msPerStep)} ms/step, ${r.tokensPerSec.toFixed(0)} tokens/s (median of ${r.timedSteps} after ${r.warmupSteps} warm-up)${extra}`,
   );
@@ -113,12 +113,17 @@ function progress(r: RunResult): void {
 /** Why an engine does not run for this case on this host, or null when it does. */
 function skipReason(c: BenchCase, engine: EngineId, adapter: AdapterInfo | null, all: boolean): string | null {
   if (c.needsRealGpu && (!adapter || adapter.isFallbackAdapter)) {
-    return adapter ? `fallback adapter (${adapter.architecture || adapter.vendor || 'software'})` : 'no WebGPU adapter';
+    return adapter ? `fallback adapter (${adapterName(adapter)})` : 'no WebGPU adapter';
   }
   if (engine.endsWith('webgpu') && !adapter) return 'no WebGPU adapter';
   const optIn = c.optIn?.[engine];
   if (optIn && !all) return `${optIn} (npm run bench -- --all)`;
   return null;
+}
+
+function adapterName(a: AdapterInfo): string {
+  const name = a.architecture || a.vendor || 'software';
+  return /swiftshader/i.test(name) ? 'SwiftShader' : name;
 }
 
 type Runner = (engine: EngineId, c: BenchCase, steps: StepCounts, reference: Reference | null) => Promise<RunResult>;

@@ -33,6 +33,21 @@ type Post = (msg: FromWorker, transfer?: Transferable[]) => void;
 /** Optimizer steps between checkpoints: what a device loss can cost, against a readback per checkpoint. */
 export const CHECKPOINT_EVERY = 5;
 
+/** How long the pipeline may run before the worker reads its messages again. */
+const YIELD_EVERY_MS = 30;
+
+/** Resolves in a new task (after pending messages), without setTimeout's clamping. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 export class RunDriver {
   active = true;
   private readonly abort = new AbortController();
@@ -43,6 +58,7 @@ export class RunDriver {
   private stage: Stage | null = null;
   private lastRun: string | null = null;
   private lastStep: number | null = null;
+  private lastYield = 0;
 
   constructor(
     readonly runId: string,
@@ -179,10 +195,24 @@ export class RunDriver {
         checkpoints,
         checkpointEvery: CHECKPOINT_EVERY,
         signal: this.abort.signal,
-        gate: this.pauser.gate,
+        gate: () => this.gate(),
       },
       (e) => this.emit(e),
     );
+  }
+
+  /**
+   * Awaited by the pipeline between units of work. Besides holding while paused, it lets the worker
+   * read its messages (pause, stop, a lost-device drill): on the CPU backend every await of a step
+   * resolves as a microtask, so without a real yield the message queue would wait for the whole run.
+   */
+  private async gate(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastYield >= YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      this.lastYield = performance.now();
+    }
+    await this.pauser.gate();
   }
 
   private sendAdapters(result: ExperimentResult): void {

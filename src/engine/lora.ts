@@ -141,7 +141,7 @@ export function loadAdapter(files: { config: string; safetensors: Uint8Array }):
   reject('alpha_pattern', isNonEmptyObject(raw.alpha_pattern));
   const r = raw.r;
   if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0)
-    throw new Error(`${where}: r must be a positive integer`);
+    throw new Error(`${where}: r must be a positive integer (got ${JSON.stringify(r)})`);
   const targets = raw.target_modules;
   if (!(typeof targets === 'string' || (Array.isArray(targets) && targets.every((t) => typeof t === 'string')))) {
     throw new Error(`${where}: target_modules must be a list of module names or a regex string`);

@@ -41,8 +41,8 @@ export class TrainState {
           .entries()
           .filter((e) => e.trainable)
           .map((e) => e.name);
-    if (new Set(this.trainable).size !== this.trainable.length)
-      throw new Error('TrainState: a trainable name is listed twice');
+    const twice = this.trainable.find((name, i) => this.trainable.indexOf(name) !== i);
+    if (twice !== undefined) throw new Error(`TrainState: trainable param "${twice}" is listed twice`);
     for (const name of this.trainable) {
       const n = numel(params.get(name).shape);
       this.perParam.set(name, {

@@ -165,6 +165,7 @@ describe('layout', () => {
     const { page } = tab;
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByTestId('judge-card').waitFor();
+    await page.locator('[data-testid="capability-panel"][data-status="ready"]').waitFor({ timeout: 60_000 });
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(await overflow()).toBeLessThanOrEqual(0);
     await screenshotTop(tab, 'lab-phone');

@@ -200,18 +200,23 @@ describe('Workspace', () => {
     expect(shared.backend.disposals).toBe(shared.backend.compiles);
   });
 
-  it('recompiles a session after another session grew the workspace', async () => {
+  /** A 2-row and a 20-row net over the same params, and a workspace for their sessions. */
+  function smallAndBig(seed: number) {
     const backend = new CountingCpu();
     const store = new ParamStore(backend);
     const small = new Graph();
     const big = new Graph();
     const s = deepNet(small, 2);
     const b = deepNet(big, 20);
-    const rng = new Rng(2);
+    const rng = new Rng(seed);
     store.addFromGraph(small, (_n, shape) => randn(rng, shape, 0.3));
-    const workspace = new Workspace(backend);
-    const fSmall = compileForward(small, [s.logits], backend, store, { workspace });
     const feeds = { x: randn(rng, [2, 10]), t: Int32Array.of(1, 2) };
+    return { backend, store, small, big, s, b, feeds, workspace: new Workspace(backend) };
+  }
+
+  it('recompiles a session after another session grew the workspace', async () => {
+    const { backend, store, small, big, s, b, feeds, workspace } = smallAndBig(2);
+    const fSmall = compileForward(small, [s.logits], backend, store, { workspace });
     const before = await fSmall.run(feeds);
     const gen = workspace.generation;
     const fBig = compileForward(big, [b.logits], backend, store, { workspace });
@@ -229,18 +234,9 @@ describe('Workspace', () => {
 
   it('a train step recompiles after the workspace grew, with the same numbers, releasing stale programs', async () => {
     async function run(growInBetween: boolean) {
-      const backend = new CountingCpu();
-      const store = new ParamStore(backend);
-      const small = new Graph();
-      const big = new Graph();
-      const s = deepNet(small, 2);
-      const b = deepNet(big, 20);
-      const rng = new Rng(3);
-      store.addFromGraph(small, (_n, shape) => randn(rng, shape, 0.3));
-      const workspace = new Workspace(backend);
+      const { backend, store, small, big, s, b, feeds, workspace } = smallAndBig(3);
       const state = new TrainState(backend, store, store.names());
       const tSmall = compileTrainStep(small, s.loss, [], backend, store, { state, workspace });
-      const feeds = { x: randn(rng, [2, 10]), t: Int32Array.of(1, 2) };
       const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
       const losses = [(await tSmall.step(feeds)).loss];
       const tBig = growInBetween ? compileTrainStep(big, b.loss, [], backend, store, { state, workspace }) : undefined;

@@ -64,11 +64,13 @@ export function buildLoss(
   const P = policy.chosen.shape[0];
   const mean = (x: Node) => g.scale(g.sumAll(x), 1 / P);
   const needRef = (): PairLogps => {
-    if (!ref) throw new Error(`objective ${name} needs reference log-probs`);
+    if (!ref) throw new Error(`buildLoss: objective ${name} needs reference log-probs; pass the REF_INPUTS nodes`);
     return ref;
   };
   const needNll = (): Node => {
-    if (!nll) throw new Error(`objective ${name} needs the NLL node`);
+    if (!nll) {
+      throw new Error(`buildLoss: objective ${name} needs the chosen rows' NLL; build the log-probs with 'nll'`);
+    }
     return nll;
   };
   const sigmoidLoss = (x: Node, eps: number, sign: 1 | -1): Node => {
@@ -112,7 +114,9 @@ export function buildLoss(
     if (name === 'dpo' || name === 'jpo' || name === 'cdpo') {
       losses = sigmoidLoss(bh, p.labelSmoothing, 1);
     } else if (name === 'robust') {
-      if (p.labelSmoothing >= 0.5) throw new Error('objective robust needs label smoothing ε < 0.5');
+      if (p.labelSmoothing >= 0.5) {
+        throw new Error(`objective robust needs label smoothing ε < 0.5 (got ${p.labelSmoothing})`);
+      }
       losses = g.scale(sigmoidLoss(bh, p.labelSmoothing, -1), 1 / (1 - 2 * p.labelSmoothing));
     } else if (name === 'hinge') {
       losses = g.unary(g.sub(constantLike(g, bh, 1), bh), 'relu');
