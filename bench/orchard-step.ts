@@ -12,6 +12,7 @@ import { ParamStore } from '../src/engine/params.ts';
 import { compileTrainStep } from '../src/engine/train-step.ts';
 import { DPO_BETA, type EngineId, HYPER, type StepCounts, tokensPerStep } from './cases.ts';
 import { type Host, median, type RunCounters, type RunResult } from './result.ts';
+import { timePipelined } from './timing.ts';
 import type { Workload } from './workload.ts';
 
 /** What the WebGPU backend exposes for benchmarks (structural, so CPU-only bundles need not import it). */
@@ -62,14 +63,19 @@ export async function runOrchard(
   const losses: number[] = [];
   for (let i = 0; i < steps.warmup; i++) losses.push((await train.step(feeds, HYPER)).loss);
   const before = gpu ? { ...gpu.counters } : null;
-  const times: number[] = [];
-  for (let i = 0; i < steps.timed; i++) {
-    const t0 = performance.now();
-    const r = await train.step(feeds, HYPER);
-    times.push(performance.now() - t0);
-    losses.push(r.loss);
-  }
-  const counters = gpu && before ? perStep(before, gpu.counters, steps.timed) : null;
+  // A step is submitted without blocking when its program ran inside the step() call itself, i.e.
+  // before the previous step's loss (still being read back) was awaited.
+  let blocking = 0;
+  const timed = await timePipelined(steps.timed, () => {
+    const runs = gpu?.counters.programRuns ?? 0;
+    const pending = train.step(feeds, HYPER);
+    if (gpu && gpu.counters.programRuns === runs) blocking++;
+    return pending.then((r) => r.loss);
+  });
+  losses.push(...timed.losses);
+  const times = timed.intervals;
+  const counters =
+    gpu && before ? { ...perStep(before, gpu.counters, steps.timed), blockingReadbacks: blocking / steps.timed } : null;
   const ms = median(times);
   const notes = gpu ? [`matmul ${gpu.matmul}, rows ${gpu.rows}`] : ['single-threaded JS'];
   notes.push(`${train.stats.launchesPerUpdateStep} launches/step`);
@@ -96,7 +102,7 @@ export async function runOrchard(
   return result;
 }
 
-function perStep(a: GpuStats['counters'], b: GpuStats['counters'], n: number): RunCounters {
+function perStep(a: GpuStats['counters'], b: GpuStats['counters'], n: number): Omit<RunCounters, 'blockingReadbacks'> {
   const d = (k: keyof GpuStats['counters']) => (b[k] - a[k]) / n;
   return {
     dispatches: d('dispatches'),

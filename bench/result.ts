@@ -11,10 +11,12 @@ export interface RunCounters {
   submissions: number;
   /** Submissions of the compiled step program itself per step. */
   programSubmissions: number;
-  /** Device-to-host reads per step (each an asynchronous mapAsync, awaited at the step's end). */
+  /** Device-to-host reads per step (asynchronous mapAsync; awaited only after the next step is queued). */
   reads: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Steps per step whose submission had to wait for a readback (0: always queued while the previous loss was in flight). */
+  blockingReadbacks: number;
 }
 
 export interface RunResult {
@@ -27,7 +29,10 @@ export interface RunResult {
   error?: string;
   warmupSteps: number;
   timedSteps: number;
-  /** Median of the timed steps, in ms (each awaited to completion: the loss is read back). */
+  /**
+   * Median ms per timed step, with one step in flight (bench/timing.ts): the time between
+   * consecutive losses arriving back on the host.
+   */
   msPerStep: number;
   msPerStepAll: number[];
   tokensPerSec: number;

@@ -218,13 +218,15 @@ function explain(hosts: readonly HostReport[]): string[] {
     );
   }
   notes.push(
-    "- Orchard's step program is one queue submission; its loss and grad norm come back by two small",
-    '  asynchronous reads (mapAsync; each a copy submission of its own), awaited at the end of every step.',
-    '  Nothing in the step blocks the JS thread, but awaiting the loss each step leaves the GPU idle while the next',
-    '  step is encoded. TF.js rows count kernels per step (tf.profile), most of them dispatches.',
-    '- Peak GPU MB: Orchard = its WebGPU buffer pool (size-class rounded live bytes); TF.js = tf.profile peakBytes',
-    '  (live tensor bytes). Analytic MB = weights + gradients + AdamW m, v + inputs + planned activations.',
-    `- Machine load matters on a 2-core box: other processes running at the same time inflate every number.`,
+    '- Step loop (bench/timing.ts), the same for every engine: one step always in flight; step k+1 is queued before',
+    "  step k's loss is awaited. ms/step is the median time between consecutive losses arriving.",
+    "- Orchard's step is one compiled program, one queue submission; the loss and the grad norm come back by two",
+    '  small mapAsync reads, each a copy submission of its own (the submissions/step column counts all three).',
+    '  TF.js rows count kernels per step (tf.profile), most of them one dispatch each.',
+    '- Peak GPU MB: Orchard = bytes its WebGPU buffer pool held from the device (live + pooled buffers, rounded',
+    '  to size classes; uniforms and staging not included); TF.js = tf.profile peakBytes (live tensor bytes).',
+    '  Analytic MB = weights + gradients + AdamW m, v + inputs + planned activations (the planner estimate).',
+    '- The machine has 2 cores shared with whatever else runs: numbers move by 2x or more between runs.',
   );
   return notes;
 }

@@ -16,7 +16,10 @@ import { DPO_BETA, HYPER } from '../cases.ts';
 import type { Workload } from '../workload.ts';
 
 export interface TfjsStep {
-  /** One optimizer step; resolves with the loss (read back) once the step has finished. */
+  /**
+   * Queues one optimizer step and returns at once (on asynchronous backends); the promise resolves
+   * with the step's loss once it is read back.
+   */
   step(): Promise<number>;
   /** Summed response log-probs of every row at the current weights. */
   rowLogps(): Promise<number[]>;
@@ -99,8 +102,10 @@ export function createTfjsStep(w: Workload, runId: string, opts: TfjsStepOptions
     return keep(tf.tensor1d(Float32Array.from(rc, (x, i) => x - rr[i])));
   })();
 
-  const gatherGrads = tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined;
-  const embedding = opts.embedding ?? (gatherGrads ? 'gather' : 'onehot');
+  // A frozen wte (LoRA) needs no gradient, so gather works on every backend.
+  const gatherOk =
+    !trainable.has('transformer.wte.weight') || tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined;
+  const embedding = opts.embedding ?? (gatherOk ? 'gather' : 'onehot');
   const oneHotIds = embedding === 'gather' ? null : keep(floatOneHot(ids, V));
 
   /** logits [N, V] -> log_softmax(logits)[n, target[n]], with Orchard's fused gradient. */
@@ -199,11 +204,12 @@ export function createTfjsStep(w: Workload, runId: string, opts: TfjsStepOptions
   };
 
   return {
-    async step() {
+    step() {
       const loss = enqueueStep();
-      const data = await loss.data();
-      loss.dispose();
-      return data[0];
+      return loss.data().then((data) => {
+        loss.dispose();
+        return data[0];
+      });
     },
     async rowLogps() {
       const rows = tf.tidy(sequenceLogps);

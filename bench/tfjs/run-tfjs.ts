@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type EngineId, type StepCounts, tokensPerStep } from '../cases.ts';
 import { CHECK_TOLERANCE, type Host, median, type RunResult } from '../result.ts';
+import { timePipelined } from '../timing.ts';
 import type { Workload } from '../workload.ts';
 import { createTfjsStep } from './gpt2-step.ts';
 
@@ -42,12 +43,9 @@ export async function runTfjs(
     const losses: number[] = [];
     for (let i = 0; i < steps.warmup; i++) losses.push(await step.step());
     if (reference) checkAgainst(reference, rowLogps, losses);
-    const times: number[] = [];
-    for (let i = 0; i < steps.timed; i++) {
-      const t0 = performance.now();
-      losses.push(await step.step());
-      times.push(performance.now() - t0);
-    }
+    const timed = await timePipelined(steps.timed, () => step.step());
+    losses.push(...timed.losses);
+    const times = timed.intervals;
     const profile = await step.profileStep();
     const ms = median(times);
     const notes = [`${profile.kernels} kernels/step (tf.profile)`];
@@ -73,6 +71,7 @@ export async function runTfjs(
         reads: 1,
         bytesRead: 4,
         bytesWritten: Number.NaN,
+        blockingReadbacks: Number.NaN,
       },
       notes,
     };

@@ -14,11 +14,13 @@ import { chartPoints, downloadText, lossesFromCsv, screenshotTop, setField, wait
 async function useTinySpec(page: LabPage['page']): Promise<void> {
   await page.locator('#preset').selectOption('quick');
   await setField(page, 'name', 'Tiny comparison');
-  await setField(page, 'data.nInstructions', '8');
-  await setField(page, 'data.pairing.budget', '32');
+  await setField(page, 'data.nInstructions', '6');
+  await setField(page, 'data.candidatesPerInstruction', '3');
+  await setField(page, 'data.pairing.budget', '16');
+  await setField(page, 'batchSize', '2');
   await setField(page, 'steps', '20');
-  await setField(page, 'eval.nTest', '4');
-  await setField(page, 'eval.maxNewTokens', '12');
+  await setField(page, 'eval.nTest', '2');
+  await setField(page, 'eval.maxNewTokens', '8');
 }
 
 const RUN_TIMEOUT = 240_000;
@@ -74,7 +76,7 @@ describe('DPO vs JPO comparison', () => {
     const row = page.locator('[data-testid="runs-table"] tbody tr');
     await expect.poll(() => row.count()).toBe(1);
     const chips = await row.locator('[data-testid="diff-labels"] li').allTextContents();
-    expect(chips).toEqual(expect.arrayContaining(['steps 60 → 20', 'instructions 48 → 8', 'eval items 32 → 4']));
+    expect(chips).toEqual(expect.arrayContaining(['steps 60 → 20', 'instructions 48 → 6', 'batch 8 → 2', 'eval items 32 → 2']));
     await page.locator('#runs').screenshot({ path: `${process.cwd()}/test-artifacts/lab-runs-table.png` });
     await row.locator('summary', { hasText: 'Export' }).click();
     const csv = await downloadText(page, () => row.getByTestId('export-csv').click());

@@ -8,8 +8,9 @@ import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeShareLink, encodeShareLink } from '../../src/lab/share-link.ts';
 import { DEFAULT_SPEC, type ExperimentSpec, validateSpec, withDefaults } from '../../src/lab/spec.ts';
+import { runToBundle, type SavedRun } from '../../src/state/run-bundle.ts';
 import { type Lab, startLab } from './harness.ts';
-import { screenshotTop, setField } from './lab-helpers.ts';
+import { chartPoints, screenshotTop, setField } from './lab-helpers.ts';
 
 let lab: Lab;
 
@@ -170,9 +171,74 @@ describe('layout', () => {
     expect(await overflow()).toBeLessThanOrEqual(0);
     await screenshotTop(tab, 'lab-phone');
     await page.emulateMedia({ colorScheme: 'dark' });
-    expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(18, 20, 23)');
+    expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe(
+      'rgb(18, 20, 23)',
+    );
     await page.setViewportSize({ width: 1280, height: 900 });
     await screenshotTop(tab, 'lab-dark');
+    expect(tab.errors).toEqual([]);
+    await tab.close();
+  });
+});
+
+describe('long runs', () => {
+  it('draws a saved run of 12,000 steps per run with at most ~600 points per line', async () => {
+    const steps = 12_000;
+    const rows = (run: number) =>
+      Array.from({ length: steps }, (_, i) => {
+        const step = i + 1;
+        const loss = Math.LN2 * Math.exp(-step / 4000) + 0.02 * Math.sin(step * (run + 1));
+        return {
+          step,
+          loss,
+          'rewards/margins': 1 - loss,
+          'rewards/chosen': 0.5 - loss / 2,
+          'rewards/rejected': -0.5 + loss / 2,
+          'rewards/accuracies': 0.5 + (1 - loss) / 2,
+          'logps/chosen': -20 - step / 1000,
+          'logps/rejected': -22 - step / 500,
+          grad_norm: 1 + Math.cos(step),
+          learning_rate: 1e-3,
+          tokens_per_s: 1000,
+        };
+      });
+    const run: SavedRun = {
+      id: 'long',
+      createdAt: Date.now(),
+      status: 'done',
+      backend: 'webgpu',
+      backendNotes: [],
+      elapsedMs: 3_600_000,
+      spec: { ...structuredClone(DEFAULT_SPEC), name: 'Long run', steps },
+      series: { DPO: rows(0), JPO: rows(1) },
+      evals: [],
+      samples: [],
+      adapters: [],
+    };
+    const tab = await lab.open('/');
+    const { page } = tab;
+    const started = Date.now();
+    await page.getByTestId('import-run').setInputFiles({
+      name: 'long.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(runToBundle(run)),
+    });
+    await page.locator('[data-testid="chart-loss"] .recharts-line path').first().waitFor({ timeout: 60_000 });
+    console.log(`imported and drew 2 × ${steps} steps in ${Date.now() - started} ms`);
+    expect(await chartPoints(page, 'loss')).toEqual({ DPO: steps, JPO: steps });
+    const paths = await page
+      .locator('[data-testid="chart-loss"] .recharts-line path.recharts-curve')
+      .evaluateAll((els) => els.map((e) => (e.getAttribute('d') ?? '').split(/[LC]/).length));
+    expect(paths.length).toBe(4);
+    for (const n of paths) {
+      expect(n).toBeGreaterThan(100);
+      expect(n).toBeLessThanOrEqual(1300);
+    }
+    // The page still answers: the smoothing slider redraws the charts.
+    await page.locator('.smoothing input').fill('0');
+    await expect
+      .poll(() => page.locator('[data-testid="chart-loss"] .recharts-line path.recharts-curve').count())
+      .toBe(2);
     expect(tab.errors).toEqual([]);
     await tab.close();
   });

@@ -53,6 +53,10 @@ export async function buildTrainingData(o: DataStageOptions): Promise<PreparedDa
         emit({ kind: 'progress', stage: 'sample', done, total, message: `sampled ${done}/${total} responses` }),
     });
     candidates = prompts.map((instruction, i) => ({ instruction, response: answers[i] }));
+    if (process.env.TMP_GREEDY) { // TMP
+      const greedy = await generateAnswers(o.generator, o.tokenizer, instructions, { temperature: 0, topK: 0, topP: 1, template: d.template, maxPromptLength: d.maxPromptLength, maxNewTokens: spec.eval.maxNewTokens, seed: 0, batchSize: 32 });
+      candidates = candidates.map((c, i) => (i % d.candidatesPerInstruction === 0 ? { ...c, response: greedy[i / d.candidatesPerInstruction] } : c));
+    }
   } else {
     emit({ kind: 'progress', stage: 'sample', done: 0, total: 1, message: 'loading the data' });
     const data = await o.resolvers.data(d, {

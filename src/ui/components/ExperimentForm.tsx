@@ -13,7 +13,7 @@ import { DataSection, EditsSummary, EvalSection, ModelSection, RunsSection, Trai
 import { NumberField, options, SelectField, TextField } from './fields.tsx';
 import { ShareBox } from './ShareBox.tsx';
 
-const BACKEND_NAMES = { auto: 'automatic (WebGPU if available)', webgpu: 'WebGPU', cpu: 'CPU' } as const;
+const BACKEND_NAMES = { auto: 'automatic', webgpu: 'WebGPU', cpu: 'CPU' } as const;
 
 export function ExperimentForm() {
   const draft = useSpecStore((s) => s.draft);
@@ -127,6 +127,7 @@ export function ExperimentForm() {
                   d.backend = v;
                 })
               }
+              hint="automatic: WebGPU when this browser has it"
             />
           )}
         </fieldset>
