@@ -77,7 +77,7 @@ export async function runOrchard(
   const counters =
     gpu && before ? { ...perStep(before, gpu.counters, steps.timed), blockingReadbacks: blocking / steps.timed } : null;
   const ms = median(times);
-  const notes = gpu ? [`matmul ${gpu.matmul}, rows ${gpu.rows}`] : ['single-threaded JS'];
+  const notes = gpu ? [`matmul ${gpu.matmul}, rows ${gpu.rows}`] : ['CPU backend, one thread'];
   notes.push(`${train.stats.launchesPerUpdateStep} launches/step`);
   const result: RunResult = {
     engine,

@@ -224,11 +224,10 @@ export function formatTargets(lines: readonly TargetLine[]): string[] {
 
 /** The README section (everything under "## Benchmarks"). */
 export function readmeSection(rec: BenchRecord, skipped: readonly string[], notes: readonly string[]): string {
-  const a = rec.adapter;
-  const adapter = a
-    ? `${a.vendor || '?'} ${a.architecture || ''} ${a.description || ''}`.replace(/\s+/g, ' ').trim() +
-      (a.isFallbackAdapter ? ' (fallback adapter: a software renderer, timings say nothing about GPUs)' : '')
-    : 'none';
+  const describe = (a: AdapterInfo) => `${a.vendor} ${a.architecture} ${a.description}`.replace(/\s+/g, ' ').trim();
+  const adapters = rec.hosts.map((h) => `${h.host}: ${h.adapter ? describe(h.adapter) : 'none'}`).join('; ');
+  const fallback = rec.hosts.some((h) => h.adapter?.isFallbackAdapter);
+  const adapter = `${adapters}${fallback ? ' (fallback adapter: software rendering on the CPU)' : ''}`;
   const browser = rec.hosts.find((h) => h.host === 'browser');
   const cases = [...new Set(rec.hosts.flatMap((h) => h.results.map((r) => r.caseId)))];
   return [
@@ -241,7 +240,8 @@ export function readmeSection(rec: BenchRecord, skipped: readonly string[], note
     '',
     ...cases.map((id) => `- \`${id}\`: ${CASES[id].title}`),
     '',
-    `Last run: ${rec.date} on ${rec.machine}; adapter: ${adapter}; browser: ${browser?.runtime ?? 'n/a'}.`,
+    `Last run: ${rec.date.slice(0, 10)} on ${rec.machine}.`,
+    `Adapter: ${adapter}. Browser: ${browser?.runtime ?? 'n/a'}.`,
     '',
     resultsTable(rec.hosts),
     '',

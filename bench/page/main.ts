@@ -6,7 +6,7 @@
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -64,7 +64,9 @@ async function run(
       backend.dispose();
     }
   }
-  return runTfjs(engine, 'browser', w, steps, reference);
+  const result = await runTfjs(engine, 'browser', w, steps, reference);
+  if (engine === 'tfjs-wasm') result.notes.push(`wasm threads: ${getThreadsCount()}`);
+  return result;
 }
 
 declare global {

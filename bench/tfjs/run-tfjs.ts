@@ -48,8 +48,7 @@ export async function runTfjs(
     const times = timed.intervals;
     const profile = await step.profileStep();
     const ms = median(times);
-    const notes = [`${profile.kernels} kernels/step (tf.profile)`];
-    if (backend === 'wasm') notes.push(`wasm threads: ${wasmThreads()}`);
+    const notes = ['kernels and peak bytes from one tf.profile step'];
     return {
       engine,
       host,
@@ -91,9 +90,4 @@ function checkAgainst(ref: Reference, rowLogps: number[], losses: number[]): voi
       `TF.js step does not match ${ref.engine}: row log-probs differ by ${logp.toExponential(1)}, losses by ${loss.toExponential(1)} (relative; tolerance ${CHECK_TOLERANCE}); not timed`,
     );
   }
-}
-
-function wasmThreads(): string {
-  const b = tf.backend() as unknown as { wasm?: { _getThreadsCount?: () => number } };
-  return String(b.wasm?._getThreadsCount?.() ?? 'unknown');
 }
