@@ -234,7 +234,7 @@ function wasmThreads(hosts: readonly HostReport[]): string {
     .flatMap((r) => (r.engine === 'tfjs-wasm' ? r.notes : []))
     .find((n) => n.startsWith('wasm threads'));
   const n = note?.match(/\d+/)?.[0];
-  return n ? `${n} thread${n === '1' ? '' : 's'} here, its default of half the cores up to 4` : 'threads: see the JSON';
+  return n ? `${n} thread${n === '1' ? '' : 's'} here, TF.js's default for this machine` : 'threads: see the JSON';
 }
 
 function explain(hosts: readonly HostReport[]): string[] {
@@ -251,7 +251,8 @@ function explain(hosts: readonly HostReport[]): string[] {
       '  its usual shared-memory tiled kernels (workgroup barriers are very slow on SwiftShader) and launches',
       `  ${kernelRatio(hosts)} kernels per step. That, not GPU efficiency, is most of the webgpu ratio here.`,
       "- Orchard's CPU backend runs its matmuls in a WebAssembly SIMD kernel on one thread, so TF.js's wasm backend",
-      `  (XNNPACK; ${wasmThreads(hosts)}) is the closer comparison; the target is against TF.js's plain-JS cpu backend.`,
+      `  (XNNPACK; ${wasmThreads(hosts)}) is the closer comparison;`,
+      "  the target is against TF.js's plain-JS cpu backend.",
       "- SwiftShader under Node's Dawn (the `webgpu` package; its adapter reports the Subzero JIT) ran Orchard's step",
       '  slower than the SwiftShader inside Chromium did.',
       '',
