@@ -7,9 +7,9 @@ export type Host = 'browser' | 'node';
 export interface RunCounters {
   /** Kernel dispatches per optimizer step. */
   dispatches: number;
-  /** Every queue submission per step: the compiled program's, plus one per readback copy. */
+  /** Every queue submission per step (Orchard: the step program's, which also carries its readback copies). */
   submissions: number;
-  /** Submissions of the compiled step program itself per step. */
+  /** Runs of the compiled step program per step (the backend's programRuns counter). */
   programSubmissions: number;
   /** Device-to-host reads per step (asynchronous mapAsync; awaited only after the next step is queued). */
   reads: number;

@@ -261,8 +261,8 @@ function explain(hosts: readonly HostReport[]): string[] {
   notes.push(
     '- Step loop (bench/timing.ts), the same for every engine: one step always in flight; step k+1 is queued before',
     "  step k's loss is awaited. ms/step is the median time between consecutive losses arriving.",
-    "- Orchard's step is one compiled program, one queue submission; the loss and the grad norm come back by two",
-    '  small mapAsync reads, each a copy submission of its own (the submissions/step column counts all three).',
+    "- Orchard's step is one compiled program and one queue submission: the copies that read back the loss and the",
+    '  grad norm are recorded into the same command buffer as the step (two small mapAsync reads, no extra submission).',
     '  TF.js rows count kernels per step (tf.profile), most of them one dispatch each.',
     '- Peak GPU MB: Orchard = bytes its WebGPU buffer pool held from the device (live + pooled buffers, rounded',
     '  to size classes; uniforms and staging not included); TF.js = tf.profile peakBytes (live tensor bytes).',

@@ -324,6 +324,7 @@ function decodingOf(spec: ExperimentSpec) {
 }
 
 function evalItemsOf(spec: ExperimentSpec, env: PipelineEnv): EvalItem[] {
+  if (process.env.TMP_EVAL_TRAIN && spec.data.source === 'task') return applesTrainInstructions(spec.data.nInstructions, deriveSeed(spec.seed, SEED_PURPOSE.instructions)).map((instruction) => ({ instruction, gold: null })); // TMP
   if (spec.data.source === 'task') return applesEvalItems(Math.max(spec.eval.nTest, env.samples ?? 4));
   return env.evalItems ?? [];
 }

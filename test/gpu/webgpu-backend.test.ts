@@ -1,5 +1,5 @@
 /**
- * The WebGPU backend's machinery: one submission per program run and its counters, pooled
+ * The WebGPU backend's machinery: one submission per program run (reads join it) and its counters, pooled
  * buffers coming back zeroed, partial reads, aliasing rules, fit estimates, and device loss.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ function chain(be: Backend) {
 }
 
 describe('programs', () => {
-  it('run a launch chain with one submission per run and count dispatches', async () => {
+  it('run a launch chain with one submission per run, the read joining the last, and count dispatches', async () => {
     const cpu = new CpuBackend();
     const ref = chain(cpu);
     const cpuProgram = cpu.compile(ref.launches);
@@ -58,10 +58,12 @@ describe('programs', () => {
     const before = { ...gpu.counters };
     program.run();
     program.run();
-    expect(gpu.counters.submissions - before.submissions).toBe(2);
+    // The second run submitted the first; it waits for the end of this burst, with the read.
+    expect(gpu.counters.submissions - before.submissions).toBe(1);
     expect(gpu.counters.dispatches - before.dispatches).toBe(8);
     expect(gpu.counters.programRuns - before.programRuns).toBe(2);
     const got = await gpu.read(g.acc.tensor, 24);
+    expect(gpu.counters.submissions - before.submissions).toBe(2);
     expect(gpu.counters.bytesRead - before.bytesRead).toBe(24 * 4);
     expectClose(got, await cpu.read(ref.acc.tensor, 24), LOOSE, 'chain');
     await gpu.sync();

@@ -1,11 +1,13 @@
 /**
  * The WebGPU backend: device tensors in pooled storage buffers, launch lists compiled once into
- * pipelines + bind groups (program.ts) and run with one submission, asynchronous reads through a
- * staging ring, and device loss surfaced as DeviceLostError.
+ * pipelines + bind groups (program.ts), asynchronous reads through a staging ring, and device loss
+ * surfaced as DeviceLostError. Runs, read copies and buffer clears go into one pending command
+ * batch (command-batch.ts): a program run and the reads after it are one queue submission.
  */
 import type { Backend, DeviceTensor, Launch } from '../../backend.ts';
 import type { DType } from '../../ops.ts';
 import { BufferPool, type MemoryStats } from './buffer-pool.ts';
+import { CommandBatch } from './command-batch.ts';
 import type { CapabilityReport } from './device.ts';
 import { DeviceLostError, DoesNotFitError, WebGPUError } from './errors.ts';
 import { estimateFit, type FitEstimate } from './fit.ts';
@@ -45,6 +47,7 @@ export interface WebGPUBackendOptions {
 
 /** Cumulative counters since the backend was created; benchmarks diff them around a step. */
 export interface BackendCounters {
+  /** Queue submissions: one per command batch (a program run with the reads and clears around it). */
   submissions: number;
   dispatches: number;
   programRuns: number;
@@ -72,6 +75,7 @@ export class WebGPUBackend implements Backend {
   readonly lost: Promise<DeviceLostError>;
 
   private readonly pool: BufferPool;
+  private readonly commands: CommandBatch;
   private readonly staging: StagingRing;
   private readonly pipelines: PipelineCache;
   private readonly constants = new Map<string, GPUBuffer>();
@@ -104,7 +108,8 @@ export class WebGPUBackend implements Backend {
     this.rows = options.rows ?? (options.isFallbackAdapter ? 'thread' : 'workgroup');
     this.report = options.report;
     this.pool = new BufferPool(device);
-    this.staging = new StagingRing(device);
+    this.commands = new CommandBatch(device, () => this.counters.submissions++);
+    this.staging = new StagingRing(device, this.commands);
     this.pipelines = new PipelineCache(device);
     this.lost = device.lost.then((info) => {
       this.lostError = new DeviceLostError(info.message, info.reason ?? 'unknown');
@@ -132,18 +137,14 @@ export class WebGPUBackend implements Backend {
     this.assertAlive();
     if (!(Number.isInteger(numel) && numel >= 0)) throw new RangeError(`alloc: bad element count ${numel}`);
     const segments: GPUBuffer[] = [];
-    let clear: GPUCommandEncoder | undefined;
     for (let k = 0; k < segmentCount(numel, this.layout); k++) {
       const { buffer, reused } = this.pool.acquire(
         Math.max(1, segmentElems(numel, k, this.layout)) * BYTES_PER_ELEMENT,
       );
-      if (reused) {
-        clear ??= this.device.createCommandEncoder({ label: 'alloc clear' });
-        clear.clearBuffer(buffer);
-      }
+      // Recorded after any pending work that used the buffer before it was freed.
+      if (reused) this.commands.encoder().clearBuffer(buffer);
       segments.push(buffer);
     }
-    if (clear) this.submit([clear.finish()]);
     return new GpuTensor(numel, dtype, segments, this.layout);
   }
 
@@ -163,6 +164,9 @@ export class WebGPUBackend implements Backend {
     if (offset < 0 || offset + data.length > g.numel) {
       throw new RangeError(`write: ${data.length} elements at offset ${offset} overflow a tensor of ${g.numel}`);
     }
+    // writeBuffer lands before every command buffer submitted after it: submit the work recorded
+    // before this write first, or a pending run or read would see the new data.
+    this.commands.flush();
     let done = 0;
     while (done < data.length) {
       const at = offset + done;
@@ -189,7 +193,6 @@ export class WebGPUBackend implements Backend {
     if (n === 0) return g.dtype === 'i32' ? new Int32Array(0) : new Float32Array(0);
     this.counters.reads++;
     this.counters.bytesRead += n * BYTES_PER_ELEMENT;
-    this.counters.submissions++;
     let reject: (e: Error) => void = () => {};
     const lost = new Promise<never>((_, r) => {
       reject = r;
@@ -211,11 +214,12 @@ export class WebGPUBackend implements Backend {
       device: this.device,
       pipelines: this.pipelines,
       assertAlive: () => this.assertAlive(),
-      onSubmit: (dispatches) => {
-        this.counters.submissions++;
+      encoderForRun: () => this.commands.encoderForRun(),
+      onRun: (dispatches) => {
         this.counters.programRuns++;
         this.counters.dispatches += dispatches;
       },
+      flush: () => this.commands.flush(),
       onDispose: (program) => this.programs.delete(program),
     };
     const program = compileProgram(host, launches, (owned) => this.kernelContext(owned));
@@ -225,6 +229,7 @@ export class WebGPUBackend implements Backend {
 
   async sync(): Promise<void> {
     this.assertAlive();
+    this.commands.flush();
     await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost.then((e) => Promise.reject(e))]);
     this.throwRecordedError();
   }
@@ -254,6 +259,8 @@ export class WebGPUBackend implements Backend {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    // Pending reads still get their data; destroyed buffers must not be in unsubmitted work.
+    this.commands.flush();
     for (const p of [...this.programs]) p.dispose();
     this.programs.clear();
     for (const b of this.constants.values()) b.destroy();
@@ -275,11 +282,6 @@ export class WebGPUBackend implements Backend {
     this.firstError = undefined;
     this.errorCount = 0;
     throw new WebGPUError(e.message + more);
-  }
-
-  private submit(buffers: GPUCommandBuffer[]): void {
-    this.device.queue.submit(buffers);
-    this.counters.submissions++;
   }
 
   private kernelContext(owned: GPUBuffer[]): KernelContext {

@@ -1,6 +1,7 @@
 /**
  * A compiled launch list: every pipeline, uniform block and bind group is created once in
- * `compileProgram`; `run()` only records dispatches into one compute pass and submits once.
+ * `compileProgram`; `run()` only records dispatches into one compute pass of the backend's pending
+ * command batch (command-batch.ts), which is submitted once together with the reads that follow.
  */
 import type { Launch, Program } from '../../backend.ts';
 import type { OpKind } from '../../ops.ts';
@@ -11,7 +12,10 @@ import type { PipelineCache } from './pipeline-cache.ts';
 export interface ProgramStats {
   /** Kernel dispatches per run. */
   readonly dispatches: number;
-  /** Queue submissions per run (always 1). */
+  /**
+   * Queue submissions per run (always 1): the run's submission also carries the reads and buffer
+   * clears issued in the same synchronous burst.
+   */
   readonly submissions: number;
   /** Launches that needed no kernel (reshape aliasing its input). */
   readonly aliasedLaunches: number;
@@ -45,7 +49,11 @@ export interface ProgramHost {
   readonly pipelines: PipelineCache;
   /** Throws DeviceLostError when the device is gone. */
   assertAlive(): void;
-  onSubmit(dispatches: number): void;
+  /** The encoder of the backend's pending submission, started fresh for every run. */
+  encoderForRun(): GPUCommandEncoder;
+  onRun(dispatches: number): void;
+  /** Submits pending commands, which may use this program's buffers, before they are destroyed. */
+  flush(): void;
   /** The program freed its buffers; the host stops tracking it. */
   onDispose(program: WebGPUProgram): void;
 }
@@ -63,22 +71,21 @@ export class WebGPUProgram implements Program {
   run(): void {
     if (this.disposed) throw new Error('WebGPUProgram.run: the program was disposed');
     this.host.assertAlive();
-    const encoder = this.host.device.createCommandEncoder({ label: 'program' });
-    const pass = encoder.beginComputePass();
+    const pass = this.host.encoderForRun().beginComputePass({ label: 'program' });
     for (const d of this.dispatches) {
       pass.setPipeline(d.pipeline);
       pass.setBindGroup(0, d.bindGroup);
       pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
     }
     pass.end();
-    this.host.device.queue.submit([encoder.finish()]);
-    this.host.onSubmit(this.dispatches.length);
+    this.host.onRun(this.dispatches.length);
   }
 
   /** Frees the program's uniform and scratch buffers (pipelines stay cached in the backend). */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.host.flush();
     for (const b of this.owned) b.destroy();
     this.host.onDispose(this);
   }

@@ -1,28 +1,37 @@
 /**
- * Device-to-host reads through a pool of MAP_READ staging buffers. A read copies the tensor's
- * segments into a staging buffer, submits, and resolves after mapAsync: nothing blocks, so a
- * training loop can await a step's metrics while later steps are already queued.
+ * Device-to-host reads through a pool of MAP_READ staging buffers. A read records the copy of the
+ * tensor's segments into the backend's pending command batch (so it shares the submission of the
+ * program run before it) and resolves after mapAsync: nothing blocks, so a training loop can await
+ * a step's metrics while later steps are already queued.
  */
 import { sizeClass } from './buffer-pool.ts';
+import type { CommandBatch } from './command-batch.ts';
 import type { GpuTensor } from './tensor.ts';
 import { BYTES_PER_ELEMENT, segmentCount, segmentElems } from './tensor.ts';
 
 export class StagingRing {
   private readonly free = new Map<number, GPUBuffer[]>();
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly commands: CommandBatch,
+  ) {}
 
-  /** Encodes and submits the copy; the promise resolves with the data once it is mapped. */
+  /**
+   * Records the copy now (call it in program order); the promise resolves with the data once the
+   * batch is submitted and the staging buffer is mapped.
+   */
   async read(t: GpuTensor, count: number): Promise<Float32Array | Int32Array> {
     const bytes = count * BYTES_PER_ELEMENT;
     const staging = this.acquire(bytes);
-    const encoder = this.device.createCommandEncoder({ label: 'read' });
+    const encoder = this.commands.encoder();
     for (let k = 0; k < segmentCount(count, t.layout); k++) {
       const n = segmentElems(count, k, t.layout);
       encoder.copyBufferToBuffer(t.segments[k], 0, staging, k * t.layout.bytes, n * BYTES_PER_ELEMENT);
     }
-    this.device.queue.submit([encoder.finish()]);
+    const submitted = this.commands.submitted();
     try {
+      await submitted;
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
       const copy = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
