@@ -45,7 +45,10 @@ export function gpt2Architecture(c: ModelConfig, prefix: '' | 'transformer.'): A
     hidden(ctx, ids, keyMask) {
       const { g } = ctx;
       const T = ids.shape[1];
-      if (T > c.maxPositions) throw new Error(`gpt2: sequence length ${T} exceeds n_positions = ${c.maxPositions}`);
+      if (T > c.maxPositions)
+        throw new Error(
+          `gpt2: sequences padded to ${T} tokens exceed the model's context (n_positions = ${c.maxPositions}); truncate the rows (max_length) or use a model with a longer context`,
+        );
       const wte = g.param(name('wte.weight'), [c.vocabSize, D], ctx.trainableBase);
       const wpe = g.param(name('wpe.weight'), [c.maxPositions, D], ctx.trainableBase);
       // Rows 0..T-1 of wpe: flatten, slice the first T*D values, view as [T, D].
