@@ -1,12 +1,14 @@
 /**
  * Module worker for the browser kernel sweep: creates the WebGPU backend from navigator.gpu (as
  * the app's training worker does), runs the sweep with the adapter's default kernel strategies
- * and with the GPU strategies forced, and posts the results.
+ * and with the GPU strategies forced, then the training runs (training.ts) with the adapter's
+ * defaults, and posts the results.
  */
 
 import type { WebGPUBackendOptions } from '../../../src/engine/backends/webgpu/index.ts';
 import { createWebGPUBackend } from '../../../src/engine/backends/webgpu/index.ts';
 import { runSweep, type SweepResult, sweepCases } from './cases.ts';
+import { runTrainingCases, type TrainingCaseResult } from './training.ts';
 
 export interface SweepReport {
   readonly adapter: string;
@@ -16,6 +18,8 @@ export interface SweepReport {
     readonly rows: string;
     readonly results: SweepResult[];
   }[];
+  /** CPU and WebGPU training runs, absent when the sweep failed before them. */
+  readonly training?: TrainingCaseResult[];
   readonly error?: string;
 }
 
@@ -43,7 +47,13 @@ async function sweep(): Promise<SweepReport> {
       backend.dispose();
     }
   }
-  return { adapter, configs };
+  // The adapter's fallback-aware defaults: what the app's training worker would pick here.
+  const backend = await createWebGPUBackend(gpu, {});
+  try {
+    return { adapter, configs, training: await runTrainingCases(backend) };
+  } finally {
+    backend.dispose();
+  }
 }
 
 sweep().then(
