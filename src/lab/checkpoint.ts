@@ -86,7 +86,11 @@ export function decodeCheckpoint(bytes: Uint8Array, where = 'checkpoint'): Train
     throw new Error(`${where}: not an Orchard checkpoint (format ${FORMAT} v${VERSION})`);
   }
   const state = JSON.parse(metadata.state) as Omit<TrainCheckpoint, 'params' | 'm' | 'v'>;
-  const maps = { param: new Map<string, Float32Array>(), m: new Map<string, Float32Array>(), v: new Map<string, Float32Array>() };
+  const maps = {
+    param: new Map<string, Float32Array>(),
+    m: new Map<string, Float32Array>(),
+    v: new Map<string, Float32Array>(),
+  };
   for (const [key, t] of tensors) {
     const slash = key.indexOf('/');
     const kind = key.slice(0, slash) as keyof typeof maps;

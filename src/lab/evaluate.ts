@@ -6,8 +6,9 @@
  * order, is a tie worth 0.5. The win-rate comes with its 95% Wilson interval (./winrate.ts), and,
  * for judges that score single answers (the classroom oracle), the mean score of each side.
  */
-import type { Tokenizer } from '../data/tokenizer.ts';
+
 import type { Judge, Verdict } from '../data/judges/types.ts';
+import type { Tokenizer } from '../data/tokenizer.ts';
 import type { Generator } from '../engine/generate.ts';
 import type { EvalReport, WinRate } from './events.ts';
 import { type GenerateAnswersOptions, generateAnswers, throwIfAborted } from './pipeline/generation.ts';

@@ -26,15 +26,14 @@
  * Determinism: every random choice comes from the spec's seed (pipeline/seeds.ts), so the same
  * spec on the same backend logs the same numbers (all but tokens_per_s, a wall-clock rate).
  */
-import { applesOracle } from './../data/judges/oracle.ts';
+import { applesOracle } from '../data/judges/oracle.ts';
 import type { Judge } from '../data/judges/types.ts';
-import { encodePair } from '../data/sequence.ts';
+import { bucketLength, encodePair } from '../data/sequence.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
 import type { Backend } from '../engine/backend.ts';
 import { Generator } from '../engine/generate.ts';
 import { objectiveSpec } from '../engine/objectives/index.ts';
 import { computeReferenceTable, type ReferenceStrategy, type ReferenceTable } from '../engine/reference.ts';
-import { bucketLength } from '../data/sequence.ts';
 import {
   type CheckpointStore,
   decodeCheckpoint,
@@ -54,9 +53,16 @@ import { runSft } from './pipeline/sft.ts';
 import { applesEvalItems, applesGoldRows, applesScore, applesTrainInstructions } from './pipeline/task-data.ts';
 import { type RunData, trainRun } from './pipeline/train-run.ts';
 import type { Resolvers } from './resolve.ts';
-import { type BackendChoice, type ExperimentSpec, formatSpecErrors, type PairSet, type RunSpec, validateSpec } from './spec.ts';
+import {
+  type BackendChoice,
+  type ExperimentSpec,
+  formatSpecErrors,
+  type PairSet,
+  type RunSpec,
+  validateSpec,
+} from './spec.ts';
 
-export { MemoryCheckpointStore, type CheckpointStore } from './checkpoint.ts';
+export { type CheckpointStore, MemoryCheckpointStore } from './checkpoint.ts';
 export { PauseController } from './pipeline/gate.ts';
 
 export interface PipelineEnv {
@@ -202,7 +208,13 @@ export async function runExperiment(
         signal: env.signal,
       }));
     if (cachedData) {
-      emit({ kind: 'progress', stage: 'pair', done: data.rows.length, total: data.rows.length, message: `${data.rows.length} labelled pairs (from the checkpoint)` });
+      emit({
+        kind: 'progress',
+        stage: 'pair',
+        done: data.rows.length,
+        total: data.rows.length,
+        message: `${data.rows.length} labelled pairs (from the checkpoint)`,
+      });
     } else if (store) {
       await store.save('data', encodeJsonCheckpoint(specHash, data));
     }
@@ -264,17 +276,28 @@ export async function runExperiment(
       const judge = await makeJudge(spec.eval.judge, env);
       const instructions = evalItems.map((x) => x.instruction);
       policy.reset();
-      const initialAnswers = await generateAnswers(generator, tokenizer, instructions, { ...decode, signal: env.signal });
+      const initialAnswers = await generateAnswers(generator, tokenizer, instructions, {
+        ...decode,
+        signal: env.signal,
+      });
       result.initial.answers = initialAnswers;
       if (judge.score) {
         let s = 0;
-        for (let i = 0; i < instructions.length; i++) s += (await judge.score({ instruction: instructions[i], response: initialAnswers[i] })).score;
+        for (let i = 0; i < instructions.length; i++)
+          s += (await judge.score({ instruction: instructions[i], response: initialAnswers[i] })).score;
         result.initial.meanScore = s / instructions.length;
       }
       const baselineAnswers = spec.eval.compareAgainst === 'gold' ? goldAnswers(evalItems) : initialAnswers;
       for (const [k, run] of result.runs.entries()) {
         await gate();
-        emit({ kind: 'progress', stage: 'evaluate', run: run.label, done: k, total: result.runs.length, message: `evaluating ${run.label} on ${evalItems.length} held-out instructions` });
+        emit({
+          kind: 'progress',
+          stage: 'evaluate',
+          run: run.label,
+          done: k,
+          total: result.runs.length,
+          message: `evaluating ${run.label} on ${evalItems.length} held-out instructions`,
+        });
         policy.loadTrainable(run.trained);
         const judged = await evaluateModel(generator, tokenizer, {
           ...decode,
@@ -287,7 +310,13 @@ export async function runExperiment(
         run.evalItems = judged.items;
         emit({ kind: 'eval', report: run.eval });
       }
-      emit({ kind: 'progress', stage: 'evaluate', done: result.runs.length, total: result.runs.length, message: 'evaluation done' });
+      emit({
+        kind: 'progress',
+        stage: 'evaluate',
+        done: result.runs.length,
+        total: result.runs.length,
+        message: 'evaluation done',
+      });
     }
     enter('done');
     emit({ kind: 'progress', stage: 'done', done: 1, total: 1, message: 'experiment finished' });
@@ -324,7 +353,6 @@ function decodingOf(spec: ExperimentSpec) {
 }
 
 function evalItemsOf(spec: ExperimentSpec, env: PipelineEnv): EvalItem[] {
-  if (process.env.TMP_EVAL_TRAIN && spec.data.source === 'task') return applesTrainInstructions(spec.data.nInstructions, deriveSeed(spec.seed, SEED_PURPOSE.instructions)).map((instruction) => ({ instruction, gold: null })); // TMP
   if (spec.data.source === 'task') return applesEvalItems(Math.max(spec.eval.nTest, env.samples ?? 4));
   return env.evalItems ?? [];
 }
@@ -351,7 +379,8 @@ async function samplesOf(
 async function makeJudge(kind: ExperimentSpec['eval']['judge'], env: PipelineEnv): Promise<Judge> {
   if (kind === 'oracle') return applesOracle();
   if (kind === 'human') {
-    if (!env.judges?.human) throw new Error('the spec asks for a human judge, but none is connected (env.judges.human)');
+    if (!env.judges?.human)
+      throw new Error('the spec asks for a human judge, but none is connected (env.judges.human)');
     return env.judges.human;
   }
   if (!env.judges?.rewardModel) {
@@ -379,7 +408,13 @@ async function sftStage(
     if (ck.specHash === specHash && ck.done) {
       policy.loadTrainable(ck.params);
       await policy.rebase(rebaseSeed);
-      emit({ kind: 'progress', stage: 'sft', done: sft.steps, total: sft.steps, message: 'SFT loaded from the checkpoint' });
+      emit({
+        kind: 'progress',
+        stage: 'sft',
+        done: sft.steps,
+        total: sft.steps,
+        message: 'SFT loaded from the checkpoint',
+      });
       return true;
     }
   }
@@ -400,7 +435,17 @@ async function sftStage(
   if (!done) return false;
   const params = await policy.readTrainable();
   if (store) {
-    const bytes = encodeCheckpoint({ specHash, run: 'sft', step: sft.steps, cursor: { epoch: 0, offset: 0 }, done: true, params, m: null, v: null, metrics: [] });
+    const bytes = encodeCheckpoint({
+      specHash,
+      run: 'sft',
+      step: sft.steps,
+      cursor: { epoch: 0, offset: 0 },
+      done: true,
+      params,
+      m: null,
+      v: null,
+      metrics: [],
+    });
     await store.save('sft', bytes);
   }
   await policy.rebase(rebaseSeed);
@@ -408,7 +453,10 @@ async function sftStage(
 }
 
 /** SFT examples: gold answers of the training instructions (task), else the chosen sides and candidates. */
-async function sftExamples(spec: ExperimentSpec, env: PipelineEnv): Promise<{ instruction: string; response: string }[]> {
+async function sftExamples(
+  spec: ExperimentSpec,
+  env: PipelineEnv,
+): Promise<{ instruction: string; response: string }[]> {
   const d = spec.data;
   if (d.source === 'task') {
     const instructions = applesTrainInstructions(d.nInstructions, deriveSeed(spec.seed, SEED_PURPOSE.instructions));
@@ -462,7 +510,12 @@ async function referenceStage(
     let rows = encoded.get(key);
     if (!rows) {
       const enc = (i: string, r: string) =>
-        encodePair(tokenizer, i, r, { mode, template: d.template, maxLength: d.maxLength, maxPromptLength: d.maxPromptLength });
+        encodePair(tokenizer, i, r, {
+          mode,
+          template: d.template,
+          maxLength: d.maxLength,
+          maxPromptLength: d.maxPromptLength,
+        });
       rows = {
         chosen: poolIndex.map((p) => enc(data.rows[p].i_chosen, data.rows[p].r_chosen)),
         rejected: poolIndex.map((p) => enc(data.rows[p].i_reject, data.rows[p].r_reject)),
@@ -472,20 +525,38 @@ async function referenceStage(
     const strategy = referenceStrategy(spec, policy, run);
     const tableKey = `${key}|${strategy.kind}`;
     if (!tables.has(tableKey)) {
-      emit({ kind: 'progress', stage: 'reference', run: run.label, done: k, total: spec.runs.length, message: `reference log-probs of ${poolIndex.length} pairs (${mode})` });
+      emit({
+        kind: 'progress',
+        stage: 'reference',
+        run: run.label,
+        done: k,
+        total: spec.runs.length,
+        message: `reference log-probs of ${poolIndex.length} pairs (${mode})`,
+      });
       tables.set(
         tableKey,
-        await computeReferenceTable(strategy, { model: policy.model, weights: policy.fullWeights(), lora: policy.lora ?? undefined }, rows, {
-          backend,
-          padId: tokenizer.padId,
-          batchSize: 16,
-          bucket: (len) => bucketLength(len),
-        }),
+        await computeReferenceTable(
+          strategy,
+          { model: policy.model, weights: policy.fullWeights(), lora: policy.lora ?? undefined },
+          rows,
+          {
+            backend,
+            padId: tokenizer.padId,
+            batchSize: 16,
+            bucket: (len) => bucketLength(len),
+          },
+        ),
       );
     }
     out.set(run.label, { ...rows, poolIndex, poolSize: data.rows.length, reference: tables.get(tableKey) ?? null });
   }
-  emit({ kind: 'progress', stage: 'reference', done: spec.runs.length, total: spec.runs.length, message: 'reference log-probs ready' });
+  emit({
+    kind: 'progress',
+    stage: 'reference',
+    done: spec.runs.length,
+    total: spec.runs.length,
+    message: 'reference log-probs ready',
+  });
   return out;
 }
 

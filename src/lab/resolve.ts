@@ -8,8 +8,9 @@
  *
  * Browser-safe: Node's file system is imported lazily, only by `nodeResolvers`.
  */
-import { importPreferences } from '../data/import.ts';
+
 import type { SourceFormat } from '../data/formats/schemas.ts';
+import { importPreferences } from '../data/import.ts';
 import { type Tokenizer, tokenizerFromJson } from '../data/tokenizer.ts';
 import type { ImportProblem, PreferenceRow, RatedCandidate } from '../data/types.ts';
 import { type LoadedModel, loadModel, type ModelFiles } from '../engine/models/index.ts';
@@ -52,7 +53,12 @@ export interface ResolverOptions {
   hub?: HubOptions;
 }
 
-const FORMATS: Record<DataFormat, SourceFormat | undefined> = { auto: undefined, jpo: 'paper', trl: 'trl', sft: 'rated' };
+const FORMATS: Record<DataFormat, SourceFormat | undefined> = {
+  auto: undefined,
+  jpo: 'paper',
+  trl: 'trl',
+  sft: 'rated',
+};
 
 export function createResolvers(o: ResolverOptions = {}): Resolvers {
   return {
@@ -68,7 +74,9 @@ export function createResolvers(o: ResolverOptions = {}): Resolvers {
       }
       if (spec.source === 'local') {
         if (!o.localFiles) {
-          throw new Error(`model.source "local" (${spec.path}) needs the file system: use the CLI, or load the model from the Hub`);
+          throw new Error(
+            `model.source "local" (${spec.path}) needs the file system: use the CLI, or load the model from the Hub`,
+          );
         }
         return { ...(await modelFromFiles(o.localFiles(spec.path))), name: spec.path };
       }
@@ -103,16 +111,25 @@ export function createResolvers(o: ResolverOptions = {}): Resolvers {
           ...o.hub,
           revision: spec.revision,
           signal: ctx.signal,
-          onProgress: (p) => ctx.onProgress?.(`downloading ${spec.repo}/${spec.file}`, p.overallLoaded, p.overallTotal ?? p.overallLoaded),
+          onProgress: (p) =>
+            ctx.onProgress?.(
+              `downloading ${spec.repo}/${spec.file}`,
+              p.overallLoaded,
+              p.overallTotal ?? p.overallLoaded,
+            ),
         });
-        return imported(await importPreferences(file.bytes, { format, fileName: spec.file, signal: ctx.signal }), `${spec.repo}/${spec.file}`);
+        return imported(
+          await importPreferences(file.bytes, { format, fileName: spec.file, signal: ctx.signal }),
+          `${spec.repo}/${spec.file}`,
+        );
       }
       if ('rows' in spec && spec.rows) {
         const text = spec.rows.map((r) => JSON.stringify(r)).join('\n');
         return imported(await importPreferences(text, { format, container: 'jsonl' }), 'data.rows');
       }
       const path = (spec as { path: string }).path;
-      if (!o.readFile) throw new Error(`data.path "${path}" needs the file system: use the CLI, or give the rows inline`);
+      if (!o.readFile)
+        throw new Error(`data.path "${path}" needs the file system: use the CLI, or give the rows inline`);
       const bytes = await o.readFile(path);
       return imported(await importPreferences(bytes, { format, fileName: path, signal: ctx.signal }), path);
     },
@@ -136,7 +153,8 @@ export async function modelFromFiles(files: ModelFiles): Promise<{ model: Loaded
     files.read('tokenizer.json'),
     files.read('tokenizer_config.json'),
   ]);
-  if (!tokJson) throw new Error(`${files.name}: no tokenizer.json next to the weights; Orchard needs the fast-tokenizer file`);
+  if (!tokJson)
+    throw new Error(`${files.name}: no tokenizer.json next to the weights; Orchard needs the fast-tokenizer file`);
   const decode = (b: Uint8Array, what: string) => {
     try {
       return JSON.parse(new TextDecoder().decode(b));
@@ -155,7 +173,9 @@ export async function modelFromFiles(files: ModelFiles): Promise<{ model: Loaded
 
 function checkVocab(name: string, model: LoadedModel, tokenizer: Tokenizer): void {
   if (tokenizer.vocabSize > model.config.vocabSize) {
-    throw new Error(`${name}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
+    throw new Error(
+      `${name}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`,
+    );
   }
 }
 
@@ -178,7 +198,9 @@ export function fetchModelFiles(baseUrl: string, name: string, fetchFn: typeof f
  * `${root}/public/models`), local model folders and data files relative to `root` (default the
  * working directory).
  */
-export async function nodeResolvers(o: { root?: string; modelsDir?: string; hub?: HubOptions } = {}): Promise<Resolvers> {
+export async function nodeResolvers(
+  o: { root?: string; modelsDir?: string; hub?: HubOptions } = {},
+): Promise<Resolvers> {
   const fsModule = 'node:fs/promises';
   const pathModule = 'node:path';
   const [{ dirFiles }, fs, path] = await Promise.all([

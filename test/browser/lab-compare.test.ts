@@ -76,7 +76,9 @@ describe('DPO vs JPO comparison', () => {
     const row = page.locator('[data-testid="runs-table"] tbody tr');
     await expect.poll(() => row.count()).toBe(1);
     const chips = await row.locator('[data-testid="diff-labels"] li').allTextContents();
-    expect(chips).toEqual(expect.arrayContaining(['steps 60 → 20', 'instructions 48 → 6', 'batch 8 → 2', 'eval items 32 → 2']));
+    expect(chips).toEqual(
+      expect.arrayContaining(['steps 60 → 20', 'instructions 48 → 6', 'batch 8 → 2', 'eval items 32 → 2']),
+    );
     await page.locator('#runs').screenshot({ path: `${process.cwd()}/test-artifacts/lab-runs-table.png` });
     await row.locator('summary', { hasText: 'Export' }).click();
     const csv = await downloadText(page, () => row.getByTestId('export-csv').click());

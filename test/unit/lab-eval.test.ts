@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Judge, Verdict, Winner } from '../../src/data/judges/types.ts';
 import type { Candidate } from '../../src/data/types.ts';
 import { compareBothOrders, evalReport, judgeAnswers } from '../../src/lab/evaluate.ts';
-import { winRate, winRateFromCounts, wilsonInterval } from '../../src/lab/winrate.ts';
+import { wilsonInterval, winRate, winRateFromCounts } from '../../src/lab/winrate.ts';
 
 describe('Wilson score interval', () => {
   it.each([

@@ -149,7 +149,10 @@ describe('runExperiment', () => {
     const second = await run(SPEC, { checkpoints: store, checkpointEvery: 2 });
     expect(second.result.status).toBe('completed');
     // Only JPO's steps 4 and 5 ran again; sampling and judging came from the checkpoint.
-    expect(second.events.filter((e) => e.kind === 'metrics').map((e) => `${e.run}:${e.step}`)).toEqual(['JPO:4', 'JPO:5']);
+    expect(second.events.filter((e) => e.kind === 'metrics').map((e) => `${e.run}:${e.step}`)).toEqual([
+      'JPO:4',
+      'JPO:5',
+    ]);
     expect(second.events.some((e) => e.kind === 'progress' && e.stage === 'judge')).toBe(false);
     expect(metricsOf(second.result)).toEqual(metricsOf(a.result));
     expect(second.result.runs.map((r) => r.trained)).toEqual(a.result.runs.map((r) => r.trained));

@@ -20,7 +20,7 @@ import { deriveSeed, SEED_PURPOSE } from './seeds.ts';
 import { applesTrainInstructions } from './task-data.ts';
 
 /** Decoding of the candidate responses the pipeline judges and pairs. */
-export const CANDIDATE_SAMPLING = { temperature: Number(process.env.TMP_T ?? 1), topK: 0, topP: 1 } as const; // TMP
+export const CANDIDATE_SAMPLING = { temperature: 1, topK: 0, topP: 1 } as const;
 
 export interface DataStageOptions {
   spec: ExperimentSpec;
@@ -40,7 +40,13 @@ export async function buildTrainingData(o: DataStageOptions): Promise<PreparedDa
   if (d.source === 'task') {
     const instructions = applesTrainInstructions(d.nInstructions, deriveSeed(spec.seed, SEED_PURPOSE.instructions));
     const prompts = instructions.flatMap((ins) => Array.from({ length: d.candidatesPerInstruction }, () => ins));
-    emit({ kind: 'progress', stage: 'sample', done: 0, total: prompts.length, message: `sampling ${prompts.length} responses` });
+    emit({
+      kind: 'progress',
+      stage: 'sample',
+      done: 0,
+      total: prompts.length,
+      message: `sampling ${prompts.length} responses`,
+    });
     const answers = await generateAnswers(o.generator, o.tokenizer, prompts, {
       ...CANDIDATE_SAMPLING,
       template: d.template,
@@ -53,10 +59,6 @@ export async function buildTrainingData(o: DataStageOptions): Promise<PreparedDa
         emit({ kind: 'progress', stage: 'sample', done, total, message: `sampled ${done}/${total} responses` }),
     });
     candidates = prompts.map((instruction, i) => ({ instruction, response: answers[i] }));
-    if (process.env.TMP_GREEDY) { // TMP
-      const greedy = await generateAnswers(o.generator, o.tokenizer, instructions, { temperature: 0, topK: 0, topP: 1, template: d.template, maxPromptLength: d.maxPromptLength, maxNewTokens: spec.eval.maxNewTokens, seed: 0, batchSize: 32 });
-      candidates = candidates.map((c, i) => (i % d.candidatesPerInstruction === 0 ? { ...c, response: greedy[i / d.candidatesPerInstruction] } : c));
-    }
   } else {
     emit({ kind: 'progress', stage: 'sample', done: 0, total: 1, message: 'loading the data' });
     const data = await o.resolvers.data(d, {
@@ -108,7 +110,9 @@ export async function buildTrainingData(o: DataStageOptions): Promise<PreparedDa
     message: `${rows.length} labelled pairs: ${nCond} conditional, ${rows.length - nCond} joint${tieNote}`,
   });
   if (rows.length === 0) {
-    throw new Error('no labelled pairs to train on (every judged pair was a tie?); raise data.pairing.budget or data.nInstructions');
+    throw new Error(
+      'no labelled pairs to train on (every judged pair was a tie?); raise data.pairing.budget or data.nInstructions',
+    );
   }
   return data;
 }

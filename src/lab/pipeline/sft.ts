@@ -6,8 +6,9 @@
  * into the base weights (Policy.rebase), so the SFT model is both the preference runs' starting
  * point and their reference, as in the paper.
  */
-import type { Tokenizer } from '../../data/tokenizer.ts';
+
 import { bucketLength, encodePair } from '../../data/sequence.ts';
+import type { Tokenizer } from '../../data/tokenizer.ts';
 import type { Backend } from '../../engine/backend.ts';
 import { Graph, type Node } from '../../engine/graph.ts';
 import { buildSequenceStats, feedsFor, padRows, sequenceFeeds } from '../../engine/logprobs.ts';

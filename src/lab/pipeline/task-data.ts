@@ -27,8 +27,11 @@ export function applesTrainInstructions(n: number, seed: number): string[] {
   return new Rng(seed).shuffle(pool).slice(0, n).map(renderInstruction);
 }
 
-/** Gold (correct) answers for training instructions, e.g. for SFT: `perInstruction` each. */
-export function applesGoldRows(instructions: readonly string[], seed: number): { instruction: string; response: string }[] {
+/** One gold (correct) answer per training instruction, e.g. for SFT. */
+export function applesGoldRows(
+  instructions: readonly string[],
+  seed: number,
+): { instruction: string; response: string }[] {
   const byText = new Map(theSplit().train.map((s) => [renderInstruction(s), s]));
   const rng = new Rng(seed);
   return instructions.map((instruction) => {

@@ -141,7 +141,12 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
   const objective = objectiveSpec(run.objective);
   const { P, totalSteps } = runShape(spec, data.chosen.length);
   const accum = spec.gradAccumulation;
-  const schedule = { schedule: spec.schedule.kind, lr: spec.optimizer.lr, warmupSteps: spec.schedule.warmupSteps, totalSteps };
+  const schedule = {
+    schedule: spec.schedule.kind,
+    lr: spec.optimizer.lr,
+    warmupSteps: spec.schedule.warmupSteps,
+    totalSteps,
+  };
   const objectiveParams =
     run.objective === 'orpo'
       ? { beta: run.orpoLambda, labelSmoothing: run.labelSmoothing, simpoGamma: run.simpoGamma } // TRL's ORPO β is λ
@@ -217,7 +222,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
           batch,
           idx.map((_, k) => k),
         );
-        if (objective.usesReference && data.reference) Object.assign(feeds, referenceFeeds(data.reference, objective.logps, idx));
+        if (objective.usesReference && data.reference)
+          Object.assign(feeds, referenceFeeds(data.reference, objective.logps, idx));
         if (accum > 1) feeds[LOSS_SEED_INPUT] = Float32Array.of(1 / accum);
         const last = micro === accum - 1;
         const r = await b.train.step(feedsFor(b.g, feeds), last ? hyper : undefined);
@@ -232,7 +238,9 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
       }
       step++;
       if (!Number.isFinite(loss)) {
-        throw new Error(`${run.label}: the loss is not finite at step ${step} (training diverged); lower optimizer.lr or β`);
+        throw new Error(
+          `${run.label}: the loss is not finite at step ${step} (training diverged); lower optimizer.lr or β`,
+        );
       }
       const seconds = Math.max((o.now() - t0) / 1000, 1e-9);
       const event: MetricsEvent = {
@@ -248,7 +256,14 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
       };
       metrics.push(event);
       o.emit(event);
-      o.emit({ kind: 'progress', stage: 'train', run: run.label, done: step, total: totalSteps, message: `step ${step}/${totalSteps}` });
+      o.emit({
+        kind: 'progress',
+        stage: 'train',
+        run: run.label,
+        done: step,
+        total: totalSteps,
+        message: `step ${step}/${totalSteps}`,
+      });
       if (o.checkpoint && o.checkpoint.every > 0 && step % o.checkpoint.every === 0 && step < totalSteps) {
         await save(o, state, step, order.cursor, metrics, false);
       }
@@ -265,7 +280,13 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
 async function restore(
   o: TrainRunOptions,
   state: TrainState,
-): Promise<{ step: number; cursor: DataCursor; metrics: MetricsEvent[]; done: boolean; params: Map<string, Float32Array> } | null> {
+): Promise<{
+  step: number;
+  cursor: DataCursor;
+  metrics: MetricsEvent[];
+  done: boolean;
+  params: Map<string, Float32Array>;
+} | null> {
   const c = o.checkpoint;
   if (!c) return null;
   const bytes = await c.store.load(c.key);
@@ -321,12 +342,24 @@ async function saveDone(
 ): Promise<void> {
   const c = o.checkpoint;
   if (!c) return;
-  const bytes = encodeCheckpoint({ specHash: c.specHash, run: o.run.label, step, cursor, done: true, params, m: null, v: null, metrics });
+  const bytes = encodeCheckpoint({
+    specHash: c.specHash,
+    run: o.run.label,
+    step,
+    cursor,
+    done: true,
+    params,
+    m: null,
+    v: null,
+    metrics,
+  });
   await c.store.save(c.key, bytes);
 }
 
 function sortedRecord(r: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.keys(r)
-    .sort()
-    .map((k) => [k, r[k]]));
+  return Object.fromEntries(
+    Object.keys(r)
+      .sort()
+      .map((k) => [k, r[k]]),
+  );
 }
