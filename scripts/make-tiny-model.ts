@@ -51,8 +51,13 @@ export interface TinyRecipe {
   lr: number;
   warmupSteps: number;
   weightDecay: number;
-  /** Share of SFT answers that are correct; the rest carry one flaw each (apples.ts flawedAnswers). */
+  /** Share of SFT answers that are correct. */
   correctFraction: number;
+  /**
+   * Share of SFT answers that are correct but one item too long: the model's habit, which preference
+   * training can see and fix. The rest carry one flaw each (apples.ts flawedAnswers).
+   */
+  extraItemFraction: number;
   /** Held-out share of the task's instructions (never trained on; used for the evaluation). */
   testFraction: number;
 }
@@ -69,7 +74,12 @@ export const TINY_RECIPE: TinyRecipe = {
   lr: 3e-3,
   warmupSteps: 20,
   weightDecay: 0.01,
-  correctFraction: 0.55,
+  // A habit above one half makes the greedy answer wrong by default, and the samples then hold both
+  // the habit and correct answers: pairs that show preference training what to change. With mistakes
+  // spread thinly over every flaw (0.55 correct, the rest uniform), greedy answers were already 90%
+  // right and DPO/JPO on sampled pairs only lowered them.
+  correctFraction: 0.35,
+  extraItemFraction: 0.55,
   testFraction: 0.2,
 };
 
@@ -126,9 +136,15 @@ function initWeights(shapes: Map<string, number[]>, nLayer: number, rng: Rng): M
 /** One SFT row: a training instruction with a correct answer (correctFraction of the time) or a flawed one. */
 function sftExample(train: readonly ListSpec[], r: TinyRecipe, rng: Rng): { instruction: string; response: string } {
   const spec = train[rng.int(train.length)];
-  const good = rng.next() < r.correctFraction;
-  const answers = good ? [] : flawedAnswers(spec, rng);
-  const response = good ? referenceAnswer(spec, rng) : answers[rng.int(answers.length)].response;
+  const u = rng.next();
+  let response: string;
+  if (u < r.correctFraction) response = referenceAnswer(spec, rng);
+  else if (u < r.correctFraction + r.extraItemFraction && spec.count !== null) {
+    response = referenceAnswer({ ...spec, count: spec.count + 1 }, rng);
+  } else {
+    const answers = flawedAnswers(spec, rng);
+    response = answers[rng.int(answers.length)].response;
+  }
   return { instruction: renderInstruction(spec), response };
 }
 
@@ -288,8 +304,9 @@ instructions in the paper's template
 
     ### Response: Orange, Kiwi, Banana, Grape<|endoftext|>
 
-with plausible lists and frequent mistakes (wrong count, a repeated item, the excluded item, an item of another
-category...), which leaves preference optimization room to improve. It is a classroom model, not a language model:
+with plausible lists and a habit: more often than not it lists **one item too many**. It also makes the other
+mistakes of the task now and then (a repeated item, the excluded item, an item of another category...). The habit
+leaves preference optimization room to improve, and it is visible in the samples it is trained on. It is a classroom model, not a language model:
 outside this task it produces nonsense.
 
 ## How it was made
@@ -304,7 +321,9 @@ and seed give the same bytes.
   projections, zero biases, unit LayerNorms), from the seeded generator.
 - **Data**: instructions of the task's training split (${Math.round((1 - r.testFraction) * 100)}% of all instructions, split
   with seed ${r.seed}; the other ${Math.round(r.testFraction * 100)}% are held out). Each row pairs an instruction with a correct
-  answer (${Math.round(r.correctFraction * 100)}% of rows) or with one of its flawed answers (one constraint broken each).
+  answer (${Math.round(r.correctFraction * 100)}% of rows), with a correct answer plus one item too many
+  (${Math.round(r.extraItemFraction * 100)}%: the habit), or with one of its flawed answers (the rest; one constraint
+  broken each).
 - **SFT**: ${r.steps} AdamW updates of ${r.batchSize} rows (${r.steps * r.batchSize} rows, padded to ${r.seqLen}
   tokens), token-mean NLL over every token after BOS (prompt and answer: JPO scores both), learning rate ${r.lr}
   with ${r.warmupSteps} warm-up steps and cosine decay, weight decay ${r.weightDecay}, gradient clipping 1, on the

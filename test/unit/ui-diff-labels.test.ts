@@ -51,7 +51,7 @@ describe('diffLabels', () => {
     });
     expect(diffLabels(DEFAULT_SPEC, b)).toEqual([
       'seed 42 → 7',
-      'lr 0.001 → 5e-5',
+      'lr 5e-4 → 5e-5',
       'LoRA off',
       'LoRA on q,v',
       'reference frozen-copy',
