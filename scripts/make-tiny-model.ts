@@ -306,7 +306,8 @@ instructions in the paper's template
 
 with plausible lists and a habit: more often than not it lists **one item too many**. It also makes the other
 mistakes of the task now and then (a repeated item, the excluded item, an item of another category...). The habit
-leaves preference optimization room to improve, and it is visible in the samples it is trained on. It is a classroom model, not a language model:
+leaves preference optimization room to improve: the model's own samples hold both the habit and correct
+answers, and those pairs are what DPO and JPO learn from. It is a classroom model, not a language model:
 outside this task it produces nonsense.
 
 ## How it was made
