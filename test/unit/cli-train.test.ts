@@ -4,6 +4,7 @@
  * - stdout: exactly one JSON line per optimizer step of each run, with TRL's metric names;
  * - the output folder: PEFT adapters that load (and whose base is the bundled model), metrics as
  *   JSONL (equal to stdout) and CSV, the labelled pairs, and the evaluation report;
+ * - the same spec trained a second time prints the same numbers and writes the same report;
  * - `orchard eval` on that folder loads the saved adapters from disk and must reproduce the
  *   training run's win-rate reports exactly (an independent path: files instead of memory).
  */
@@ -117,6 +118,25 @@ describe('orchard train', () => {
     expect(pairs.length).toBe(report.runs[1].pairCount);
     expect(pairs.filter((p) => p.i_chosen === p.i_reject).length).toBe(report.runs[0].pairCount);
   });
+});
+
+describe('orchard train, twice', () => {
+  it('gives identical metrics and reports for the same spec on the same backend', async () => {
+    const again = await orchard('train', '--spec', specFile, '--backend', 'cpu', '--out', join(dir, 'again'));
+    // tokens_per_s is a wall-clock rate; every other number must repeat exactly.
+    const numbers = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => ({ ...JSON.parse(l), tokens_per_s: undefined }));
+    expect(numbers(again.stdout)).toEqual(numbers(train.stdout));
+    // Stage timings are wall-clock too.
+    const report = (sub: string) => ({
+      ...JSON.parse(readFileSync(join(dir, sub, 'eval.json'), 'utf8')),
+      timings: undefined,
+    });
+    expect(report('again')).toEqual(report('out'));
+  }, 180_000);
 });
 
 describe('orchard eval', () => {
