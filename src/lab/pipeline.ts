@@ -45,7 +45,7 @@ import {
 import { type ComparedItem, type EvalItem, evalReport, evaluateModel, goldAnswers } from './evaluate.ts';
 import type { EvalReport, MetricsEvent, PipelineEvent, PipelineListener, SamplesEvent, Stage } from './events.ts';
 import { buildTrainingData } from './pipeline/data-stage.ts';
-import { CancelledError, generateAnswers, throwIfAborted } from './pipeline/generation.ts';
+import { CancelledError, evalDecoding, generateAnswers, throwIfAborted } from './pipeline/generation.ts';
 import { Policy } from './pipeline/policy.ts';
 import type { PreparedData } from './pipeline/prepare-data.ts';
 import { deriveSeed, SEED_PURPOSE } from './pipeline/seeds.ts';
@@ -185,7 +185,7 @@ export async function runExperiment(
     generator = new Generator(policy.model, policy.store, { build: policy.build });
     const items = evalItemsOf(spec, env);
     const sampleItems = items.slice(0, env.samples ?? 4);
-    const decode = decodingOf(spec);
+    const decode = evalDecoding(spec);
 
     // Samples and answers of the initial model (the reference).
     policy.reset();
@@ -339,19 +339,6 @@ function describeModel(spec: ExperimentSpec): string {
   return m.source === 'bundled' ? m.id : m.source === 'local' ? m.path : `${m.repo}@${m.revision}`;
 }
 
-/** Near-greedy decoding of the evaluation (and samples), per spec.eval. */
-function decodingOf(spec: ExperimentSpec) {
-  return {
-    template: spec.data.template,
-    maxPromptLength: spec.data.maxPromptLength,
-    maxNewTokens: spec.eval.maxNewTokens,
-    temperature: spec.eval.temperature,
-    topK: spec.eval.topK,
-    topP: spec.eval.topP,
-    seed: deriveSeed(spec.seed, SEED_PURPOSE.evalDecoding),
-  };
-}
-
 function evalItemsOf(spec: ExperimentSpec, env: PipelineEnv): EvalItem[] {
   if (spec.data.source === 'task') return applesEvalItems(Math.max(spec.eval.nTest, env.samples ?? 4));
   return env.evalItems ?? [];
@@ -368,7 +355,7 @@ async function samplesOf(
     generator,
     tokenizer,
     items.map((x) => x.instruction),
-    decodingOf(spec),
+    evalDecoding(spec),
   );
   return items.map((x, i) => {
     const s = { instruction: x.instruction, response: answers[i] };

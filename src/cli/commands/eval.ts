@@ -22,8 +22,7 @@ import { dirFiles } from '../../engine/models/files-node.ts';
 import { type LoadedModel, loadModel } from '../../engine/models/index.ts';
 import { type EvalItem, evalReport, evaluateModel, goldAnswers } from '../../lab/evaluate.ts';
 import type { EvalReport } from '../../lab/events.ts';
-import { generateAnswers } from '../../lab/pipeline/generation.ts';
-import { deriveSeed, SEED_PURPOSE } from '../../lab/pipeline/seeds.ts';
+import { evalDecoding, generateAnswers } from '../../lab/pipeline/generation.ts';
 import { applesEvalItems } from '../../lab/pipeline/task-data.ts';
 import { generatorFor } from '../../lab/pipeline/trained-model.ts';
 import { nodeResolvers } from '../../lab/resolve.ts';
@@ -87,15 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   const backend = await openBackend(values.backend);
   try {
     const items = applesEvalItems(n);
-    const decode = {
-      template: spec.data.template,
-      maxPromptLength: spec.data.maxPromptLength,
-      maxNewTokens: spec.eval.maxNewTokens,
-      temperature: spec.eval.temperature,
-      topK: spec.eval.topK,
-      topP: spec.eval.topP,
-      seed: deriveSeed(spec.seed, SEED_PURPOSE.evalDecoding),
-    };
+    const decode = evalDecoding(spec);
     const instructions = items.map((x) => x.instruction);
     const ref = generatorFor(base.model, backend);
     const refAnswers = await generateAnswers(ref.generator, base.tokenizer, instructions, decode);
