@@ -10,8 +10,8 @@ import { feedsFor } from '../src/engine/logprobs.ts';
 import { buildPreferenceGraph } from '../src/engine/objectives/index.ts';
 import { ParamStore } from '../src/engine/params.ts';
 import { compileTrainStep } from '../src/engine/train-step.ts';
-import { DPO_BETA, type EngineId, HYPER, type StepCounts, tokensPerStep } from './cases.ts';
-import { type Host, median, type RunCounters, type RunResult } from './result.ts';
+import { DPO_BETA, type EngineId, HYPER, type StepCounts } from './cases.ts';
+import { type Host, type RunCounters, type RunResult, timedRun } from './result.ts';
 import { timePipelined } from './timing.ts';
 import type { Workload } from './workload.ts';
 
@@ -76,20 +76,10 @@ export async function runOrchard(
   const times = timed.intervals;
   const counters =
     gpu && before ? { ...perStep(before, gpu.counters, steps.timed), blockingReadbacks: blocking / steps.timed } : null;
-  const ms = median(times);
   const notes = gpu ? [`matmul ${gpu.matmul}, rows ${gpu.rows}`] : ['CPU backend, one thread'];
   notes.push(`${train.stats.launchesPerUpdateStep} launches/step`);
   const result: RunResult = {
-    engine,
-    host,
-    caseId: w.bench.id,
-    warmupSteps: steps.warmup,
-    timedSteps: steps.timed,
-    msPerStep: ms,
-    msPerStepAll: times,
-    tokensPerSec: tokensPerStep(w.bench) / (ms / 1000),
-    losses,
-    rowLogps,
+    ...timedRun(engine, host, w.bench, steps, times, losses, rowLogps),
     peakBytes: gpu ? gpu.memory.peakHeldBytes : null,
     peakSource: gpu
       ? 'WebGPU buffer pool: peak bytes held from the device (live + pooled buffers, size-class rounded)'

@@ -1,5 +1,5 @@
 /** What one engine's run of one bench case reports (plain JSON: it crosses from the page to Node). */
-import type { CaseId, EngineId } from './cases.ts';
+import { type BenchCase, type CaseId, type EngineId, type StepCounts, tokensPerStep } from './cases.ts';
 
 /** Where a run happened: in the headless browser page, or in Node (Dawn / plain JS). */
 export type Host = 'browser' | 'node';
@@ -89,4 +89,41 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The fields every engine's result shares: who ran which case, the step times and the losses. */
+export function timedRun(
+  engine: EngineId,
+  host: Host,
+  bench: BenchCase,
+  steps: StepCounts,
+  times: number[],
+  losses: number[],
+  rowLogps: number[],
+): Pick<
+  RunResult,
+  | 'engine'
+  | 'host'
+  | 'caseId'
+  | 'warmupSteps'
+  | 'timedSteps'
+  | 'msPerStep'
+  | 'msPerStepAll'
+  | 'tokensPerSec'
+  | 'losses'
+  | 'rowLogps'
+> {
+  const ms = median(times);
+  return {
+    engine,
+    host,
+    caseId: bench.id,
+    warmupSteps: steps.warmup,
+    timedSteps: steps.timed,
+    msPerStep: ms,
+    msPerStepAll: times,
+    tokensPerSec: tokensPerStep(bench) / (ms / 1000),
+    losses,
+    rowLogps,
+  };
 }

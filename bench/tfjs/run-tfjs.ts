@@ -4,8 +4,8 @@
  * tensor bytes. The backends themselves are registered by whoever imports this (the page).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type EngineId, type StepCounts, tokensPerStep } from '../cases.ts';
-import { CHECK_TOLERANCE, type Host, median, type RunResult } from '../result.ts';
+import type { EngineId, StepCounts } from '../cases.ts';
+import { CHECK_TOLERANCE, type Host, type RunResult, timedRun } from '../result.ts';
 import { timePipelined } from '../timing.ts';
 import type { Workload } from '../workload.ts';
 import { createTfjsStep } from './gpt2-step.ts';
@@ -47,19 +47,9 @@ export async function runTfjs(
     losses.push(...timed.losses);
     const times = timed.intervals;
     const profile = await step.profileStep();
-    const ms = median(times);
     const notes = ['kernels and peak bytes from one tf.profile step'];
     return {
-      engine,
-      host,
-      caseId: w.bench.id,
-      warmupSteps: steps.warmup,
-      timedSteps: steps.timed,
-      msPerStep: ms,
-      msPerStepAll: times,
-      tokensPerSec: tokensPerStep(w.bench) / (ms / 1000),
-      losses,
-      rowLogps,
+      ...timedRun(engine, host, w.bench, steps, times, losses, rowLogps),
       peakBytes: profile.peakBytes,
       peakSource: 'tf.profile peakBytes (live tensor bytes, variables included)',
       analyticBytes: null,
