@@ -3,20 +3,25 @@
  * else the CPU), runs the pipeline (src/lab/pipeline.ts), forwards its events to the page in
  * throttled batches, and handles pause, resume and stop.
  *
- * GPU device loss: the pipeline checkpoints each run every CHECKPOINT_EVERY steps into an in-memory
- * store. When the device is lost mid-run (a driver reset, or `debug-lose-device`), the experiment is
+ * Checkpoints: the pipeline checkpoints each run every CHECKPOINT_EVERY steps into IndexedDB
+ * (idb-checkpoint-store.ts, in memory when IndexedDB fails). A run that ends (done, failed, stopped)
+ * deletes them; a run cut short by a reload or a killed worker leaves them, and starting the same
+ * spec again continues from them (the page offers it: src/state/interrupted-run.ts).
+ *
+ * GPU device loss: when the device is lost mid-run (a driver reset, or `debug-lose-device`), the experiment is
  * run again on the CPU with the same store: finished stages and runs are loaded, the run in progress
  * continues from its last checkpoint, and the page is told (run-backend).
  */
 import type { Backend } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import type { WebGPUBackend } from '../src/engine/backends/webgpu/index.ts';
-import { MemoryCheckpointStore, specFingerprint } from '../src/lab/checkpoint.ts';
+import { type CheckpointStore, specFingerprint } from '../src/lab/checkpoint.ts';
 import type { PipelineEvent, Stage } from '../src/lab/events.ts';
 import { type ExperimentResult, PauseController, runExperiment } from '../src/lab/pipeline.ts';
 import { createResolvers } from '../src/lab/resolve.ts';
 import type { ExperimentSpec } from '../src/lab/spec.ts';
 import { Batcher } from './batcher.ts';
+import { checkpointNamespace, IdbCheckpointStore } from './idb-checkpoint-store.ts';
 import {
   type AdapterExport,
   compactEvents,
@@ -27,6 +32,7 @@ import {
   withVersion,
 } from './protocol.ts';
 import { checkpointStep, RehomedCheckpoints } from './rehomed-checkpoints.ts';
+import { ReplayedMetrics } from './replayed-metrics.ts';
 
 type Post = (msg: FromWorker, transfer?: Transferable[]) => void;
 
@@ -52,7 +58,7 @@ export class RunDriver {
   active = true;
   private readonly abort = new AbortController();
   private readonly pauser = new PauseController(this.abort.signal);
-  private readonly checkpoints = new MemoryCheckpointStore();
+  private readonly checkpoints: IdbCheckpointStore;
   private readonly batcher: Batcher<PipelineEvent>;
   private gpuBackend: WebGPUBackend | null = null;
   private stage: Stage | null = null;
@@ -70,6 +76,9 @@ export class RunDriver {
       intervalMs: EVENT_BATCH_MS,
       flush: (events) => this.send({ type: 'run-events', runId, events: compactEvents(events) }),
     });
+    this.checkpoints = new IdbCheckpointStore(checkpointNamespace(spec), (message) =>
+      this.emit({ kind: 'log', level: 'warn', message }),
+    );
   }
 
   async run(): Promise<void> {
@@ -86,6 +95,7 @@ export class RunDriver {
       outcome = 'failed';
       error = this.errorInfo(err);
     }
+    await this.deleteCheckpoints();
     this.batcher.drain();
     this.active = false;
     this.send({ type: 'run-finished', runId: this.runId, outcome, error, elapsedMs: performance.now() - started });
@@ -106,6 +116,17 @@ export class RunDriver {
 
   stop(): void {
     this.abort.abort();
+  }
+
+  /** The run ended on purpose (not cut short by a reload): nothing is left to resume. */
+  private async deleteCheckpoints(): Promise<void> {
+    try {
+      await this.checkpoints.clear();
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.emit({ kind: 'log', level: 'warn', message: `the run's checkpoints could not be deleted (${why})` });
+    }
+    this.checkpoints.close();
   }
 
   /** Destroys the GPU device, as a driver reset would (the run then continues on the CPU). */
@@ -141,7 +162,10 @@ export class RunDriver {
       lost = true;
     });
     try {
-      return await this.pipeline(backend, this.checkpoints);
+      const replayed = new ReplayedMetrics(this.checkpoints, specFingerprint(this.spec, backend.name), (e) =>
+        this.emit(e),
+      );
+      return await this.pipeline(backend, replayed);
     } catch (err) {
       // The device's `lost` promise settles a moment after the failed call that noticed it.
       if (gpu && !lost) await Promise.race([gpu.lost, new Promise((r) => setTimeout(r, 200))]);
@@ -183,10 +207,7 @@ export class RunDriver {
     }
   }
 
-  private pipeline(
-    backend: Backend,
-    checkpoints: MemoryCheckpointStore | RehomedCheckpoints,
-  ): Promise<ExperimentResult> {
+  private pipeline(backend: Backend, checkpoints: CheckpointStore): Promise<ExperimentResult> {
     return runExperiment(
       this.spec,
       {

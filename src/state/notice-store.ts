@@ -9,6 +9,13 @@ export interface Notice {
   kind: 'error' | 'warn' | 'info';
   title: string;
   message: string;
+  /** Buttons that answer the notice (e.g. Resume / Discard); a notice with actions has no Dismiss. */
+  actions?: NoticeAction[];
+}
+
+export interface NoticeAction {
+  label: string;
+  run: () => void;
 }
 
 interface NoticeState {

@@ -15,6 +15,7 @@ import type { ExperimentSpec } from '../lab/spec.ts';
 import { useCapabilityStore } from './capability-store.ts';
 import { newRunId, saveSession } from './history-store.ts';
 import { showNotice } from './notice-store.ts';
+import { forgetRunInProgress, rememberRunInProgress } from './run-in-progress.ts';
 import { isLiveStatus, useRunStore } from './run-store.ts';
 
 let worker: Worker | null = null;
@@ -101,6 +102,8 @@ function route(msg: FromWorker): void {
       runs.receivedAdapters(msg.runId, msg.adapters);
       return;
     case 'run-finished':
+      // The worker deleted the run's checkpoints: there is nothing left to resume.
+      forgetRunInProgress(msg.runId);
       runs.finished(msg.runId, msg.outcome, msg.error, msg.elapsedMs);
       if (msg.outcome === 'failed' && msg.error) {
         const e = msg.error;
@@ -136,6 +139,7 @@ export function probeCapabilities(): void {
 export function startRun(spec: ExperimentSpec): string {
   const runId = newRunId();
   useRunStore.getState().begin(runId, spec);
+  rememberRunInProgress(runId, spec);
   send({ type: 'start', runId, spec });
   return runId;
 }

@@ -1,3 +1,5 @@
+import { useEffect } from 'react';
+import { offerInterruptedRun } from '../state/interrupted-run.ts';
 import { useRunStore } from '../state/run-store.ts';
 import { useSpecStore } from '../state/spec-store.ts';
 import { CapabilityPanel } from './components/CapabilityPanel.tsx';
@@ -16,6 +18,10 @@ import { useUrlState } from './use-url-state.ts';
 
 export function App() {
   useUrlState();
+  // A run cut short by a reload or a closed tab is offered back (Resume / Discard).
+  useEffect(() => {
+    void offerInterruptedRun();
+  }, []);
   const hasRun = useRunStore((s) => s.session !== null);
   // Students in a locked lesson cannot change the data, so labelling would have nowhere to go.
   const hideLabels = useSpecStore((s) => s.view.readonly || s.view.hide.includes('edits'));

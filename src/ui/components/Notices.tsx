@@ -1,6 +1,6 @@
 import { useNoticeStore } from '../../state/notice-store.ts';
 
-/** Banners for problems and news the user should see now (a broken link, a lost GPU, a failed import). */
+/** Banners for problems and news the user should see now (a broken link, a lost GPU, an interrupted run). */
 export function Notices() {
   const notices = useNoticeStore((s) => s.notices);
   const dismiss = useNoticeStore((s) => s.dismiss);
@@ -18,14 +18,24 @@ export function Notices() {
             <strong>{n.title}</strong>
             <p>{n.message}</p>
           </div>
-          <button
-            type="button"
-            className="button button-small button-quiet"
-            onClick={() => dismiss(n.id)}
-            aria-label={`Dismiss: ${n.title}`}
-          >
-            Dismiss
-          </button>
+          {n.actions ? (
+            <div className="notice-actions">
+              {n.actions.map((a) => (
+                <button key={a.label} type="button" className="button button-small" onClick={a.run}>
+                  {a.label}
+                </button>
+              ))}
+            </div>
+          ) : (
+            <button
+              type="button"
+              className="button button-small button-quiet"
+              onClick={() => dismiss(n.id)}
+              aria-label={`Dismiss: ${n.title}`}
+            >
+              Dismiss
+            </button>
+          )}
         </div>
       ))}
     </div>

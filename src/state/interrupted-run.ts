@@ -1,0 +1,111 @@
+/**
+ * After a reload: a run this browser was training when its tab closed leaves a record
+ * (run-in-progress.ts) and checkpoints (workers/idb-checkpoint-store.ts). This offers it back as a
+ * notice: Resume trains the same spec again, which continues from the checkpoints (the pipeline
+ * restores the steps and metrics already done); Discard deletes the checkpoints and the record.
+ */
+import { checkpointNamespace, IdbCheckpointStore } from '../../workers/idb-checkpoint-store.ts';
+import { decodeCheckpoint } from '../lab/checkpoint.ts';
+import { showNotice, useNoticeStore } from './notice-store.ts';
+import { startRun } from './orchard-worker.ts';
+import { forgetRunInProgress, type RunInProgress, readRunInProgress } from './run-in-progress.ts';
+import { liveRunActive } from './run-store.ts';
+
+export const INTERRUPTED_NOTICE_ID = 'interrupted-run';
+
+export interface InterruptedRun {
+  record: RunInProgress;
+  /** The run that was training ('DPO', 'JPO'), or null when every run had finished training. */
+  run: string | null;
+  /** Optimizer steps of `run` already checkpointed. */
+  step: number;
+  /** Steps per run when the spec fixes them (null for an epoch-based schedule). */
+  totalSteps: number | null;
+}
+
+function storeFor(record: RunInProgress): IdbCheckpointStore {
+  return new IdbCheckpointStore(checkpointNamespace(record.spec), (message) => console.warn(`orchard: ${message}`));
+}
+
+/** The interrupted run with checkpoints to resume from; a record without checkpoints is forgotten. */
+export async function findInterruptedRun(): Promise<InterruptedRun | null> {
+  const record = readRunInProgress();
+  if (!record || liveRunActive()) return null;
+  const store = storeFor(record);
+  try {
+    if (store.inMemory || (await store.keys()).length === 0) {
+      forgetRunInProgress(record.runId);
+      return null;
+    }
+    const totalSteps = record.spec.steps ?? null;
+    for (const { label } of record.spec.runs) {
+      const bytes = await store.load(`run:${label}`);
+      if (!bytes) return { record, run: label, step: 0, totalSteps };
+      const ck = decodeCheckpoint(bytes, `checkpoint run:${label}`);
+      if (!ck.done) return { record, run: label, step: ck.step, totalSteps };
+    }
+    return { record, run: null, step: totalSteps ?? 0, totalSteps };
+  } finally {
+    store.close();
+  }
+}
+
+export function describeInterruption(r: InterruptedRun): string {
+  const of = r.totalSteps !== null ? ` of ${r.totalSteps}` : '';
+  const where = r.run
+    ? `at step ${r.step}${of} (training ${r.run})`
+    : 'after training, while evaluating (every run is trained)';
+  return `Run "${r.record.name}" was interrupted ${where}. Resume continues from its last checkpoint; Discard deletes it.`;
+}
+
+let offered = false;
+
+/** Shows the Resume / Discard notice when a run was interrupted (once per page load). */
+export async function offerInterruptedRun(): Promise<void> {
+  if (offered) return;
+  offered = true;
+  let found: InterruptedRun | null;
+  try {
+    found = await findInterruptedRun();
+  } catch (err) {
+    console.warn(`orchard: could not read the checkpoints of an interrupted run: ${String(err)}`);
+    return;
+  }
+  if (!found) return;
+  const { record } = found;
+  showNotice({
+    id: INTERRUPTED_NOTICE_ID,
+    kind: 'info',
+    title: 'A run was interrupted',
+    message: describeInterruption(found),
+    actions: [
+      { label: 'Resume', run: () => resumeInterruptedRun(record) },
+      { label: 'Discard', run: () => void discardInterruptedRun(record) },
+    ],
+  });
+}
+
+export function resumeInterruptedRun(record: RunInProgress): void {
+  if (liveRunActive()) {
+    showNotice({
+      id: 'interrupted-run-busy',
+      kind: 'warn',
+      title: 'A run is training',
+      message: 'Stop the current run before resuming the interrupted one.',
+    });
+    return;
+  }
+  useNoticeStore.getState().dismiss(INTERRUPTED_NOTICE_ID);
+  startRun(record.spec);
+}
+
+export async function discardInterruptedRun(record: RunInProgress): Promise<void> {
+  useNoticeStore.getState().dismiss(INTERRUPTED_NOTICE_ID);
+  forgetRunInProgress(record.runId);
+  const store = storeFor(record);
+  try {
+    await store.clear();
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * A run survives a page reload: it checkpoints into IndexedDB while training, and after the reload
+ * the lab offers it back (Resume / Discard). A resumed run logs exactly the numbers of an
+ * uninterrupted run of the same spec on the same backend (it continues bit-exactly from its
+ * checkpoint), and every finished or discarded run leaves no checkpoints behind.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Lab, type LabPage, startLab } from './harness.ts';
+import { chartPoints, downloadText, setField, waitForRunEnd } from './lab-helpers.ts';
+
+const STEPS = 16;
+let lab: Lab;
+
+beforeAll(async () => {
+  lab = await startLab({ webgpu: false });
+});
+
+afterAll(async () => {
+  await lab?.close();
+});
+
+/** A tiny CPU experiment: a few seconds of training per run. */
+async function configure(page: Page): Promise<void> {
+  await page.locator('#preset').selectOption('quick');
+  await setField(page, 'name', 'Reload me');
+  await setField(page, 'backend', 'cpu');
+  await setField(page, 'data.nInstructions', '8');
+  await setField(page, 'data.pairing.budget', '32');
+  await setField(page, 'steps', String(STEPS));
+  await setField(page, 'eval.nTest', '2');
+  await setField(page, 'eval.maxNewTokens', '8');
+}
+
+/** Entries in the checkpoint database, read by the page itself (no database is created when there is none). */
+function checkpointCount(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const dbs = await indexedDB.databases();
+    if (!dbs.some((d) => d.name === 'orchard-checkpoints')) return 0;
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('orchard-checkpoints');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    try {
+      if (!db.objectStoreNames.contains('checkpoints')) return 0;
+      return await new Promise<number>((resolve, reject) => {
+        const req = db.transaction('checkpoints').objectStore('checkpoints').count();
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/** The saved run's metrics CSV without the wall-clock column (tokens_per_s), one string per row. */
+async function savedMetrics(page: Page): Promise<string[]> {
+  const row = page.locator('[data-testid="runs-table"] tbody tr');
+  await expect.poll(() => row.count()).toBe(1);
+  await row.locator('summary', { hasText: 'Export' }).click();
+  const csv = (await downloadText(page, () => row.getByTestId('export-csv').click())).text;
+  const lines = csv.trim().split('\n');
+  const clock = lines[0].split(',').indexOf('tokens_per_s');
+  expect(clock).toBeGreaterThan(0);
+  return lines.map((l) =>
+    l
+      .split(',')
+      .filter((_, i) => i !== clock)
+      .join(','),
+  );
+}
+
+/** Starts the run and reloads the page once DPO has logged steps past its first checkpoint (step 5). */
+async function startAndReload(tab: LabPage, dpoSteps: number): Promise<void> {
+  await configure(tab.page);
+  await tab.page.getByTestId('compare').click();
+  await expect
+    .poll(async () => (await chartPoints(tab.page, 'loss')).DPO ?? 0, { timeout: 120_000, interval: 100 })
+    .toBeGreaterThanOrEqual(dpoSteps);
+  expect(await checkpointCount(tab.page)).toBeGreaterThan(0);
+  await tab.page.reload();
+}
+
+let reference: string[] = [];
+
+it('an uninterrupted run (the reference) leaves no checkpoints', async () => {
+  const tab = await lab.open('/');
+  await configure(tab.page);
+  const t0 = Date.now();
+  await tab.page.getByTestId('compare').click();
+  expect(await waitForRunEnd(tab.page, 180_000)).toBe('done');
+  console.log(`uninterrupted run: ${Date.now() - t0} ms`);
+  reference = await savedMetrics(tab.page);
+  expect(reference.filter((l) => l.startsWith('DPO,')).length).toBe(STEPS);
+  expect(reference.filter((l) => l.startsWith('JPO,')).length).toBe(STEPS);
+  expect(await checkpointCount(tab.page)).toBe(0);
+  expect(tab.errors).toEqual([]);
+  await tab.close();
+});
+
+it('offers an interrupted run after a reload; Discard deletes it, Resume finishes it bit-exactly', async () => {
+  expect(reference.length).toBe(2 * STEPS + 1);
+  const tab = await lab.open('/');
+  const { page } = tab;
+  const notice = page.locator('[data-notice="interrupted-run"]');
+
+  // Discard: the notice goes, the checkpoints go, and a reload offers nothing.
+  await startAndReload(tab, 2);
+  await notice.waitFor({ timeout: 30_000 });
+  expect(await notice.textContent()).toMatch(/Run "Reload me" was interrupted at step \d+ of 16 \(training DPO\)/);
+  await notice.getByRole('button', { name: 'Discard' }).click();
+  await notice.waitFor({ state: 'detached' });
+  await expect.poll(() => checkpointCount(page)).toBe(0);
+  await page.reload();
+  await page.getByTestId('compare').waitFor();
+  await page.waitForTimeout(1000);
+  expect(await notice.count()).toBe(0);
+
+  // Resume (from the keyboard): continues from the checkpoint at step 5 and matches the reference.
+  await startAndReload(tab, 7);
+  await notice.waitFor({ timeout: 30_000 });
+  const text = (await notice.textContent()) ?? '';
+  const at = Number(text.match(/interrupted at step (\d+) of 16/)?.[1]);
+  expect(at).toBeGreaterThanOrEqual(5);
+  expect(at % 5).toBe(0);
+  await notice.getByRole('button', { name: 'Resume' }).focus();
+  await page.keyboard.press('Enter');
+  await notice.waitFor({ state: 'detached' });
+  expect(await waitForRunEnd(page, 180_000)).toBe('done');
+  expect(await chartPoints(page, 'loss')).toEqual({ DPO: STEPS, JPO: STEPS });
+  // It did continue from the checkpoint (a fresh start would log the same numbers too).
+  const log = (await page.locator('.run-log').textContent()) ?? '';
+  expect(log).toContain(`DPO: resumed from the checkpoint at step ${at}`);
+  expect(log).not.toContain('kept in memory');
+  expect(await savedMetrics(page)).toEqual(reference);
+  expect(await checkpointCount(page)).toBe(0);
+  expect(await page.evaluate(() => localStorage.getItem('orchard.runInProgress'))).toBeNull();
+  expect(tab.errors).toEqual([]);
+  await tab.close();
+});
