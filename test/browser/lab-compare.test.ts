@@ -66,6 +66,8 @@ describe('DPO vs JPO comparison', () => {
     expect(await rows.nth(1).textContent()).toMatch(/JPO\d+\.\d%/);
     const sampleHeads = await page.locator('[data-testid="samples"] thead th').allTextContents();
     expect(sampleHeads.map((t) => t.trim())).toEqual(['Question', 'Before training', 'DPO (step 20)', 'JPO (step 20)']);
+    // The bundled model on its task: the panel says what to look for in the samples.
+    expect(await page.locator('[data-testid="samples-habit"]').textContent()).toMatch(/one item too many/);
     await page.locator('#train').screenshot({ path: `${process.cwd()}/test-artifacts/lab-compare-train.png` });
     await page.locator('#evaluate').screenshot({ path: `${process.cwd()}/test-artifacts/lab-compare-evaluate.png` });
     await screenshotTop(first, 'lab-compare');

@@ -111,60 +111,70 @@ export function SamplesPanel() {
     return <p className="muted">Sample answers to a few held-out questions appear here, before and after training.</p>;
   }
   const instructions = [...new Set(sets.flatMap((s) => s.samples.map((x) => x.instruction)))];
+  const tinyOnApples = session.spec.model.source === 'bundled' && session.spec.data.source === 'task';
   return (
-    <div className="samples-scroll" data-testid="samples">
-      <table className="table samples-table">
-        <caption className="visually-hidden">Answers to held-out questions, before and after training</caption>
-        <thead>
-          <tr>
-            <th scope="col">Question</th>
-            {sets.map((s) => (
-              <th scope="col" key={s.run}>
-                {s.run !== 'initial' && (
-                  <span className="swatch" style={{ background: colors.get(s.run) }} aria-hidden="true" />
-                )}{' '}
-                {s.run === 'initial' ? 'Before training' : `${s.run} (step ${s.step})`}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {instructions.map((instruction) => (
-            <tr key={instruction}>
-              <th scope="row" className="sample-question">
-                {instruction}
-              </th>
-              {sets.map((s) => {
-                const sample = s.samples.find((x) => x.instruction === instruction);
-                const before =
-                  sets[0].run === 'initial' ? sets[0].samples.find((x) => x.instruction === instruction) : undefined;
-                const changed =
-                  s.run !== 'initial' &&
-                  sample !== undefined &&
-                  before !== undefined &&
-                  before.response !== sample.response;
-                return (
-                  <td key={s.run} className={`sample-cell${changed ? ' sample-changed' : ''}`}>
-                    {sample ? (
-                      <>
-                        <p className="sample-response">{sample.response || <span className="muted">(empty)</span>}</p>
-                        {changed && <span className="changed-tag">changed</span>}
-                        {sample.score !== undefined && (
-                          <span className={`score ${scoreClass(sample.score)}`}>score {sample.score.toFixed(2)}</span>
-                        )}
-                        {sample.reason && <p className="sample-reason muted">{sample.reason}</p>}
-                      </>
-                    ) : (
-                      <span className="muted">—</span>
-                    )}
-                  </td>
-                );
-              })}
+    <>
+      {tinyOnApples && (
+        <p className="muted" data-testid="samples-habit">
+          The bundled model has a habit: more often than not it lists one item too many. Its own samples show both the
+          habit and correct lists, and that is what the judge's pairs teach. Watch whether the trained runs stop at the
+          right count.
+        </p>
+      )}
+      <div className="samples-scroll" data-testid="samples">
+        <table className="table samples-table">
+          <caption className="visually-hidden">Answers to held-out questions, before and after training</caption>
+          <thead>
+            <tr>
+              <th scope="col">Question</th>
+              {sets.map((s) => (
+                <th scope="col" key={s.run}>
+                  {s.run !== 'initial' && (
+                    <span className="swatch" style={{ background: colors.get(s.run) }} aria-hidden="true" />
+                  )}{' '}
+                  {s.run === 'initial' ? 'Before training' : `${s.run} (step ${s.step})`}
+                </th>
+              ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {instructions.map((instruction) => (
+              <tr key={instruction}>
+                <th scope="row" className="sample-question">
+                  {instruction}
+                </th>
+                {sets.map((s) => {
+                  const sample = s.samples.find((x) => x.instruction === instruction);
+                  const before =
+                    sets[0].run === 'initial' ? sets[0].samples.find((x) => x.instruction === instruction) : undefined;
+                  const changed =
+                    s.run !== 'initial' &&
+                    sample !== undefined &&
+                    before !== undefined &&
+                    before.response !== sample.response;
+                  return (
+                    <td key={s.run} className={`sample-cell${changed ? ' sample-changed' : ''}`}>
+                      {sample ? (
+                        <>
+                          <p className="sample-response">{sample.response || <span className="muted">(empty)</span>}</p>
+                          {changed && <span className="changed-tag">changed</span>}
+                          {sample.score !== undefined && (
+                            <span className={`score ${scoreClass(sample.score)}`}>score {sample.score.toFixed(2)}</span>
+                          )}
+                          {sample.reason && <p className="sample-reason muted">{sample.reason}</p>}
+                        </>
+                      ) : (
+                        <span className="muted">—</span>
+                      )}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
 
