@@ -8,7 +8,7 @@ import { checkpointNamespace, IdbCheckpointStore } from '../../workers/idb-check
 import { decodeCheckpoint } from '../lab/checkpoint.ts';
 import { showNotice, useNoticeStore } from './notice-store.ts';
 import { startRun } from './orchard-worker.ts';
-import { forgetRunInProgress, type RunInProgress, readRunInProgress } from './run-in-progress.ts';
+import { forgetRunInProgress, type RunInProgress, readRunInProgress, runLockHeld } from './run-in-progress.ts';
 import { liveRunActive } from './run-store.ts';
 
 export const INTERRUPTED_NOTICE_ID = 'interrupted-run';
@@ -30,7 +30,8 @@ function storeFor(record: RunInProgress): IdbCheckpointStore {
 /** The interrupted run with checkpoints to resume from; a record without checkpoints is forgotten. */
 export async function findInterruptedRun(): Promise<InterruptedRun | null> {
   const record = readRunInProgress();
-  if (!record || liveRunActive()) return null;
+  // A run another tab is training right now (it holds the run's lock) is not interrupted.
+  if (!record || liveRunActive() || (await runLockHeld(record.runId))) return null;
   const store = storeFor(record);
   try {
     if (store.inMemory || (await store.keys()).length === 0) {

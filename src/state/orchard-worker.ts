@@ -15,10 +15,12 @@ import type { ExperimentSpec } from '../lab/spec.ts';
 import { useCapabilityStore } from './capability-store.ts';
 import { newRunId, saveSession } from './history-store.ts';
 import { showNotice } from './notice-store.ts';
-import { forgetRunInProgress, rememberRunInProgress } from './run-in-progress.ts';
+import { forgetRunInProgress, holdRunLock, rememberRunInProgress } from './run-in-progress.ts';
 import { isLiveStatus, useRunStore } from './run-store.ts';
 
 let worker: Worker | null = null;
+/** Releases of the Web Locks that tell other tabs a run is training here (run-in-progress.ts). */
+const runLocks = new Map<string, () => void>();
 let nextId = 1;
 /** The id of the probe awaiting its answer, so errors about other requests are not blamed on it. */
 let pendingProbe: number | null = null;
@@ -104,6 +106,8 @@ function route(msg: FromWorker): void {
     case 'run-finished':
       // The worker deleted the run's checkpoints: there is nothing left to resume.
       forgetRunInProgress(msg.runId);
+      runLocks.get(msg.runId)?.();
+      runLocks.delete(msg.runId);
       runs.finished(msg.runId, msg.outcome, msg.error, msg.elapsedMs);
       if (msg.outcome === 'failed' && msg.error) {
         const e = msg.error;
@@ -140,6 +144,7 @@ export function startRun(spec: ExperimentSpec): string {
   const runId = newRunId();
   useRunStore.getState().begin(runId, spec);
   rememberRunInProgress(runId, spec);
+  runLocks.set(runId, holdRunLock(runId));
   send({ type: 'start', runId, spec });
   return runId;
 }

@@ -2,6 +2,10 @@
  * The live run this tab is training, remembered in localStorage until the worker says it ended. A
  * record that outlives its tab marks a run cut short by a reload or a closed tab; its checkpoints
  * (workers/idb-checkpoint-store.ts) let it go on (interrupted-run.ts offers that).
+ *
+ * localStorage is shared by every tab of the origin, so the training tab also holds a Web Lock named
+ * after the run while it trains: the browser releases it when that tab closes or reloads, and
+ * another tab that still sees the lock held knows the run is alive, not interrupted.
  */
 import type { ExperimentSpec } from '../lab/spec.ts';
 
@@ -44,4 +48,26 @@ export function readRunInProgress(): RunInProgress | null {
   } catch {
     return null;
   }
+}
+
+const lockName = (runId: string) => `orchard.run.${runId}`;
+
+/** Holds the run's lock until the returned function is called (no-op without the Web Locks API). */
+export function holdRunLock(runId: string): () => void {
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  if (!locks) return () => {};
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  locks.request(lockName(runId), () => released).catch(() => {});
+  return release;
+}
+
+/** Whether some tab is training `runId` right now (false without the Web Locks API). */
+export async function runLockHeld(runId: string): Promise<boolean> {
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  if (!locks) return false;
+  const state = await locks.query();
+  return (state.held ?? []).some((l) => l.name === lockName(runId));
 }

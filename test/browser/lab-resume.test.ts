@@ -140,3 +140,33 @@ it('offers an interrupted run after a reload; Discard deletes it, Resume finishe
   expect(tab.errors).toEqual([]);
   await tab.close();
 });
+
+it('does not offer a run that another tab is still training; offers it once that tab is closed', async () => {
+  const tab = await lab.open('/');
+  await configure(tab.page);
+  await tab.page.getByTestId('compare').click();
+  await expect
+    .poll(async () => (await chartPoints(tab.page, 'loss')).DPO ?? 0, { timeout: 120_000, interval: 100 })
+    .toBeGreaterThanOrEqual(6);
+  // Paused, the run stays in progress however slow the machine is.
+  await tab.page.getByRole('button', { name: 'Pause' }).click();
+  await tab.page.getByRole('button', { name: 'Resume' }).waitFor();
+  expect(await checkpointCount(tab.page)).toBeGreaterThan(0);
+
+  // A second tab of the same browser profile sees the record, but the first tab holds the run's lock.
+  const other = await tab.context.newPage();
+  await other.goto(new URL('/', lab.baseUrl).href);
+  await other.getByTestId('compare').waitFor();
+  await other.waitForTimeout(1500);
+  const notice = other.locator('[data-notice="interrupted-run"]');
+  expect(await notice.count()).toBe(0);
+
+  // Closing the training tab releases the lock: now the run is interrupted.
+  await tab.page.close();
+  await other.reload();
+  await notice.waitFor({ timeout: 30_000 });
+  expect(await notice.textContent()).toMatch(/Run "Reload me" was interrupted at step \d+ of 16/);
+  await notice.getByRole('button', { name: 'Discard' }).click();
+  await expect.poll(() => checkpointCount(other)).toBe(0);
+  await tab.close();
+});
