@@ -1,7 +1,7 @@
 /**
  * The training worker. Everything that touches WebGPU or runs long happens here, off the main
  * thread, so the page stays responsive. It answers `probe` (which backend training gets) and runs
- * experiments (`start`, `pause`, `resume`, `stop`), streaming the pipeline's events to the page in
+ * experiments (`start`, `pause`, `resume`, `stop`, `judge-answer` for a person judging pairs), streaming the pipeline's events to the page in
  * throttled batches (run-driver.ts).
  */
 import type { OrchardDevice } from '../src/engine/backends/webgpu/device.ts';
@@ -47,6 +47,20 @@ async function handle(msg: ToWorker): Promise<void> {
       if (msg.type === 'pause') current.pause();
       else if (msg.type === 'resume') current.resume();
       else current.stop();
+      return;
+    }
+    case 'judge-answer': {
+      if (!current || current.runId !== msg.runId || !current.active) {
+        post(
+          withVersion<FromWorker>({
+            type: 'error',
+            id: msg.id,
+            message: `judge answer for ${msg.comparison} ignored: run ${msg.runId} is not training`,
+          }),
+        );
+        return;
+      }
+      current.answer(msg.comparison, msg.winner);
       return;
     }
     case 'debug-lose-device': {

@@ -12,10 +12,16 @@
  *   start ──► run-started (backend) ──► run-events* ──► run-adapters? ──► run-finished
  *                  pause / resume ──► run-state            device lost ──► run-backend (now CPU)
  *
+ * When the spec's pairing judge is "human", the worker asks the person: `judge-pending` lists the
+ * comparisons waiting (sent whenever that list changes) and the page answers each with
+ * `judge-answer`. A person is asked once per pair (the swapped order reuses the answer, mirrored).
+ *
  * `run-events` carries the pipeline's own events (src/lab/events.ts: progress, metrics, samples,
  * eval, log) in batches: the worker sends at most one batch per EVENT_BATCH_MS, so a run of
  * 10,000+ steps costs the page a few renders a second, not one per step (workers/batcher.ts).
  */
+import type { Winner } from '../src/data/judges/types.ts';
+import type { Candidate } from '../src/data/types.ts';
 import type { ProbeReport } from '../src/engine/gpu-probe/probe.ts';
 import type { PipelineEvent, Stage } from '../src/lab/events.ts';
 import type { ExperimentSpec } from '../src/lab/spec.ts';
@@ -38,6 +44,13 @@ export interface RunErrorInfo {
   hint: string | null;
 }
 
+/** One comparison waiting for a person: which of two (instruction, response) candidates is better. */
+export interface PendingJudgement {
+  id: string;
+  a: Candidate;
+  b: Candidate;
+}
+
 /** A trained LoRA adapter as PEFT's two files. */
 export interface AdapterExport {
   run: string;
@@ -55,6 +68,8 @@ export type ToWorker =
   | { v: ProtocolVersion; type: 'resume'; id: number; runId: string }
   /** Cancel: the run ends with outcome 'stopped' (metrics so far are kept). */
   | { v: ProtocolVersion; type: 'stop'; id: number; runId: string }
+  /** A person's verdict on one pending comparison (judge-pending) of a run whose pairing judge is "human". */
+  | { v: ProtocolVersion; type: 'judge-answer'; id: number; runId: string; comparison: string; winner: Winner }
   /**
    * Testing and teaching aid: destroy the WebGPU device the current run uses, as a driver reset
    * would. The run continues on the CPU from its last checkpoint (run-backend tells the page).
@@ -82,6 +97,19 @@ export type FromWorker =
       run: string | null;
       resumedFromStep: number | null;
     }
+  /**
+   * The comparisons of a human-judged run that wait for the person, oldest first (empty when none
+   * waits); `answered` counts the person's answers so far, `total` the pairs pairing will ask about
+   * (null before pairing has planned them).
+   */
+  | {
+      v: ProtocolVersion;
+      type: 'judge-pending';
+      runId: string;
+      pending: PendingJudgement[];
+      answered: number;
+      total: number | null;
+    }
   /** The trained adapters, sent once before run-finished when the runs trained LoRA adapters. */
   | { v: ProtocolVersion; type: 'run-adapters'; runId: string; adapters: AdapterExport[] }
   | {
@@ -104,6 +132,7 @@ const TO_WORKER_TYPES: ReadonlySet<string> = new Set<ToWorkerType>([
   'pause',
   'resume',
   'stop',
+  'judge-answer',
   'debug-lose-device',
 ]);
 const FROM_WORKER_TYPES: ReadonlySet<string> = new Set<FromWorkerType>([
@@ -113,6 +142,7 @@ const FROM_WORKER_TYPES: ReadonlySet<string> = new Set<FromWorkerType>([
   'run-events',
   'run-state',
   'run-backend',
+  'judge-pending',
   'run-adapters',
   'run-finished',
   'error',

@@ -8,15 +8,23 @@
  * deletes them; a run cut short by a reload or a killed worker leaves them, and starting the same
  * spec again continues from them (the page offers it: src/state/interrupted-run.ts).
  *
+ * A person as the pairing judge: when the spec's `data.pairing.judge` is "human", the driver owns a
+ * HumanJudgeQueue (env.judges.human), posts its pending comparisons (judge-pending) whenever they
+ * change, and answers them from judge-answer. Stopping rejects the waits (the pipeline then ends as
+ * cancelled); the queue outlives a device loss, so the CPU re-run reuses every answer given.
+ *
  * GPU device loss: when the device is lost mid-run (a driver reset, or `debug-lose-device`), the experiment is
  * run again on the CPU with the same store: finished stages and runs are loaded, the run in progress
  * continues from its last checkpoint, and the page is told (run-backend).
  */
+import { HumanJudgeQueue } from '../src/data/judges/human.ts';
+import type { Winner } from '../src/data/judges/types.ts';
 import type { Backend } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import type { WebGPUBackend } from '../src/engine/backends/webgpu/index.ts';
 import { type CheckpointStore, specFingerprint } from '../src/lab/checkpoint.ts';
 import type { PipelineEvent, Stage } from '../src/lab/events.ts';
+import { CancelledError } from '../src/lab/pipeline/generation.ts';
 import { type ExperimentResult, PauseController, runExperiment } from '../src/lab/pipeline.ts';
 import { createResolvers } from '../src/lab/resolve.ts';
 import type { ExperimentSpec } from '../src/lab/spec.ts';
@@ -65,6 +73,10 @@ export class RunDriver {
   private lastRun: string | null = null;
   private lastStep: number | null = null;
   private lastYield = 0;
+  /** The person's queue when the spec's pairing judge is "human". */
+  private readonly humanJudge: HumanJudgeQueue | null;
+  /** Pairs pairing will ask about (from the judge stage's progress), for the page's "k of N". */
+  private judgeTotal: number | null = null;
 
   constructor(
     readonly runId: string,
@@ -79,6 +91,8 @@ export class RunDriver {
     this.checkpoints = new IdbCheckpointStore(checkpointNamespace(spec), (message) =>
       this.emit({ kind: 'log', level: 'warn', message }),
     );
+    this.humanJudge = spec.data.pairing.judge === 'human' ? new HumanJudgeQueue() : null;
+    this.humanJudge?.subscribe(() => this.sendPending());
   }
 
   async run(): Promise<void> {
@@ -86,6 +100,11 @@ export class RunDriver {
     let outcome: 'done' | 'stopped' | 'failed' = 'done';
     let error: RunErrorInfo | null = null;
     try {
+      if (this.spec.eval.judge === 'human') {
+        throw new Error(
+          'eval.judge "human" is not supported: evaluation by a person is not built yet; set eval.judge to "oracle" (task data) or "reward-model"',
+        );
+      }
       const { backend, note } = await this.firstBackend();
       this.send({ type: 'run-started', runId: this.runId, backend: backend.name, note });
       const result = await this.runOn(backend);
@@ -98,6 +117,16 @@ export class RunDriver {
     await this.deleteCheckpoints();
     this.batcher.drain();
     this.active = false;
+    if (this.humanJudge?.pending().length) {
+      // Nothing waits for these any more: the page stops asking.
+      this.send({
+        type: 'judge-pending',
+        runId: this.runId,
+        pending: [],
+        answered: this.humanJudge.labels().length,
+        total: this.judgeTotal,
+      });
+    }
     this.send({ type: 'run-finished', runId: this.runId, outcome, error, elapsedMs: performance.now() - started });
   }
 
@@ -116,6 +145,38 @@ export class RunDriver {
 
   stop(): void {
     this.abort.abort();
+    // The pipeline's judge wrapper rejects on abort too; this covers any wait outside pairing.
+    this.humanJudge?.abandon(new CancelledError());
+  }
+
+  /** A person's verdict from the page. A stale or unknown id is logged, never thrown: the run goes on. */
+  answer(comparison: string, winner: Winner): void {
+    if (!this.humanJudge) {
+      this.emit({
+        kind: 'log',
+        level: 'warn',
+        message: `judge answer for ${comparison} ignored: this run's pairing judge is "${this.spec.data.pairing.judge}", not a person`,
+      });
+      return;
+    }
+    try {
+      this.humanJudge.answer(comparison, winner);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.emit({ kind: 'log', level: 'warn', message: `judge answer ignored: ${why}` });
+    }
+  }
+
+  private sendPending(): void {
+    const q = this.humanJudge;
+    if (!q) return;
+    this.send({
+      type: 'judge-pending',
+      runId: this.runId,
+      pending: q.pending().map((p) => ({ id: p.id, a: p.a, b: p.b })),
+      answered: q.labels().length,
+      total: this.judgeTotal,
+    });
   }
 
   /** The run ended on purpose (not cut short by a reload): nothing is left to resume. */
@@ -217,6 +278,7 @@ export class RunDriver {
         checkpointEvery: CHECKPOINT_EVERY,
         signal: this.abort.signal,
         gate: () => this.gate(),
+        ...(this.humanJudge ? { judges: { human: this.humanJudge } } : {}),
       },
       (e) => this.emit(e),
     );
@@ -259,6 +321,10 @@ export class RunDriver {
 
   private emit(e: PipelineEvent): void {
     if (e.kind === 'progress') this.stage = e.stage;
+    if (e.kind === 'progress' && e.stage === 'judge' && this.judgeTotal !== e.total) {
+      this.judgeTotal = e.total;
+      this.sendPending();
+    }
     if (e.kind === 'progress' && e.run && e.stage === 'train') this.lastRun = e.run;
     if (e.kind === 'metrics') {
       this.lastRun = e.run;

@@ -11,9 +11,11 @@ import {
   type Unversioned,
   withVersion,
 } from '../../workers/protocol.ts';
+import type { Winner } from '../data/judges/types.ts';
 import type { ExperimentSpec } from '../lab/spec.ts';
 import { useCapabilityStore } from './capability-store.ts';
 import { newRunId, saveSession } from './history-store.ts';
+import { useLiveJudgeStore } from './live-judge-store.ts';
 import { showNotice } from './notice-store.ts';
 import { forgetRunInProgress, holdRunLock, rememberRunInProgress } from './run-in-progress.ts';
 import { isLiveStatus, useRunStore } from './run-store.ts';
@@ -100,6 +102,9 @@ function route(msg: FromWorker): void {
       showNotice({ id: `backend-${msg.runId}`, kind: 'warn', title: 'Training moved to the CPU', message: note });
       return;
     }
+    case 'judge-pending':
+      useLiveJudgeStore.getState().received(msg.runId, msg.pending, msg.answered, msg.total);
+      return;
     case 'run-adapters':
       runs.receivedAdapters(msg.runId, msg.adapters);
       return;
@@ -109,6 +114,7 @@ function route(msg: FromWorker): void {
       runLocks.get(msg.runId)?.();
       runLocks.delete(msg.runId);
       runs.finished(msg.runId, msg.outcome, msg.error, msg.elapsedMs);
+      useLiveJudgeStore.getState().clear(msg.runId);
       if (msg.outcome === 'failed' && msg.error) {
         const e = msg.error;
         const where = [e.stage && `stage ${e.stage}`, e.run && `run ${e.run}`, e.step !== null && `step ${e.step}`]
@@ -143,6 +149,7 @@ export function probeCapabilities(): void {
 export function startRun(spec: ExperimentSpec): string {
   const runId = newRunId();
   useRunStore.getState().begin(runId, spec);
+  useLiveJudgeStore.getState().clear();
   rememberRunInProgress(runId, spec);
   runLocks.set(runId, holdRunLock(runId));
   send({ type: 'start', runId, spec });
@@ -164,6 +171,16 @@ export function stopRun(): void {
   if (s?.origin !== 'live' || !isLiveStatus(s.status)) return;
   useRunStore.getState().setLiveState(s.id, 'stopping');
   send({ type: 'stop', runId: s.id });
+}
+
+/** A person's verdict on one comparison the live run waits for (a human pairing judge). */
+export function answerComparison(comparison: string, winner: Winner): void {
+  const s = useRunStore.getState().session;
+  const judge = useLiveJudgeStore.getState();
+  if (s?.origin !== 'live' || !isLiveStatus(s.status) || judge.runId !== s.id) return;
+  if (!judge.pending.some((p) => p.id === comparison) || judge.sent.includes(comparison)) return;
+  judge.markSent(s.id, comparison);
+  send({ type: 'judge-answer', runId: s.id, comparison, winner });
 }
 
 /** Destroys the GPU device of the current run (tests and the "what if the GPU resets?" lesson). */

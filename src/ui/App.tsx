@@ -8,6 +8,7 @@ import { ExperimentForm } from './components/ExperimentForm.tsx';
 import { Header } from './components/Header.tsx';
 import { LabelingPanel } from './components/LabelingPanel.tsx';
 import { LessonBanner, LessonsCard } from './components/Lessons.tsx';
+import { LiveJudgePanel } from './components/LiveJudgePanel.tsx';
 import { MetricsPanel } from './components/MetricsPanel.tsx';
 import { Notices } from './components/Notices.tsx';
 import { PipelineNav } from './components/PipelineNav.tsx';
@@ -44,6 +45,7 @@ export function App() {
         )}
         <Section id="train" title="Train" lead="Progress and live metrics, every run overlaid.">
           <RunProgress />
+          <LiveJudgePanel />
           <MetricsPanel />
         </Section>
         <Section id="evaluate" title="Evaluate" lead="How often each run beats the baseline, and what it writes.">

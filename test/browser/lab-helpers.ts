@@ -63,3 +63,20 @@ export async function screenshotTop(
   await tab.page.evaluate(() => window.scrollTo(0, 0));
   return tab.screenshot(name);
 }
+
+/**
+ * The quick preset shrunk to a few seconds of training on the CPU backend (8 instructions, 2 test
+ * items of 8 tokens), then `fields` (form path → value) on top.
+ */
+export async function configureTinyCpuRun(page: Page, name: string, fields: Record<string, string>): Promise<void> {
+  await page.locator('#preset').selectOption('quick');
+  const all = {
+    name,
+    backend: 'cpu',
+    'data.nInstructions': '8',
+    'eval.nTest': '2',
+    'eval.maxNewTokens': '8',
+    ...fields,
+  };
+  for (const [path, value] of Object.entries(all)) await setField(page, path, value);
+}

@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Lab, type LabPage, startLab } from './harness.ts';
-import { chartPoints, downloadText, setField, waitForRunEnd } from './lab-helpers.ts';
+import { chartPoints, configureTinyCpuRun, downloadText, waitForRunEnd } from './lab-helpers.ts';
 
 const STEPS = 16;
 let lab: Lab;
@@ -21,15 +21,8 @@ afterAll(async () => {
 });
 
 /** A tiny CPU experiment: a few seconds of training per run. */
-async function configure(page: Page): Promise<void> {
-  await page.locator('#preset').selectOption('quick');
-  await setField(page, 'name', 'Reload me');
-  await setField(page, 'backend', 'cpu');
-  await setField(page, 'data.nInstructions', '8');
-  await setField(page, 'data.pairing.budget', '32');
-  await setField(page, 'steps', String(STEPS));
-  await setField(page, 'eval.nTest', '2');
-  await setField(page, 'eval.maxNewTokens', '8');
+function configure(page: Page): Promise<void> {
+  return configureTinyCpuRun(page, 'Reload me', { 'data.pairing.budget': '32', steps: String(STEPS) });
 }
 
 /** Entries in the checkpoint database, read by the page itself (no database is created when there is none). */

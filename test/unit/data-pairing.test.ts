@@ -82,42 +82,115 @@ describe('pairing with the oracle on a fixed candidate set', () => {
 });
 
 describe('human judge queue', () => {
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
   it('queues comparisons, resolves them on answers, and survives a JSON round trip', async () => {
     let t = 1000;
     const clock = () => t++;
     const q = new HumanJudgeQueue({ clock });
     const plan = planPairs([R1, R2, R3], { mode: 'conditional', seed: 3 });
     const running = judgePairs(plan, q, { concurrency: 3 });
-    await new Promise((r) => setTimeout(r, 0));
+    await tick();
     expect(q.pending().map((p) => p.id)).toEqual(['c1', 'c2', 'c3']);
 
-    // Answer the first-order questions, then save and restore mid-way.
-    for (const p of q.pending()) q.answer(p.id, 'a', 'looks better');
-    await new Promise((r) => setTimeout(r, 0));
+    // Answer two of the three, then save and restore mid-way. The swapped orders of the answered
+    // pairs are not asked (a person is asked once per pair), so only the unanswered one is pending.
+    q.answer('c1', 'a', 'looks better');
+    q.answer('c2', 'b');
+    await tick();
     const saved = JSON.parse(JSON.stringify(q.toJSON()));
-    expect(saved.labels).toHaveLength(3);
+    expect(saved.labels).toHaveLength(2);
     expect(saved.labels[0]).toMatchObject({ id: 'c1', winner: 'a', reason: 'looks better', askedAt: 1000 });
-    expect(saved.pending.map((p: { id: string }) => p.id)).toEqual(['c4', 'c5', 'c6']);
+    expect(saved.pending.map((p: { id: string }) => p.id)).toEqual(['c3']);
 
-    // The original run finishes: swapped-order answers 'b' make every pair consistent for side a.
-    for (const p of q.pending()) q.answer(p.id, 'b');
+    // The original run finishes: the mirrored answers make every answered pair consistent.
+    q.answer('c3', 'a');
     const result = await running;
     expect(result.counts.conditionalKept).toBe(3);
     expect(result.counts.consistent).toBe(3);
+    expect(q.labels()).toHaveLength(3);
 
-    // A restored queue answers already-labelled questions at once and keeps the pending ones.
+    // A restored queue answers already-labelled pairs at once and keeps the pending one.
     const restored = HumanJudgeQueue.fromJSON(saved, { clock });
-    expect(restored.pending()).toHaveLength(3);
+    expect(restored.pending()).toHaveLength(1);
     const rerun = judgePairs(plan, restored, { concurrency: 3 });
-    await new Promise((r) => setTimeout(r, 0));
-    expect(restored.pending().map((p) => p.id)).toEqual(['c4', 'c5', 'c6']);
-    restored.answer('c4', 'tie');
-    restored.answer('c5', 'a');
-    restored.answer('c6', 'b');
+    await tick();
+    expect(restored.pending().map((p) => p.id)).toEqual(['c3']);
+    restored.answer('c3', 'tie');
     const r2 = await rerun;
-    expect([r2.counts.tiesEqual, r2.counts.tiesInconsistent, r2.counts.consistent]).toEqual([1, 1, 1]);
-    expect(() => restored.answer('c4', 'a')).toThrow(/already answered/);
+    expect([r2.counts.tiesEqual, r2.counts.tiesInconsistent, r2.counts.consistent]).toEqual([1, 0, 2]);
+    expect(() => restored.answer('c3', 'a')).toThrow(/already answered/);
     expect(() => restored.answer('c99', 'a')).toThrow(/not in the queue/);
     expect(() => HumanJudgeQueue.fromJSON({} as never)).toThrow(/not a saved human-judge queue/);
+  });
+
+  it('asks a person once per pair: the swapped order reuses the answer, mirrored', async () => {
+    const q = new HumanJudgeQueue();
+    // Swapped order asked while the first is still pending: same question, mirrored verdict.
+    const ab = q.compare(R1, R2);
+    const ba = q.compare(R2, R1);
+    expect(q.pending().map((p) => [p.id, key(p.a), key(p.b)])).toEqual([['c1', key(R1), key(R2)]]);
+    q.answer('c1', 'a', 'R2 mentions Apple');
+    expect(await ab).toEqual({ winner: 'a', reason: 'R2 mentions Apple' });
+    expect(await ba).toEqual({ winner: 'b', reason: 'R2 mentions Apple' });
+    // Swapped order asked after the answer: resolved at once, nothing new to ask.
+    expect((await q.compare(R2, R1)).winner).toBe('b');
+    // A tie stays a tie; 'b' mirrors to 'a'.
+    const yx = q.compare(Y, X);
+    q.answer('c2', 'tie');
+    expect((await yx).winner).toBe('tie');
+    expect((await q.compare(X, Y)).winner).toBe('tie');
+    const r3 = q.compare(R3, X);
+    q.answer('c3', 'b');
+    expect([(await r3).winner, (await q.compare(X, R3)).winner]).toEqual(['b', 'a']);
+    expect(q.pending()).toEqual([]);
+    expect(q.labels().map((l) => l.id)).toEqual(['c1', 'c2', 'c3']);
+  });
+
+  it('abandon() rejects every waiting compare; the question stays answerable', async () => {
+    const q = new HumanJudgeQueue();
+    const waiting = q.compare(R1, R2);
+    const swapped = q.compare(R2, R1);
+    q.abandon(new Error('run cancelled'));
+    await expect(waiting).rejects.toThrow('run cancelled');
+    await expect(swapped).rejects.toThrow('run cancelled');
+    expect(q.pending()).toHaveLength(1);
+    const again = q.compare(R1, R2);
+    q.answer('c1', 'b');
+    expect((await again).winner).toBe('b');
+  });
+
+  it('pairing with a queue answered concurrently gives the same pairs as a sequential judge', async () => {
+    const many: Candidate[] = [R1, R2, R3, Y, X];
+    for (let i = 0; i < 6; i++)
+      many.push({ instruction: I1, response: ['Kiwi, Fig', 'Apple, Pear', 'Lime'][i % 3] + i });
+    const opts = { mode: 'both' as const, seed: 5, budget: 2 * 9 };
+    const oracle = applesOracle();
+    const reference = await buildPairs(many, oracle, opts);
+
+    // The person: answers whatever is pending with the oracle's verdict on (a, b), newest first so that
+    // the answer order differs from the plan order, one answer per macrotask.
+    const q = new HumanJudgeQueue();
+    let stop = false;
+    const person = (async () => {
+      while (!stop) {
+        const p = q.pending().at(-1);
+        if (p) q.answer(p.id, (await oracle.compare(p.a, p.b)).winner);
+        await tick();
+      }
+    })();
+    const plan = planPairs(many, opts);
+    const viaHuman = await judgePairs(plan, q, { concurrency: 4 });
+    stop = true;
+    await person;
+
+    expect(viaHuman.pairs).toEqual(reference.pairs);
+    expect(viaHuman.kinds).toEqual(reference.kinds);
+    expect(viaHuman.counts).toEqual(reference.counts);
+    expect(reference.pairs.length).toBeGreaterThan(3);
+    // One question per planned pair, not two.
+    expect(q.labels()).toHaveLength(plan.pairs.length);
+    const asked = q.labels().map((l) => [key(l.a), key(l.b)].sort().join(' ~ '));
+    expect(new Set(asked).size).toBe(plan.pairs.length);
   });
 });

@@ -4,9 +4,17 @@
  * awaits `compare()`, which resolves when the person answers (use pairing's `concurrency` to put
  * many comparisons in the queue at once).
  *
+ * A person is asked once per pair; the swapped order reuses the answer, mirrored: compare(b, a)
+ * after (or while) (a, b) is asked resolves from the same label with "a" and "b" exchanged ("tie"
+ * stays "tie"). pairing.ts's two-order consistency check then holds by construction, which is what
+ * a person means (they judged content, not position) and halves their work.
+ *
  * A comparison asked again with the same (a, b) in the same order reuses the stored label, so
  * re-running pairing after a reload resumes where the person stopped. Restored pending items keep
- * their ids; they are resolved by a later compare() of the same pair.
+ * their ids; they are resolved by a later compare() of the same pair (in either order).
+ *
+ * `abandon(reason)` rejects every compare() still waiting (a cancelled run must not wait for a
+ * person forever); the pending items stay, so a later compare() of the same pair can still be answered.
  */
 import type { Candidate } from '../types.ts';
 import type { Judge, Verdict, Winner } from './types.ts';
@@ -37,7 +45,7 @@ export class HumanJudgeQueue implements Judge {
   private nextId = 1;
   private readonly waiting = new Map<string, PendingComparison>();
   private readonly answered: HumanLabel[] = [];
-  private readonly resolvers = new Map<string, ((v: Verdict) => void)[]>();
+  private readonly resolvers = new Map<string, Waiter[]>();
   private readonly listeners = new Set<() => void>();
   private readonly clock: () => number;
 
@@ -47,20 +55,36 @@ export class HumanJudgeQueue implements Judge {
 
   compare(a: Candidate, b: Candidate): Promise<Verdict> {
     const key = pairKey(a, b);
+    const swapped = pairKey(b, a);
     const done = this.answered.find((l) => pairKey(l.a, l.b) === key);
     if (done) return Promise.resolve(verdictOf(done));
-    let item = [...this.waiting.values()].find((p) => pairKey(p.a, p.b) === key);
+    const mirrored = this.answered.find((l) => pairKey(l.a, l.b) === swapped);
+    if (mirrored) return Promise.resolve(mirror(verdictOf(mirrored)));
+    const waiting = [...this.waiting.values()];
+    let item = waiting.find((p) => pairKey(p.a, p.b) === key);
+    let flip = false;
+    if (!item) {
+      item = waiting.find((p) => pairKey(p.a, p.b) === swapped);
+      flip = item !== undefined;
+    }
     if (!item) {
       item = { id: `c${this.nextId++}`, a: copy(a), b: copy(b), askedAt: this.clock() };
       this.waiting.set(item.id, item);
       this.changed();
     }
     const id = item.id;
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const list = this.resolvers.get(id) ?? [];
-      list.push(resolve);
+      list.push({ resolve: flip ? (v) => resolve(mirror(v)) : resolve, reject });
       this.resolvers.set(id, list);
     });
+  }
+
+  /** Rejects every compare() still waiting with `reason` (the run was cancelled); pending items stay. */
+  abandon(reason: Error): void {
+    const waiters = [...this.resolvers.values()].flat();
+    this.resolvers.clear();
+    for (const w of waiters) w.reject(reason);
   }
 
   /** Comparisons waiting for an answer, oldest first. */
@@ -84,7 +108,7 @@ export class HumanJudgeQueue implements Judge {
     const label: HumanLabel = { ...item, winner, answeredAt: this.clock(), ...(reason ? { reason } : {}) };
     this.waiting.delete(id);
     this.answered.push(label);
-    for (const resolve of this.resolvers.get(id) ?? []) resolve(verdictOf(label));
+    for (const w of this.resolvers.get(id) ?? []) w.resolve(verdictOf(label));
     this.resolvers.delete(id);
     this.changed();
     return label;
@@ -114,6 +138,19 @@ export class HumanJudgeQueue implements Judge {
   private changed(): void {
     for (const l of this.listeners) l();
   }
+}
+
+interface Waiter {
+  resolve: (v: Verdict) => void;
+  reject: (reason: Error) => void;
+}
+
+/** The verdict on (a, b) read as a verdict on (b, a). */
+function mirror(v: Verdict): Verdict {
+  const winner: Winner = v.winner === 'a' ? 'b' : v.winner === 'b' ? 'a' : 'tie';
+  const out: Verdict = { ...v, winner };
+  if (v.scores) out.scores = [v.scores[1], v.scores[0]];
+  return out;
 }
 
 function verdictOf(label: HumanLabel): Verdict {

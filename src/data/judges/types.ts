@@ -18,7 +18,7 @@ export interface ScoredItem {
 
 export interface Judge {
   readonly name: string;
-  /** Which side is better; called twice per pair by pairing.ts, with the order swapped. */
+  /** Which side is better; called twice per pair by pairing.ts, with the order swapped (a human queue asks once and mirrors). */
   compare(a: Candidate, b: Candidate): Promise<Verdict>;
   /** For judges that score one response at a time (oracle, reward model). */
   score?(item: Candidate): Promise<ScoredItem>;

@@ -15,7 +15,14 @@ import type { PipelineListener } from '../events.ts';
 import type { Resolvers } from '../resolve.ts';
 import type { ExperimentSpec } from '../spec.ts';
 import { generateAnswers } from './generation.ts';
-import { applyEdits, finishData, keepMode, type PreparedData, pairCandidates } from './prepare-data.ts';
+import {
+  applyEdits,
+  finishData,
+  HUMAN_JUDGE_CONCURRENCY,
+  keepMode,
+  type PreparedData,
+  pairCandidates,
+} from './prepare-data.ts';
 import { deriveSeed, SEED_PURPOSE } from './seeds.ts';
 import { applesTrainInstructions } from './task-data.ts';
 
@@ -91,6 +98,8 @@ export async function buildTrainingData(o: DataStageOptions): Promise<PreparedDa
       budget: d.pairing.budget,
       seed: deriveSeed(spec.seed, SEED_PURPOSE.pairing),
       judge,
+      // A person sees a few pairs at once; machine judges stay sequential (same calls, same order).
+      concurrency: d.pairing.judge === 'human' ? HUMAN_JUDGE_CONCURRENCY : 1,
       signal: o.signal,
       onProgress: (done, total) =>
         emit({ kind: 'progress', stage: 'judge', done, total, message: `judged ${done}/${total} pairs (both orders)` }),

@@ -11,7 +11,10 @@ import { judgePairs, type PairingCounts, type PairKind, planPairs } from '../../
 import type { Candidate, PreferenceRow } from '../../data/types.ts';
 import { isConditional } from '../../data/types.ts';
 import type { DataSpec, PairSet } from '../spec.ts';
-import { throwIfAborted } from './generation.ts';
+import { CancelledError, throwIfAborted } from './generation.ts';
+
+/** Pairs in a human judge's queue at once: a few to look at, not the whole budget. */
+export const HUMAN_JUDGE_CONCURRENCY = 4;
 
 export interface PreparedData {
   /** The labelled comparisons, edits applied: the training pool of every run. */
@@ -26,6 +29,8 @@ export interface PairCandidatesOptions {
   budget: number | null;
   seed: number;
   judge: Judge;
+  /** Pairs judged at the same time (default 1). The result keeps plan order whatever the value. */
+  concurrency?: number;
   signal?: AbortSignal;
   onProgress?: (judged: number, planned: number) => void;
 }
@@ -37,15 +42,40 @@ export async function pairCandidates(candidates: Candidate[], o: PairCandidatesO
     seed: o.seed,
     budget: o.budget === null ? undefined : 2 * o.budget,
   });
-  // A human judge answers from a queue: put every comparison in it at once.
-  const concurrency = o.judge.name === 'human' ? Math.max(1, plan.pairs.length) : 1;
-  return judgePairs(plan, o.judge, {
-    concurrency,
+  // Tell the page how many pairs are coming before the first (possibly slow, human) verdict.
+  o.onProgress?.(0, plan.pairs.length);
+  return judgePairs(plan, o.signal ? abortable(o.judge, o.signal) : o.judge, {
+    concurrency: o.concurrency ?? 1,
     onProgress: (p) => {
       throwIfAborted(o.signal);
       o.onProgress?.(p.judged, p.planned);
     },
   });
+}
+
+/**
+ * The judge, with every compare() that is still waiting rejected when `signal` aborts: a judge that
+ * waits for a person would otherwise hold a cancelled run forever.
+ */
+function abortable(judge: Judge, signal: AbortSignal): Judge {
+  const compare: Judge['compare'] = (a, b) =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new CancelledError());
+      const onAbort = () => reject(new CancelledError());
+      signal.addEventListener('abort', onAbort, { once: true });
+      judge.compare(a, b).then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  const score = judge.score?.bind(judge);
+  return score ? { name: judge.name, compare, score } : { name: judge.name, compare };
 }
 
 /** Given rows filtered to the pairing mode: conditional rows need i_chosen === i_reject. */

@@ -151,7 +151,7 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
                 s.data.pairing.budget = Number.isNaN(v) ? null : v;
               })
             }
-            hint="judge calls, two per pair (both orders); empty: all pairs"
+            hint="pairs to judge (each asked in both orders); empty: all pairs"
           />
           <SelectField
             label="Judge"
@@ -159,7 +159,9 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
             errors={errors}
             value={d.pairing.judge}
             options={options(
-              d.source === 'task' ? (['oracle', 'reward-model'] as const) : (['reward-model'] as const),
+              d.source === 'task'
+                ? (['oracle', 'reward-model', 'human'] as const)
+                : (['reward-model', 'human'] as const),
               JUDGE_NAMES,
             )}
             onChange={(judge) =>
@@ -167,7 +169,11 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
                 s.data.pairing.judge = judge;
               })
             }
-            hint="who decides which side of a pair is better"
+            hint={
+              d.pairing.judge === 'human'
+                ? 'you answer each pair once, while the run waits (Train section); keep the budget small'
+                : 'who decides which side of a pair is better'
+            }
           />
         </>
       )}
