@@ -32,7 +32,7 @@
  * | `data.file` | none | .json/.jsonl path | (hub) file inside the dataset repository |
  * | `data.pairing.mode` | "both" | conditional, joint, both | which pairs to build/keep: same-instruction, different-instruction, or both |
  * | `data.pairing.budget` | 192 | 1..1e6 or null | judged pairs in total (with "both", half conditional and half joint); null: all |
- * | `data.pairing.judge` | "oracle" for task data, else "reward-model" | oracle, human, reward-model | who labels the pairs the pipeline builds; rows that already carry a preference are used as given |
+ * | `data.pairing.judge` | "oracle" for task data, else "reward-model" | oracle, human, reward-model | who labels the pairs the pipeline builds (human: the lab asks the person, once per pair); rows that already carry a preference are used as given |
  * | `data.edits.add` | [] | ≤ 64 rows {i_chosen, r_chosen, i_reject, r_reject} | comparisons appended after pairing (lessons: "what if we add this pair?") |
  * | `data.edits.remove` | [] | ≤ 1000 distinct indices | 0-based indices into the labelled pair list (before shuffling), removed before `add` is appended |
  * | `data.maxLength` | 64 | 8..4096 | tokens per sequence, prompt included; longer rows are truncated |
@@ -72,7 +72,7 @@
  * | `eval.temperature` | 0 | [0, 10] | 0 is greedy (paper: near-greedy) |
  * | `eval.topK` | 0 | 0..100000 | 0: off |
  * | `eval.topP` | 1 | (0, 1] | 1: off |
- * | `eval.judge` | like data.pairing.judge | oracle, human, reward-model | who compares the two answers (both orders; tie = 0.5) |
+ * | `eval.judge` | "oracle" for task data, else "reward-model" | oracle, human, reward-model | who compares the two answers (both orders; tie = 0.5); human needs a caller that supplies one (the lab's worker refuses it) |
  * | `eval.compareAgainst` | "reference-model" | reference-model, gold | the other side of each comparison: the untrained model's answer or the gold answer |
  * | `backend` | "auto" | auto, webgpu, cpu | auto picks WebGPU when available |
  */
