@@ -106,6 +106,18 @@ export class IdbCheckpointStore implements CheckpointStore {
   }
 }
 
+/** Every namespace that has checkpoints in this browser ([] when IndexedDB is unavailable). */
+export async function checkpointNamespaces(idb: IDBFactory | undefined = globalThis.indexedDB): Promise<string[]> {
+  if (!idb) return [];
+  const db = await openDatabase(idb);
+  try {
+    const keys = await read<IDBValidKey[]>(db, (s) => s.getAllKeys());
+    return [...new Set(keys.map((k) => (k as [string, string])[0]))].sort();
+  } finally {
+    db.close();
+  }
+}
+
 function namespaceRange(namespace: string): IDBKeyRange {
   // Arrays sort after strings in IndexedDB, so [ns, []] is above every [ns, 'key'].
   return IDBKeyRange.bound([namespace], [namespace, []]);

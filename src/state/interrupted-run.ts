@@ -4,11 +4,11 @@
  * notice: Resume trains the same spec again, which continues from the checkpoints (the pipeline
  * restores the steps and metrics already done); Discard deletes the checkpoints and the record.
  */
-import { checkpointNamespace, IdbCheckpointStore } from '../../workers/idb-checkpoint-store.ts';
+import { checkpointNamespace, checkpointNamespaces, IdbCheckpointStore } from '../../workers/idb-checkpoint-store.ts';
 import { decodeCheckpoint } from '../lab/checkpoint.ts';
 import { showNotice, useNoticeStore } from './notice-store.ts';
 import { startRun } from './orchard-worker.ts';
-import { forgetRunInProgress, type RunInProgress, readRunInProgress, runLockHeld } from './run-in-progress.ts';
+import { checkpointLockHeld, forgetRunInProgress, type RunInProgress, readRunInProgress } from './run-in-progress.ts';
 import { liveRunActive } from './run-store.ts';
 
 export const INTERRUPTED_NOTICE_ID = 'interrupted-run';
@@ -24,14 +24,41 @@ export interface InterruptedRun {
 }
 
 function storeFor(record: RunInProgress): IdbCheckpointStore {
-  return new IdbCheckpointStore(checkpointNamespace(record.spec), (message) => console.warn(`orchard: ${message}`));
+  return storeOf(checkpointNamespace(record.spec));
+}
+
+function storeOf(namespace: string): IdbCheckpointStore {
+  return new IdbCheckpointStore(namespace, (message) => console.warn(`orchard: ${message}`));
+}
+
+/**
+ * Deletes checkpoints nobody can resume: every namespace but the recorded run's whose lock no tab
+ * holds. They are left when a run was interrupted and another experiment started before it was
+ * resumed or discarded (the record only remembers the newest run). Returns how many were deleted.
+ */
+export async function sweepOrphanCheckpoints(): Promise<number> {
+  if (liveRunActive()) return 0;
+  const record = readRunInProgress();
+  const keep = record ? checkpointNamespace(record.spec) : null;
+  let deleted = 0;
+  for (const namespace of await checkpointNamespaces()) {
+    if (namespace === keep || (await checkpointLockHeld(namespace))) continue;
+    const store = storeOf(namespace);
+    try {
+      await store.clear();
+      deleted++;
+    } finally {
+      store.close();
+    }
+  }
+  return deleted;
 }
 
 /** The interrupted run with checkpoints to resume from; a record without checkpoints is forgotten. */
 export async function findInterruptedRun(): Promise<InterruptedRun | null> {
   const record = readRunInProgress();
-  // A run another tab is training right now (it holds the run's lock) is not interrupted.
-  if (!record || liveRunActive() || (await runLockHeld(record.runId))) return null;
+  // A run another tab is training right now (it holds the namespace's lock) is not interrupted.
+  if (!record || liveRunActive() || (await checkpointLockHeld(checkpointNamespace(record.spec)))) return null;
   const store = storeFor(record);
   try {
     if (store.inMemory || (await store.keys()).length === 0) {
@@ -71,6 +98,13 @@ export async function offerInterruptedRun(): Promise<void> {
   } catch (err) {
     console.warn(`orchard: could not read the checkpoints of an interrupted run: ${String(err)}`);
     return;
+  }
+  try {
+    const deleted = await sweepOrphanCheckpoints();
+    if (deleted > 0)
+      console.info(`orchard: deleted the checkpoints of ${deleted} run(s) that can no longer be resumed`);
+  } catch (err) {
+    console.warn(`orchard: could not clean up old checkpoints: ${String(err)}`);
   }
   if (!found) return;
   const { record } = found;

@@ -4,6 +4,7 @@
  * the worker directly.
  */
 
+import { checkpointNamespace } from '../../workers/idb-checkpoint-store.ts';
 import {
   type FromWorker,
   fromWorkerProblem,
@@ -17,7 +18,7 @@ import { useCapabilityStore } from './capability-store.ts';
 import { newRunId, saveSession } from './history-store.ts';
 import { useLiveJudgeStore } from './live-judge-store.ts';
 import { showNotice } from './notice-store.ts';
-import { forgetRunInProgress, holdRunLock, rememberRunInProgress } from './run-in-progress.ts';
+import { forgetRunInProgress, holdCheckpointLock, rememberRunInProgress } from './run-in-progress.ts';
 import { isLiveStatus, useRunStore } from './run-store.ts';
 
 let worker: Worker | null = null;
@@ -151,7 +152,7 @@ export function startRun(spec: ExperimentSpec): string {
   useRunStore.getState().begin(runId, spec);
   useLiveJudgeStore.getState().clear();
   rememberRunInProgress(runId, spec);
-  runLocks.set(runId, holdRunLock(runId));
+  runLocks.set(runId, holdCheckpointLock(checkpointNamespace(spec)));
   send({ type: 'start', runId, spec });
   return runId;
 }

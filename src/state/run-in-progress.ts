@@ -4,8 +4,9 @@
  * (workers/idb-checkpoint-store.ts) let it go on (interrupted-run.ts offers that).
  *
  * localStorage is shared by every tab of the origin, so the training tab also holds a Web Lock named
- * after the run while it trains: the browser releases it when that tab closes or reloads, and
- * another tab that still sees the lock held knows the run is alive, not interrupted.
+ * after the run's checkpoint namespace while it trains: the browser releases it when that tab closes
+ * or reloads. Another tab that sees the lock held knows the run is alive, not interrupted, and that
+ * its checkpoints are not orphans to delete.
  */
 import type { ExperimentSpec } from '../lab/spec.ts';
 
@@ -50,24 +51,24 @@ export function readRunInProgress(): RunInProgress | null {
   }
 }
 
-const lockName = (runId: string) => `orchard.run.${runId}`;
+const lockName = (namespace: string) => `orchard.checkpoints.${namespace}`;
 
-/** Holds the run's lock until the returned function is called (no-op without the Web Locks API). */
-export function holdRunLock(runId: string): () => void {
+/** Holds the lock of a checkpoint namespace until the returned function is called (no-op without the Web Locks API). */
+export function holdCheckpointLock(namespace: string): () => void {
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
   if (!locks) return () => {};
   let release: () => void = () => {};
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
-  locks.request(lockName(runId), () => released).catch(() => {});
+  locks.request(lockName(namespace), () => released).catch(() => {});
   return release;
 }
 
-/** Whether some tab is training `runId` right now (false without the Web Locks API). */
-export async function runLockHeld(runId: string): Promise<boolean> {
+/** Whether some tab is training into this checkpoint namespace right now (false without the Web Locks API). */
+export async function checkpointLockHeld(namespace: string): Promise<boolean> {
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
   if (!locks) return false;
   const state = await locks.query();
-  return (state.held ?? []).some((l) => l.name === lockName(runId));
+  return (state.held ?? []).some((l) => l.name === lockName(namespace));
 }

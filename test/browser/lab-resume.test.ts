@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Lab, type LabPage, startLab } from './harness.ts';
-import { chartPoints, configureTinyCpuRun, downloadText, waitForRunEnd } from './lab-helpers.ts';
+import { chartPoints, configureTinyCpuRun, downloadText, setField, waitForRunEnd } from './lab-helpers.ts';
 
 const STEPS = 16;
 let lab: Lab;
@@ -25,27 +25,36 @@ function configure(page: Page): Promise<void> {
   return configureTinyCpuRun(page, 'Reload me', { 'data.pairing.budget': '32', steps: String(STEPS) });
 }
 
-/** Entries in the checkpoint database, read by the page itself (no database is created when there is none). */
-function checkpointCount(page: Page): Promise<number> {
+/** Keys ([namespace, key]) in the checkpoint database, read by the page itself (no database is created when there is none). */
+function checkpointKeys(page: Page): Promise<string[][]> {
   return page.evaluate(async () => {
     const dbs = await indexedDB.databases();
-    if (!dbs.some((d) => d.name === 'orchard-checkpoints')) return 0;
+    if (!dbs.some((d) => d.name === 'orchard-checkpoints')) return [];
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const req = indexedDB.open('orchard-checkpoints');
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
     });
     try {
-      if (!db.objectStoreNames.contains('checkpoints')) return 0;
-      return await new Promise<number>((resolve, reject) => {
-        const req = db.transaction('checkpoints').objectStore('checkpoints').count();
-        req.onsuccess = () => resolve(req.result);
+      if (!db.objectStoreNames.contains('checkpoints')) return [];
+      return await new Promise<string[][]>((resolve, reject) => {
+        const req = db.transaction('checkpoints').objectStore('checkpoints').getAllKeys();
+        req.onsuccess = () => resolve(req.result as string[][]);
         req.onerror = () => reject(req.error);
       });
     } finally {
       db.close();
     }
   });
+}
+
+async function checkpointCount(page: Page): Promise<number> {
+  return (await checkpointKeys(page)).length;
+}
+
+/** The distinct checkpoint namespaces (one per experiment). */
+async function checkpointNamespaces(page: Page): Promise<number> {
+  return new Set((await checkpointKeys(page)).map((k) => k[0])).size;
 }
 
 /** The saved run's metrics CSV without the wall-clock column (tokens_per_s), one string per row. */
@@ -161,5 +170,30 @@ it('does not offer a run that another tab is still training; offers it once that
   expect(await notice.textContent()).toMatch(/Run "Reload me" was interrupted at step \d+ of 16/);
   await notice.getByRole('button', { name: 'Discard' }).click();
   await expect.poll(() => checkpointCount(other)).toBe(0);
+  await tab.close();
+});
+
+it('deletes the checkpoints of an interrupted run that was neither resumed nor discarded', async () => {
+  const tab = await lab.open('/');
+  const { page } = tab;
+  const notice = page.locator('[data-notice="interrupted-run"]');
+  // Run A is interrupted; the person ignores the notice and starts run B (another seed), which is interrupted too.
+  await startAndReload(tab, 6);
+  await notice.waitFor({ timeout: 30_000 });
+  await configure(page);
+  await setField(page, 'name', 'Second run');
+  await setField(page, 'seed', '7');
+  await page.getByTestId('compare').click();
+  await expect
+    .poll(async () => (await chartPoints(page, 'loss')).DPO ?? 0, { timeout: 120_000, interval: 100 })
+    .toBeGreaterThanOrEqual(6);
+  expect(await checkpointNamespaces(page)).toBe(2);
+  await page.reload();
+  // Only B can be resumed now: A's checkpoints are swept when the page loads.
+  await notice.waitFor({ timeout: 30_000 });
+  expect(await notice.textContent()).toMatch(/Run "Second run" was interrupted/);
+  await expect.poll(() => checkpointNamespaces(page)).toBe(1);
+  await notice.getByRole('button', { name: 'Discard' }).click();
+  await expect.poll(() => checkpointCount(page)).toBe(0);
   await tab.close();
 });
