@@ -15,6 +15,8 @@
  * When the spec's pairing judge is "human", the worker asks the person: `judge-pending` lists the
  * comparisons waiting (sent whenever that list changes) and the page answers each with
  * `judge-answer`. A person is asked once per pair (the swapped order reuses the answer, mirrored).
+ * When `eval.judge` is "human" the person also judges the evaluation, blind: the same messages with
+ * purpose "evaluation", whose sides are in a seeded random order and never name the run.
  *
  * `run-events` carries the pipeline's own events (src/lab/events.ts: progress, metrics, samples,
  * eval, log) in batches: the worker sends at most one batch per EVENT_BATCH_MS, so a run of
@@ -45,6 +47,9 @@ export interface RunErrorInfo {
 }
 
 /** One comparison waiting for a person: which of two (instruction, response) candidates is better. */
+/** The stage a person's comparison belongs to. */
+export type JudgePurpose = 'pairing' | 'evaluation';
+
 export interface PendingJudgement {
   id: string;
   a: Candidate;
@@ -109,6 +114,8 @@ export type FromWorker =
       pending: PendingJudgement[];
       answered: number;
       total: number | null;
+      /** Which stage asks (absent: pairing, as before this field existed). */
+      purpose?: JudgePurpose;
     }
   /** The trained adapters, sent once before run-finished when the runs trained LoRA adapters. */
   | { v: ProtocolVersion; type: 'run-adapters'; runId: string; adapters: AdapterExport[] }

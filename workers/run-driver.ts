@@ -12,6 +12,9 @@
  * HumanJudgeQueue (env.judges.human), posts its pending comparisons (judge-pending) whenever they
  * change, and answers them from judge-answer. Stopping rejects the waits (the pipeline then ends as
  * cancelled); the queue outlives a device loss, so the CPU re-run reuses every answer given.
+ * A person as the evaluation judge (`eval.judge` "human") gets a second queue (env.judges.humanEval),
+ * so an evaluation question never reuses a pairing label; its pending messages say
+ * purpose "evaluation" and its ids carry EVAL_ID_PREFIX. The pipeline asks it blind (evaluate.ts).
  *
  * GPU device loss: when the device is lost mid-run (a driver reset, or `debug-lose-device`), the experiment is
  * run again on the CPU with the same store: finished stages and runs are loaded, the run in progress
@@ -35,6 +38,7 @@ import {
   compactEvents,
   EVENT_BATCH_MS,
   type FromWorker,
+  type JudgePurpose,
   type RunErrorInfo,
   type Unversioned,
   withVersion,
@@ -62,6 +66,9 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
+/** Marks the evaluation queue's comparison ids on the wire (both queues number theirs c1, c2, ...). */
+const EVAL_ID_PREFIX = 'eval-';
+
 export class RunDriver {
   active = true;
   private readonly abort = new AbortController();
@@ -75,6 +82,8 @@ export class RunDriver {
   private lastYield = 0;
   /** The person's queue when the spec's pairing judge is "human". */
   private readonly humanJudge: HumanJudgeQueue | null;
+  /** The person's queue when the spec's evaluation judge is "human". */
+  private readonly evalJudge: HumanJudgeQueue | null;
   /** Pairs pairing will ask about (from the judge stage's progress), for the page's "k of N". */
   private judgeTotal: number | null = null;
 
@@ -92,7 +101,9 @@ export class RunDriver {
       this.emit({ kind: 'log', level: 'warn', message }),
     );
     this.humanJudge = spec.data.pairing.judge === 'human' ? new HumanJudgeQueue() : null;
-    this.humanJudge?.subscribe(() => this.sendPending());
+    this.humanJudge?.subscribe(() => this.sendPending('pairing'));
+    this.evalJudge = spec.eval.judge === 'human' ? new HumanJudgeQueue() : null;
+    this.evalJudge?.subscribe(() => this.sendPending('evaluation'));
   }
 
   async run(): Promise<void> {
@@ -100,11 +111,6 @@ export class RunDriver {
     let outcome: 'done' | 'stopped' | 'failed' = 'done';
     let error: RunErrorInfo | null = null;
     try {
-      if (this.spec.eval.judge === 'human') {
-        throw new Error(
-          'eval.judge "human" is not supported: evaluation by a person is not built yet; set eval.judge to "oracle" (task data) or "reward-model"',
-        );
-      }
       const { backend, note } = await this.firstBackend();
       this.send({ type: 'run-started', runId: this.runId, backend: backend.name, note });
       const result = await this.runOn(backend);
@@ -117,14 +123,17 @@ export class RunDriver {
     await this.deleteCheckpoints();
     this.batcher.drain();
     this.active = false;
-    if (this.humanJudge?.pending().length) {
+    for (const purpose of ['pairing', 'evaluation'] as const) {
+      const q = this.queue(purpose);
+      if (!q?.pending().length) continue;
       // Nothing waits for these any more: the page stops asking.
       this.send({
         type: 'judge-pending',
         runId: this.runId,
         pending: [],
-        answered: this.humanJudge.labels().length,
-        total: this.judgeTotal,
+        answered: q.labels().length,
+        total: purpose === 'pairing' ? this.judgeTotal : null,
+        purpose,
       });
     }
     this.send({ type: 'run-finished', runId: this.runId, outcome, error, elapsedMs: performance.now() - started });
@@ -147,35 +156,48 @@ export class RunDriver {
     this.abort.abort();
     // The pipeline's judge wrapper rejects on abort too; this covers any wait outside pairing.
     this.humanJudge?.abandon(new CancelledError());
+    this.evalJudge?.abandon(new CancelledError());
   }
 
   /** A person's verdict from the page. A stale or unknown id is logged, never thrown: the run goes on. */
   answer(comparison: string, winner: Winner): void {
-    if (!this.humanJudge) {
+    const evaluation = comparison.startsWith(EVAL_ID_PREFIX);
+    const q = evaluation ? this.evalJudge : this.humanJudge;
+    if (!q) {
+      const judge = evaluation
+        ? `evaluation judge is "${this.spec.eval.judge}"`
+        : `pairing judge is "${this.spec.data.pairing.judge}"`;
       this.emit({
         kind: 'log',
         level: 'warn',
-        message: `judge answer for ${comparison} ignored: this run's pairing judge is "${this.spec.data.pairing.judge}", not a person`,
+        message: `judge answer for ${comparison} ignored: this run's ${judge}, not a person`,
       });
       return;
     }
     try {
-      this.humanJudge.answer(comparison, winner);
+      q.answer(evaluation ? comparison.slice(EVAL_ID_PREFIX.length) : comparison, winner);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       this.emit({ kind: 'log', level: 'warn', message: `judge answer ignored: ${why}` });
     }
   }
 
-  private sendPending(): void {
-    const q = this.humanJudge;
+  private queue(purpose: JudgePurpose): HumanJudgeQueue | null {
+    return purpose === 'pairing' ? this.humanJudge : this.evalJudge;
+  }
+
+  private sendPending(purpose: JudgePurpose): void {
+    const q = this.queue(purpose);
     if (!q) return;
+    const prefix = purpose === 'evaluation' ? EVAL_ID_PREFIX : '';
     this.send({
       type: 'judge-pending',
       runId: this.runId,
-      pending: q.pending().map((p) => ({ id: p.id, a: p.a, b: p.b })),
+      // Only the two answers: nothing says which side is the trained run (evaluation is blind).
+      pending: q.pending().map((p) => ({ id: prefix + p.id, a: p.a, b: p.b })),
       answered: q.labels().length,
-      total: this.judgeTotal,
+      total: purpose === 'pairing' ? this.judgeTotal : null,
+      purpose,
     });
   }
 
@@ -278,10 +300,17 @@ export class RunDriver {
         checkpointEvery: CHECKPOINT_EVERY,
         signal: this.abort.signal,
         gate: () => this.gate(),
-        ...(this.humanJudge ? { judges: { human: this.humanJudge } } : {}),
+        ...(this.humanJudge || this.evalJudge ? { judges: this.humanJudges() } : {}),
       },
       (e) => this.emit(e),
     );
+  }
+
+  private humanJudges(): { human?: HumanJudgeQueue; humanEval?: HumanJudgeQueue } {
+    return {
+      ...(this.humanJudge ? { human: this.humanJudge } : {}),
+      ...(this.evalJudge ? { humanEval: this.evalJudge } : {}),
+    };
   }
 
   /**
@@ -323,7 +352,7 @@ export class RunDriver {
     if (e.kind === 'progress') this.stage = e.stage;
     if (e.kind === 'progress' && e.stage === 'judge' && this.judgeTotal !== e.total) {
       this.judgeTotal = e.total;
-      this.sendPending();
+      this.sendPending('pairing');
     }
     if (e.kind === 'progress' && e.run && e.stage === 'train') this.lastRun = e.run;
     if (e.kind === 'metrics') {

@@ -5,6 +5,11 @@
  * loses only when both name the other side; an inconsistent pair of verdicts, or a tie in either
  * order, is a tie worth 0.5. The win-rate comes with its 95% Wilson interval (./winrate.ts), and,
  * for judges that score single answers (the classroom oracle), the mean score of each side.
+ *
+ * A person judges blind (`blind` options): which order is asked first, so which side they see as A,
+ * is a per-item choice of the caller, and identical answers are a tie without a question. A person
+ * is asked once per pair (the swapped order mirrors their answer), so the verdicts do not depend on
+ * the order; for other judges the options are left out and nothing changes.
  */
 
 import type { Judge, Verdict } from '../data/judges/types.ts';
@@ -48,21 +53,40 @@ export async function compareBothOrders(
   instruction: string,
   answer: string,
   baseline: string,
+  baselineFirst = false,
 ): Promise<{ outcome: Outcome; first: Verdict; second: Verdict }> {
   const mine = { instruction, response: answer };
   const theirs = { instruction, response: baseline };
-  const first = await judge.compare(mine, theirs);
-  const second = await judge.compare(theirs, mine);
+  let first: Verdict;
+  let second: Verdict;
+  if (baselineFirst) {
+    second = await judge.compare(theirs, mine);
+    first = await judge.compare(mine, theirs);
+  } else {
+    first = await judge.compare(mine, theirs);
+    second = await judge.compare(theirs, mine);
+  }
   let outcome: Outcome = 'tie';
   if (first.winner === 'a' && second.winner === 'b') outcome = 'win';
   else if (first.winner === 'b' && second.winner === 'a') outcome = 'loss';
   return { outcome, first, second };
 }
 
+/** How a person judges: blind and without questions that have only one answer. */
+export interface BlindOptions {
+  /** True when item `index` is asked with the baseline's answer first (shown as side A). */
+  baselineFirst: (index: number) => boolean;
+  /** Identical answers are a tie, not a question. */
+  tieIdentical: boolean;
+}
+
 export interface JudgeAnswersOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  blind?: BlindOptions;
 }
+
+const IDENTICAL: Verdict = { winner: 'tie', reason: 'identical answers' };
 
 /** Judges every (answer, baseline) row; `answers[i]` and `baselines[i]` answer `instructions[i]`. */
 export async function judgeAnswers(
@@ -80,7 +104,10 @@ export async function judgeAnswers(
   const items: ComparedItem[] = [];
   for (let i = 0; i < instructions.length; i++) {
     throwIfAborted(opts.signal);
-    const c = await compareBothOrders(judge, instructions[i], answers[i], baselines[i]);
+    const c =
+      opts.blind?.tieIdentical && answers[i] === baselines[i]
+        ? { outcome: 'tie' as const, first: { ...IDENTICAL }, second: { ...IDENTICAL } }
+        : await compareBothOrders(judge, instructions[i], answers[i], baselines[i], opts.blind?.baselineFirst(i));
     const item: ComparedItem = { instruction: instructions[i], answer: answers[i], baseline: baselines[i], ...c };
     if (judge.score) {
       item.score = (await judge.score({ instruction: instructions[i], response: answers[i] })).score;
@@ -109,6 +136,8 @@ export interface EvaluateModelOptions extends GenerateAnswersOptions {
   items: readonly EvalItem[];
   /** The other side of each comparison: its answers (e.g. the reference model's), one per item. */
   baselineAnswers: readonly string[];
+  /** For a person (see the file header). */
+  blind?: BlindOptions;
 }
 
 /** Generates answers with `gen` (whatever weights its ParamStore holds now) and judges them. */
@@ -119,7 +148,10 @@ export async function evaluateModel(
 ): Promise<JudgedAnswers & { answers: string[] }> {
   const instructions = o.items.map((x) => x.instruction);
   const answers = await generateAnswers(gen, tok, instructions, o);
-  const judged = await judgeAnswers(o.judge, instructions, answers, o.baselineAnswers, { signal: o.signal });
+  const judged = await judgeAnswers(o.judge, instructions, answers, o.baselineAnswers, {
+    signal: o.signal,
+    ...(o.blind ? { blind: o.blind } : {}),
+  });
   return { ...judged, answers };
 }
 

@@ -42,7 +42,14 @@ import {
   encodeJsonCheckpoint,
   specFingerprint,
 } from './checkpoint.ts';
-import { type ComparedItem, type EvalItem, evalReport, evaluateModel, goldAnswers } from './evaluate.ts';
+import {
+  type BlindOptions,
+  type ComparedItem,
+  type EvalItem,
+  evalReport,
+  evaluateModel,
+  goldAnswers,
+} from './evaluate.ts';
 import type { EvalReport, MetricsEvent, PipelineEvent, PipelineListener, SamplesEvent, Stage } from './events.ts';
 import { buildTrainingData } from './pipeline/data-stage.ts';
 import { CancelledError, evalDecoding, generateAnswers, throwIfAborted } from './pipeline/generation.ts';
@@ -76,7 +83,12 @@ export interface PipelineEnv {
   /** Awaited between units of work; hold it to pause (see PauseController). */
   gate?: () => Promise<void>;
   /** Judges the spec may name besides the task oracle. */
-  judges?: { human?: Judge; rewardModel?: () => Promise<Judge> };
+  judges?: {
+    human?: Judge;
+    /** A person for evaluation when it is not the pairing one (default: `human`). */
+    humanEval?: Judge;
+    rewardModel?: () => Promise<Judge>;
+  };
   /** Held-out items for data that is not the classroom task (the task brings its own test split). */
   evalItems?: EvalItem[];
   /** Clock for tokens_per_s and timings (default performance.now). */
@@ -273,7 +285,10 @@ export async function runExperiment(
       const why = spec.eval.nTest === 0 ? 'eval.nTest is 0' : 'this data has no held-out test items';
       emit({ kind: 'log', level: 'info', message: `evaluation skipped: ${why}` });
     } else {
-      const judge = await makeJudge(spec.eval.judge, env);
+      const judge =
+        spec.eval.judge === 'human' && env.judges?.humanEval
+          ? env.judges.humanEval
+          : await makeJudge(spec.eval.judge, env);
       const instructions = evalItems.map((x) => x.instruction);
       policy.reset();
       const initialAnswers = await generateAnswers(generator, tokenizer, instructions, {
@@ -305,6 +320,7 @@ export async function runExperiment(
           items: evalItems,
           baselineAnswers,
           signal: env.signal,
+          ...(spec.eval.judge === 'human' ? { blind: blindOrder(spec.seed, run.label) } : {}),
         });
         run.eval = evalReport(run.label, spec.eval.compareAgainst, judged);
         run.evalItems = judged.items;
@@ -361,6 +377,14 @@ async function samplesOf(
     const s = { instruction: x.instruction, response: answers[i] };
     return spec.data.source === 'task' ? { ...s, ...applesScore(x.instruction, answers[i]) } : s;
   });
+}
+
+/** A person judges blind: a seeded coin per (run, item) picks the side shown first (evaluate.ts). */
+export function blindOrder(seed: number, run: string): BlindOptions {
+  return {
+    baselineFirst: (i) => (deriveSeed(seed, `${SEED_PURPOSE.evalBlindOrder}-${run}-${i}`) & 1) === 1,
+    tieIdentical: true,
+  };
 }
 
 async function makeJudge(kind: ExperimentSpec['eval']['judge'], env: PipelineEnv): Promise<Judge> {

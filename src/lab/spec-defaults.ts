@@ -72,7 +72,7 @@
  * | `eval.temperature` | 0 | [0, 10] | 0 is greedy (paper: near-greedy) |
  * | `eval.topK` | 0 | 0..100000 | 0: off |
  * | `eval.topP` | 1 | (0, 1] | 1: off |
- * | `eval.judge` | "oracle" for task data, else "reward-model" | oracle, human, reward-model | who compares the two answers (both orders; tie = 0.5); human needs a caller that supplies one (the lab's worker refuses it) |
+ * | `eval.judge` | "oracle" for task data, else "reward-model" | oracle, human, reward-model | who compares the two answers (both orders; tie = 0.5); human: the lab's worker asks the person blind (the two answers in a seeded random order, identical answers a tie without a question); another caller must supply env.judges.human or humanEval |
  * | `eval.compareAgainst` | "reference-model" | reference-model, gold | the other side of each comparison: the untrained model's answer or the gold answer |
  * | `backend` | "auto" | auto, webgpu, cpu | auto picks WebGPU when available |
  */

@@ -1,10 +1,10 @@
 /**
- * The comparisons a live run waits for when a person is its pairing judge (the worker's
- * judge-pending messages), and the answers sent but not yet confirmed, so that the panel moves to
+ * The comparisons a live run waits for when a person is its pairing or evaluation judge (the
+ * worker's judge-pending messages), and the answers sent but not yet confirmed, so that the panel moves to
  * the next pair at once and a fast typist never answers the same pair twice.
  */
 import { create } from 'zustand';
-import type { PendingJudgement } from '../../workers/protocol.ts';
+import type { JudgePurpose, PendingJudgement } from '../../workers/protocol.ts';
 
 interface LiveJudgeState {
   runId: string | null;
@@ -16,20 +16,28 @@ interface LiveJudgeState {
   total: number | null;
   /** Ids answered on this page and not yet gone from `pending`. */
   sent: string[];
-  received: (runId: string, pending: PendingJudgement[], answered: number, total: number | null) => void;
+  /** The stage that asks (the panel's wording). */
+  purpose: JudgePurpose;
+  received: (
+    runId: string,
+    pending: PendingJudgement[],
+    answered: number,
+    total: number | null,
+    purpose?: JudgePurpose,
+  ) => void;
   markSent: (runId: string, id: string) => void;
   clear: (runId?: string) => void;
 }
 
-const EMPTY = { runId: null, pending: [], answered: 0, total: null, sent: [] };
+const EMPTY = { runId: null, pending: [], answered: 0, total: null, sent: [], purpose: 'pairing' as const };
 
 export const useLiveJudgeStore = create<LiveJudgeState>()((set) => ({
   ...EMPTY,
-  received: (runId, pending, answered, total) =>
+  received: (runId, pending, answered, total, purpose = 'pairing') =>
     set((s) => {
       const ids = new Set(pending.map((p) => p.id));
       const sent = s.runId === runId ? s.sent.filter((id) => ids.has(id)) : [];
-      return { runId, pending, answered, total, sent };
+      return { runId, pending, answered, total, sent, purpose };
     }),
   markSent: (runId, id) => set((s) => (s.runId === runId && !s.sent.includes(id) ? { sent: [...s.sent, id] } : {})),
   clear: (runId) => set((s) => (runId === undefined || s.runId === runId ? EMPTY : {})),

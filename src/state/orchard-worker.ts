@@ -104,7 +104,7 @@ function route(msg: FromWorker): void {
       return;
     }
     case 'judge-pending':
-      useLiveJudgeStore.getState().received(msg.runId, msg.pending, msg.answered, msg.total);
+      useLiveJudgeStore.getState().received(msg.runId, msg.pending, msg.answered, msg.total, msg.purpose);
       return;
     case 'run-adapters':
       runs.receivedAdapters(msg.runId, msg.adapters);

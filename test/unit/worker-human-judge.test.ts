@@ -1,7 +1,7 @@
 /**
  * The worker's side of a person judging pairs (workers/run-driver.ts), without a pipeline run: a
- * stale or unknown judge answer is logged for the page, never thrown, and a spec that asks a person
- * to evaluate fails at once with a message that says what to change.
+ * stale or unknown judge answer is logged for the page, never thrown, and an evaluation answer
+ * (id prefixed "eval-") goes to the evaluation queue.
  */
 import { describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/lab/events.ts';
@@ -45,14 +45,17 @@ describe('run driver with a person as the pairing judge', () => {
     driver.stop();
   });
 
-  it('fails a run that asks a person to evaluate, before loading anything', async () => {
-    const { driver, posted } = driverFor('human', 'human');
-    await driver.run();
-    const finished = posted.find((m) => m.type === 'run-finished');
-    expect(finished?.type === 'run-finished' && finished.outcome).toBe('failed');
-    expect(finished?.type === 'run-finished' && finished.error?.message).toMatch(
-      /eval\.judge "human" is not supported/,
+  it('routes an evaluation answer to the evaluation queue, and logs one for a run that evaluates by oracle', async () => {
+    const person = driverFor('oracle', 'human');
+    person.driver.answer('eval-c3', 'a');
+    const machine = driverFor('human', 'oracle');
+    machine.driver.answer('eval-c3', 'a');
+    await nextBatch();
+    expect(person.logs()).toContain('judge answer ignored: comparison c3 is not in the queue');
+    expect(machine.logs()).toContain(
+      'judge answer for eval-c3 ignored: this run\'s evaluation judge is "oracle", not a person',
     );
-    expect(posted.some((m) => m.type === 'run-started')).toBe(false);
+    person.driver.stop();
+    machine.driver.stop();
   });
 });

@@ -22,4 +22,6 @@ export const SEED_PURPOSE = {
   dataOrder: 'data-order',
   sftOrder: 'sft-order',
   evalDecoding: 'eval-decoding',
+  /** Which side a person sees first in evaluation: `${evalBlindOrder}-${run}-${item}`. */
+  evalBlindOrder: 'eval-blind-order',
 } as const;

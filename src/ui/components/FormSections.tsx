@@ -585,6 +585,28 @@ export function EvalSection({ spec, errors, edit, disabled }: SectionProps) {
         hint="0 is greedy"
       />
       <SelectField
+        label="Judge"
+        path="eval.judge"
+        errors={errors}
+        value={spec.eval.judge}
+        options={options(
+          spec.data.source === 'task'
+            ? (['oracle', 'reward-model', 'human'] as const)
+            : (['reward-model', 'human'] as const),
+          JUDGE_NAMES,
+        )}
+        onChange={(judge) =>
+          edit((s) => {
+            s.eval.judge = judge;
+          })
+        }
+        hint={
+          spec.eval.judge === 'human'
+            ? 'blind: you see two answers in random order; keep eval.nTest small'
+            : 'who compares each answer with the other side'
+        }
+      />
+      <SelectField
         label="Compared with"
         path="eval.compareAgainst"
         errors={errors}

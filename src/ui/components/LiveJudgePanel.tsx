@@ -1,5 +1,5 @@
 /**
- * A person as the run's pairing judge: while the live run waits for them, this card shows one
+ * A person as the run's pairing or (blind) evaluation judge: while the live run waits for them, this card shows one
  * comparison at a time (the oldest waiting), side A and side B, and takes "A is better", "B is
  * better" or "Tie" by button or key (A, B, T). The card keeps the focus from one pair to the next,
  * so a keyboard-only user can answer everything; it takes the focus when it first appears unless
@@ -34,6 +34,10 @@ export function LiveJudgePanel() {
   const done = answeredCount(judge);
   const total = Math.max(judge.total ?? 0, done + waiting.length);
   const conditional = current.a.instruction === current.b.instruction;
+  const evaluation = judge.purpose === 'evaluation';
+  // Evaluation is blind: the wording names no run or baseline, only the two answers.
+  const title = evaluation ? 'Which answer is better?' : 'The run waits for you: which side is better?';
+  const noun = evaluation ? 'question' : 'pair';
 
   const act = (winner: Winner) => {
     answerComparison(current.id, winner);
@@ -57,10 +61,11 @@ export function LiveJudgePanel() {
       data-testid="live-judge"
       data-comparison={current.id}
       data-kind={conditional ? 'conditional' : 'joint'}
-      aria-label={`The run waits for you: pair ${done + 1} of ${total}. Press A or B for the better side, T for a tie.`}
+      data-purpose={judge.purpose}
+      aria-label={`${title} ${noun} ${done + 1} of ${total}. Press A or B for the better side, T for a tie.`}
     >
       <div className="judge-meta">
-        <strong>The run waits for you: which side is better?</strong>
+        <strong>{title}</strong>
         <span className="muted" aria-live="polite" data-testid="live-judge-count">
           {done} of {total} answered
         </span>
