@@ -27,6 +27,14 @@ export interface SectionProps {
 const PAIRS_NAMES = { conditional: 'conditional', joint: 'joint', both: 'conditional + joint' } as const;
 const JUDGE_NAMES = { oracle: 'exact checker (task)', 'reward-model': 'reward model', human: 'a person' } as const;
 
+/** The judges a data source allows: the exact checker exists for task data only. */
+function judgeOptions(source: ExperimentSpec['data']['source']) {
+  return options(
+    source === 'task' ? (['oracle', 'reward-model', 'human'] as const) : (['reward-model', 'human'] as const),
+    JUDGE_NAMES,
+  );
+}
+
 export function ModelSection({ spec, errors, edit, disabled }: SectionProps) {
   const m = spec.model;
   return (
@@ -158,12 +166,7 @@ export function DataSection({ spec, errors, edit, disabled, showPairing }: Secti
             path="data.pairing.judge"
             errors={errors}
             value={d.pairing.judge}
-            options={options(
-              d.source === 'task'
-                ? (['oracle', 'reward-model', 'human'] as const)
-                : (['reward-model', 'human'] as const),
-              JUDGE_NAMES,
-            )}
+            options={judgeOptions(d.source)}
             onChange={(judge) =>
               edit((s) => {
                 s.data.pairing.judge = judge;
@@ -589,12 +592,7 @@ export function EvalSection({ spec, errors, edit, disabled }: SectionProps) {
         path="eval.judge"
         errors={errors}
         value={spec.eval.judge}
-        options={options(
-          spec.data.source === 'task'
-            ? (['oracle', 'reward-model', 'human'] as const)
-            : (['reward-model', 'human'] as const),
-          JUDGE_NAMES,
-        )}
+        options={judgeOptions(spec.data.source)}
         onChange={(judge) =>
           edit((s) => {
             s.eval.judge = judge;
