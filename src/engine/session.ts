@@ -18,11 +18,11 @@
  * lengths accumulate into the same gradient buffers), and one Workspace by every session that never
  * runs concurrently with another (opts.workspace: intermediates sized by the largest bucket, not
  * the sum). estimateMemory gives the same byte counts before anything is allocated. Gradients are plain sums over micro-batches:
- * scale the loss by 1/N in the graph if you want a mean. The gradient of the loss is seeded by the
- * input LOSS_SEED_INPUT (ones unless fed), so a non-scalar loss means the sum of its elements.
+ * pass `{ lossScale: 1 / N }` to step() (or scale the loss in the graph) if you want a mean. A
+ * non-scalar loss means the sum of its elements (or of loss * lossScale for an array scale).
  */
 
-export { buildBackward, LOSS_SEED_INPUT } from './autodiff.ts';
+export { buildBackward } from './autodiff.ts';
 export { type CompileOptions, compileForward, type Feeds, type ForwardSession } from './forward.ts';
 export { estimateMemory, type MemoryEstimate, type MemoryRequest } from './memory.ts';
 export { ADAMW_DEFAULTS, type AdamWHyper } from './optim/adamw.ts';
@@ -32,6 +32,7 @@ export { TrainState } from './train-state.ts';
 export {
   compileTrainStep,
   type GradsResult,
+  type LossScaleOptions,
   type StepResult,
   type TrainStep,
   type TrainStepOptions,

@@ -2,13 +2,15 @@
  * compileTrainStep: forward + backward + (optionally) clip + AdamW, compiled once per graph.
  * See train-plan.ts for the four programs and session.ts for usage.
  */
+
+import { LOSS_SEED_INPUT } from './autodiff.ts';
 import type { Backend, DeviceTensor, Launch, Program, TensorView } from './backend.ts';
 import type { Feeds } from './feeds.ts';
 import { InputTensors } from './feeds.ts';
 import type { CompileOptions } from './forward.ts';
 import type { Graph, Node } from './graph.ts';
 import type { MemoryEstimate } from './memory.ts';
-import { numel } from './ops.ts';
+import { fmtShape, numel } from './ops.ts';
 import { type AdamWHyper, adamwHyperBuffer } from './optim/adamw.ts';
 import type { ParamStore } from './params.ts';
 import { materialize, type Plan, type PlannedView, resolveView, slotBytes } from './plan.ts';
@@ -43,6 +45,16 @@ export interface GradsResult {
   gradNorm: number;
 }
 
+/** How one call weighs the loss before its gradient is taken. */
+export interface LossScaleOptions {
+  /**
+   * The gradient is taken of sum(loss * lossScale): a number scales every element (1/N averages N
+   * micro-batches); an array (the loss's element count) weighs each element, a vector-Jacobian
+   * product. Default 1. The reported loss is never scaled.
+   */
+  lossScale?: number | Float32Array;
+}
+
 export interface TrainStep {
   readonly state: TrainState;
   /**
@@ -50,9 +62,9 @@ export interface TrainStep {
    * `hyper`, also clips by the global norm and applies AdamW to every trainable param, which ends
    * the accumulation (the next call starts a fresh sum).
    */
-  step(feeds: Feeds, hyper?: AdamWHyper): Promise<StepResult>;
+  step(feeds: Feeds, hyper?: AdamWHyper, opts?: LossScaleOptions): Promise<StepResult>;
   /** Gradients only (for --grads-out); needs no accumulation in progress. Params are not changed. */
-  grads(feeds: Feeds): Promise<GradsResult>;
+  grads(feeds: Feeds, opts?: LossScaleOptions): Promise<GradsResult>;
   readonly memory: MemoryEstimate;
   readonly stats: { launchesPerUpdateStep: number };
   dispose(): void;
@@ -148,9 +160,9 @@ export function compileTrainStep(
    * Writes feeds, runs and enqueues the reads without yielding (bad feeds throw before anything
    * runs); the returned promise resolves to the results.
    */
-  const launch = (kind: ProgramKind, feeds: Feeds, readNorm: boolean) => {
+  const launch = (kind: ProgramKind, feeds: Feeds, readNorm: boolean, scale: LossScaleOptions | undefined) => {
     const { program, outViews } = programFor(kind);
-    inputs.write(feeds);
+    inputs.write(withLossScale(feeds, tg.loss, scale?.lossScale));
     program.run();
     const pending = readViews(backend, readNorm ? [...outViews, normView] : outViews);
     return pending.then(([lossValues, ...rest]) => {
@@ -178,11 +190,11 @@ export function compileTrainStep(
 
   return {
     state,
-    async step(feeds, hyper) {
+    async step(feeds, hyper, scale) {
       const first = state.microBatches === 0;
       if (hyper) backend.write(state.hyper, adamwHyperBuffer(hyper, state.step + 1));
       const kind: ProgramKind = first ? (hyper ? 'firstUpdate' : 'first') : hyper ? 'accumUpdate' : 'accum';
-      const pending = launch(kind, feeds, !!hyper);
+      const pending = launch(kind, feeds, !!hyper, scale);
       // The device work is queued: count it now, so a second call made before this one resolves
       // accumulates instead of overwriting.
       if (hyper) {
@@ -194,13 +206,13 @@ export function compileTrainStep(
       const r = await pending;
       return { loss: r.loss, outputs: r.outputs, gradNorm: hyper ? r.gradNorm : null, updated: !!hyper };
     },
-    async grads(feeds) {
+    async grads(feeds, scale) {
       if (state.microBatches !== 0) {
         throw new Error(
           `grads: ${state.microBatches} micro-batch(es) are accumulating; finish them with step(feeds, hyper) first`,
         );
       }
-      const pending = launch('firstNorm', feeds, true);
+      const pending = launch('firstNorm', feeds, true, scale);
       const names = state.trainable;
       const gradReads = readViews(
         backend,
@@ -224,4 +236,20 @@ export function compileTrainStep(
       if (ownsState) state.dispose();
     },
   };
+}
+
+/** The feeds plus the loss seed that realizes `lossScale` (none: the session writes ones). */
+function withLossScale(feeds: Feeds, loss: Node, lossScale: number | Float32Array | undefined): Feeds {
+  if (lossScale === undefined) return feeds;
+  const n = numel(loss.shape);
+  if (typeof lossScale === 'number') {
+    if (!Number.isFinite(lossScale)) throw new Error(`lossScale must be a finite number, got ${lossScale}`);
+    return { ...feeds, [LOSS_SEED_INPUT]: new Float32Array(n).fill(lossScale) };
+  }
+  if (lossScale.length !== n) {
+    throw new Error(
+      `lossScale: the loss is ${fmtShape(loss.shape)} (${n} values), got ${lossScale.length} weights; pass one per loss element or a number`,
+    );
+  }
+  return { ...feeds, [LOSS_SEED_INPUT]: lossScale };
 }

@@ -1,5 +1,4 @@
 /** Shared helpers for the engine unit tests: random data, graph evaluation, finite differences. */
-import { LOSS_SEED_INPUT } from '../../src/engine/autodiff.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import type { Feeds } from '../../src/engine/feeds.ts';
 import { compileForward } from '../../src/engine/forward.ts';
@@ -58,7 +57,7 @@ export interface GradReport {
 }
 
 /**
- * Central finite differences of L = sum(out * R) (R fixed random, fed as the loss seed) against
+ * Central finite differences of L = sum(out * R) (R fixed random, passed as the loss scale) against
  * the autodiff gradient, on the CPU backend in f32. The perturbation actually stored in f32 is
  * used as the step; the tolerance |fd - ad| <= 2e-3 + 1e-2 |ad| sits far below what a wrong rule
  * produces (O(1) differences) and above f32 rounding noise for these small problems.
@@ -73,7 +72,7 @@ export async function gradCheck(c: GradCase): Promise<GradReport> {
   const wrt = c.wrt ?? g.params().map((p) => p.attrs.name);
   const R = randn(rng, out.shape);
   const train = compileTrainStep(g, out, [], backend, store, { trainable: wrt });
-  const { grads } = await train.grads({ ...feeds, [LOSS_SEED_INPUT]: R });
+  const { grads } = await train.grads(feeds, { lossScale: R });
   const fwd = compileForward(g, [out], backend, store);
   const lossAt = async (): Promise<number> => {
     const [o] = await fwd.run(feeds);

@@ -118,6 +118,12 @@ describe('compileTrainStep', () => {
     seed[0] = 1; // d logits[0,0] / dw = x[0, :] in column 0
     const one = (await train.grads({ ...feeds, [LOSS_SEED_INPUT]: seed })).grads.get('w') as Float32Array;
     expect([...one]).toEqual([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]);
+    // The public lossScale option feeds the same seed: a per-element array, or one number for all.
+    const viaScale = (await train.grads(feeds, { lossScale: seed })).grads.get('w') as Float32Array;
+    expect([...viaScale]).toEqual([...one]);
+    const half = (await train.grads(feeds, { lossScale: 0.5 })).grads.get('w') as Float32Array;
+    expect([...half]).toEqual([...ones].map((x) => x * 0.5));
+    await expect(train.grads(feeds, { lossScale: new Float32Array(3) })).rejects.toThrow(/8 values\), got 3 weights/);
     const again = (await train.grads(feeds)).grads.get('w') as Float32Array;
     expect([...again]).toEqual([...ones]);
     // With ones, column j of dW sums x over rows: [0, 2, 4] for every column.

@@ -1,0 +1,106 @@
+/**
+ * The engine's front door: everything the lab, the CLI and the UI use from the engine comes from
+ * here (Node-only helpers from ./node.ts). Files behind it are internal and may move; importing
+ * them directly from outside src/engine is reserved for tests and benchmarks.
+ */
+
+// Backends.
+export type { Backend, DeviceTensor } from './backend.ts';
+export { CpuBackend, type CpuBackendOptions } from './backends/cpu/backend.ts';
+export { BACKEND_NAMES, type BackendName, createBackend } from './backends/create.ts';
+// WebGPU capability probe.
+export type { CapabilityReport, OrchardFeatureName, OrchardLimitName } from './backends/webgpu/device.ts';
+// Generation and randomness.
+export {
+  type FinishReason,
+  type GenerateOptions,
+  type GenerateResult,
+  Generator,
+  type GeneratorOptions,
+  generate,
+  rowSeed,
+} from './generate.ts';
+export type { MatmulCheck } from './gpu-probe/check.ts';
+export {
+  type ProbeEnvironment,
+  type ProbeHost,
+  type ProbeReport,
+  type ProbeResult,
+  probeBackend,
+} from './gpu-probe/probe.ts';
+// Graphs, compiled sessions, training (session.ts is the compile-and-run API).
+export { Graph, type Node, ShapeError } from './graph.ts';
+// Sequences, objectives, reference log-probs.
+export {
+  buildSequenceLogps,
+  buildSequenceStats,
+  feedsFor,
+  type HostBatch,
+  type MaskMode,
+  padRows,
+  type Reduction,
+  SEQ_INPUTS,
+  type SequenceLogpsNodes,
+  type SequenceLogpsOptions,
+  sequenceFeeds,
+} from './logprobs.ts';
+export {
+  type AdapterFiles,
+  defaultTargetModules,
+  initLoraWeights,
+  type LoraConfig,
+  type LoraTarget,
+  loadAdapter,
+  loraParamNames,
+  loraScaling,
+  mergeLora,
+  saveAdapter,
+  selectTargets,
+  targetsModule,
+} from './lora.ts';
+// Models, weights, adapters.
+export {
+  type Arch,
+  type BuildOptions,
+  expectedParams,
+  type LoadedModel,
+  loadModel,
+  type ModelConfig,
+  type ModelFiles,
+  modelFromTensors,
+  modelFromWeights,
+} from './models/index.ts';
+export { modelFiles } from './models/save.ts';
+export { type EvaluateOptions, type EvaluateResult, evaluateObjective } from './objectives/evaluate.ts';
+export {
+  buildLoss,
+  buildPreferenceGraph,
+  hostMetrics,
+  OBJECTIVES,
+  type ObjectiveName,
+  type ObjectiveNodes,
+  type ObjectiveParams,
+  type ObjectiveSpec,
+  objectiveSpec,
+  type PairLogps,
+  type PreferenceGraph,
+  REF_INPUTS,
+  rewardAccuracy,
+} from './objectives/index.ts';
+export { clipCoefficient } from './optim/clip.ts';
+export { Rng } from './random.ts';
+export {
+  computeReferenceTable,
+  type EncodedRow,
+  type PolicyAtStart,
+  type ReferenceOptions,
+  type ReferenceStrategy,
+  type ReferenceTable,
+  referenceFeeds,
+  roundUpTo16,
+  scoreAll,
+} from './reference.ts';
+export { readSafetensors, type Tensor, writeSafetensors } from './safetensors.ts';
+export type { SamplingOptions } from './sampling.ts';
+export { type RowLogps, SequenceScorer } from './scorer.ts';
+export * from './session.ts';
