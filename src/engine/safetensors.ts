@@ -101,7 +101,22 @@ export function readHeader(bytes: Uint8Array, where = 'safetensors'): Safetensor
     }
     tensors.set(name, { dtype: e.dtype, shape, begin, end });
   }
+  checkNoOverlap(tensors, where);
   return { tensors, metadata, dataStart };
+}
+
+/** Two tensors sharing bytes would silently alias each other's values: refuse, naming both. */
+function checkNoOverlap(tensors: ReadonlyMap<string, TensorInfo>, where: string): void {
+  const spans = [...tensors].filter(([, t]) => t.end > t.begin).sort(([, a], [, b]) => a.begin - b.begin);
+  for (let i = 1; i < spans.length; i++) {
+    const [prevName, prev] = spans[i - 1];
+    const [name, t] = spans[i];
+    if (t.begin < prev.end) {
+      throw new Error(
+        `${where}: tensors "${prevName}" (bytes ${prev.begin}-${prev.end}) and "${name}" (bytes ${t.begin}-${t.end}) overlap; the file is corrupt or was written by a broken tool, re-export it`,
+      );
+    }
+  }
 }
 
 const isIndex = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
@@ -120,6 +135,48 @@ export function readSafetensors(
     tensors.set(name, { shape: info.shape, data: decode(raw, info.dtype, `${where}: tensor "${name}"`) });
   }
   return { tensors, metadata: header.metadata };
+}
+
+export interface NonFinite {
+  nan: number;
+  infinite: number;
+  /** Index (row-major, into the flat data) of the first NaN or infinity. */
+  first: number;
+}
+
+/** Counts NaN and infinite values; null when every value is finite. */
+export function findNonFinite(data: Float32Array): NonFinite | null {
+  let nan = 0;
+  let infinite = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    // x - x is 0 for every finite x, NaN for NaN and infinities: one test in the common case.
+    if (x - x === 0) continue;
+    if (Number.isNaN(x)) nan++;
+    else infinite++;
+    if (first < 0) first = i;
+  }
+  return first < 0 ? null : { nan, infinite, first };
+}
+
+/** "1 NaN value", "2 NaN and 1 infinite values", ... */
+export function describeNonFinite(n: NonFinite): string {
+  const parts = [n.nan > 0 && `${n.nan} NaN`, n.infinite > 0 && `${n.infinite} infinite`].filter(Boolean);
+  const total = n.nan + n.infinite;
+  return `${parts.join(' and ')} value${total === 1 ? '' : 's'} (first at index ${n.first})`;
+}
+
+/** Throws naming the first tensor that holds a NaN or an infinity (weights must be finite to mean anything). */
+export function checkFinite(tensors: Iterable<[string, Tensor]>, where: string): void {
+  for (const [name, t] of tensors) {
+    const bad = findNonFinite(t.data);
+    if (bad) {
+      throw new Error(
+        `${where}: tensor "${name}" has ${describeNonFinite(bad)}; the weights are corrupt or come from a run that diverged, use another copy of the model`,
+      );
+    }
+  }
 }
 
 /** Raw little-endian bytes of one dtype -> Float32Array. */

@@ -10,26 +10,15 @@ import { Graph } from '../../src/engine/graph.ts';
 import { buildSequenceLogps, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import { parseConfig } from '../../src/engine/models/config.ts';
 import { dirFiles } from '../../src/engine/models/files-node.ts';
-import { type LoadedModel, loadModel, type ModelFiles } from '../../src/engine/models/index.ts';
+import { type LoadedModel, loadModel } from '../../src/engine/models/index.ts';
 import { readSafetensors, writeSafetensors } from '../../src/engine/safetensors.ts';
 import { must } from './engine-helpers.ts';
+import { memFiles } from './model-files.ts';
 import { FIXTURE_DIR, fixture, fixtureBatch, relErr, runGraph } from './parity-fixture.ts';
 
 const gpt2Dir = join(FIXTURE_DIR, 'gpt2');
 const gpt2Config = JSON.parse(readFileSync(join(gpt2Dir, 'config.json'), 'utf8'));
 const llamaConfig = JSON.parse(readFileSync(join(FIXTURE_DIR, 'llama', 'config.json'), 'utf8'));
-
-/** In-memory model folder. */
-function memFiles(files: Record<string, Uint8Array | string>): ModelFiles {
-  return {
-    name: 'mem',
-    async read(path) {
-      const f = files[path];
-      if (f === undefined) return null;
-      return typeof f === 'string' ? new TextEncoder().encode(f) : f;
-    },
-  };
-}
 
 function gpt2Tensors() {
   return readSafetensors(new Uint8Array(readFileSync(join(gpt2Dir, 'model.safetensors')))).tensors;
@@ -125,7 +114,9 @@ describe('weights', () => {
     );
     await expect(
       loadModel(memFiles({ 'config.json': cfg, 'model.safetensors': writeSafetensors(wrong) })),
-    ).rejects.toThrow(/"wpe.weight" has shape \[8,32\] but config.json implies \[16,16\]/);
+    ).rejects.toThrow(
+      /"wpe.weight" has shape \[8, 32\], but config.json \(n_positions = 16, n_embd = 16\) implies \[16, 16\]/,
+    );
     const extra = [
       ...tensors,
       ['lm_head.weight', must(tensors.get('wte.weight'), 'wte.weight')] as [string, (typeof without)[0][1]],

@@ -3,7 +3,15 @@
  * BF16 values whose exact f32 values are known), a write -> read round trip, and the errors.
  */
 import { describe, expect, it } from 'vitest';
-import { decode, halfToFloat, readHeader, readSafetensors, writeSafetensors } from '../../src/engine/safetensors.ts';
+import {
+  decode,
+  describeNonFinite,
+  findNonFinite,
+  halfToFloat,
+  readHeader,
+  readSafetensors,
+  writeSafetensors,
+} from '../../src/engine/safetensors.ts';
 import { must } from './engine-helpers.ts';
 
 /** A safetensors file built by hand (independent of writeSafetensors). */
@@ -103,5 +111,39 @@ describe('safetensors', () => {
     expect(() => readHeader(headerOnly({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }), 'f')).toThrow(
       'f: tensor "a" has data_offsets [0, 16] outside the 8-byte data',
     );
+  });
+
+  it('refuses tensors whose byte ranges overlap, naming both (they would alias each other)', () => {
+    const json = new TextEncoder().encode(
+      JSON.stringify({
+        a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+        empty: { dtype: 'F32', shape: [0], data_offsets: [4, 4] },
+      }),
+    );
+    const file = new Uint8Array(8 + json.length + 12);
+    new DataView(file.buffer).setBigUint64(0, BigInt(json.length), true);
+    file.set(json, 8);
+    expect(() => readSafetensors(file, 'm.safetensors')).toThrow(
+      /m.safetensors: tensors "a" \(bytes 0-8\) and "b" \(bytes 4-12\) overlap/,
+    );
+    // Adjacent ranges and an empty tensor inside another's range are fine.
+    const ok = handMade([
+      { name: 'a', dtype: 'F32', shape: [1], bytes: [0, 0, 128, 63] },
+      { name: 'b', dtype: 'F32', shape: [1], bytes: [0, 0, 0, 64] },
+    ]);
+    expect([...must(readSafetensors(ok).tensors.get('b'), 'b').data]).toEqual([2]);
+  });
+
+  it('finds and locates NaN and infinite values', () => {
+    expect(findNonFinite(Float32Array.from([1, -0, 3e38, 1e-45]))).toBeNull();
+    const data = new Float32Array(100);
+    data[42] = Number.NaN;
+    data[77] = Number.NEGATIVE_INFINITY;
+    data[90] = Number.NaN;
+    const found = must(findNonFinite(data), 'non-finite');
+    expect(found).toEqual({ nan: 2, infinite: 1, first: 42 });
+    expect(describeNonFinite(found)).toBe('2 NaN and 1 infinite values (first at index 42)');
+    expect(describeNonFinite({ nan: 1, infinite: 0, first: 5 })).toBe('1 NaN value (first at index 5)');
   });
 });

@@ -3,6 +3,7 @@
  * builder does not implement is rejected here with the field and value named, so a model never
  * silently computes something different from its PyTorch original.
  */
+import { checkConfigLimits } from './config-bounds.ts';
 
 export type Arch = 'gpt2' | 'llama';
 
@@ -37,11 +38,15 @@ export function parseConfig(raw: unknown, where = 'config.json'): ModelConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${where}: not a JSON object`);
   const c = raw as Json;
   const type = c.model_type;
-  if (type === 'gpt2') return gpt2Config(c, where);
-  if (type === 'llama' || type === 'qwen2') return llamaConfig(c, type, where);
-  throw new Error(
-    `${where}: model_type ${JSON.stringify(type)} is not supported; Orchard runs gpt2, llama and qwen2 models`,
-  );
+  let config: ModelConfig;
+  if (type === 'gpt2') config = gpt2Config(c, where);
+  else if (type === 'llama' || type === 'qwen2') config = llamaConfig(c, type, where);
+  else
+    throw new Error(
+      `${where}: model_type ${JSON.stringify(type)} is not supported; Orchard runs gpt2, llama and qwen2 models`,
+    );
+  checkConfigLimits(config, where);
+  return config;
 }
 
 function gpt2Config(c: Json, where: string): ModelConfig {

@@ -9,9 +9,10 @@
 import { Graph, type Node } from '../graph.ts';
 import type { LoraTarget } from '../lora.ts';
 import { numel, shapeEq } from '../ops.ts';
-import { readSafetensors, type Tensor } from '../safetensors.ts';
+import { checkFinite, readHeader, readSafetensors, type Tensor } from '../safetensors.ts';
 import type { Architecture } from './architecture.ts';
 import { type Arch, type ModelConfig, parseConfig } from './config.ts';
+import { checkConfigAgainstShapes } from './config-bounds.ts';
 import { gpt2Architecture } from './gpt2.ts';
 import { type BuildOptions, buildContext } from './layers.ts';
 import { llamaArchitecture } from './llama.ts';
@@ -41,40 +42,72 @@ export interface LoadedModel {
   buildLogits(g: Graph, ids: Node, keyMask: Node, opts?: BuildOptions): Node;
 }
 
-/** Reads config.json and the weights from a Hugging Face model folder. */
+/**
+ * Reads config.json and the weights from a Hugging Face model folder. Order matters: the config's
+ * sizes are bounded (parseConfig) and checked against the files' tensor shapes (headers only)
+ * before anything is decoded or a graph is built; decoded weights must be finite.
+ */
 export async function loadModel(files: ModelFiles): Promise<LoadedModel> {
   const configBytes = await files.read('config.json');
   if (!configBytes) throw new Error(`${files.name}: no config.json; is this a Hugging Face model folder?`);
   const config = parseConfig(parseJson(configBytes, `${files.name}/config.json`), `${files.name}/config.json`);
-  const tensors = await readWeights(files);
+  const weightFiles = await readWeightFiles(files);
+  const shapes = new Map<string, number[]>();
+  for (const f of weightFiles) for (const [t, info] of readHeader(f.bytes, f.where).tensors) shapes.set(t, info.shape);
+  checkConfigAgainstShapes(files.name, config, shapes);
+  const tensors = new Map<string, Tensor>();
+  for (const f of weightFiles) {
+    const decoded = readSafetensors(f.bytes, f.where).tensors;
+    checkFinite(decoded, f.where);
+    for (const [t, tensor] of decoded) tensors.set(t, tensor);
+  }
   return modelFromTensors(files.name, config, tensors);
 }
 
-/** Reads model.safetensors, or every shard listed in model.safetensors.index.json. */
-async function readWeights(files: ModelFiles): Promise<Map<string, Tensor>> {
+/** model.safetensors, or every shard listed in model.safetensors.index.json (confined to the folder). */
+async function readWeightFiles(files: ModelFiles): Promise<{ where: string; bytes: Uint8Array }[]> {
   const single = await files.read('model.safetensors');
-  if (single) return readSafetensors(single, `${files.name}/model.safetensors`).tensors;
+  if (single) return [{ where: `${files.name}/model.safetensors`, bytes: single }];
   const indexBytes = await files.read('model.safetensors.index.json');
   if (!indexBytes) {
     throw new Error(
       `${files.name}: no model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported; convert it to safetensors)`,
     );
   }
-  const index = parseJson(indexBytes, `${files.name}/model.safetensors.index.json`) as {
-    weight_map?: Record<string, string>;
-  };
-  if (!index.weight_map) throw new Error(`${files.name}/model.safetensors.index.json has no weight_map`);
-  const out = new Map<string, Tensor>();
-  for (const shard of new Set(Object.values(index.weight_map))) {
+  const indexName = `${files.name}/model.safetensors.index.json`;
+  const index = parseJson(indexBytes, indexName) as { weight_map?: unknown };
+  const map = index?.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new Error(`${indexName} has no weight_map`);
+  // Check every name before reading any file: a hostile index must not make us read (or echo) outside the folder.
+  for (const [tensor, shard] of Object.entries(map)) checkShardName(indexName, tensor, shard);
+  const out: { where: string; bytes: Uint8Array }[] = [];
+  for (const shard of new Set(Object.values(map) as string[])) {
     const bytes = await files.read(shard);
     if (!bytes) throw new Error(`${files.name}: shard ${shard} named in model.safetensors.index.json is missing`);
-    for (const [name, t] of readSafetensors(bytes, `${files.name}/${shard}`).tensors) out.set(name, t);
+    out.push({ where: `${files.name}/${shard}`, bytes });
   }
   return out;
 }
 
+/** A shard is a .safetensors file inside the model folder: relative, no "..", "." or empty segments. */
+function checkShardName(indexName: string, tensor: string, shard: unknown): asserts shard is string {
+  const ok =
+    typeof shard === 'string' &&
+    shard.endsWith('.safetensors') &&
+    !shard.startsWith('/') &&
+    !shard.includes('\\') &&
+    !/^[a-z][a-z0-9+.-]*:/i.test(shard) &&
+    shard.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  if (!ok) {
+    throw new Error(
+      `${indexName}: tensor "${tensor}" maps to ${JSON.stringify(shard).slice(0, 200)}, which is not a .safetensors file inside the model folder; shard names must be relative paths without ".." (e.g. "model-00001-of-00002.safetensors")`,
+    );
+  }
+}
+
 /** Builds a model from already-decoded tensors (file names), checking them against the graph. */
 export function modelFromTensors(name: string, config: ModelConfig, tensors: ReadonlyMap<string, Tensor>): LoadedModel {
+  checkConfigAgainstShapes(name, config, new Map([...tensors].map(([t, { shape }]) => [t, shape])));
   const architecture = pickArchitecture(name, config, tensors);
   const expected = expectedParams(architecture);
   const weights = new Map<string, Float32Array>();
