@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { offerInterruptedRun } from '../state/interrupted-run.ts';
 import { useRunStore } from '../state/run-store.ts';
 import { useSpecStore } from '../state/spec-store.ts';
@@ -17,11 +17,22 @@ import { RunsTable } from './components/RunsTable.tsx';
 import { Section } from './components/Section.tsx';
 import { useUrlState } from './use-url-state.ts';
 
+/** The one look for an interrupted run per page load (effects may run twice in development). */
+let interruptedRunCheck: Promise<void> | null = null;
+
 export function App() {
   useUrlState();
-  // A run cut short by a reload or a closed tab is offered back (Resume / Discard).
+  // A run cut short by a reload or a closed tab is offered back (Resume / Discard). <main> says
+  // when the look is over, so a test (or a person) can tell "nothing to offer" from "not yet".
+  const [checkedForInterruptedRun, setChecked] = useState(false);
   useEffect(() => {
-    void offerInterruptedRun();
+    interruptedRunCheck ??= offerInterruptedRun();
+    let mounted = true;
+    const done = () => mounted && setChecked(true);
+    interruptedRunCheck.then(done, done);
+    return () => {
+      mounted = false;
+    };
   }, []);
   const hasRun = useRunStore((s) => s.session !== null);
   // Students in a locked lesson cannot change the data, so labelling would have nowhere to go.
@@ -33,7 +44,12 @@ export function App() {
       </a>
       <Header />
       <PipelineNav />
-      <main id="main" className="page" tabIndex={-1}>
+      <main
+        id="main"
+        className="page"
+        tabIndex={-1}
+        data-interrupted-run-check={checkedForInterruptedRun ? 'done' : 'pending'}
+      >
         <Notices />
         <LessonBanner />
         <ExperimentForm />

@@ -2,21 +2,14 @@
  * Chromium without --enable-unsafe-webgpu has no adapter here: the worker must report the CPU
  * fallback with its reason, and the panel must say so instead of showing adapter details.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Lab, readCapabilityReport, startLab } from './harness.ts';
+import { expect, it } from 'vitest';
+import { readCapabilityReport } from './harness.ts';
+import { labForFile } from './lab-helpers.ts';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab({ webgpu: false });
-});
-
-afterAll(async () => {
-  await lab?.close();
-});
+const lab = labForFile({ webgpu: false });
 
 it('explains the CPU fallback when the browser offers no WebGPU adapter', async () => {
-  const tab = await lab.open('/');
+  const tab = await lab().open('/');
   const report = await readCapabilityReport(tab.page);
   expect(report.backend).toBe('cpu');
   expect(report.webgpu).toBeNull();

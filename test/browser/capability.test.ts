@@ -2,22 +2,18 @@
  * The built app in headless Chromium: the training worker finds a WebGPU adapter, runs the probe
  * matmul with correct numbers, and the capability panel shows it, with no request leaving 127.0.0.1.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeReport } from '../../src/engine/gpu-probe/probe.ts';
-import { type Lab, type LabPage, readCapabilityReport, startLab } from './harness.ts';
+import { type LabPage, readCapabilityReport } from './harness.ts';
+import { labForFile } from './lab-helpers.ts';
 
-let lab: Lab;
+const lab = labForFile();
 let tab: LabPage;
 let report: ProbeReport;
 
 beforeAll(async () => {
-  lab = await startLab();
-  tab = await lab.open('/');
+  tab = await lab().open('/');
   report = await readCapabilityReport(tab.page);
-});
-
-afterAll(async () => {
-  await lab?.close();
 });
 
 describe('capability panel', () => {
@@ -60,7 +56,7 @@ describe('capability panel', () => {
   });
 
   it('is keyboard usable: Tab reaches the skip link first, later Probe again, which re-runs the probe', async () => {
-    const fresh = await lab.open('/');
+    const fresh = await lab().open('/');
     const { page } = fresh;
     await readCapabilityReport(page);
     const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim());

@@ -3,23 +3,19 @@
  * errors, so check that it really blocks and records outside requests and collects console errors
  * from both the page and its workers.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Lab, type LabPage, startLab } from './harness.ts';
+import { beforeAll, expect, it } from 'vitest';
+import type { LabPage } from './harness.ts';
+import { labForFile } from './lab-helpers.ts';
 
-let lab: Lab;
+const lab = labForFile({ webgpu: false });
 let tab: LabPage;
 
 beforeAll(async () => {
-  lab = await startLab({ webgpu: false });
-  tab = await lab.open('/');
-});
-
-afterAll(async () => {
-  await lab?.close();
+  tab = await lab().open('/');
 });
 
 it('serves the built app on 127.0.0.1', async () => {
-  expect(lab.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(lab().baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(await tab.page.title()).toBe('Orchard');
 });
 
@@ -38,17 +34,26 @@ it('blocks and records requests that leave 127.0.0.1', async () => {
 
 it('collects console errors from the page and from workers', async () => {
   await tab.page.evaluate(() => console.error('page says no'));
+  // The worker stays alive until its message has reached the harness: terminating it at once can
+  // drop the message on its way to the page's listener.
   await tab.page.evaluate(async () => {
-    const source = "console.error('worker says no'); postMessage('done');";
+    const source = "console.error('worker says no'); onmessage = (e) => console.error(e.data);";
     const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
-    await new Promise((resolve) => worker.addEventListener('message', resolve, { once: true }));
-    // Terminating at once can drop the worker's console message before it reaches the page's listener.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    worker.terminate();
+    (globalThis as { testWorker?: Worker }).testWorker = worker;
   });
   const saysNo = () => tab.errors.filter((e) => e.includes('says no'));
-  await expect.poll(() => saysNo().length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
-  await tab.page.waitForTimeout(200);
+  await expect.poll(() => saysNo().length).toBeGreaterThanOrEqual(2);
+  // A last message from each source marks the end: a copy of an earlier one would arrive before it.
+  await tab.page.evaluate(() => {
+    console.error('page is done');
+    (globalThis as { testWorker?: Worker }).testWorker?.postMessage('worker is done');
+  });
+  await expect.poll(() => tab.errors.filter((e) => e.includes('is done')).length).toBe(2);
+  await tab.page.evaluate(() => (globalThis as { testWorker?: Worker }).testWorker?.terminate());
   // Each exactly once: worker messages must not be double-counted through both page and worker events.
   expect(saysNo()).toEqual(['[console] page says no', '[worker console] worker says no']);
+  expect(tab.errors.filter((e) => e.includes('is done'))).toEqual([
+    '[console] page is done',
+    '[worker console] worker is done',
+  ]);
 });

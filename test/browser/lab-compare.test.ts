@@ -5,40 +5,44 @@
  * reproduces the first 20 logged losses exactly (same backend); a saved run redraws after a reload
  * and an exported run bundle imports into another context, without retraining.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeShareLink } from '../../src/lab/share-link.ts';
-import { type Lab, type LabPage, startLab } from './harness.ts';
-import { chartPoints, downloadText, lossesFromCsv, screenshotTop, setField, waitForRunEnd } from './lab-helpers.ts';
+import { ARTIFACTS_DIR, type LabPage } from './harness.ts';
+import {
+  chartPoints,
+  configureQuickRun,
+  downloadText,
+  exportSavedMetrics,
+  labForFile,
+  lossesFromCsv,
+  screenshotTop,
+  waitForRunEnd,
+} from './lab-helpers.ts';
 
 /** A comparison small enough for SwiftShader: 20 steps (the reproduced losses), few items. */
-async function useTinySpec(page: LabPage['page']): Promise<void> {
-  await page.locator('#preset').selectOption('quick');
-  await setField(page, 'name', 'Tiny comparison');
-  await setField(page, 'data.nInstructions', '6');
-  await setField(page, 'data.candidatesPerInstruction', '3');
-  await setField(page, 'data.pairing.budget', '16');
-  await setField(page, 'batchSize', '2');
-  await setField(page, 'steps', '20');
-  await setField(page, 'eval.nTest', '2');
-  await setField(page, 'eval.maxNewTokens', '8');
+function useTinySpec(page: LabPage['page']): Promise<void> {
+  return configureQuickRun(page, 'Tiny comparison', {
+    'data.nInstructions': '6',
+    'data.candidatesPerInstruction': '3',
+    'data.pairing.budget': '16',
+    batchSize: '2',
+    steps: '20',
+    'eval.nTest': '2',
+    'eval.maxNewTokens': '8',
+  });
 }
 
 const RUN_TIMEOUT = 240_000;
 
-let lab: Lab;
+const lab = labForFile();
 let first: LabPage;
 let original: Record<string, number[]>;
 let shareUrl: string;
 let bundle: { name: string; text: string };
 
 beforeAll(async () => {
-  lab = await startLab();
-  first = await lab.open('/');
+  first = await lab().open('/');
   await first.page.locator('[data-testid="capability-panel"][data-status="ready"]').waitFor({ timeout: 60_000 });
-});
-
-afterAll(async () => {
-  await lab?.close();
 });
 
 describe('DPO vs JPO comparison', () => {
@@ -47,7 +51,6 @@ describe('DPO vs JPO comparison', () => {
     await useTinySpec(page);
     const started = Date.now();
     await page.getByTestId('compare').click();
-    await page.locator('[data-testid="run-progress"][data-status="running"]').waitFor({ timeout: 30_000 });
     expect(await waitForRunEnd(page, RUN_TIMEOUT)).toBe('done');
     console.log(
       `tiny DPO vs JPO comparison in headless Chromium (SwiftShader): ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -68,8 +71,8 @@ describe('DPO vs JPO comparison', () => {
     expect(sampleHeads.map((t) => t.trim())).toEqual(['Question', 'Before training', 'DPO (step 20)', 'JPO (step 20)']);
     // The bundled model on its task: the panel says what to look for in the samples.
     expect(await page.locator('[data-testid="samples-habit"]').textContent()).toMatch(/one item too many/);
-    await page.locator('#train').screenshot({ path: `${process.cwd()}/test-artifacts/lab-compare-train.png` });
-    await page.locator('#evaluate').screenshot({ path: `${process.cwd()}/test-artifacts/lab-compare-evaluate.png` });
+    await page.locator('#train').screenshot({ path: `${ARTIFACTS_DIR}/lab-compare-train.png` });
+    await page.locator('#evaluate').screenshot({ path: `${ARTIFACTS_DIR}/lab-compare-evaluate.png` });
     await screenshotTop(first, 'lab-compare');
   });
 
@@ -81,9 +84,8 @@ describe('DPO vs JPO comparison', () => {
     expect(chips).toEqual(
       expect.arrayContaining(['steps 60 → 20', 'instructions 48 → 6', 'batch 8 → 2', 'eval items 32 → 2']),
     );
-    await page.locator('#runs').screenshot({ path: `${process.cwd()}/test-artifacts/lab-runs-table.png` });
-    await row.locator('summary', { hasText: 'Export' }).click();
-    const csv = await downloadText(page, () => row.getByTestId('export-csv').click());
+    await page.locator('#runs').screenshot({ path: `${ARTIFACTS_DIR}/lab-runs-table.png` });
+    const csv = await exportSavedMetrics(page);
     expect(csv.name).toMatch(/^tiny-comparison-.*-metrics\.csv$/);
     original = lossesFromCsv(csv.text);
     expect(original.DPO.length).toBe(20);
@@ -118,16 +120,13 @@ describe('reproducing a shared run', () => {
 
   it('opens the link in a fresh context and reproduces the first 20 losses of both runs', async () => {
     const url = new URL(shareUrl);
-    second = await lab.open(`${url.pathname}${url.search}${url.hash}`);
+    second = await lab().open(`${url.pathname}${url.search}${url.hash}`);
     const { page } = second;
     await expect.poll(() => page.getByTestId('spec-origin').textContent(), { timeout: 20_000 }).toBe('shared link');
     expect(await page.locator('[data-path="name"] input').inputValue()).toBe('Tiny comparison');
     await page.getByTestId('run').click();
     expect(await waitForRunEnd(page, RUN_TIMEOUT)).toBe('done');
-    const row = page.locator('[data-testid="runs-table"] tbody tr');
-    await expect.poll(() => row.count()).toBe(1);
-    await row.locator('summary', { hasText: 'Export' }).click();
-    const again = lossesFromCsv((await downloadText(page, () => row.getByTestId('export-csv').click())).text);
+    const again = lossesFromCsv((await exportSavedMetrics(page)).text);
     expect(again.DPO.slice(0, 20)).toEqual(original.DPO.slice(0, 20));
     expect(again.JPO.slice(0, 20)).toEqual(original.JPO.slice(0, 20));
   });
@@ -148,7 +147,7 @@ describe('reproducing a shared run', () => {
   });
 
   it('imports an exported run bundle into another context and redraws it', async () => {
-    const third = await lab.open('/');
+    const third = await lab().open('/');
     const { page } = third;
     await page.getByTestId('import-run').setInputFiles({
       name: bundle.name,

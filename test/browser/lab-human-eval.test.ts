@@ -6,19 +6,11 @@
  * run promptly.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ARTIFACTS_DIR, type Lab, startLab } from './harness.ts';
-import { configureTinyCpuRun, waitForRunEnd } from './lab-helpers.ts';
+import { expect, it } from 'vitest';
+import { ARTIFACTS_DIR } from './harness.ts';
+import { configureTinyCpuRun, labForFile, stopWhileAsked, waitForRunEnd } from './lab-helpers.ts';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab({ webgpu: false });
-});
-
-afterAll(async () => {
-  await lab?.close();
-});
+const lab = labForFile({ webgpu: false });
 
 const N_TEST = 3;
 
@@ -34,7 +26,7 @@ function configure(page: Page): Promise<void> {
 }
 
 it('a person judges the evaluation blind by keyboard; all ties give 50% and ties = n for every run', async () => {
-  const tab = await lab.open('/');
+  const tab = await lab().open('/');
   const { page } = tab;
   await configure(page);
   expect(await page.locator('[data-path="eval.judge"]').textContent()).toContain('blind: you see two answers');
@@ -44,16 +36,16 @@ it('a person judges the evaluation blind by keyboard; all ties give 50% and ties
   const seen: string[] = [];
   const cardTexts: string[] = [];
   const chromeTexts: string[] = [];
-  const end = page.locator(
-    '[data-testid="run-progress"]:is([data-status="done"], [data-status="stopped"], [data-status="failed"])',
-  );
-  const deadline = Date.now() + 240_000;
-  while (Date.now() < deadline && (await end.count()) === 0) {
-    const id = (await card.count()) > 0 ? await card.getAttribute('data-comparison').catch(() => null) : null;
-    if (id === null || seen.includes(id)) {
-      await page.waitForTimeout(100);
-      continue;
-    }
+  const ended =
+    '[data-testid="run-progress"]:is([data-status="done"], [data-status="stopped"], [data-status="failed"])';
+  for (;;) {
+    // The next question not answered yet, or the end of the run, whichever the page shows first.
+    const unseen = seen.map((id) => `:not([data-comparison=${JSON.stringify(id)}])`).join('');
+    await page.locator(`[data-testid="live-judge"][data-comparison]${unseen}, ${ended}`).first().waitFor({
+      timeout: 240_000,
+    });
+    if ((await page.locator(ended).count()) > 0) break;
+    const id = (await card.getAttribute('data-comparison')) ?? '';
     expect(await card.getAttribute('data-purpose')).toBe('evaluation');
     expect(await card.locator('strong').first().textContent()).toBe('Which answer is better?');
     // The card's own words (the answers and the question may contain any word, e.g. the colour gold).
@@ -93,17 +85,8 @@ it('a person judges the evaluation blind by keyboard; all ties give 50% and ties
 });
 
 it('Stop while an evaluation question waits ends the run as stopped, promptly', async () => {
-  const tab = await lab.open('/');
-  const { page } = tab;
-  await configure(page);
-  await page.getByTestId('compare').click();
-  await page.getByTestId('live-judge').waitFor({ timeout: 240_000 });
-  expect(await page.getByTestId('live-judge').getAttribute('data-purpose')).toBe('evaluation');
-  const asked = Date.now();
-  await page.getByRole('button', { name: 'Stop' }).click();
-  expect(await waitForRunEnd(page, 10_000)).toBe('stopped');
-  console.log(`stopped while an evaluation question waited, in ${Date.now() - asked} ms`);
-  expect(await page.getByTestId('live-judge').count()).toBe(0);
-  expect(tab.errors).toEqual([]);
-  await tab.close();
+  const tab = await lab().open('/');
+  await configure(tab.page);
+  await tab.page.getByTestId('compare').click();
+  await stopWhileAsked(tab, 'evaluation');
 });

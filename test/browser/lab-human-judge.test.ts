@@ -6,20 +6,12 @@
  * it as stopped, promptly.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { PreferenceRow } from '../../src/data/types.ts';
-import { ARTIFACTS_DIR, type Lab, startLab } from './harness.ts';
-import { configureTinyCpuRun, waitForRunEnd } from './lab-helpers.ts';
+import { ARTIFACTS_DIR } from './harness.ts';
+import { checkpointEntries, configureTinyCpuRun, labForFile, stopWhileAsked, waitForRunEnd } from './lab-helpers.ts';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab({ webgpu: false });
-});
-
-afterAll(async () => {
-  await lab?.close();
-});
+const lab = labForFile({ webgpu: false });
 
 function configure(page: Page): Promise<void> {
   return configureTinyCpuRun(page, 'Judged by a person', {
@@ -57,29 +49,9 @@ async function shown(page: Page): Promise<Shown> {
 }
 
 /** The prepared training data the pipeline saved for the run in progress (PreparedData.rows). */
-function checkpointedRows(page: Page): Promise<PreferenceRow[][]> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const req = indexedDB.open('orchard-checkpoints');
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    try {
-      const all = await new Promise<{ keys: IDBValidKey[]; values: ArrayBuffer[] }>((resolve, reject) => {
-        const store = db.transaction('checkpoints').objectStore('checkpoints');
-        const keys = store.getAllKeys();
-        const values = store.getAll();
-        values.onsuccess = () => resolve({ keys: keys.result, values: values.result });
-        values.onerror = () => reject(values.error);
-      });
-      return all.keys
-        .map((k, i) => ({ k: k as string[], v: all.values[i] }))
-        .filter((e) => e.k[1] === 'data')
-        .map((e) => JSON.parse(new TextDecoder().decode(e.v)).value.rows);
-    } finally {
-      db.close();
-    }
-  });
+async function checkpointedRows(page: Page): Promise<PreferenceRow[][]> {
+  const entries = await checkpointEntries(page, 'data');
+  return entries.filter((e) => e.text !== null).map((e) => JSON.parse(e.text ?? '').value.rows);
 }
 
 const rowKey = (r: PreferenceRow) => JSON.stringify([r.i_chosen, r.r_chosen, r.i_reject, r.r_reject]);
@@ -87,7 +59,7 @@ const pairKey = (s: Shown) =>
   [JSON.stringify([s.a.instruction, s.a.response]), JSON.stringify([s.b.instruction, s.b.response])].sort().join(' ~ ');
 
 it('a person answers each pair once with the keyboard; the training pairs are exactly their answers', async () => {
-  const tab = await lab.open('/');
+  const tab = await lab().open('/');
   const { page } = tab;
   await configure(page);
   expect(await page.locator('[data-path="data.pairing.judge"]').textContent()).toContain('keep the budget small');
@@ -149,16 +121,8 @@ it('a person answers each pair once with the keyboard; the training pairs are ex
 });
 
 it('Stop while the run waits for the person ends it as stopped, promptly', async () => {
-  const tab = await lab.open('/');
-  const { page } = tab;
-  await configure(page);
-  await page.getByTestId('compare').click();
-  await page.getByTestId('live-judge').waitFor({ timeout: 120_000 });
-  const asked = Date.now();
-  await page.getByRole('button', { name: 'Stop' }).click();
-  expect(await waitForRunEnd(page, 10_000)).toBe('stopped');
-  console.log(`stopped while waiting for the person in ${Date.now() - asked} ms`);
-  expect(await page.getByTestId('live-judge').count()).toBe(0);
-  expect(tab.errors).toEqual([]);
-  await tab.close();
+  const tab = await lab().open('/');
+  await configure(tab.page);
+  await tab.page.getByTestId('compare').click();
+  await stopWhileAsked(tab, 'pairing');
 });

@@ -3,23 +3,14 @@
  * conditional and joint pairs with A / B / T / S / U, turn the labels into training pairs of the
  * spec (checked through its share link), and find them again after a reload (IndexedDB).
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodeShareLink } from '../../src/lab/share-link.ts';
-import { type Lab, startLab } from './harness.ts';
-import { screenshotTop } from './lab-helpers.ts';
+import { labForFile, screenshotTop } from './lab-helpers.ts';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab({ webgpu: false });
-});
-
-afterAll(async () => {
-  await lab?.close();
-});
+const lab = labForFile({ webgpu: false });
 
 it('judges pairs with the keyboard alone; the labels become training pairs and survive a reload', async () => {
-  const tab = await lab.open('/');
+  const tab = await lab().open('/');
   const { page } = tab;
   const focused = () =>
     page.evaluate(() => ({

@@ -5,22 +5,13 @@
  * explained next to their fields.
  */
 import { deflateRawSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeShareLink, encodeShareLink } from '../../src/lab/share-link.ts';
 import { DEFAULT_SPEC, type ExperimentSpec, validateSpec, withDefaults } from '../../src/lab/spec.ts';
 import { runToBundle, type SavedRun } from '../../src/state/run-bundle.ts';
-import { type Lab, startLab } from './harness.ts';
-import { chartPoints, screenshotTop, setField } from './lab-helpers.ts';
+import { chartPoints, labForFile, screenshotTop, setField } from './lab-helpers.ts';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab();
-});
-
-afterAll(async () => {
-  await lab?.close();
-});
+const lab = labForFile();
 
 function rawLink(json: string): string {
   return `#v1.${deflateRawSync(Buffer.from(json)).toString('base64url')}`;
@@ -38,7 +29,7 @@ describe('share links', () => {
 
   for (const [what, fragment, message] of hostile) {
     it(`${what}: shows an error banner and keeps the default experiment`, async () => {
-      const tab = await lab.open(`/${fragment}`);
+      const tab = await lab().open(`/${fragment}`);
       const { page } = tab;
       const banner = page.locator('[data-notice="share-link"]');
       await banner.waitFor({ timeout: 20_000 });
@@ -68,7 +59,7 @@ describe('share links', () => {
     );
     if (!spec.ok) throw new Error('bad test spec');
     const link = await encodeShareLink(spec.spec);
-    const tab = await lab.open(`/${link.fragment}`);
+    const tab = await lab().open(`/${link.fragment}`);
     const { page } = tab;
     await page.locator('[data-notice="share-link-ok"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('[data-testid="spec-origin"]').textContent()).toBe('shared link');
@@ -85,7 +76,7 @@ describe('share links', () => {
   });
 
   it('offers a file download instead of a link past the size cap', async () => {
-    const tab = await lab.open('/');
+    const tab = await lab().open('/');
     const { page } = tab;
     // Incompressible text in 40 added pairs: far more than a link may carry.
     let x = 12345;
@@ -123,7 +114,7 @@ describe('share links', () => {
 
 describe('form validation', () => {
   it('explains a bad value next to its field and disables Run until it is fixed', async () => {
-    const tab = await lab.open('/');
+    const tab = await lab().open('/');
     const { page } = tab;
     await setField(page, 'runs[1].beta', '-1');
     const field = page.locator('[data-path="runs[1].beta"]');
@@ -142,7 +133,7 @@ describe('form validation', () => {
 
 describe('teacher mode', () => {
   it('opens a lesson with sections hidden and the settings locked', async () => {
-    const tab = await lab.open('/?lesson=beta-too-low&hide=optimizer,lora,data&readonly=1');
+    const tab = await lab().open('/?lesson=beta-too-low&hide=optimizer,lora,data&readonly=1');
     const { page } = tab;
     await page.getByTestId('lesson-banner').waitFor();
     expect(await page.getByTestId('lesson-banner').textContent()).toContain('β too low');
@@ -162,7 +153,7 @@ describe('teacher mode', () => {
 
 describe('layout', () => {
   it('fits a phone-sized screen without sideways scrolling, in light and dark themes', async () => {
-    const tab = await lab.open('/');
+    const tab = await lab().open('/');
     const { page } = tab;
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByTestId('judge-card').waitFor();
@@ -215,7 +206,7 @@ describe('long runs', () => {
       samples: [],
       adapters: [],
     };
-    const tab = await lab.open('/');
+    const tab = await lab().open('/');
     const { page } = tab;
     const started = Date.now();
     await page.getByTestId('import-run').setInputFiles({

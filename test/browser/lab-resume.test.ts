@@ -5,65 +5,44 @@
  * checkpoint), and every finished or discarded run leaves no checkpoints behind.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Lab, type LabPage, startLab } from './harness.ts';
-import { chartPoints, configureTinyCpuRun, downloadText, setField, waitForRunEnd } from './lab-helpers.ts';
+import { expect, it } from 'vitest';
+import type { LabPage } from './harness.ts';
+import {
+  chartPoints,
+  checkpointEntries,
+  configureTinyCpuRun,
+  exportSavedMetrics,
+  type HeldAt,
+  labForFile,
+  pauseInTraining,
+  setField,
+  waitForInterruptedRunCheck,
+  waitForRunEnd,
+} from './lab-helpers.ts';
 
 const STEPS = 16;
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab({ webgpu: false });
-});
-
-afterAll(async () => {
-  await lab?.close();
-});
+/** The worker checkpoints each run every 5 steps (workers/run-driver.ts CHECKPOINT_EVERY). */
+const CHECKPOINT_EVERY = 5;
+const RUNS = ['DPO', 'JPO'];
+const lab = labForFile({ webgpu: false });
 
 /** A tiny CPU experiment: a few seconds of training per run. */
 function configure(page: Page): Promise<void> {
   return configureTinyCpuRun(page, 'Reload me', { 'data.pairing.budget': '32', steps: String(STEPS) });
 }
 
-/** Keys ([namespace, key]) in the checkpoint database, read by the page itself (no database is created when there is none). */
-function checkpointKeys(page: Page): Promise<string[][]> {
-  return page.evaluate(async () => {
-    const dbs = await indexedDB.databases();
-    if (!dbs.some((d) => d.name === 'orchard-checkpoints')) return [];
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const req = indexedDB.open('orchard-checkpoints');
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    try {
-      if (!db.objectStoreNames.contains('checkpoints')) return [];
-      return await new Promise<string[][]>((resolve, reject) => {
-        const req = db.transaction('checkpoints').objectStore('checkpoints').getAllKeys();
-        req.onsuccess = () => resolve(req.result as string[][]);
-        req.onerror = () => reject(req.error);
-      });
-    } finally {
-      db.close();
-    }
-  });
-}
-
 async function checkpointCount(page: Page): Promise<number> {
-  return (await checkpointKeys(page)).length;
+  return (await checkpointEntries(page)).length;
 }
 
 /** The distinct checkpoint namespaces (one per experiment). */
 async function checkpointNamespaces(page: Page): Promise<number> {
-  return new Set((await checkpointKeys(page)).map((k) => k[0])).size;
+  return new Set((await checkpointEntries(page)).map((e) => e.key[0])).size;
 }
 
 /** The saved run's metrics CSV without the wall-clock column (tokens_per_s), one string per row. */
 async function savedMetrics(page: Page): Promise<string[]> {
-  const row = page.locator('[data-testid="runs-table"] tbody tr');
-  await expect.poll(() => row.count()).toBe(1);
-  await row.locator('summary', { hasText: 'Export' }).click();
-  const csv = (await downloadText(page, () => row.getByTestId('export-csv').click())).text;
-  const lines = csv.trim().split('\n');
+  const lines = (await exportSavedMetrics(page)).text.trim().split('\n');
   const clock = lines[0].split(',').indexOf('tokens_per_s');
   expect(clock).toBeGreaterThan(0);
   return lines.map((l) =>
@@ -74,21 +53,27 @@ async function savedMetrics(page: Page): Promise<string[]> {
   );
 }
 
-/** Starts the run and reloads the page once DPO has logged steps past its first checkpoint (step 5). */
-async function startAndReload(tab: LabPage, dpoSteps: number): Promise<void> {
+/**
+ * Starts the run, holds it (paused) once the run in training has taken `steps` steps, and reloads
+ * the page there. Returns where it held: the notice after the reload must name that run, at its
+ * last checkpoint. Pausing first makes the reload land at a known step however fast the machine is.
+ */
+async function startAndReload(tab: LabPage, steps: number): Promise<HeldAt> {
   await configure(tab.page);
   await tab.page.getByTestId('compare').click();
-  await expect
-    .poll(async () => (await chartPoints(tab.page, 'loss')).DPO ?? 0, { timeout: 120_000, interval: 100 })
-    .toBeGreaterThanOrEqual(dpoSteps);
+  const held = await pauseInTraining(tab.page, { runs: RUNS, steps: STEPS, atLeast: steps });
   expect(await checkpointCount(tab.page)).toBeGreaterThan(0);
   await tab.page.reload();
+  return held;
 }
+
+/** The step of the last checkpoint a run held at `held` has saved. */
+const lastCheckpoint = (held: HeldAt) => Math.floor(held.step / CHECKPOINT_EVERY) * CHECKPOINT_EVERY;
 
 let reference: string[] = [];
 
 it('an uninterrupted run (the reference) leaves no checkpoints', async () => {
-  const tab = await lab.open('/');
+  const tab = await lab().open('/');
   await configure(tab.page);
   const t0 = Date.now();
   await tab.page.getByTestId('compare').click();
@@ -104,29 +89,32 @@ it('an uninterrupted run (the reference) leaves no checkpoints', async () => {
 
 it('offers an interrupted run after a reload; Discard deletes it, Resume finishes it bit-exactly', async () => {
   expect(reference.length).toBe(2 * STEPS + 1);
-  const tab = await lab.open('/');
+  const tab = await lab().open('/');
   const { page } = tab;
   const notice = page.locator('[data-notice="interrupted-run"]');
 
-  // Discard: the notice goes, the checkpoints go, and a reload offers nothing.
-  await startAndReload(tab, 2);
+  // Discard: the notice (naming the run that was training, at its last checkpoint) goes, the
+  // checkpoints go, and a reload offers nothing.
+  const discarded = await startAndReload(tab, 2);
   await notice.waitFor({ timeout: 30_000 });
-  expect(await notice.textContent()).toMatch(/Run "Reload me" was interrupted at step \d+ of 16 \(training DPO\)/);
+  expect(await notice.textContent()).toContain(
+    `Run "Reload me" was interrupted at step ${lastCheckpoint(discarded)} of 16 (training ${discarded.run})`,
+  );
   await notice.getByRole('button', { name: 'Discard' }).click();
   await notice.waitFor({ state: 'detached' });
   await expect.poll(() => checkpointCount(page)).toBe(0);
   await page.reload();
-  await page.getByTestId('compare').waitFor();
-  await page.waitForTimeout(1000);
+  await waitForInterruptedRunCheck(page);
   expect(await notice.count()).toBe(0);
 
-  // Resume (from the keyboard): continues from the checkpoint at step 5 and matches the reference.
-  await startAndReload(tab, 7);
+  // Resume (from the keyboard): continues from the last checkpoint (step 5 or later) and matches the reference.
+  const resumed = await startAndReload(tab, CHECKPOINT_EVERY + 2);
   await notice.waitFor({ timeout: 30_000 });
   const text = (await notice.textContent()) ?? '';
   const at = Number(text.match(/interrupted at step (\d+) of 16/)?.[1]);
-  expect(at).toBeGreaterThanOrEqual(5);
-  expect(at % 5).toBe(0);
+  expect(at).toBe(lastCheckpoint(resumed));
+  expect(at).toBeGreaterThanOrEqual(CHECKPOINT_EVERY);
+  expect(text).toContain(`(training ${resumed.run})`);
   await notice.getByRole('button', { name: 'Resume' }).focus();
   await page.keyboard.press('Enter');
   await notice.waitFor({ state: 'detached' });
@@ -134,7 +122,7 @@ it('offers an interrupted run after a reload; Discard deletes it, Resume finishe
   expect(await chartPoints(page, 'loss')).toEqual({ DPO: STEPS, JPO: STEPS });
   // It did continue from the checkpoint (a fresh start would log the same numbers too).
   const log = (await page.locator('.run-log').textContent()) ?? '';
-  expect(log).toContain(`DPO: resumed from the checkpoint at step ${at}`);
+  expect(log).toContain(`${resumed.run}: resumed from the checkpoint at step ${at}`);
   expect(log).not.toContain('kept in memory');
   expect(await savedMetrics(page)).toEqual(reference);
   expect(await checkpointCount(page)).toBe(0);
@@ -144,22 +132,17 @@ it('offers an interrupted run after a reload; Discard deletes it, Resume finishe
 });
 
 it('does not offer a run that another tab is still training; offers it once that tab is closed', async () => {
-  const tab = await lab.open('/');
+  const tab = await lab().open('/');
   await configure(tab.page);
   await tab.page.getByTestId('compare').click();
-  await expect
-    .poll(async () => (await chartPoints(tab.page, 'loss')).DPO ?? 0, { timeout: 120_000, interval: 100 })
-    .toBeGreaterThanOrEqual(6);
-  // Paused, the run stays in progress however slow the machine is.
-  await tab.page.getByRole('button', { name: 'Pause' }).click();
-  await tab.page.getByRole('button', { name: 'Resume' }).waitFor();
+  // Paused past its first checkpoint, the run stays in progress however fast or slow the machine is.
+  await pauseInTraining(tab.page, { runs: RUNS, steps: STEPS, atLeast: CHECKPOINT_EVERY + 1 });
   expect(await checkpointCount(tab.page)).toBeGreaterThan(0);
 
   // A second tab of the same browser profile sees the record, but the first tab holds the run's lock.
   const other = await tab.context.newPage();
-  await other.goto(new URL('/', lab.baseUrl).href);
-  await other.getByTestId('compare').waitFor();
-  await other.waitForTimeout(1500);
+  await other.goto(new URL('/', lab().baseUrl).href);
+  await waitForInterruptedRunCheck(other);
   const notice = other.locator('[data-notice="interrupted-run"]');
   expect(await notice.count()).toBe(0);
 
@@ -174,19 +157,17 @@ it('does not offer a run that another tab is still training; offers it once that
 });
 
 it('deletes the checkpoints of an interrupted run that was neither resumed nor discarded', async () => {
-  const tab = await lab.open('/');
+  const tab = await lab().open('/');
   const { page } = tab;
   const notice = page.locator('[data-notice="interrupted-run"]');
   // Run A is interrupted; the person ignores the notice and starts run B (another seed), which is interrupted too.
-  await startAndReload(tab, 6);
+  await startAndReload(tab, CHECKPOINT_EVERY + 1);
   await notice.waitFor({ timeout: 30_000 });
   await configure(page);
   await setField(page, 'name', 'Second run');
   await setField(page, 'seed', '7');
   await page.getByTestId('compare').click();
-  await expect
-    .poll(async () => (await chartPoints(page, 'loss')).DPO ?? 0, { timeout: 120_000, interval: 100 })
-    .toBeGreaterThanOrEqual(6);
+  await pauseInTraining(page, { runs: RUNS, steps: STEPS, atLeast: CHECKPOINT_EVERY + 1 });
   expect(await checkpointNamespaces(page)).toBe(2);
   await page.reload();
   // Only B can be resumed now: A's checkpoints are swept when the page loads.
