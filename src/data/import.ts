@@ -14,6 +14,7 @@ import { parseJsonl } from './formats/jsonl.ts';
 import type { RawRecord } from './formats/records.ts';
 import { describeFields, detectFormat, mapRecord, type SourceFormat } from './formats/schemas.ts';
 import { type ByteSource, decodeText, Pacer, type StreamOptions } from './formats/stream.ts';
+import { INVALID_UTF8_WARNING, Utf8LineChecker } from './formats/utf8-check.ts';
 import type { ImportProblem, PreferenceRow, RatedCandidate } from './types.ts';
 
 export const CONTAINERS = ['jsonl', 'json', 'csv', 'tsv'] as const;
@@ -37,6 +38,11 @@ export interface ImportResult {
   candidates: RatedCandidate[];
   candidateLines: number[];
   problems: ImportProblem[];
+  /**
+   * Rows that were read, but with something taken silently: invalid UTF-8 (replaced by U+FFFD), a
+   * key repeated in one object (the last value kept). Sorted by line.
+   */
+  warnings: ImportProblem[];
   bytesRead: number;
 }
 
@@ -51,8 +57,10 @@ export async function importPreferences(source: ByteSource, opts: ImportOptions 
     candidates: [],
     candidateLines: [],
     problems: [],
+    warnings: [],
     bytesRead: 0,
   };
+  const utf8 = new Utf8LineChecker();
   const report = () =>
     opts.onProgress?.({
       bytesRead,
@@ -61,14 +69,18 @@ export async function importPreferences(source: ByteSource, opts: ImportOptions 
       problems: result.problems.length,
     });
   const texts = peekable(
-    decodeText(source, {
-      ...opts,
-      onProgress: (p) => {
-        bytesRead = p.bytesRead;
-        totalBytes = p.totalBytes;
-        report();
+    decodeText(
+      source,
+      {
+        ...opts,
+        onProgress: (p) => {
+          bytesRead = p.bytesRead;
+          totalBytes = p.totalBytes;
+          report();
+        },
       },
-    }),
+      utf8,
+    ),
   );
   result.container = opts.container ?? containerFromName(opts.fileName) ?? (await sniffContainer(texts));
   const pacer = new Pacer(opts.yieldAfterMs ?? 30);
@@ -76,6 +88,8 @@ export async function importPreferences(source: ByteSource, opts: ImportOptions 
     addRecord(result, record);
     await pacer.maybeYield();
   }
+  for (const line of utf8.badLines) result.warnings.push({ line, reason: INVALID_UTF8_WARNING });
+  result.warnings.sort((a, b) => a.line - b.line);
   result.bytesRead = bytesRead;
   report();
   return result;
@@ -86,6 +100,7 @@ function addRecord(result: ImportResult, record: RawRecord): void {
     result.problems.push({ line: record.line, reason: record.problem });
     return;
   }
+  if (record.warnings) result.warnings.push(...record.warnings);
   if (result.format === null) {
     result.format = detectFormat(record.value);
     if (result.format === null) {

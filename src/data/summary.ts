@@ -29,6 +29,8 @@ export interface DataSummary {
   pairs: number;
   candidates: number;
   problems: number;
+  /** Rows read with a warning (invalid UTF-8, a repeated key): see ImportResult.warnings. */
+  warnings: number;
   conditional: number;
   joint: number;
   distinctInstructions: number;
@@ -119,6 +121,7 @@ export function summarize(result: ImportResult, opts: SummaryOptions = {}): Data
     pairs: result.pairs.length,
     candidates: result.candidates.length,
     problems: result.problems.length,
+    warnings: result.warnings.length,
     conditional,
     joint: result.pairs.length - conditional,
     distinctInstructions: instructions.size,

@@ -2,7 +2,7 @@
  * `npm run orchard -- data inspect FILE` and `npm run orchard -- data pairs --task apples ...`.
  */
 import { createReadStream } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { SOURCE_FORMATS } from '../../data/formats/schemas.ts';
 import { CONTAINERS, importPreferences } from '../../data/import.ts';
@@ -10,6 +10,7 @@ import { applesOracle } from '../../data/judges/oracle.ts';
 import { buildPairs, PAIRING_MODES, type PairingCounts } from '../../data/pairing.ts';
 import { type DataSummary, type LengthStats, summarize } from '../../data/summary.ts';
 import { appleCandidates } from '../../data/tasks/apples-candidates.ts';
+import { checkInputFile } from '../../data/read-file-node.ts';
 import { loadTokenizer } from '../../data/tokenizer.ts';
 import type { ImportProblem } from '../../data/types.ts';
 import { choiceFlag, countFlag, runCommand } from '../args.ts';
@@ -68,9 +69,7 @@ function inspect(argv: string[]): Promise<number> {
   return runCommand(INSPECT, argv, async ({ values, positionals: [file] }) => {
     const format = choiceFlag('--format', values.format, SOURCE_FORMATS);
     const container = choiceFlag('--container', values.container, CONTAINERS);
-    await stat(file).catch(() => {
-      throw new Error(`data inspect: cannot read ${file}: no such file`);
-    });
+    await checkInputFile(file, 'data inspect');
     const result = await importPreferences(Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>, {
       fileName: file,
       format,
@@ -83,8 +82,9 @@ function inspect(argv: string[]): Promise<number> {
       maxLength: countFlag('--max-length', values['max-length']),
       maxPromptLength: countFlag('--max-prompt-length', values['max-prompt-length']),
     });
-    if (values.json) console.log(JSON.stringify({ file, summary, problems: result.problems }, null, 2));
-    else console.log(renderSummary(file, summary, result.problems, tokenizer?.name));
+    if (values.json) {
+      console.log(JSON.stringify({ file, summary, problems: result.problems, warnings: result.warnings }, null, 2));
+    } else console.log(renderSummary(file, summary, result, tokenizer?.name));
     return result.problems.length > 0 ? 1 : 0;
   });
 }
@@ -134,7 +134,12 @@ function pairs(argv: string[]): Promise<number> {
   });
 }
 
-function renderSummary(file: string, s: DataSummary, problems: ImportProblem[], tokenizerName?: string): string {
+function renderSummary(
+  file: string,
+  s: DataSummary,
+  { problems, warnings }: { problems: ImportProblem[]; warnings: ImportProblem[] },
+  tokenizerName?: string,
+): string {
   const lines: string[] = [];
   lines.push(
     `file: ${file} (${s.bytes.toLocaleString('en-US')} bytes, ${s.container}, format ${s.format ?? 'unknown'})`,
@@ -166,6 +171,10 @@ function renderSummary(file: string, s: DataSummary, problems: ImportProblem[], 
   else {
     lines.push(`problems: ${problems.length} row${problems.length === 1 ? '' : 's'} skipped`);
     for (const p of problems) lines.push(`  line ${p.line}: ${p.reason}`);
+  }
+  if (warnings.length > 0) {
+    lines.push(`warnings: ${warnings.length} (the rows were read; check them)`);
+    for (const w of warnings) lines.push(`  line ${w.line}: ${w.reason}`);
   }
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@
  * reported with its own line and the rest of the file still loads.
  */
 import type { RawRecord } from './records.ts';
-import { describeJsonError } from './records.ts';
+import { describeJsonError, jsonRecord } from './records.ts';
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -57,7 +57,7 @@ export async function* parseJsonDocument(texts: AsyncIterable<string>): AsyncGen
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
       lockedKey = listKey;
     }
-    out.push({ line: startLine, value });
+    out.push(jsonRecord(value, text, startLine));
   };
 
   for await (const s of texts) {

@@ -1,5 +1,26 @@
-/** The common output of the container parsers (JSONL, JSON, CSV): one record or one problem per row. */
-export type RawRecord = { line: number; value: unknown } | { line: number; problem: string };
+import { duplicateKeyWarning, findDuplicateKey } from './json-keys.ts';
+
+/**
+ * The common output of the container parsers (JSONL, JSON, CSV): one record or one problem per
+ * row. A record may carry warnings: the row is usable, but something in it was taken silently.
+ */
+export type RawRecord =
+  | { line: number; value: unknown; warnings?: { line: number; reason: string }[] }
+  | { line: number; problem: string };
+
+/** A parsed JSON row, with a warning when `text` repeats a key in one object (`firstLine`: where `text` starts). */
+export function jsonRecord(value: unknown, text: string, firstLine: number): RawRecord {
+  const dup = findDuplicateKey(text);
+  if (!dup) return { line: firstLine, value };
+  const line = firstLine + countNewlines(text, dup.offset);
+  return { line: firstLine, value, warnings: [{ line, reason: duplicateKeyWarning(dup.key) }] };
+}
+
+function countNewlines(text: string, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
 
 /**
  * Explains a JSON.parse failure with a 1-based column when the engine reports a position

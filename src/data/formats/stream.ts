@@ -1,8 +1,10 @@
 /**
  * Byte sources to text: incremental UTF-8 decoding (a BOM is dropped; a character split across
  * chunks is decoded once both halves arrived), progress in bytes, and periodic yielding so a
- * 100 MB import on the main thread never blocks the page for long.
+ * 100 MB import on the main thread never blocks the page for long. Invalid UTF-8 becomes U+FFFD,
+ * as TextDecoder does; pass a Utf8LineChecker to learn which lines held it.
  */
+import type { Utf8LineChecker } from './utf8-check.ts';
 
 /** What import accepts: a web stream (fetch body, File.stream()), a Blob/File, chunks, or whole text. */
 export type ByteSource =
@@ -27,7 +29,11 @@ export interface StreamOptions {
 }
 
 /** The text of a source, chunk by chunk. */
-export async function* decodeText(source: ByteSource, opts: StreamOptions = {}): AsyncGenerator<string> {
+export async function* decodeText(
+  source: ByteSource,
+  opts: StreamOptions = {},
+  utf8?: Utf8LineChecker,
+): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8');
   const pacer = new Pacer(opts.yieldAfterMs ?? 30);
   const totalBytes = totalBytesOf(source);
@@ -41,6 +47,7 @@ export async function* decodeText(source: ByteSource, opts: StreamOptions = {}):
       text = chunk;
     } else {
       bytesRead += chunk.byteLength;
+      utf8?.push(chunk);
       text = decoder.decode(chunk, { stream: true });
     }
     // TextDecoder drops a BOM from bytes; text given as a string may still start with one.
@@ -52,6 +59,7 @@ export async function* decodeText(source: ByteSource, opts: StreamOptions = {}):
     opts.onProgress?.({ bytesRead, totalBytes });
     await pacer.maybeYield();
   }
+  utf8?.end();
   const tail = decoder.decode();
   if (tail.length > 0) yield tail;
 }
