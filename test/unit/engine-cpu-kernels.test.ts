@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Launch } from '../../src/engine/backend.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
-import { unaryFn } from '../../src/engine/backends/cpu/elementwise.ts';
+import { unaryFn } from '../../src/engine/ops/elementwise/cpu.ts';
 import { Graph, type Node } from '../../src/engine/graph.ts';
 import { numel, type Shape } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/engine/random.ts';

@@ -6,7 +6,7 @@
  * createWasmGemm returns null and the JS kernel (matmul.ts) runs instead.
  */
 
-import type { Gemm } from './matmul.ts';
+import type { Gemm } from './gemm.ts';
 
 // ---- a tiny assembler ----
 

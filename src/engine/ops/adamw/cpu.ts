@@ -1,8 +1,8 @@
-/** The in-place AdamW update (ops.ts, `adamw`), clipping by the global grad norm on the device side. */
-
-import { numel } from '../../ops.ts';
+/** CPU kernel of the in-place AdamW update, clipping by the global grad norm on the device side. */
+import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import type { F32View } from '../../backends/cpu/tensor.ts';
 import { clipCoefficient } from '../../optim/clip.ts';
-import type { F32View } from './tensor.ts';
+import { numel } from '../shape.ts';
 
 export function adamw(p: F32View, g: F32View, m: F32View, v: F32View, hyper: F32View, gradNormSq: F32View): void {
   const h = hyper.data;
@@ -19,3 +19,10 @@ export function adamw(p: F32View, g: F32View, m: F32View, v: F32View, hyper: F32
     p.data[i] = pi - lr * (mi / bc1 / (Math.sqrt(vi / bc2) + eps) + wd * pi);
   }
 }
+
+export const adamwCpu: CpuKernels<'adamw'> = {
+  adamw: (_l, [p, g, m, v, h, n], o) => {
+    if (o.data !== p.data) throw new Error('CpuBackend: adamw must update the param in place (output = input 0)');
+    return () => adamw(f32(p), f32(g), f32(m), f32(v), f32(h), f32(n));
+  },
+};

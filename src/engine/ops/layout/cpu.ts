@@ -1,6 +1,7 @@
-/** Data-movement ops: reshape (as a copy), permute, slice_last, pad_last, repeat_heads, sum_heads. */
-import { numel } from '../../ops.ts';
-import type { ArrayView, F32View } from './tensor.ts';
+/** CPU kernels of the data-movement ops: reshape (as a copy), permute, slice_last, pad_last, repeat_heads, sum_heads. */
+import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import type { ArrayView, F32View } from '../../backends/cpu/tensor.ts';
+import { numel } from '../shape.ts';
 
 /** The planner aliases reshapes; a reshape launch only happens when the result must land in another tensor. */
 export function copy(a: ArrayView, out: ArrayView): void {
@@ -77,3 +78,30 @@ export function sumHeads(g: F32View, rep: number, out: F32View): void {
       }
     }
 }
+
+export const layoutCpu: CpuKernels<'reshape' | 'permute' | 'slice_last' | 'pad_last' | 'repeat_heads' | 'sum_heads'> = {
+  reshape:
+    (_l, [a], o) =>
+    () =>
+      copy(a, o),
+  permute:
+    (l, [a], o) =>
+    () =>
+      permute(a, l.attrs.perm, o),
+  slice_last:
+    (l, [a], o) =>
+    () =>
+      sliceLast(f32(a), l.attrs.start, l.attrs.len, f32(o)),
+  pad_last:
+    (l, [g], o) =>
+    () =>
+      padLast(f32(g), l.attrs.start, l.attrs.total, f32(o)),
+  repeat_heads:
+    (l, [a], o) =>
+    () =>
+      repeatHeads(f32(a), l.attrs.rep, f32(o)),
+  sum_heads:
+    (l, [g], o) =>
+    () =>
+      sumHeads(f32(g), l.attrs.rep, f32(o)),
+};

@@ -1,12 +1,11 @@
 /**
- * Batched matmul with every transpose combination and a shared 2-D b, over a pluggable gemm: the
- * WebAssembly SIMD kernel (wasm-gemm.ts) where available, else the JS kernel here. The JS kernel
+ * The gemms behind the CPU matmul kernel (ops/matmul/cpu.ts), for every transpose combination and
+ * a shared 2-D b: the WebAssembly SIMD kernel (wasm-gemm.ts) where available, else the JS kernel here. The JS kernel
  * packs both operands to run along K contiguously (A as [M][K], B as [N][K]), then a
  * register-blocked 4x2 dot-product kernel walks B in column blocks that stay in cache. Its sums
  * accumulate in float64 locals (JS numbers); scratch is allocated once per compiled launch.
  */
 import type { Shape } from '../../ops.ts';
-import type { F32View } from './tensor.ts';
 
 export interface MatmulDims {
   batch: number;
@@ -45,27 +44,6 @@ export type Gemm = (
   N: number,
   K: number,
 ) => void;
-
-/** Runs a batched matmul launch through `gemm`, one call per batch (one in all for a shared b). */
-export function matmul(
-  a: F32View,
-  b: F32View,
-  transA: boolean,
-  transB: boolean,
-  out: F32View,
-  d: MatmulDims,
-  gemm: Gemm,
-): void {
-  const { M, N, K } = d;
-  if (d.sharedB && !transA) {
-    // Every batch uses the same b: one [batch*M, K] x [K, N] product.
-    gemm(a.data, 0, false, b.data, 0, transB, out.data, 0, d.batch * M, N, K);
-    return;
-  }
-  for (let i = 0; i < d.batch; i++) {
-    gemm(a.data, i * M * K, transA, b.data, d.sharedB ? 0 : i * N * K, transB, out.data, i * M * N, M, N, K);
-  }
-}
 
 /**
  * The portable JS gemm: operands packed K-contiguous into scratch sized for this launch, then the

@@ -1,6 +1,7 @@
-/** Reductions and their adjoints: sum_all, sumsq, sum_leading, broadcast_to, masked_row_sum, expand_rows. */
-import { numel } from '../../ops.ts';
-import type { F32View } from './tensor.ts';
+/** CPU kernels of the reductions and their adjoints. */
+import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import type { F32View } from '../../backends/cpu/tensor.ts';
+import { numel } from '../shape.ts';
 
 export function sumAll(a: F32View, out: F32View): void {
   const n = numel(a.shape);
@@ -45,3 +46,32 @@ export function expandRows(g: F32View, mask: F32View, out: F32View): void {
   const [B, T] = mask.shape;
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out.data[b * T + t] = g.data[b] * mask.data[b * T + t];
 }
+
+export const reduceCpu: CpuKernels<
+  'sum_all' | 'sumsq' | 'sum_leading' | 'broadcast_to' | 'masked_row_sum' | 'expand_rows'
+> = {
+  sum_all:
+    (_l, [a], o) =>
+    () =>
+      sumAll(f32(a), f32(o)),
+  sumsq:
+    (_l, [a], o) =>
+    () =>
+      sumsq(f32(a), f32(o)),
+  sum_leading:
+    (_l, [a], o) =>
+    () =>
+      sumLeading(f32(a), f32(o)),
+  broadcast_to:
+    (_l, [a], o) =>
+    () =>
+      broadcastTo(f32(a), f32(o)),
+  masked_row_sum:
+    (_l, [x, m], o) =>
+    () =>
+      maskedRowSum(f32(x), f32(m), f32(o)),
+  expand_rows:
+    (_l, [g, m], o) =>
+    () =>
+      expandRows(f32(g), f32(m), f32(o)),
+};

@@ -1,0 +1,133 @@
+/**
+ * CPU kernels of layernorm, rmsnorm and their gradient ops. Row statistics accumulate in float64
+ * (JS numbers): this backend is the accuracy reference.
+ */
+import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import type { F32View } from '../../backends/cpu/tensor.ts';
+import { numel } from '../shape.ts';
+
+/** Mean and 1/sqrt(biased var + eps) of row r of x. */
+function rowStats(x: Float32Array, r: number, D: number, eps: number): [number, number] {
+  let mean = 0;
+  for (let j = 0; j < D; j++) mean += x[r * D + j];
+  mean /= D;
+  let v = 0;
+  for (let j = 0; j < D; j++) {
+    const d = x[r * D + j] - mean;
+    v += d * d;
+  }
+  return [mean, 1 / Math.sqrt(v / D + eps)];
+}
+
+export function layernorm(x: F32View, w: F32View, b: F32View, eps: number, out: F32View): void {
+  const D = x.shape[x.shape.length - 1];
+  const rows = numel(x.shape) / D;
+  for (let r = 0; r < rows; r++) {
+    const [mean, rstd] = rowStats(x.data, r, D, eps);
+    for (let j = 0; j < D; j++) out.data[r * D + j] = (x.data[r * D + j] - mean) * rstd * w.data[j] + b.data[j];
+  }
+}
+
+/** dx = rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), with dy = g * w. */
+export function layernormGradX(x: F32View, w: F32View, g: F32View, eps: number, out: F32View): void {
+  const D = x.shape[x.shape.length - 1];
+  const rows = numel(x.shape) / D;
+  for (let r = 0; r < rows; r++) {
+    const [mean, rstd] = rowStats(x.data, r, D, eps);
+    let sumDy = 0;
+    let sumDyXhat = 0;
+    for (let j = 0; j < D; j++) {
+      const dy = g.data[r * D + j] * w.data[j];
+      sumDy += dy;
+      sumDyXhat += dy * (x.data[r * D + j] - mean) * rstd;
+    }
+    const mDy = sumDy / D;
+    const mDyXhat = sumDyXhat / D;
+    for (let j = 0; j < D; j++) {
+      const xhat = (x.data[r * D + j] - mean) * rstd;
+      out.data[r * D + j] = rstd * (g.data[r * D + j] * w.data[j] - mDy - xhat * mDyXhat);
+    }
+  }
+}
+
+export function layernormGradW(x: F32View, g: F32View, eps: number, out: F32View): void {
+  const D = x.shape[x.shape.length - 1];
+  const rows = numel(x.shape) / D;
+  const acc = new Float64Array(D);
+  for (let r = 0; r < rows; r++) {
+    const [mean, rstd] = rowStats(x.data, r, D, eps);
+    for (let j = 0; j < D; j++) acc[j] += g.data[r * D + j] * (x.data[r * D + j] - mean) * rstd;
+  }
+  for (let j = 0; j < D; j++) out.data[j] = acc[j];
+}
+
+/** 1 / sqrt(mean(x^2) + eps) of row r. */
+function rowInvRms(x: Float32Array, r: number, D: number, eps: number): number {
+  let s = 0;
+  for (let j = 0; j < D; j++) s += x[r * D + j] * x[r * D + j];
+  return 1 / Math.sqrt(s / D + eps);
+}
+
+export function rmsnorm(x: F32View, w: F32View, eps: number, out: F32View): void {
+  const D = x.shape[x.shape.length - 1];
+  const rows = numel(x.shape) / D;
+  for (let r = 0; r < rows; r++) {
+    const inv = rowInvRms(x.data, r, D, eps);
+    for (let j = 0; j < D; j++) out.data[r * D + j] = x.data[r * D + j] * inv * w.data[j];
+  }
+}
+
+/** dx = inv * (dy - x * inv^2 * mean(dy * x)), with dy = g * w. */
+export function rmsnormGradX(x: F32View, w: F32View, g: F32View, eps: number, out: F32View): void {
+  const D = x.shape[x.shape.length - 1];
+  const rows = numel(x.shape) / D;
+  for (let r = 0; r < rows; r++) {
+    const inv = rowInvRms(x.data, r, D, eps);
+    let dot = 0;
+    for (let j = 0; j < D; j++) dot += g.data[r * D + j] * w.data[j] * x.data[r * D + j];
+    const c = (inv * inv * dot) / D;
+    for (let j = 0; j < D; j++) {
+      out.data[r * D + j] = inv * (g.data[r * D + j] * w.data[j] - x.data[r * D + j] * c);
+    }
+  }
+}
+
+export function rmsnormGradW(x: F32View, g: F32View, eps: number, out: F32View): void {
+  const D = x.shape[x.shape.length - 1];
+  const rows = numel(x.shape) / D;
+  const acc = new Float64Array(D);
+  for (let r = 0; r < rows; r++) {
+    const inv = rowInvRms(x.data, r, D, eps);
+    for (let j = 0; j < D; j++) acc[j] += g.data[r * D + j] * x.data[r * D + j] * inv;
+  }
+  for (let j = 0; j < D; j++) out.data[j] = acc[j];
+}
+
+export const normCpu: CpuKernels<
+  'layernorm' | 'layernorm_grad_x' | 'layernorm_grad_w' | 'rmsnorm' | 'rmsnorm_grad_x' | 'rmsnorm_grad_w'
+> = {
+  layernorm:
+    (l, [x, w, b], o) =>
+    () =>
+      layernorm(f32(x), f32(w), f32(b), l.attrs.eps, f32(o)),
+  layernorm_grad_x:
+    (l, [x, w, g], o) =>
+    () =>
+      layernormGradX(f32(x), f32(w), f32(g), l.attrs.eps, f32(o)),
+  layernorm_grad_w:
+    (l, [x, g], o) =>
+    () =>
+      layernormGradW(f32(x), f32(g), l.attrs.eps, f32(o)),
+  rmsnorm:
+    (l, [x, w], o) =>
+    () =>
+      rmsnorm(f32(x), f32(w), l.attrs.eps, f32(o)),
+  rmsnorm_grad_x:
+    (l, [x, w, g], o) =>
+    () =>
+      rmsnormGradX(f32(x), f32(w), f32(g), l.attrs.eps, f32(o)),
+  rmsnorm_grad_w:
+    (l, [x, g], o) =>
+    () =>
+      rmsnormGradW(f32(x), f32(g), l.attrs.eps, f32(o)),
+};

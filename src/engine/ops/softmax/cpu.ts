@@ -1,0 +1,55 @@
+/** CPU kernels of the causal softmax and its gradient. */
+import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import type { F32View } from '../../backends/cpu/tensor.ts';
+import { numel } from '../shape.ts';
+
+/**
+ * Softmax of scale * scores [B, H, Tq, Tk] over keys j <= i + (Tk - Tq) with keyMask[b, j] != 0;
+ * fully masked rows are 0.
+ */
+export function softmaxCausal(scores: F32View, keyMask: F32View, scale: number, out: F32View): void {
+  const [B, H, Tq, Tk] = scores.shape;
+  const shift = Tk - Tq;
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < Tq; i++) {
+        const row = ((b * H + h) * Tq + i) * Tk;
+        const last = i + shift;
+        let max = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j <= last; j++) {
+          if (keyMask.data[b * Tk + j] !== 0) max = Math.max(max, scale * scores.data[row + j]);
+        }
+        let sum = 0;
+        for (let j = 0; j < Tk; j++) {
+          const live = j <= last && keyMask.data[b * Tk + j] !== 0;
+          const e = live ? Math.exp(scale * scores.data[row + j] - max) : 0;
+          out.data[row + j] = e;
+          sum += e;
+        }
+        const inv = sum > 0 ? 1 / sum : 0;
+        for (let j = 0; j < Tk; j++) out.data[row + j] *= inv;
+      }
+}
+
+export function softmaxCausalGrad(probs: F32View, g: F32View, scale: number, out: F32View): void {
+  const T = probs.shape[probs.shape.length - 1];
+  const rows = numel(probs.shape) / T;
+  for (let r = 0; r < rows; r++) {
+    let dot = 0;
+    for (let j = 0; j < T; j++) dot += g.data[r * T + j] * probs.data[r * T + j];
+    for (let j = 0; j < T; j++) {
+      out.data[r * T + j] = scale * probs.data[r * T + j] * (g.data[r * T + j] - dot);
+    }
+  }
+}
+
+export const softmaxCpu: CpuKernels<'softmax_causal' | 'softmax_causal_grad'> = {
+  softmax_causal:
+    (l, [s, m], o) =>
+    () =>
+      softmaxCausal(f32(s), f32(m), l.attrs.scale, f32(o)),
+  softmax_causal_grad:
+    (l, [p, g], o) =>
+    () =>
+      softmaxCausalGrad(f32(p), f32(g), l.attrs.scale, f32(o)),
+};
