@@ -48,13 +48,17 @@ function listWords(words: readonly string[]): string {
   return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
-/** Turns node:util's parse errors into messages that say which flag and what to do. */
-function explainParseError(err: unknown, flags: FlagSpecs): string {
+/**
+ * Turns node:util's parse errors into messages that say which flag and what to do; with `flags`,
+ * an unknown flag's message lists the known ones.
+ */
+export function explainParseError(err: unknown, flags?: FlagSpecs): string {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: string } | null)?.code;
   const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    return `unknown flag ${flag} (known flags: ${Object.keys(flags).map(flagName).join(', ')})`;
+    const known = flags ? ` (known flags: ${Object.keys(flags).map(flagName).join(', ')})` : '';
+    return `unknown flag ${flag}${known}`;
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     if (message.includes('does not take an argument')) return `${flag} takes no value`;

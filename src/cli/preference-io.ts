@@ -2,7 +2,9 @@
  * Shared by the `logps` and `loss` commands: the backend by name, a model folder (weights +
  * tokenizer), the paper's JSONL rows, and their tokenization into chosen/rejected sequences.
  */
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { importPreferences } from '../data/import.ts';
+import { readInputFile } from '../data/read-file-node.ts';
 import { bucketLength, encodePair, PAPER_TEMPLATE, type SequenceMode } from '../data/sequence.ts';
 import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
 import type { PreferenceRow } from '../data/types.ts';
@@ -22,6 +24,7 @@ export async function openBackend(name: string): Promise<Backend> {
 }
 
 export async function loadModelDir(dir: string): Promise<{ model: LoadedModel; tokenizer: Tokenizer }> {
+  await checkModelDir(dir, '--model');
   const [model, tokenizer] = await Promise.all([loadModel(dirFiles(dir)), loadTokenizer({ dir })]);
   if (tokenizer.vocabSize > model.config.vocabSize) {
     throw new Error(
@@ -31,35 +34,27 @@ export async function loadModelDir(dir: string): Promise<{ model: LoadedModel; t
   return { model, tokenizer };
 }
 
-/** JSON Lines in the paper's format; every non-blank line is one row (errors name the line). */
-export async function readPaperRows(file: string): Promise<PreferenceRow[]> {
-  const text = await readFile(file, 'utf8');
-  const rows: PreferenceRow[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${file}:${i + 1}: not valid JSON (${(err as Error).message})`);
-    }
-    const o = obj as Record<string, unknown>;
-    for (const k of ['i_chosen', 'r_chosen', 'i_reject', 'r_reject']) {
-      if (typeof o?.[k] !== 'string') {
-        throw new Error(
-          `${file}:${i + 1}: field "${k}" must be a string; rows look like {i_chosen, r_chosen, i_reject, r_reject}`,
-        );
-      }
-    }
-    rows.push({
-      i_chosen: o.i_chosen as string,
-      r_chosen: o.r_chosen as string,
-      i_reject: o.i_reject as string,
-      r_reject: o.r_reject as string,
-    });
-  });
-  if (rows.length === 0) throw new Error(`${file}: no data rows`);
-  return rows;
+/**
+ * Preference rows from a data file, read exactly as `data inspect` and training read it (JSON
+ * Lines, JSON or CSV; paper, TRL or Anthropic-HH rows; BOM and CRLF accepted). A row that cannot
+ * be read is an error naming its line (scores must cover every row); warnings (invalid UTF-8, a
+ * repeated key) go to stderr with their lines.
+ */
+export async function readPaperRows(file: string, command = 'orchard'): Promise<PreferenceRow[]> {
+  const result = await importPreferences(await readInputFile(file, '--data'), { fileName: file });
+  for (const w of result.warnings) console.error(`${command}: warning: ${file}:${w.line}: ${w.reason}`);
+  const first = result.problems[0];
+  if (first) {
+    const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more rows; see "data inspect")` : '';
+    throw new Error(`${file}:${first.line}: ${first.reason}${more}`);
+  }
+  if (result.candidates.length > 0) {
+    throw new Error(
+      `${file}: holds rated candidates {instruction, response}, not preference pairs; rows look like {i_chosen, r_chosen, i_reject, r_reject}`,
+    );
+  }
+  if (result.pairs.length === 0) throw new Error(`${file}: no data rows`);
+  return result.pairs;
 }
 
 export function encodeRows(
@@ -76,3 +71,23 @@ export function encodeRows(
 
 /** The data module's length buckets, so CLI numbers use the same padded shapes as training. */
 export const cliBucket = (maxLen: number): number => bucketLength(maxLen);
+
+/** A model folder, not a file: say so before the loader reports a missing config.json inside a file. */
+export async function checkModelDir(dir: string, flag: string): Promise<void> {
+  const info = await stat(dir).catch(() => {
+    throw new Error(`${flag} ${dir} does not exist; give a Hugging Face model folder (config.json, model.safetensors)`);
+  });
+  if (!info.isDirectory()) {
+    throw new Error(
+      `${flag} ${dir} is a file; a model folder is expected (config.json, model.safetensors, tokenizer.json)`,
+    );
+  }
+}
+
+/**
+ * Every number must be finite: a NaN or infinite log-prob or loss is an error, never printed as
+ * null (JSON's NaN) with exit code 0.
+ */
+export function requireFinite(command: string, what: string, value: number, hint: string): void {
+  if (!Number.isFinite(value)) throw new Error(`${command}: ${what} is ${value}; ${hint}`);
+}

@@ -6,7 +6,7 @@
 import { scoreAll } from '../../engine/reference.ts';
 import { SequenceScorer } from '../../engine/scorer.ts';
 import { choiceFlag, runCommand } from '../args.ts';
-import { cliBucket, encodeRows, loadModelDir, openBackend, readPaperRows } from '../preference-io.ts';
+import { cliBucket, encodeRows, loadModelDir, openBackend, readPaperRows, requireFinite } from '../preference-io.ts';
 
 const USAGE = `usage: npm run orchard -- logps --model DIR --data FILE [options]
   Sequence log-probs of each row's chosen and rejected side, as JSON Lines.
@@ -15,6 +15,9 @@ const USAGE = `usage: npm run orchard -- logps --model DIR --data FILE [options]
   --mode M           joint (JPO: every token after BOS) | conditional (DPO: response + EOS; default)
   --template TEXT    prompt template with {instruction} (default: the paper's; "chat")
   --backend B        cpu (default) | webgpu`;
+
+const NON_FINITE_HINT =
+  "the model's outputs overflow (weights far too large, or a run that diverged); check the model with another copy";
 
 const COMMAND = {
   name: 'logps',
@@ -32,7 +35,10 @@ const COMMAND = {
 export function run(argv: string[]): Promise<number> {
   return runCommand(COMMAND, argv, async ({ values }) => {
     const mode = choiceFlag('--mode', values.mode, ['joint', 'conditional']);
-    const [{ model, tokenizer }, rows] = await Promise.all([loadModelDir(values.model), readPaperRows(values.data)]);
+    const [{ model, tokenizer }, rows] = await Promise.all([
+      loadModelDir(values.model),
+      readPaperRows(values.data, 'logps'),
+    ]);
     const encoded = encodeRows(tokenizer, rows, mode, values.template);
     const backend = await openBackend(values.backend);
     const scorer = new SequenceScorer(model, model.weights, backend);
@@ -40,6 +46,14 @@ export function run(argv: string[]): Promise<number> {
       const opts = { backend, padId: tokenizer.padId, bucket: cliBucket };
       const chosen = await scoreAll(scorer, encoded.chosen, opts);
       const rejected = await scoreAll(scorer, encoded.rejected, opts);
+      rows.forEach((_, i) => {
+        for (const [side, sums] of [
+          ['chosen', chosen.sum],
+          ['rejected', rejected.sum],
+        ] as const) {
+          requireFinite('logps', `the ${side} log-prob of row ${i}`, sums[i], NON_FINITE_HINT);
+        }
+      });
       const side = (e: { ids: readonly number[]; mask: readonly number[] }, logp: number) => ({
         logp,
         ids: e.ids,

@@ -13,7 +13,15 @@ import { OBJECTIVES, objectiveSpec } from '../../engine/objectives/index.ts';
 import { computeReferenceTable, type ReferenceStrategy } from '../../engine/reference.ts';
 import { type Tensor, writeSafetensors } from '../../engine/safetensors.ts';
 import { numberFlag, runCommand } from '../args.ts';
-import { cliBucket, encodeRows, loadModelDir, openBackend, readPaperRows } from '../preference-io.ts';
+import {
+  checkModelDir,
+  cliBucket,
+  encodeRows,
+  loadModelDir,
+  openBackend,
+  readPaperRows,
+  requireFinite,
+} from '../preference-io.ts';
 
 const USAGE = `usage: npm run orchard -- loss --model DIR --data FILE --objective NAME [options]
   Mean loss, TRL-named metrics and gradient norm over every row, as one JSON object.
@@ -52,7 +60,17 @@ export function run(argv: string[]): Promise<number> {
       labelSmoothing: numberFlag('--label-smoothing', values['label-smoothing']),
       simpoGamma: numberFlag('--simpo-gamma', values['simpo-gamma']),
     };
-    const [{ model, tokenizer }, rows] = await Promise.all([loadModelDir(values.model), readPaperRows(values.data)]);
+    if (params.beta !== undefined && !(params.beta > 0))
+      throw new Error(`loss: --beta must be > 0; got ${params.beta}`);
+    const eps = params.labelSmoothing;
+    // The spec's bound (runs[].labelSmoothing): at 0.5 the labels carry no preference, and robust DPO divides by 1 - 2ε.
+    if (eps !== undefined && !(eps >= 0 && eps < 0.5)) {
+      throw new Error(`loss: --label-smoothing must be in [0, 0.5) (ε, the assumed label-noise rate); got ${eps}`);
+    }
+    const [{ model, tokenizer }, rows] = await Promise.all([
+      loadModelDir(values.model),
+      readPaperRows(values.data, 'loss'),
+    ]);
     if (values.ref && !spec.usesReference) console.error(`loss: ${spec.name} is reference-free; --ref is ignored`);
     const pairs = encodeRows(tokenizer, rows, spec.mode, values.template);
     const backend = await openBackend(values.backend);
@@ -60,7 +78,10 @@ export function run(argv: string[]): Promise<number> {
       let strategy: ReferenceStrategy = { kind: 'initial' };
       if (!spec.usesReference) strategy = { kind: 'none' };
       // The reference shares the policy's tokenizer, so its folder needs no tokenizer.json.
-      else if (values.ref) strategy = { kind: 'model', model: await loadModel(dirFiles(values.ref)) };
+      else if (values.ref) {
+        await checkModelDir(values.ref, '--ref');
+        strategy = { kind: 'model', model: await loadModel(dirFiles(values.ref)) };
+      }
       const common = { backend, padId: tokenizer.padId, bucket: cliBucket };
       const reference = await computeReferenceTable(strategy, { model, weights: model.weights }, pairs, common);
       const result = await evaluateObjective({
@@ -73,6 +94,10 @@ export function run(argv: string[]): Promise<number> {
         reference,
         grads: true,
       });
+      const hint =
+        'the log-probs overflow (weights far too large, or a β that scales them past float range); lower --beta or check the model';
+      requireFinite('loss', 'the loss', result.loss, hint);
+      if (result.gradNorm !== undefined) requireFinite('loss', 'the gradient norm', result.gradNorm, hint);
       console.log(JSON.stringify({ loss: result.loss, metrics: result.metrics, grad_norm: result.gradNorm }));
       const { grads } = result;
       if (values['grads-out'] && grads) {
