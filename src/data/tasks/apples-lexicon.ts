@@ -11,81 +11,46 @@ export interface Category {
   items: readonly string[];
 }
 
+/** One category; its key (what task specs name) is its plural unless given. */
+function category(singular: string, plural: string, items: readonly string[], key = plural): Category {
+  return { key, singular, plural, items };
+}
+
 // biome-ignore format: word lists read better packed
 export const CATEGORIES: readonly Category[] = [
-  {
-    key: 'fruits',
-    singular: 'fruit',
-    plural: 'fruits',
-    items: [
-      'Apple', 'Orange', 'Banana', 'Grape', 'Kiwi', 'Blueberry', 'Mango', 'Pear', 'Peach', 'Plum', 'Cherry',
-      'Strawberry', 'Pineapple', 'Watermelon', 'Lemon', 'Apricot', 'Papaya', 'Raspberry', 'Fig', 'Coconut',
-    ],
-  },
-  {
-    key: 'colours',
-    singular: 'colour',
-    plural: 'colours',
-    items: [
-      'Red', 'Blue', 'Green', 'Yellow', 'Purple', 'Pink', 'Brown', 'Black', 'White', 'Grey', 'Cyan', 'Magenta',
-      'Indigo', 'Beige', 'Maroon', 'Navy', 'Teal', 'Turquoise', 'Silver', 'Gold', 'Crimson',
-    ],
-  },
-  {
-    key: 'animals',
-    singular: 'animal',
-    plural: 'animals',
-    items: [
-      'Dog', 'Cat', 'Horse', 'Cow', 'Sheep', 'Lion', 'Tiger', 'Elephant', 'Giraffe', 'Zebra', 'Bear', 'Wolf', 'Fox',
-      'Rabbit', 'Monkey', 'Kangaroo', 'Penguin', 'Dolphin', 'Owl', 'Frog', 'Camel', 'Deer',
-    ],
-  },
-  {
-    key: 'beach activities',
-    singular: 'beach activity',
-    plural: 'beach activities',
-    items: [
-      'swimming', 'surfing', 'snorkeling', 'sunbathing', 'beach volleyball', 'building sandcastles',
-      'collecting shells', 'flying kites', 'kayaking', 'paddleboarding', 'fishing', 'jogging', 'frisbee',
-      'bodyboarding', 'windsurfing', 'picnicking', 'beachcombing', 'scuba diving', 'reading', 'sailing',
-    ],
-  },
-  {
-    key: 'tools',
-    singular: 'tool',
-    plural: 'tools',
-    items: [
-      'Hammer', 'Screwdriver', 'Wrench', 'Pliers', 'Saw', 'Drill', 'Chisel', 'Level', 'Sander', 'Clamp', 'Axe',
-      'Shovel', 'Rake', 'File', 'Mallet', 'Crowbar', 'Trowel', 'Spanner', 'Scissors', 'Ruler',
-    ],
-  },
-  {
-    key: 'vegetables',
-    singular: 'vegetable',
-    plural: 'vegetables',
-    items: [
-      'Carrot', 'Potato', 'Broccoli', 'Spinach', 'Lettuce', 'Cabbage', 'Onion', 'Garlic', 'Pea', 'Cucumber',
-      'Celery', 'Cauliflower', 'Zucchini', 'Eggplant', 'Radish', 'Beetroot', 'Kale', 'Leek', 'Asparagus', 'Turnip',
-    ],
-  },
-  {
-    key: 'countries',
-    singular: 'country',
-    plural: 'countries',
-    items: [
-      'France', 'Japan', 'Brazil', 'Canada', 'Kenya', 'India', 'Mexico', 'Italy', 'Spain', 'Egypt', 'Norway',
-      'Peru', 'Chile', 'Germany', 'Ghana', 'Vietnam', 'Australia', 'Argentina', 'Sweden', 'Nepal', 'Portugal',
-    ],
-  },
-  {
-    key: 'instruments',
-    singular: 'musical instrument',
-    plural: 'musical instruments',
-    items: [
-      'Piano', 'Guitar', 'Violin', 'Drums', 'Flute', 'Trumpet', 'Cello', 'Harp', 'Clarinet', 'Saxophone',
-      'Trombone', 'Banjo', 'Ukulele', 'Accordion', 'Harmonica', 'Oboe', 'Tuba', 'Xylophone', 'Mandolin', 'Bagpipes',
-    ],
-  },
+  category('fruit', 'fruits', [
+    'Apple', 'Orange', 'Banana', 'Grape', 'Kiwi', 'Blueberry', 'Mango', 'Pear', 'Peach', 'Plum', 'Cherry',
+    'Strawberry', 'Pineapple', 'Watermelon', 'Lemon', 'Apricot', 'Papaya', 'Raspberry', 'Fig', 'Coconut',
+  ]),
+  category('colour', 'colours', [
+    'Red', 'Blue', 'Green', 'Yellow', 'Purple', 'Pink', 'Brown', 'Black', 'White', 'Grey', 'Cyan', 'Magenta',
+    'Indigo', 'Beige', 'Maroon', 'Navy', 'Teal', 'Turquoise', 'Silver', 'Gold', 'Crimson',
+  ]),
+  category('animal', 'animals', [
+    'Dog', 'Cat', 'Horse', 'Cow', 'Sheep', 'Lion', 'Tiger', 'Elephant', 'Giraffe', 'Zebra', 'Bear', 'Wolf', 'Fox',
+    'Rabbit', 'Monkey', 'Kangaroo', 'Penguin', 'Dolphin', 'Owl', 'Frog', 'Camel', 'Deer',
+  ]),
+  category('beach activity', 'beach activities', [
+    'swimming', 'surfing', 'snorkeling', 'sunbathing', 'beach volleyball', 'building sandcastles',
+    'collecting shells', 'flying kites', 'kayaking', 'paddleboarding', 'fishing', 'jogging', 'frisbee',
+    'bodyboarding', 'windsurfing', 'picnicking', 'beachcombing', 'scuba diving', 'reading', 'sailing',
+  ]),
+  category('tool', 'tools', [
+    'Hammer', 'Screwdriver', 'Wrench', 'Pliers', 'Saw', 'Drill', 'Chisel', 'Level', 'Sander', 'Clamp', 'Axe',
+    'Shovel', 'Rake', 'File', 'Mallet', 'Crowbar', 'Trowel', 'Spanner', 'Scissors', 'Ruler',
+  ]),
+  category('vegetable', 'vegetables', [
+    'Carrot', 'Potato', 'Broccoli', 'Spinach', 'Lettuce', 'Cabbage', 'Onion', 'Garlic', 'Pea', 'Cucumber',
+    'Celery', 'Cauliflower', 'Zucchini', 'Eggplant', 'Radish', 'Beetroot', 'Kale', 'Leek', 'Asparagus', 'Turnip',
+  ]),
+  category('country', 'countries', [
+    'France', 'Japan', 'Brazil', 'Canada', 'Kenya', 'India', 'Mexico', 'Italy', 'Spain', 'Egypt', 'Norway',
+    'Peru', 'Chile', 'Germany', 'Ghana', 'Vietnam', 'Australia', 'Argentina', 'Sweden', 'Nepal', 'Portugal',
+  ]),
+  category('musical instrument', 'musical instruments', [
+    'Piano', 'Guitar', 'Violin', 'Drums', 'Flute', 'Trumpet', 'Cello', 'Harp', 'Clarinet', 'Saxophone',
+    'Trombone', 'Banjo', 'Ukulele', 'Accordion', 'Harmonica', 'Oboe', 'Tuba', 'Xylophone', 'Mandolin', 'Bagpipes',
+  ], 'instruments'),
 ];
 
 /** Lower-cased item text to its category, for membership checks. */

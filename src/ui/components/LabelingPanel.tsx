@@ -19,6 +19,13 @@ import { useSpecStore } from '../../state/spec-store.ts';
 
 const KEYS: Record<string, Answer | 'undo'> = { a: 'a', b: 'b', t: 'tie', s: 'skip', u: 'undo' };
 
+/** The buttons under the two sides (A and B are the sides themselves). */
+const JUDGE_ACTIONS: { action: 'tie' | 'skip' | 'undo'; key: string; label: string }[] = [
+  { action: 'tie', key: 'T', label: 'Tie' },
+  { action: 'skip', key: 'S', label: 'Skip' },
+  { action: 'undo', key: 'U', label: 'Undo' },
+];
+
 export function LabelingPanel() {
   const seed = useSpecStore((s) => s.draft.seed);
   const readonly = useSpecStore((s) => s.view.readonly);
@@ -110,33 +117,18 @@ export function LabelingPanel() {
             ))}
           </div>
           <div className="judge-actions">
-            <button
-              type="button"
-              className="button"
-              onClick={() => act('tie')}
-              aria-keyshortcuts="T"
-              disabled={readonly}
-            >
-              <kbd>T</kbd> Tie
-            </button>
-            <button
-              type="button"
-              className="button"
-              onClick={() => act('skip')}
-              aria-keyshortcuts="S"
-              disabled={readonly}
-            >
-              <kbd>S</kbd> Skip
-            </button>
-            <button
-              type="button"
-              className="button"
-              onClick={() => act('undo')}
-              aria-keyshortcuts="U"
-              disabled={labels.length === 0 || readonly}
-            >
-              <kbd>U</kbd> Undo
-            </button>
+            {JUDGE_ACTIONS.map(({ action, key, label }) => (
+              <button
+                key={action}
+                type="button"
+                className="button"
+                onClick={() => act(action)}
+                aria-keyshortcuts={key}
+                disabled={readonly || (action === 'undo' && labels.length === 0)}
+              >
+                <kbd>{key}</kbd> {label}
+              </button>
+            ))}
           </div>
         </section>
       )}
