@@ -222,14 +222,15 @@ export async function buildPairs(candidates: Candidate[], judge: Judge, opts: Pa
 }
 
 /** first judged (a, b), second judged (b, a). */
-function outcomeOf(first: Verdict, second: Verdict): JudgedPair['outcome'] {
+export function outcomeOf(first: Verdict, second: Verdict): JudgedPair['outcome'] {
   if (first.winner === 'tie' || second.winner === 'tie') return 'equal';
   if (first.winner === 'a' && second.winner === 'b') return 'a';
   if (first.winner === 'b' && second.winner === 'a') return 'b';
   return 'inconsistent';
 }
 
-function toRow(j: JudgedPair): PreferenceRow {
+/** A kept pair as a row in the paper's format, winner first. */
+export function toRow(j: JudgedPair): PreferenceRow {
   const [w, l] = j.outcome === 'a' ? [j.a, j.b] : [j.b, j.a];
   return { i_chosen: w.instruction, r_chosen: w.response, i_reject: l.instruction, r_reject: l.response };
 }

@@ -3,6 +3,8 @@ import { HumanJudgeQueue } from '../../src/data/judges/human.ts';
 import { applesOracle } from '../../src/data/judges/oracle.ts';
 import type { Judge } from '../../src/data/judges/types.ts';
 import { buildPairs, judgePairs, planPairs } from '../../src/data/pairing.ts';
+import { JOINT_SHARE, pairForRun, pairingMechanism, planRunPairs } from '../../src/data/run-pairing.ts';
+import { appleCandidates } from '../../src/data/tasks/apples-candidates.ts';
 import type { Candidate } from '../../src/data/types.ts';
 
 const I1 = 'Create a list of four fruits other than Apple';
@@ -192,5 +194,125 @@ describe('human judge queue', () => {
     expect(q.labels()).toHaveLength(plan.pairs.length);
     const asked = q.labels().map((l) => [key(l.a), key(l.b)].sort().join(' ~ '));
     expect(new Set(asked).size).toBe(plan.pairs.length);
+  });
+});
+
+describe('per-run pairing with a judge budget (budget-matched arms)', () => {
+  const pool = appleCandidates({ seed: 4, nInstructions: 40 });
+  const budget = 300;
+
+  it('gives DPO and JPO the same judge calls; DPO asks conditional questions only, JPO half joint', async () => {
+    const oracle = applesOracle();
+    const dpo = await pairForRun(pool, oracle, { judgeCalls: budget, jointShare: JOINT_SHARE.dpo, seed: 3 });
+    const jpo = await pairForRun(pool, oracle, { judgeCalls: budget, jointShare: JOINT_SHARE.jpo, seed: 3 });
+    expect(dpo.counts.judgeCalls).toBe(budget);
+    expect(jpo.counts.judgeCalls).toBe(budget);
+    expect(dpo.counts.judged).toEqual({ conditional: 150, joint: 0 });
+    expect(jpo.counts.judged).toEqual({ conditional: 75, joint: 75 });
+    expect(dpo.kinds.every((k) => k === 'conditional')).toBe(true);
+    expect(dpo.rows.every((r) => r.i_chosen === r.i_reject)).toBe(true);
+    expect(jpo.counts.pairs.joint).toBeGreaterThan(0);
+    // Conditional rows first, then joint; kinds match the rows.
+    expect(jpo.kinds).toEqual(jpo.rows.map((r) => (r.i_chosen === r.i_reject ? 'conditional' : 'joint')));
+    expect(jpo.kinds.indexOf('joint')).toBe(jpo.counts.pairs.conditional);
+    // The oracle compares scores: reports must say its joint verdicts are score comparisons.
+    expect(jpo.counts.verdictBasis).toBe('score-comparison');
+  });
+
+  it("JPO's conditional questions are the first ones DPO asks (one order per pool and seed)", () => {
+    const dpo = planRunPairs(pool, { judgeCalls: budget, jointShare: 0, seed: 3 });
+    const jpo = planRunPairs(pool, { judgeCalls: budget, jointShare: 0.5, seed: 3 });
+    const cond = (ps: typeof dpo.pairs) => ps.filter((p) => p.kind === 'conditional').map((p) => [key(p.a), key(p.b)]);
+    expect(cond(jpo.pairs)).toEqual(cond(dpo.pairs).slice(0, 75));
+    // The joint order does not depend on the mix either.
+    const joint = (ps: typeof dpo.pairs) => ps.filter((p) => p.kind === 'joint').map((p) => [key(p.a), key(p.b)]);
+    const allJoint = planRunPairs(pool, { judgeCalls: budget, jointShare: 1, seed: 3 });
+    expect(joint(jpo.pairs)).toEqual(joint(allJoint.pairs).slice(0, 75));
+    // Asking order interleaves the kinds.
+    expect(jpo.pairs.slice(0, 4).map((p) => p.kind)).toEqual(['conditional', 'joint', 'conditional', 'joint']);
+  });
+
+  it('is deterministic for the same pool and seed and changes with the seed', async () => {
+    const oracle = applesOracle();
+    const a = await pairForRun(pool, oracle, { judgeCalls: 120, jointShare: 0.5, seed: 8 });
+    expect(await pairForRun([...pool], oracle, { judgeCalls: 120, jointShare: 0.5, seed: 8 })).toEqual(a);
+    const b = await pairForRun(pool, oracle, { judgeCalls: 120, jointShare: 0.5, seed: 9 });
+    expect(b.judged.map((j) => [key(j.a), key(j.b)])).not.toEqual(a.judged.map((j) => [key(j.a), key(j.b)]));
+  });
+
+  it('keeps exactly the hand-computed winners of the small fixed set, with per-kind counts', async () => {
+    // Full budget: 3 conditional pairs (2 kept, 1 tie) and 7 joint pairs (5 kept, 2 ties); see the first test.
+    const r = await pairForRun(CANDIDATES, applesOracle(), { judgeCalls: 20, jointShare: 0.7, seed: 1 });
+    expect(r.counts).toEqual({
+      budget: 20,
+      judgeCalls: 20,
+      available: { conditional: 3, joint: 7 },
+      judged: { conditional: 3, joint: 7 },
+      pairs: { conditional: 2, joint: 5 },
+      ties: { conditional: 1, joint: 2 },
+      inconsistent: 0,
+      inconsistentByKind: { conditional: 0, joint: 0 },
+      verdictBasis: 'score-comparison',
+    });
+    const rows = r.rows.map(rowKey);
+    expect(new Set(rows.slice(0, 2))).toEqual(new Set([pref(R1, R2), pref(R3, R2)]));
+    expect(new Set(rows.slice(2))).toEqual(new Set([pref(R1, Y), pref(R2, Y), pref(R3, Y), pref(X, R2), pref(X, Y)]));
+    expect(pairingMechanism(r.counts)).toEqual({
+      tieRate: { conditional: 1 / 3, joint: 2 / 7 },
+      dropRate: { conditional: 1 / 3, joint: 2 / 7 },
+      pairsPer100Calls: (100 * 7) / 20,
+    });
+  });
+
+  it('counts a position-biased judge as inconsistent and keeps nothing', async () => {
+    const biased: Judge = { name: 'first', compare: async () => ({ winner: 'a' }) };
+    const r = await pairForRun(CANDIDATES, biased, { judgeCalls: 20, jointShare: 0.5, seed: 1 });
+    expect(r.counts.inconsistentByKind).toEqual({ conditional: 3, joint: 5 });
+    expect(r.counts.inconsistent).toBe(8);
+    expect(r.counts.pairs).toEqual({ conditional: 0, joint: 0 });
+    expect(r.rows).toEqual([]);
+    expect(pairingMechanism(r.counts).pairsPer100Calls).toBe(0);
+    expect(r.counts.verdictBasis).toBe('pairwise');
+  });
+
+  it('leaves budget unspent when the pool runs out, and odd budgets round down to whole pairs', async () => {
+    const r = await pairForRun(CANDIDATES, applesOracle(), { judgeCalls: 21, jointShare: 0, seed: 1 });
+    expect([r.counts.budget, r.counts.judgeCalls, r.counts.judged.conditional]).toEqual([21, 6, 3]);
+    const odd = planRunPairs(CANDIDATES, { judgeCalls: 7, jointShare: 0.5, seed: 1 });
+    expect(odd.pairs.map((p) => p.kind)).toEqual(['conditional', 'joint', 'joint']);
+    expect(planRunPairs(CANDIDATES, { judgeCalls: 0, jointShare: 0.5, seed: 1 }).pairs).toEqual([]);
+    expect(
+      pairingMechanism(
+        (await pairForRun(CANDIDATES, applesOracle(), { judgeCalls: 0, jointShare: 0, seed: 1 })).counts,
+      ),
+    ).toEqual({
+      tieRate: { conditional: null, joint: null },
+      dropRate: { conditional: null, joint: null },
+      pairsPer100Calls: 0,
+    });
+  });
+
+  it('samples joint pairs without repeats from a large pool (rejection sampling)', () => {
+    const big: Candidate[] = [];
+    for (let i = 0; i < 400; i++) for (let r = 0; r < 2; r++) big.push({ instruction: `i${i}`, response: `r${r}` });
+    const plan = planRunPairs(big, { judgeCalls: 2000, jointShare: 1, seed: 2 });
+    expect(plan.available.joint).toBe((800 * 799) / 2 - 400);
+    const keys = plan.pairs.map((p) => [key(p.a), key(p.b)].sort().join(' ~ '));
+    expect(new Set(keys).size).toBe(1000);
+    expect(plan.pairs.every((p) => p.a.instruction !== p.b.instruction)).toBe(true);
+    const fewer = planRunPairs(big, { judgeCalls: 200, jointShare: 1, seed: 2 });
+    expect(fewer.pairs).toEqual(plan.pairs.slice(0, 100));
+  });
+
+  it('says what is wrong with bad options', () => {
+    expect(() => planRunPairs(CANDIDATES, { judgeCalls: -2, jointShare: 0, seed: 1 })).toThrow(
+      /whole number of judge calls/,
+    );
+    expect(() => planRunPairs(CANDIDATES, { judgeCalls: 10, jointShare: 2, seed: 1 })).toThrow(
+      /jointShare must be in \[0, 1\]/,
+    );
+    expect(() => planRunPairs([{ instruction: 'x' } as Candidate], { judgeCalls: 10, jointShare: 0, seed: 1 })).toThrow(
+      /candidate pool item 0 needs string fields/,
+    );
   });
 });

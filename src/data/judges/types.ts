@@ -16,8 +16,17 @@ export interface ScoredItem {
   reason?: string;
 }
 
+/**
+ * How a judge reaches a verdict. 'pairwise': it looks at both sides together and may disagree with
+ * itself when the order is swapped (a person, a simulated annotator). 'score-comparison': it scores
+ * each side alone and compares the numbers (the oracle, a reward model), so both orders always agree
+ * and its joint verdicts are score comparisons, not joint preferences; reports say so. Absent: pairwise.
+ */
+export type JudgeBasis = 'pairwise' | 'score-comparison';
+
 export interface Judge {
   readonly name: string;
+  readonly basis?: JudgeBasis;
   /** Which side is better; called twice per pair by pairing.ts, with the order swapped (a human queue asks once and mirrors). */
   compare(a: Candidate, b: Candidate): Promise<Verdict>;
   /** For judges that score one response at a time (oracle, reward model). */
@@ -32,6 +41,7 @@ export function judgeFromScorer(
 ): Judge & { score(item: Candidate): Promise<ScoredItem> } {
   return {
     name,
+    basis: 'score-comparison',
     async score(item) {
       return scorer(item);
     },
