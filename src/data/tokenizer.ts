@@ -74,9 +74,58 @@ export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig: unkno
       `tokenizer "${name}": tokenizer.json has no "model" object; is this a Hugging Face tokenizer.json?`,
     );
   }
+  checkModelJson(tokenizerJson.model, name);
   const config = isObject(tokenizerConfig) ? tokenizerConfig : {};
   const Cls = tokenizerClass(config.tokenizer_class);
-  return wrap(new Cls(tokenizerJson, config), config, name);
+  let tok: PreTrainedTokenizer;
+  try {
+    tok = new Cls(tokenizerJson, config);
+  } catch (err) {
+    throw new Error(`tokenizer "${name}": transformers.js cannot read this tokenizer.json (${(err as Error).message})`);
+  }
+  const wrapped = wrap(tok, config, name);
+  if (wrapped.vocabSize === 0)
+    throw new Error(`tokenizer "${name}": the vocabulary is empty; tokenizer.json is broken`);
+  if (wrapped.encode('a').length === 0) {
+    throw new Error(`tokenizer "${name}" encodes the text "a" to no tokens at all; tokenizer.json is broken`);
+  }
+  return wrapped;
+}
+
+/**
+ * The parts of tokenizer.json's "model" that transformers.js would otherwise accept silently (an
+ * empty or mistyped vocabulary encodes everything to []) or fail on with a bare TypeError.
+ */
+function checkModelJson(model: Record<string, unknown>, name: string): void {
+  const where = `tokenizer "${name}": tokenizer.json model`;
+  const { vocab, merges } = model;
+  if (model.type === 'Unigram') {
+    if (!Array.isArray(vocab) || vocab.length === 0) {
+      throw new Error(`${where}.vocab must be a non-empty list of [piece, score] (model.type is Unigram)`);
+    }
+    return;
+  }
+  if (!isObject(vocab) || Object.keys(vocab).length === 0) {
+    const got = Array.isArray(vocab) ? 'a list' : isObject(vocab) ? 'empty' : JSON.stringify(vocab ?? null);
+    throw new Error(`${where}.vocab must be a non-empty object {token: id}; it is ${got}`);
+  }
+  if (merges === undefined) return;
+  if (!Array.isArray(merges)) {
+    throw new Error(`${where}.merges must be a list of merges ("a b" or ["a", "b"]); it is ${typeName(merges)}`);
+  }
+  merges.forEach((m, i) => {
+    const pair = typeof m === 'string' ? m.split(' ') : m;
+    if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((p) => typeof p === 'string' && p !== '')) {
+      throw new Error(
+        `${where}.merges[${i}] is ${JSON.stringify(m)?.slice(0, 80)}; each merge must be "a b" (two tokens and one space) or ["a", "b"]`,
+      );
+    }
+  });
+}
+
+function typeName(x: unknown): string {
+  if (x === null) return 'null';
+  return Array.isArray(x) ? 'a list' : typeof x === 'object' ? 'an object' : `a ${typeof x}`;
 }
 
 type TokenizerCtor = new (json: unknown, config: unknown) => PreTrainedTokenizer;
