@@ -3,6 +3,7 @@ import { applesOracle } from '../../src/data/judges/oracle.ts';
 import {
   allSpecs,
   flawedAnswers,
+  heldOutSplits,
   parseInstruction,
   parseList,
   referenceAnswer,
@@ -10,6 +11,9 @@ import {
   scoreApples,
   scoreSpec,
   splitSpecs,
+  testSpecs,
+  VALIDATION_SIZE,
+  validationSpecs,
 } from '../../src/data/tasks/apples.ts';
 import { appleCandidates } from '../../src/data/tasks/apples-candidates.ts';
 import { CATEGORIES, ITEM_CATEGORY } from '../../src/data/tasks/apples-lexicon.ts';
@@ -139,5 +143,37 @@ describe('generator', () => {
     expect(longest).toBeLessThanOrEqual(40);
     const test = new Set(appleCandidates({ seed: 5, nInstructions: 1000, split: 'test' }).map((c) => c.instruction));
     for (const c of cands) expect(test.has(c.instruction)).toBe(false);
+  });
+});
+
+describe('validation and test splits of the held-out instructions', () => {
+  const texts = (xs: ReturnType<typeof allSpecs>) => xs.map(renderInstruction);
+
+  it('never overlap, cover the held-out instructions, and leave the old held-out list unchanged', () => {
+    const { validation, test } = heldOutSplits(1, 0.2);
+    const heldOut = splitSpecs(1, 0.2).test;
+    expect([validation.length, test.length]).toEqual([VALIDATION_SIZE, heldOut.length - VALIDATION_SIZE]);
+    expect(test.length).toBe(147);
+    const v = new Set(texts(validation));
+    expect(v.size).toBe(validation.length);
+    for (const t of texts(test)) expect(v.has(t)).toBe(false);
+    // Validation then test is exactly the held-out list version-1 specs evaluate (its first nTest items).
+    expect(texts([...validation, ...test])).toEqual(texts(heldOut));
+    // Neither touches the training instructions.
+    const train = new Set(texts(splitSpecs(1, 0.2).train));
+    for (const t of [...v, ...texts(test)]) expect(train.has(t)).toBe(false);
+  });
+
+  it('are deterministic, one function each, and change with the split seed', () => {
+    expect(texts(validationSpecs(1))).toEqual(texts(heldOutSplits(1).validation));
+    expect(texts(testSpecs(1))).toEqual(texts(heldOutSplits(1).test));
+    expect(texts(testSpecs(1))).toEqual(texts(testSpecs(1)));
+    expect(texts(testSpecs(2))).not.toEqual(texts(testSpecs(1)));
+    expect(testSpecs(1, 0.2, 200)).toHaveLength(75);
+  });
+
+  it('says what is wrong with a validation size the split cannot hold', () => {
+    expect(() => heldOutSplits(1, 0.2, 300)).toThrow(/nValidation must be a whole number from 0 to 275/);
+    expect(() => heldOutSplits(1, 0.2, 1.5)).toThrow(/got 1.5/);
   });
 });

@@ -86,6 +86,43 @@ export function splitSpecs(seed: number, testFraction = 0.2): { train: ListSpec[
   return { test: specs.slice(0, nTest), train: specs.slice(nTest) };
 }
 
+/**
+ * Honest tuning (issue 12, item 5): the held-out instructions of splitSpecs(seed, testFraction), in
+ * that order, are cut into a VALIDATION split (the first `nValidation`) and a TEST split (the rest).
+ * Defaults and lesson settings are chosen on validation; reported numbers come from test and are
+ * never used for choices. The cut keeps splitSpecs(...).test unchanged (it is validation followed
+ * by test), so version-1 specs, which evaluate its first nTest items, reproduce exactly.
+ *
+ * Why the first 128: the defaults up to issue 12 were tuned on the first 128 held-out items of the
+ * pipeline's split (seed 1, 20%), so those items are validation by what was done with them; the
+ * remaining 147 (of 275) have never informed a choice and are the test split.
+ */
+export const VALIDATION_SIZE = 128;
+
+export function heldOutSplits(
+  seed: number,
+  testFraction = 0.2,
+  nValidation = VALIDATION_SIZE,
+): { validation: ListSpec[]; test: ListSpec[] } {
+  const heldOut = splitSpecs(seed, testFraction).test;
+  if (!(Number.isInteger(nValidation) && nValidation >= 0 && nValidation <= heldOut.length)) {
+    throw new Error(
+      `nValidation must be a whole number from 0 to ${heldOut.length} (the held-out instructions of this split), got ${nValidation}`,
+    );
+  }
+  return { validation: heldOut.slice(0, nValidation), test: heldOut.slice(nValidation) };
+}
+
+/** Held-out instructions for choosing settings (see heldOutSplits). */
+export function validationSpecs(seed: number, testFraction = 0.2, nValidation = VALIDATION_SIZE): ListSpec[] {
+  return heldOutSplits(seed, testFraction, nValidation).validation;
+}
+
+/** Held-out instructions for reported numbers, never for choices (see heldOutSplits). */
+export function testSpecs(seed: number, testFraction = 0.2, nValidation = VALIDATION_SIZE): ListSpec[] {
+  return heldOutSplits(seed, testFraction, nValidation).test;
+}
+
 /** A correct answer: `count` distinct items of the category, without the excluded one, sorted if asked. */
 export function referenceAnswer(spec: ListSpec, rng: Rng): string {
   const cat = categoryByKey(spec.category);
