@@ -1,0 +1,108 @@
+/**
+ * `npm run orchard -- export torch --spec FILE --out DIR [--reward-model DIR]`
+ *
+ * Writes a self-contained PyTorch project for the spec (src/lab/export/torch-project.ts): train.py,
+ * spec.json, plan.json, pairs.jsonl (the exact pairs and feed order Orchard trains on), model/ and
+ * README.md. Then `python3 DIR/train.py` or `torchrun --nproc_per_node N DIR/train.py` trains it.
+ * The data stage (sampling and judging for task data) runs here on the CPU backend.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadRewardModelJudge } from '../../data/judges/reward-model.ts';
+import { exportTorchProject } from '../../lab/export/torch-project.ts';
+import { nodeResolvers } from '../../lab/resolve.ts';
+import { type ExperimentSpec, formatSpecErrors, parseSpecJson } from '../../lab/spec.ts';
+import { openBackend } from '../preference-io.ts';
+
+const USAGE = `usage: npm run orchard -- export torch --spec FILE --out DIR [options]
+  Writes a PyTorch project that trains the spec's runs on exactly Orchard's pairs and batches:
+  DIR/train.py (python3 train.py, or torchrun --nproc_per_node N train.py), spec.json, plan.json,
+  pairs.jsonl, model/, README.md.
+  --spec FILE             experiment spec (JSON; missing fields take the defaults)
+  --out DIR               the project folder to write
+  --reward-model DIR      ONNX reward model folder, when the spec pairs with the "reward-model" judge`;
+
+/** The repository's public/models (bundled models); as train.ts's, without loading the whole pipeline. */
+const BUNDLED_MODELS_DIR = fileURLToPath(new URL('../../../public/models', import.meta.url));
+
+export const TRAIN_TEMPLATE = fileURLToPath(new URL('../../lab/export/torch-train.py', import.meta.url));
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      spec: { type: 'string' },
+      out: { type: 'string' },
+      'reward-model': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals[0] !== 'torch' || positionals.length !== 1) {
+    console.error(`export: say what to export to ("export torch"); got "${positionals.join(' ')}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (!values.spec || !values.out) {
+    console.error(`export: --spec and --out are required\n\n${USAGE}`);
+    return 2;
+  }
+  const parsed = parseSpecJson(await readFile(values.spec, 'utf8'));
+  if (!parsed.ok) {
+    console.error(`export: ${values.spec} is not a valid experiment spec:\n${formatSpecErrors(parsed.errors)}`);
+    return 2;
+  }
+  const spec = parsed.spec;
+  const backend = await openBackend('cpu');
+  const rewardModelDir = values['reward-model'];
+  try {
+    const project = await exportTorchProject(spec, {
+      backend,
+      resolvers: await nodeResolvers({ modelsDir: BUNDLED_MODELS_DIR }),
+      trainScript: readFileSync(TRAIN_TEMPLATE, 'utf8'),
+      modelExtras: await tokenizerFiles(spec),
+      rewardModel: rewardModelDir ? () => loadRewardModelJudge({ source: { dir: rewardModelDir } }) : undefined,
+      emit: (e) => {
+        if (e.kind === 'progress' && (e.done === 0 || e.done === e.total))
+          process.stderr.write(`[${e.stage}] ${e.message}\n`);
+        if (e.kind === 'log') process.stderr.write(`[${e.level}] ${e.message}\n`);
+      },
+    });
+    for (const [path, content] of Object.entries(project.files)) {
+      const file = join(values.out, path);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, content);
+    }
+    const pairs = project.runs.map((r) => `${r.label}: ${r.encoded.size} pairs, ${r.totalSteps} steps`).join('; ');
+    process.stderr.write(`export: wrote ${values.out} (${pairs}); run: python3 ${join(values.out, 'train.py')}\n`);
+  } finally {
+    backend.dispose();
+  }
+  return 0;
+}
+
+/** Tokenizer files of a bundled or local model, copied into model/ so trained full models load on their own. */
+async function tokenizerFiles(spec: ExperimentSpec): Promise<Record<string, Uint8Array>> {
+  const dir =
+    spec.model.source === 'bundled'
+      ? join(BUNDLED_MODELS_DIR, spec.model.id)
+      : spec.model.source === 'local'
+        ? spec.model.path
+        : null;
+  const out: Record<string, Uint8Array> = {};
+  if (!dir) return out;
+  for (const name of ['tokenizer.json', 'tokenizer_config.json']) {
+    try {
+      out[name] = await readFile(join(dir, name));
+    } catch {
+      // optional: a model folder without tokenizer files still trains from pairs.jsonl
+    }
+  }
+  return out;
+}
