@@ -150,62 +150,40 @@ export function targetLines(hosts: readonly HostReport[]): TargetLine[] {
   for (const h of hosts) {
     const all = h.results;
     for (const caseId of new Set(all.map((r) => r.caseId))) {
+      const add = (target: string, measured: string, met: boolean) =>
+        lines.push({ caseId, host: h.host, target, measured, met });
       const get = (e: EngineId) => all.find((r) => r.engine === e && r.caseId === caseId && ok(r));
-      const gpu = get('orchard-webgpu');
-      const cpu = get('orchard-cpu');
+      /** Orchard's tokens/s over TF.js's on the same backend, against a minimum speed-up. */
+      const speedup = (orchard: EngineId, tfjs: EngineId, target: string, min: number) => {
+        const [o, t] = [get(orchard), get(tfjs)];
+        if (!o || !t) return;
+        const x = o.tokensPerSec / t.tokensPerSec;
+        add(target, `${x.toFixed(2)}x`, x >= min);
+      };
       if (h.host === 'browser') {
-        const tg = get('tfjs-webgpu');
-        const tc = get('tfjs-cpu');
-        if (gpu && tg) {
-          const x = gpu.tokensPerSec / tg.tokensPerSec;
-          lines.push({
-            caseId,
-            host: h.host,
-            target: 'webgpu >= 2x TF.js webgpu (tokens/s)',
-            measured: `${x.toFixed(2)}x`,
-            met: x >= 2,
-          });
-        }
-        if (cpu && tc) {
-          const x = cpu.tokensPerSec / tc.tokensPerSec;
-          lines.push({
-            caseId,
-            host: h.host,
-            target: 'cpu >= TF.js cpu (tokens/s)',
-            measured: `${x.toFixed(2)}x`,
-            met: x >= 1,
-          });
-        }
+        speedup('orchard-webgpu', 'tfjs-webgpu', 'webgpu >= 2x TF.js webgpu (tokens/s)', 2);
+        speedup('orchard-cpu', 'tfjs-cpu', 'cpu >= TF.js cpu (tokens/s)', 1);
       }
+      const gpu = get('orchard-webgpu');
       if (gpu?.peakBytes && gpu.analyticBytes) {
         const x = gpu.peakBytes / gpu.analyticBytes;
-        lines.push({
-          caseId,
-          host: h.host,
-          target: 'webgpu peak memory <= 1.25x analytic',
-          measured: `${x.toFixed(3)}x (${(gpu.peakBytes / MB).toFixed(1)} / ${(gpu.analyticBytes / MB).toFixed(1)} MB)`,
-          met: x <= 1.25,
-        });
+        const mb = `${(gpu.peakBytes / MB).toFixed(1)} / ${(gpu.analyticBytes / MB).toFixed(1)} MB`;
+        add('webgpu peak memory <= 1.25x analytic', `${x.toFixed(3)}x (${mb})`, x <= 1.25);
       }
       if (gpu?.counters) {
         const c = gpu.counters;
-        lines.push({
-          caseId,
-          host: h.host,
-          target: 'one submission per optimizer step',
-          measured: `${num(c.submissions)} queue submission(s) per step (${num(c.programSubmissions)} program run(s) and ${num(c.reads)} readback copies, ${num(c.bytesRead)} bytes)`,
-          met: c.submissions === 1,
-        });
-        lines.push({
-          caseId,
-          host: h.host,
-          target: 'zero blocking readbacks in the step loop',
-          measured:
-            c.blockingReadbacks === 0
-              ? '0 per step (every step was submitted while the previous loss was still being read back)'
-              : `${num(c.blockingReadbacks)} per step waited for a readback before it was submitted`,
-          met: c.blockingReadbacks === 0,
-        });
+        add(
+          'one submission per optimizer step',
+          `${num(c.submissions)} queue submission(s) per step (${num(c.programSubmissions)} program run(s) and ${num(c.reads)} readback copies, ${num(c.bytesRead)} bytes)`,
+          c.submissions === 1,
+        );
+        add(
+          'zero blocking readbacks in the step loop',
+          c.blockingReadbacks === 0
+            ? '0 per step (every step was submitted while the previous loss was still being read back)'
+            : `${num(c.blockingReadbacks)} per step waited for a readback before it was submitted`,
+          c.blockingReadbacks === 0,
+        );
       }
     }
   }

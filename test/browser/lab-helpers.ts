@@ -7,7 +7,7 @@
  */
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { type Lab, type LabOptions, type LabPage, startLab } from './harness.ts';
+import { type Lab, type LabOptions, startLab } from './harness.ts';
 
 /** Starts the lab (preview server and Chromium) before this file's tests and closes it after them. */
 export function labForFile(options: LabOptions = {}): () => Lab {
@@ -241,11 +241,19 @@ export function checkpointEntries(page: Page, textOf = ''): Promise<{ key: strin
 }
 
 /**
- * Stops the run while it waits for a person (a pairing or evaluation question): it must end as
- * stopped, with the question gone, without anyone answering.
+ * Starts a run set up by `configure` in a new tab and stops it while it waits for a person (a
+ * pairing or evaluation question): it must end as stopped, with the question gone, without anyone
+ * answering.
  */
-export async function stopWhileAsked(tab: LabPage, purpose: 'pairing' | 'evaluation'): Promise<void> {
+export async function stopWhileAsked(
+  lab: Lab,
+  configure: (page: Page) => Promise<void>,
+  purpose: 'pairing' | 'evaluation',
+): Promise<void> {
+  const tab = await lab.open('/');
   const { page } = tab;
+  await configure(page);
+  await page.getByTestId('compare').click();
   const card = page.getByTestId('live-judge');
   await card.waitFor({ timeout: 240_000 });
   expect(await card.getAttribute('data-purpose')).toBe(purpose);

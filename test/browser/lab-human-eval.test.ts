@@ -84,9 +84,5 @@ it('a person judges the evaluation blind by keyboard; all ties give 50% and ties
   await tab.close();
 });
 
-it('Stop while an evaluation question waits ends the run as stopped, promptly', async () => {
-  const tab = await lab().open('/');
-  await configure(tab.page);
-  await tab.page.getByTestId('compare').click();
-  await stopWhileAsked(tab, 'evaluation');
-});
+it('Stop while an evaluation question waits ends the run as stopped, promptly', () =>
+  stopWhileAsked(lab(), configure, 'evaluation'));

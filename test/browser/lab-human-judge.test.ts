@@ -120,9 +120,5 @@ it('a person answers each pair once with the keyboard; the training pairs are ex
   await tab.close();
 });
 
-it('Stop while the run waits for the person ends it as stopped, promptly', async () => {
-  const tab = await lab().open('/');
-  await configure(tab.page);
-  await tab.page.getByTestId('compare').click();
-  await stopWhileAsked(tab, 'pairing');
-});
+it('Stop while the run waits for the person ends it as stopped, promptly', () =>
+  stopWhileAsked(lab(), configure, 'pairing'));

@@ -1,6 +1,7 @@
 import type { CapabilityReport, OrchardFeatureName, OrchardLimitName } from '../../engine/backends/webgpu/device.ts';
 import type { MatmulCheck } from '../../engine/gpu-probe/check.ts';
 import { formatBytes, formatCount } from '../format.ts';
+import { Panel, TableHead } from './Panel.tsx';
 
 const LIMIT_ROWS: { name: OrchardLimitName; meaning: string; bytes: boolean }[] = [
   { name: 'maxStorageBufferBindingSize', meaning: 'largest tensor one kernel can bind', bytes: true },
@@ -30,8 +31,7 @@ export function AdapterDetails({ webgpu }: { webgpu: CapabilityReport }) {
     rows.push(['Subgroup size', `${adapter.subgroupMinSize}–${adapter.subgroupMaxSize ?? adapter.subgroupMinSize}`]);
   }
   return (
-    <section className="panel" aria-labelledby="adapter-title">
-      <h3 id="adapter-title">Adapter</h3>
+    <Panel id="adapter" title="Adapter">
       <dl className="facts" data-testid="adapter-facts">
         {rows.map(([label, value]) => (
           <div key={label}>
@@ -40,15 +40,14 @@ export function AdapterDetails({ webgpu }: { webgpu: CapabilityReport }) {
           </div>
         ))}
       </dl>
-    </section>
+    </Panel>
   );
 }
 
 export function SelfTest({ matmul }: { matmul: MatmulCheck }) {
   const { m, k, n } = matmul.shape;
   return (
-    <section className="panel" aria-labelledby="selftest-title">
-      <h3 id="selftest-title">Kernel self-test</h3>
+    <Panel id="selftest" title="Kernel self-test">
       <p className="selftest-result" data-testid="selftest" data-passed={matmul.passed}>
         <span className={matmul.passed ? 'mark-good' : 'mark-bad'} aria-hidden="true">
           {matmul.passed ? '✓' : '✗'}
@@ -74,42 +73,35 @@ export function SelfTest({ matmul }: { matmul: MatmulCheck }) {
           </div>
         </dl>
       )}
-    </section>
+    </Panel>
   );
 }
 
 export function LimitTable({ limits }: { limits: CapabilityReport['limits'] }) {
+  const value = ({ name, bytes }: (typeof LIMIT_ROWS)[number]) =>
+    bytes ? formatBytes(limits[name]) : formatCount(limits[name]);
+  const rows = LIMIT_ROWS.map((row) => (
+    <tr key={row.name}>
+      <th scope="row">
+        <code>{row.name}</code>
+      </th>
+      <td className="num">{value(row)}</td>
+      <td className="muted">{row.meaning}</td>
+    </tr>
+  ));
   return (
-    <section className="panel panel-wide" aria-labelledby="limits-title">
-      <h3 id="limits-title">Limits requested</h3>
+    <Panel id="limits" title="Limits requested" wide>
       <table className="limits">
-        <thead>
-          <tr>
-            <th scope="col">Limit</th>
-            <th scope="col">Value</th>
-            <th scope="col">Means</th>
-          </tr>
-        </thead>
-        <tbody>
-          {LIMIT_ROWS.map((row) => (
-            <tr key={row.name}>
-              <th scope="row">
-                <code>{row.name}</code>
-              </th>
-              <td className="num">{row.bytes ? formatBytes(limits[row.name]) : formatCount(limits[row.name])}</td>
-              <td className="muted">{row.meaning}</td>
-            </tr>
-          ))}
-        </tbody>
+        <TableHead columns={['Limit', 'Value', 'Means']} />
+        <tbody>{rows}</tbody>
       </table>
-    </section>
+    </Panel>
   );
 }
 
 export function FeatureList({ features }: { features: CapabilityReport['features'] }) {
   return (
-    <section className="panel panel-wide" aria-labelledby="features-title">
-      <h3 id="features-title">Optional features</h3>
+    <Panel id="features" title="Optional features" wide>
       <ul className="features">
         {FEATURE_ROWS.map((row) => {
           const on = features[row.name];
@@ -125,6 +117,6 @@ export function FeatureList({ features }: { features: CapabilityReport['features
           );
         })}
       </ul>
-    </section>
+    </Panel>
   );
 }

@@ -4,7 +4,7 @@
  * (one JSON bundle, or the spec, metrics CSV and adapter files one by one), delete. Import takes a
  * bundle back.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { DEFAULT_SPEC } from '../../lab/spec.ts';
 import {
   exportSavedRun,
@@ -23,6 +23,8 @@ import { useSpecStore } from '../../state/spec-store.ts';
 import { downloadFile } from '../download.ts';
 import { diffLabels } from '../lib/diff-labels.ts';
 import { formatDuration } from '../lib/eta.ts';
+import { FilePicker } from './FilePicker.tsx';
+import { TableHead } from './Panel.tsx';
 
 export function RunsTable() {
   const runs = useHistoryStore((s) => s.runs);
@@ -30,7 +32,6 @@ export function RunsTable() {
   const baselineId = useHistoryStore((s) => s.baselineId);
   const setBaseline = useHistoryStore((s) => s.setBaseline);
   const shownId = useRunStore((s) => s.session?.id);
-  const fileInput = useRef<HTMLInputElement>(null);
   const [importing, setImporting] = useState(false);
 
   useEffect(() => {
@@ -61,22 +62,12 @@ export function RunsTable() {
             ))}
           </select>
         </label>
-        <button type="button" className="button" onClick={() => fileInput.current?.click()} disabled={importing}>
-          {importing ? 'Importing…' : 'Import a run'}
-        </button>
-        <input
-          ref={fileInput}
-          type="file"
-          accept=".json,application/json"
-          className="visually-hidden"
-          tabIndex={-1}
-          aria-label="Run file to import"
-          data-testid="import-run"
-          onChange={(e) => {
-            const f = e.target.files?.[0];
-            if (f) void importFile(f);
-            e.target.value = '';
-          }}
+        <FilePicker
+          label={importing ? 'Importing…' : 'Import a run'}
+          inputLabel="Run file to import"
+          testId="import-run"
+          disabled={importing}
+          onFile={(f) => void importFile(f)}
         />
       </div>
       {!loaded && <p className="muted">Reading saved runs…</p>}
@@ -86,14 +77,7 @@ export function RunsTable() {
       {runs.length > 0 && (
         <div className="table-scroll">
           <table className="table runs-table" data-testid="runs-table">
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">Differs by</th>
-                <th scope="col">Result</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Run', 'Differs by', 'Result', 'Actions']} />
             <tbody>
               {runs.map((r) => (
                 <RunRow
