@@ -161,18 +161,29 @@ function containerFromName(name: string | undefined): Container | null {
 }
 
 async function sniffContainer(texts: Peekable): Promise<Container> {
-  const head = await texts.peekUntil((buffered) => {
-    const start = buffered.search(/\S/);
-    if (start < 0) return false;
-    return buffered[start] !== '{' || buffered.indexOf('\n', start) >= 0;
+  // Each chunk is scanned once: a long first line must not be rescanned from its start per chunk.
+  let first = -1;
+  let firstChar = '';
+  let newline = -1;
+  const head = await texts.peekUntil((chunk, offset) => {
+    let from = 0;
+    if (first < 0) {
+      from = chunk.search(/\S/);
+      if (from < 0) return false;
+      first = offset + from;
+      firstChar = chunk[from];
+      if (firstChar !== '{') return true;
+    }
+    const nl = chunk.indexOf('\n', from);
+    if (nl < 0) return false;
+    newline = offset + nl;
+    return true;
   });
-  const start = head.search(/\S/);
-  if (start < 0) return 'jsonl';
-  if (head[start] === '[') return 'json';
-  if (head[start] !== '{') return 'csv';
-  const nl = head.indexOf('\n', start);
-  const firstLine = (nl < 0 ? head.slice(start) : head.slice(start, nl)).trim();
-  if (nl < 0) return 'jsonl';
+  if (first < 0) return 'jsonl';
+  if (firstChar === '[') return 'json';
+  if (firstChar !== '{') return 'csv';
+  if (newline < 0) return 'jsonl';
+  const firstLine = head.slice(first, newline).trim();
   try {
     JSON.parse(firstLine);
     return 'jsonl';
@@ -182,8 +193,11 @@ async function sniffContainer(texts: Peekable): Promise<Container> {
 }
 
 interface Peekable {
-  /** Reads ahead until `enough(text so far)` or the end; returns the text read so far. */
-  peekUntil(enough: (buffered: string) => boolean): Promise<string>;
+  /**
+   * Reads ahead, showing `enough` each new chunk and its offset in the text, until it returns true
+   * or the text ends; returns the text read so far (joined once).
+   */
+  peekUntil(enough: (chunk: string, offset: number) => boolean): Promise<string>;
   /** Everything: the buffered text first, then the rest. */
   stream(): AsyncIterable<string>;
 }
@@ -194,16 +208,25 @@ function peekable(source: AsyncIterable<string>): Peekable {
   let done = false;
   return {
     async peekUntil(enough) {
-      let text = buffered.join('');
-      while (!done && !enough(text)) {
+      let offset = 0;
+      let satisfied = false;
+      for (const chunk of buffered) {
+        if (enough(chunk, offset)) {
+          satisfied = true;
+          break;
+        }
+        offset += chunk.length;
+      }
+      while (!done && !satisfied) {
         const next = await it.next();
         if (next.done) done = true;
         else {
           buffered.push(next.value);
-          text += next.value;
+          satisfied = enough(next.value, offset);
+          offset += next.value.length;
         }
       }
-      return text;
+      return buffered.join('');
     },
     async *stream() {
       yield* buffered.splice(0);
