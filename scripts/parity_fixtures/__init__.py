@@ -1,0 +1,1 @@
+"""Modules of scripts/make-fixtures.py (PyTorch parity fixtures)."""
