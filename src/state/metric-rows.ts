@@ -4,35 +4,30 @@
  */
 import type { MetricsEvent } from '../lab/events.ts';
 
-export const METRIC_KEYS = [
-  'loss',
+/** What the objective reports per step besides its loss; absent for some (SFT has no rewards). */
+const OBJECTIVE_METRICS = [
   'rewards/margins',
   'rewards/chosen',
   'rewards/rejected',
   'rewards/accuracies',
   'logps/chosen',
   'logps/rejected',
-  'grad_norm',
-  'learning_rate',
-  'tokens_per_s',
 ] as const;
+type ObjectiveMetric = (typeof OBJECTIVE_METRICS)[number];
+
+/** Column order of the charts' data and the CSV: the loss, the objective's metrics, then the step's own numbers. */
+export const METRIC_KEYS = ['loss', ...OBJECTIVE_METRICS, 'grad_norm', 'learning_rate', 'tokens_per_s'] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
 export type MetricRow = { step: number } & Record<MetricKey, number>;
 
 /** Missing metrics (an objective that has no rewards, e.g. SFT) become NaN: a gap in the chart, not a zero. */
 export function metricRow(e: MetricsEvent): MetricRow {
-  const m = e.metrics;
-  const get = (k: string) => (typeof m[k] === 'number' ? m[k] : Number.NaN);
+  const reported = (k: string) => (typeof e.metrics[k] === 'number' ? e.metrics[k] : Number.NaN);
   return {
     step: e.step,
     loss: e.loss,
-    'rewards/margins': get('rewards/margins'),
-    'rewards/chosen': get('rewards/chosen'),
-    'rewards/rejected': get('rewards/rejected'),
-    'rewards/accuracies': get('rewards/accuracies'),
-    'logps/chosen': get('logps/chosen'),
-    'logps/rejected': get('logps/rejected'),
+    ...(Object.fromEntries(OBJECTIVE_METRICS.map((k) => [k, reported(k)])) as Record<ObjectiveMetric, number>),
     grad_norm: e.grad_norm,
     learning_rate: e.learning_rate,
     tokens_per_s: e.tokens_per_s,
