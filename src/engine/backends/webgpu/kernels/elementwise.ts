@@ -1,8 +1,9 @@
 /**
- * Elementwise kernels (add, sub, mul, scale, unary, unary_grad, broadcast_to, copy; adamw builds
- * on the same helper). They run one dispatch per segment of the output, binding segment k of
- * every full-size operand, so they never need more than one binding per tensor however large it
- * is. Broadcast operands (a trailing-dims suffix) are bound whole and indexed modulo their size.
+ * The elementwise dispatch helper behind add, sub, mul, scale, unary, unary_grad, broadcast_to,
+ * the reshape copy, adamw and the zero fills. It runs one dispatch per segment of the output,
+ * binding segment k of every full-size operand, so it never needs more than one binding per tensor
+ * however large it is. Broadcast operands (a trailing-dims suffix) are bound whole and indexed
+ * modulo their size.
  */
 import type { Launch, TensorView } from '../../../backend.ts';
 import { numel } from '../../../ops.ts';
@@ -10,7 +11,6 @@ import type { GpuTensor } from '../tensor.ts';
 import { asGpuTensor, segmentCount, segmentElems } from '../tensor.ts';
 import { ENTRY_ARGS, grid, Kernel, LINEAR_WG } from './builder.ts';
 import type { DispatchSpec, KernelContext } from './types.ts';
-import { UNARY_HELPERS, unaryExpr, unaryGradExpr } from './unary-fns.ts';
 
 export interface EwOperand {
   /** WGSL name; the kernel body sees its value as a local of the same name. */
@@ -75,83 +75,10 @@ ${spec.body}
   return specs;
 }
 
-function operand(name: string, view: TensorView, label: string): EwOperand {
+export function operand(name: string, view: TensorView, label: string): EwOperand {
   return { name, tensor: asGpuTensor(view.tensor, label), count: numel(view.shape), access: 'read' };
 }
 
-function output(launch: Launch): { out: GpuTensor; count: number } {
+export function output(launch: Launch): { out: GpuTensor; count: number } {
   return { out: asGpuTensor(launch.output.tensor, `${launch.op} output`), count: numel(launch.output.shape) };
-}
-
-const BINARY = { add: 'x + y', sub: 'x - y', mul: 'x * y' } as const;
-
-export function binaryKernel(launch: Launch<'add' | 'sub' | 'mul'>, ctx: KernelContext): DispatchSpec[] {
-  const [a, b] = launch.inputs;
-  return elementwise(
-    {
-      label: launch.op,
-      ...output(launch),
-      operands: [operand('x', a, launch.op), operand('y', b, launch.op)],
-      body: `  st_out(i, ${BINARY[launch.op]});`,
-    },
-    ctx,
-  );
-}
-
-export function scaleKernel(launch: Launch<'scale'>, ctx: KernelContext): DispatchSpec[] {
-  return elementwise(
-    {
-      label: 'scale',
-      ...output(launch),
-      operands: [operand('x', launch.inputs[0], 'scale')],
-      uniforms: (k) => k.f32('s', launch.attrs.s),
-      body: '  st_out(i, x * p.s);',
-    },
-    ctx,
-  );
-}
-
-export function unaryKernel(launch: Launch<'unary'>, ctx: KernelContext): DispatchSpec[] {
-  return elementwise(
-    {
-      label: `unary_${launch.attrs.fn}`,
-      ...output(launch),
-      operands: [operand('x', launch.inputs[0], 'unary')],
-      helpers: UNARY_HELPERS,
-      body: `  st_out(i, ${unaryExpr(launch.attrs.fn)});`,
-    },
-    ctx,
-  );
-}
-
-export function unaryGradKernel(launch: Launch<'unary_grad'>, ctx: KernelContext): DispatchSpec[] {
-  const [a, g] = launch.inputs;
-  return elementwise(
-    {
-      label: `unary_grad_${launch.attrs.fn}`,
-      ...output(launch),
-      operands: [operand('x', a, 'unary_grad'), operand('g', g, 'unary_grad')],
-      helpers: UNARY_HELPERS,
-      body: `  st_out(i, ${unaryGradExpr(launch.attrs.fn)});`,
-    },
-    ctx,
-  );
-}
-
-export function broadcastToKernel(launch: Launch<'broadcast_to'>, ctx: KernelContext): DispatchSpec[] {
-  return elementwise(
-    {
-      label: 'broadcast_to',
-      ...output(launch),
-      operands: [operand('x', launch.inputs[0], 'broadcast_to')],
-      body: '  st_out(i, x);',
-    },
-    ctx,
-  );
-}
-
-/** Copies input 0 into the output (a reshape whose output is a different tensor). */
-export function copyKernel(launch: Launch, ctx: KernelContext): DispatchSpec[] {
-  const src = operand('x', launch.inputs[0], launch.op);
-  return elementwise({ label: `${launch.op}_copy`, ...output(launch), operands: [src], body: '  st_out(i, x);' }, ctx);
 }

@@ -1,4 +1,7 @@
 /** One thread per output element, for gathers and scatters whose inputs are not elementwise-aligned. */
+import type { Launch } from '../../../backend.ts';
+import { numel } from '../../../ops.ts';
+import { asGpuTensor } from '../tensor.ts';
 import { ENTRY_ARGS, grid, Kernel, LINEAR_WG } from './builder.ts';
 import type { DispatchSpec, KernelContext } from './types.ts';
 
@@ -29,4 +32,14 @@ ${body}
       grid(Math.ceil(count / wg), ctx.limits.maxWorkgroupsPerDim),
     ),
   ];
+}
+
+/** Input i and the output of a launch as GPU tensors, with their element counts. */
+export function launchIo(launch: Launch, i = 0) {
+  return {
+    src: asGpuTensor(launch.inputs[i].tensor, `${launch.op} input ${i}`),
+    srcCount: numel(launch.inputs[i].shape),
+    out: asGpuTensor(launch.output.tensor, `${launch.op} output`),
+    count: numel(launch.output.shape),
+  };
 }

@@ -1,14 +1,11 @@
 /**
- * Reductions: sum_all / sumsq over a whole tensor, and column sums (sum_leading, and the weight
- * gradients of the norms). Large inputs reduce in two deterministic passes through a scratch
+ * Reduction helpers: a sum over a whole tensor (sum_all, sumsq, sum_leading to a scalar) and
+ * column sums (sum_leading, and the weight gradients of the norms). Large inputs reduce in two deterministic passes through a scratch
  * buffer of partial sums, so the result does not depend on scheduling. Whole-tensor sums follow
  * the context's row strategy: workgroup tree reductions on GPUs, barrier-free serial chunks on
  * CPU adapters.
  */
-import type { Launch } from '../../../backend.ts';
-import { numel } from '../../../ops.ts';
 import type { GpuTensor } from '../tensor.ts';
-import { asGpuTensor } from '../tensor.ts';
 import { ENTRY_ARGS, grid, Kernel, LINEAR_WG } from './builder.ts';
 import type { DispatchSpec, KernelContext } from './types.ts';
 import { reduceHelpers } from './wgsl-reduce.ts';
@@ -200,27 +197,4 @@ export function columnReduce(ctx: KernelContext, spec: ColumnReduce): DispatchSp
     );
   }
   return specs;
-}
-
-export function sumAllKernel(launch: Launch<'sum_all' | 'sumsq'>, ctx: KernelContext): DispatchSpec[] {
-  const src = asGpuTensor(launch.inputs[0].tensor, launch.op);
-  const out = asGpuTensor(launch.output.tensor, launch.op);
-  return fullReduce(ctx, launch.op, src, numel(launch.inputs[0].shape), out, launch.op === 'sumsq' ? 'x * x' : 'x');
-}
-
-export function sumLeadingKernel(launch: Launch<'sum_leading'>, ctx: KernelContext): DispatchSpec[] {
-  const shape = launch.inputs[0].shape;
-  const src = asGpuTensor(launch.inputs[0].tensor, 'sum_leading');
-  const out = asGpuTensor(launch.output.tensor, 'sum_leading');
-  const cols = numel(shape.slice(shape.length - launch.attrs.keep));
-  const rows = numel(shape) / Math.max(1, cols);
-  if (cols === 1) return fullReduce(ctx, 'sum_leading', src, numel(shape), out, 'x');
-  return columnReduce(ctx, {
-    label: 'sum_leading',
-    rows,
-    cols,
-    out,
-    bind: (k) => k.tensor('x', src, rows * cols, 'read'),
-    expr: 'ld_x(idx)',
-  });
 }

@@ -1,4 +1,6 @@
 /** What kernel builders receive (KernelContext) and produce (DispatchSpec). */
+import type { Launch } from '../../../backend.ts';
+import type { KernelOp } from '../../../ops.ts';
 import type { SegmentLayout } from '../tensor.ts';
 
 export type MatmulVariant = 'tiled' | 'register';
@@ -44,3 +46,8 @@ export interface DispatchSpec {
   readonly access: readonly ('read' | 'read_write')[];
   readonly workgroups: readonly [number, number, number];
 }
+
+/** An op's WGSL kernel: the dispatches that compute one launch. */
+export type WgslKernel<K extends KernelOp> = (launch: Launch<K>, ctx: KernelContext) => DispatchSpec[];
+
+export type WgslKernels<Ops extends KernelOp> = { readonly [K in Ops]: WgslKernel<K> };

@@ -3,7 +3,7 @@
  * every driver: tanh and sigmoid never evaluate exp of a large positive argument (some drivers'
  * built-in tanh returns NaN there), and log_sigmoid uses a log1p that keeps small arguments exact.
  */
-import type { UnaryFn } from '../../../ops.ts';
+import type { UnaryFn } from './index.ts';
 
 export const UNARY_HELPERS = `
 const GELU_C: f32 = 0.7978845608028654;

@@ -3,11 +3,11 @@
  * step (queue.writeBuffer), so a compiled program never changes; gradient clipping reads the
  * global squared norm computed on the device, so there is no readback either.
  */
-import type { Launch } from '../../../backend.ts';
-import { numel } from '../../../ops.ts';
-import { asGpuTensor } from '../tensor.ts';
-import { elementwise } from './elementwise.ts';
-import type { DispatchSpec, KernelContext } from './types.ts';
+import type { Launch } from '../../backend.ts';
+import { elementwise } from '../../backends/webgpu/kernels/elementwise.ts';
+import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
+import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
+import { numel } from '../shape.ts';
 
 export function adamwKernel(launch: Launch<'adamw'>, ctx: KernelContext): DispatchSpec[] {
   const [param, grad, m, v, hyper, gnorm] = launch.inputs;
@@ -63,3 +63,5 @@ function adamwBody(): string {
   st_v(i, v);
   st_w(i, w);`;
 }
+
+export const adamwWgsl: WgslKernels<'adamw'> = { adamw: adamwKernel };

@@ -1,21 +1,11 @@
-/** Data-movement ops: permute, slice_last, pad_last, repeat_heads, sum_heads, and the row/mask ops. */
-import type { Launch } from '../../../backend.ts';
-import { numel } from '../../../ops.ts';
-import { asGpuTensor } from '../tensor.ts';
-import { perOutput } from './per-output.ts';
-import type { DispatchSpec, KernelContext } from './types.ts';
-
-function io(launch: Launch, i = 0) {
-  return {
-    src: asGpuTensor(launch.inputs[i].tensor, `${launch.op} input ${i}`),
-    srcCount: numel(launch.inputs[i].shape),
-    out: asGpuTensor(launch.output.tensor, `${launch.op} output`),
-    count: numel(launch.output.shape),
-  };
-}
+/** WGSL kernels of the data-movement ops: reshape (as a copy), permute, slice_last, pad_last, repeat_heads, sum_heads. */
+import type { Launch } from '../../backend.ts';
+import { elementwise, operand, output } from '../../backends/webgpu/kernels/elementwise.ts';
+import { launchIo, perOutput } from '../../backends/webgpu/kernels/per-output.ts';
+import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
 
 export function permuteKernel(launch: Launch<'permute'>, ctx: KernelContext): DispatchSpec[] {
-  const { src, srcCount, out, count } = io(launch);
+  const { src, srcCount, out, count } = launchIo(launch);
   const shape = launch.inputs[0].shape;
   const pad = 4 - shape.length;
   const inShape = [...Array(pad).fill(1), ...shape];
@@ -40,7 +30,7 @@ export function permuteKernel(launch: Launch<'permute'>, ctx: KernelContext): Di
 }
 
 export function sliceLastKernel(launch: Launch<'slice_last'>, ctx: KernelContext): DispatchSpec[] {
-  const { src, srcCount, out, count } = io(launch);
+  const { src, srcCount, out, count } = launchIo(launch);
   const shape = launch.inputs[0].shape;
   const { start, len } = launch.attrs;
   return perOutput(
@@ -58,7 +48,7 @@ export function sliceLastKernel(launch: Launch<'slice_last'>, ctx: KernelContext
 }
 
 export function padLastKernel(launch: Launch<'pad_last'>, ctx: KernelContext): DispatchSpec[] {
-  const { src, srcCount, out, count } = io(launch);
+  const { src, srcCount, out, count } = launchIo(launch);
   const shape = launch.inputs[0].shape;
   const { start, total } = launch.attrs;
   return perOutput(
@@ -79,7 +69,7 @@ export function padLastKernel(launch: Launch<'pad_last'>, ctx: KernelContext): D
 }
 
 export function repeatHeadsKernel(launch: Launch<'repeat_heads'>, ctx: KernelContext): DispatchSpec[] {
-  const { src, srcCount, out, count } = io(launch);
+  const { src, srcCount, out, count } = launchIo(launch);
   const [, hkv, t, d] = launch.inputs[0].shape;
   return perOutput(
     ctx,
@@ -100,7 +90,7 @@ export function repeatHeadsKernel(launch: Launch<'repeat_heads'>, ctx: KernelCon
 }
 
 export function sumHeadsKernel(launch: Launch<'sum_heads'>, ctx: KernelContext): DispatchSpec[] {
-  const { src, srcCount, out, count } = io(launch);
+  const { src, srcCount, out, count } = launchIo(launch);
   const [, , t, d] = launch.inputs[0].shape;
   return perOutput(
     ctx,
@@ -118,38 +108,18 @@ export function sumHeadsKernel(launch: Launch<'sum_heads'>, ctx: KernelContext):
   );
 }
 
-export function maskedRowSumKernel(launch: Launch<'masked_row_sum'>, ctx: KernelContext): DispatchSpec[] {
-  const { src, srcCount, out, count } = io(launch);
-  const mask = asGpuTensor(launch.inputs[1].tensor, 'masked_row_sum mask');
-  const cols = launch.inputs[0].shape[1];
-  return perOutput(
-    ctx,
-    'masked_row_sum',
-    count,
-    (k) => {
-      k.u32('cols', cols);
-      k.tensor('out', out, count, 'read_write')
-        .tensor('x', src, srcCount, 'read')
-        .tensor('mask', mask, srcCount, 'read');
-    },
-    `  var acc = 0.0;
-  for (var t = 0u; t < p.cols; t++) { acc += ld_x(i * p.cols + t) * ld_mask(i * p.cols + t); }
-  st_out(i, acc);`,
-  );
+/** Copies input 0 into the output (a reshape whose output is a different tensor). */
+export function copyKernel(launch: Launch, ctx: KernelContext): DispatchSpec[] {
+  const src = operand('x', launch.inputs[0], launch.op);
+  return elementwise({ label: `${launch.op}_copy`, ...output(launch), operands: [src], body: '  st_out(i, x);' }, ctx);
 }
 
-export function expandRowsKernel(launch: Launch<'expand_rows'>, ctx: KernelContext): DispatchSpec[] {
-  const { src, srcCount, out, count } = io(launch);
-  const mask = asGpuTensor(launch.inputs[1].tensor, 'expand_rows mask');
-  const cols = launch.inputs[1].shape[1];
-  return perOutput(
-    ctx,
-    'expand_rows',
-    count,
-    (k) => {
-      k.u32('cols', cols);
-      k.tensor('out', out, count, 'read_write').tensor('g', src, srcCount, 'read').tensor('mask', mask, count, 'read');
-    },
-    '  st_out(i, ld_g(i / p.cols) * ld_mask(i));',
-  );
-}
+export const layoutWgsl: WgslKernels<'reshape' | 'permute' | 'slice_last' | 'pad_last' | 'repeat_heads' | 'sum_heads'> =
+  {
+    reshape: copyKernel,
+    permute: permuteKernel,
+    slice_last: sliceLastKernel,
+    pad_last: padLastKernel,
+    repeat_heads: repeatHeadsKernel,
+    sum_heads: sumHeadsKernel,
+  };

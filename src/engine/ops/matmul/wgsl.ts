@@ -7,11 +7,11 @@
  *    each a 4x4 block of a 32x32 tile, reading operands straight from storage; out-of-range
  *    rows/cols are clamped for the loads and masked at the store, keeping the inner loop branch-free.
  */
-import type { Launch } from '../../../backend.ts';
-import { numel } from '../../../ops.ts';
-import { asGpuTensor } from '../tensor.ts';
-import { Kernel } from './builder.ts';
-import type { DispatchSpec, KernelContext } from './types.ts';
+import type { Launch } from '../../backend.ts';
+import { Kernel } from '../../backends/webgpu/kernels/builder.ts';
+import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
+import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
+import { numel } from '../shape.ts';
 
 export interface MatmulDims {
   batch: number;
@@ -156,3 +156,5 @@ ${stores}
 }
 `;
 }
+
+export const matmulWgsl: WgslKernels<'matmul'> = { matmul: matmulKernel };

@@ -4,12 +4,12 @@
  * deterministic scatter-add without float atomics: the thread for the first occurrence of an id
  * sums the gradient rows of all its occurrences in order, so repeated ids never race.
  */
-import type { Launch } from '../../../backend.ts';
-import { numel } from '../../../ops.ts';
-import { asGpuTensor } from '../tensor.ts';
-import { elementwise } from './elementwise.ts';
-import { perOutput } from './per-output.ts';
-import type { DispatchSpec, KernelContext } from './types.ts';
+import type { Launch } from '../../backend.ts';
+import { elementwise } from '../../backends/webgpu/kernels/elementwise.ts';
+import { perOutput } from '../../backends/webgpu/kernels/per-output.ts';
+import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
+import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
+import { numel } from '../shape.ts';
 
 export function embeddingKernel(launch: Launch<'embedding'>, ctx: KernelContext): DispatchSpec[] {
   const [tableView, idsView] = launch.inputs;
@@ -98,3 +98,8 @@ export function embeddingGradKernel(launch: Launch<'embedding_grad'>, ctx: Kerne
   );
   return [...linkPass, ...zero, ...scatter];
 }
+
+export const embeddingWgsl: WgslKernels<'embedding' | 'embedding_grad'> = {
+  embedding: embeddingKernel,
+  embedding_grad: embeddingGradKernel,
+};

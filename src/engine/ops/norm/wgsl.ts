@@ -2,13 +2,13 @@
  * LayerNorm and RMSNorm, forward and backward, one workgroup per row. The weight gradients first
  * store per-row statistics in scratch, then reduce columns (reduce.ts) without atomics.
  */
-import type { Launch } from '../../../backend.ts';
-import { numel } from '../../../ops.ts';
-import { asGpuTensor } from '../tensor.ts';
-import { perRow } from './per-row.ts';
-import { columnReduce } from './reduce.ts';
-import type { DispatchSpec, KernelContext } from './types.ts';
-import { pow2Threads } from './wgsl-reduce.ts';
+import type { Launch } from '../../backend.ts';
+import { perRow } from '../../backends/webgpu/kernels/per-row.ts';
+import { columnReduce } from '../../backends/webgpu/kernels/reduce.ts';
+import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
+import { pow2Threads } from '../../backends/webgpu/kernels/wgsl-reduce.ts';
+import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
+import { numel } from '../shape.ts';
 
 type NormOp = 'layernorm' | 'layernorm_grad_x' | 'layernorm_grad_w' | 'rmsnorm' | 'rmsnorm_grad_x' | 'rmsnorm_grad_w';
 
@@ -137,3 +137,14 @@ ${rowStats(layer ? 'layer' : 'rms')}
   });
   return [...statsPass, ...columns];
 }
+
+export const normWgsl: WgslKernels<
+  'layernorm' | 'layernorm_grad_x' | 'layernorm_grad_w' | 'rmsnorm' | 'rmsnorm_grad_x' | 'rmsnorm_grad_w'
+> = {
+  layernorm: normKernel,
+  layernorm_grad_x: normGradXKernel,
+  layernorm_grad_w: normGradWKernel,
+  rmsnorm: normKernel,
+  rmsnorm_grad_x: normGradXKernel,
+  rmsnorm_grad_w: normGradWKernel,
+};

@@ -3,12 +3,12 @@
  * online log-sum-exp (running max and rescaled sum), never materialising the softmax. The
  * backward recomputes the row's log-sum-exp and writes g * (onehot - softmax) directly.
  */
-import type { Launch } from '../../../backend.ts';
-import { asGpuTensor } from '../tensor.ts';
-import type { Kernel } from './builder.ts';
-import { perRow } from './per-row.ts';
-import type { DispatchSpec, KernelContext } from './types.ts';
-import { NEG_BIG } from './wgsl-reduce.ts';
+import type { Launch } from '../../backend.ts';
+import type { Kernel } from '../../backends/webgpu/kernels/builder.ts';
+import { perRow } from '../../backends/webgpu/kernels/per-row.ts';
+import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
+import { NEG_BIG } from '../../backends/webgpu/kernels/wgsl-reduce.ts';
+import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
 
 /** WGSL: the row's (max, sum of exp(x - max)) into \`lse\`. */
 const ROW_LSE = `  let base = row * p.V;
@@ -70,3 +70,8 @@ export function tokenLogprobsGradKernel(launch: Launch<'token_logprobs_grad'>, c
   }`,
   );
 }
+
+export const logprobsWgsl: WgslKernels<'token_logprobs' | 'token_logprobs_grad'> = {
+  token_logprobs: tokenLogprobsKernel,
+  token_logprobs_grad: tokenLogprobsGradKernel,
+};

@@ -5,11 +5,11 @@
  * `rope_at` (decoding, positions known only at run time) the shader forms the same f32 angle and
  * evaluates sin/cos itself (see SIN_COS).
  */
-import type { Launch } from '../../../backend.ts';
-import { numel } from '../../../ops.ts';
-import { asGpuTensor } from '../tensor.ts';
-import { perOutput } from './per-output.ts';
-import type { DispatchSpec, KernelContext } from './types.ts';
+import type { Launch } from '../../backend.ts';
+import { perOutput } from '../../backends/webgpu/kernels/per-output.ts';
+import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
+import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
+import { numel } from '../shape.ts';
 
 /** f32 inverse frequencies, exactly as the CPU backend computes them. */
 export function ropeInvFreq(D: number, theta: number): Float32Array {
@@ -120,3 +120,5 @@ ${ROTATE}`,
     SIN_COS,
   );
 }
+
+export const ropeWgsl: WgslKernels<'rope' | 'rope_at'> = { rope: ropeKernel, rope_at: ropeAtKernel };

@@ -1,10 +1,10 @@
 /** KV-cache write for decoding: cache[b, h, pos[b] + t, :] = x[b, h, t, :], in place, dropping rows outside [0, Tmax). */
-import type { Launch } from '../../../backend.ts';
-import { numel } from '../../../ops.ts';
-import { asGpuTensor } from '../tensor.ts';
-import { elementwise } from './elementwise.ts';
-import { perOutput } from './per-output.ts';
-import type { DispatchSpec, KernelContext } from './types.ts';
+import type { Launch } from '../../backend.ts';
+import { elementwise } from '../../backends/webgpu/kernels/elementwise.ts';
+import { perOutput } from '../../backends/webgpu/kernels/per-output.ts';
+import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
+import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
+import { numel } from '../shape.ts';
 
 export function cacheWriteKernel(launch: Launch<'cache_write'>, ctx: KernelContext): DispatchSpec[] {
   const [cacheView, xView, posView] = launch.inputs;
@@ -48,3 +48,5 @@ export function cacheWriteKernel(launch: Launch<'cache_write'>, ctx: KernelConte
   );
   return [...copy, ...scatter];
 }
+
+export const cacheWgsl: WgslKernels<'cache_write'> = { cache_write: cacheWriteKernel };

@@ -2,12 +2,12 @@
  * Causal, key-masked softmax over attention scores [B, H, Tq, Tk] (Tq < Tk when decoding against a
  * KV cache: query i sees keys j <= i + Tk - Tq) and its backward; one workgroup per row.
  */
-import type { Launch } from '../../../backend.ts';
-import { numel } from '../../../ops.ts';
-import { asGpuTensor } from '../tensor.ts';
-import { perRow } from './per-row.ts';
-import type { DispatchSpec, KernelContext } from './types.ts';
-import { NEG_BIG, pow2Threads } from './wgsl-reduce.ts';
+import type { Launch } from '../../backend.ts';
+import { perRow } from '../../backends/webgpu/kernels/per-row.ts';
+import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
+import { NEG_BIG, pow2Threads } from '../../backends/webgpu/kernels/wgsl-reduce.ts';
+import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
+import { numel } from '../shape.ts';
 
 export function softmaxCausalKernel(launch: Launch<'softmax_causal'>, ctx: KernelContext): DispatchSpec[] {
   const [scoresView, maskView] = launch.inputs;
@@ -77,3 +77,8 @@ export function softmaxCausalGradKernel(launch: Launch<'softmax_causal_grad'>, c
   }`,
   );
 }
+
+export const softmaxWgsl: WgslKernels<'softmax_causal' | 'softmax_causal_grad'> = {
+  softmax_causal: softmaxCausalKernel,
+  softmax_causal_grad: softmaxCausalGradKernel,
+};
