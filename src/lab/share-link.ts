@@ -10,6 +10,7 @@
  *
  * Also here: `parseViewFlags`, the teacher-mode query flags (`?hide=data,optimizer&lesson=...`).
  */
+import { concatBytes } from './hub/bytes.ts';
 import { type ExperimentSpec, FORBIDDEN_KEYS, formatSpecErrors, type SpecError, validateSpec } from './spec.ts';
 
 export const SHARE_LINK_VERSION = 1;
@@ -213,13 +214,7 @@ async function inflateRaw(bytes: Uint8Array, maxBytes: number): Promise<Uint8Arr
   } catch {
     return 'corrupt';
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 // ---------- base64url (RFC 4648 §5, no padding) ----------

@@ -3,14 +3,10 @@
  * {"r_chosen": "a", "r_chosen": "b"} silently loses "a". This scanner finds the first key repeated
  * within one object of a JSON text (already known to parse), in one linear pass.
  */
+import { CHAR, isJsonSpace } from './char-codes.ts';
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COLON = 58;
-const OPEN_CURLY = 123;
-const CLOSE_CURLY = 125;
-const OPEN_SQUARE = 91;
-const CLOSE_SQUARE = 93;
+const { quote: QUOTE, backslash: BACKSLASH, colon: COLON } = CHAR;
+const { openSquare: OPEN_SQUARE, closeSquare: CLOSE_SQUARE, openCurly: OPEN_CURLY, closeCurly: CLOSE_CURLY } = CHAR;
 
 /** The first duplicated key, with the 0-based offset of its second occurrence; null when none. */
 export function findDuplicateKey(text: string): { key: string; offset: number } | null {
@@ -51,7 +47,7 @@ function stringEnd(text: string, open: number): number {
 function nextNonSpace(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return c;
+    if (!isJsonSpace(c)) return c;
   }
   return -1;
 }

@@ -6,21 +6,13 @@
  * bracket depth across chunk boundaries) and parses elements one at a time, so a broken element is
  * reported with its own line and the rest of the file still loads.
  */
+import { CHAR, isJsonSpace } from './char-codes.ts';
 import type { RawRecord } from './records.ts';
 import { describeJsonError, jsonRecord } from './records.ts';
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COMMA = 44;
-const OPEN_SQUARE = 91;
-const CLOSE_SQUARE = 93;
-const OPEN_CURLY = 123;
-const CLOSE_CURLY = 125;
-const NEWLINE = 10;
-
-function isSpace(c: number): boolean {
-  return c === 32 || c === 10 || c === 13 || c === 9;
-}
+const { quote: QUOTE, backslash: BACKSLASH, comma: COMMA, newline: NEWLINE } = CHAR;
+const { openSquare: OPEN_SQUARE, closeSquare: CLOSE_SQUARE, openCurly: OPEN_CURLY, closeCurly: CLOSE_CURLY } = CHAR;
+const isSpace = isJsonSpace;
 
 export async function* parseJsonDocument(texts: AsyncIterable<string>): AsyncGenerator<RawRecord> {
   let line = 1;

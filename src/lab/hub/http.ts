@@ -3,6 +3,7 @@
  * reader that streams with progress, honours the AbortSignal and stops as soon as the byte budget
  * is exceeded (Content-Length is checked before the first byte is read).
  */
+import { concatBytes } from './bytes.ts';
 import { type HubContext, repoPageUrl } from './context.ts';
 import { formatBytes, HubError } from './errors.ts';
 import { encodePath } from './ids.ts';
@@ -151,7 +152,7 @@ export async function readBody(ctx: HubContext, res: Response, limits: BodyLimit
       { repo: ctx.repo, path: limits.path },
     );
   }
-  return concat(chunks, loaded);
+  return concatBytes(chunks, loaded);
 }
 
 function tooBig(ctx: HubContext, limits: BodyLimits, needed: number): HubError {
@@ -171,15 +172,4 @@ export function throwIfAborted(ctx: HubContext, target: HubTarget): void {
 
 function describe(ctx: HubContext, target: HubTarget): string {
   return target.listing ? `the file list of ${ctx.repo}` : `"${target.path}" from ${ctx.repo}`;
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }
