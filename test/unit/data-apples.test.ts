@@ -3,6 +3,7 @@ import { applesOracle } from '../../src/data/judges/oracle.ts';
 import {
   allSpecs,
   flawedAnswers,
+  heldOutItems,
   heldOutSplits,
   parseInstruction,
   parseList,
@@ -19,6 +20,7 @@ import { appleCandidates } from '../../src/data/tasks/apples-candidates.ts';
 import { CATEGORIES, ITEM_CATEGORY } from '../../src/data/tasks/apples-lexicon.ts';
 import { loadTokenizer } from '../../src/data/tokenizer.ts';
 import { Rng } from '../../src/engine/random.ts';
+import { APPLES_SPLIT, applesEvalItems } from '../../src/lab/pipeline/task-data.ts';
 
 describe("the paper's two examples (jpo.md)", () => {
   const judge = applesOracle();
@@ -170,6 +172,19 @@ describe('validation and test splits of the held-out instructions', () => {
     expect(texts(testSpecs(1))).toEqual(texts(testSpecs(1)));
     expect(texts(testSpecs(2))).not.toEqual(texts(testSpecs(1)));
     expect(testSpecs(1, 0.2, 200)).toHaveLength(75);
+  });
+
+  it("gives held-out items with gold answers: 'held-out' is the pipeline's eval list, the splits cut it", () => {
+    const o = { ...APPLES_SPLIT, goldSeed: 7 };
+    const all = heldOutItems('held-out', o);
+    // The pipeline's held-out function (gold seed 7), unchanged, is the same list item for item.
+    expect(applesEvalItems(all.length)).toEqual(all);
+    const validation = heldOutItems('validation', o);
+    const test = heldOutItems('test', o);
+    expect([...validation, ...test]).toEqual(all);
+    expect(test.map((t) => t.instruction)).toEqual(texts(testSpecs(1, 0.2)));
+    for (const item of test) expect(scoreApples(item.instruction, item.gold).score).toBe(1);
+    expect(() => heldOutItems('train' as never, o)).toThrow(/split must be "validation", "test" or "held-out"/);
   });
 
   it('says what is wrong with a validation size the split cannot hold', () => {

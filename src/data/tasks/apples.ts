@@ -123,6 +123,35 @@ export function testSpecs(seed: number, testFraction = 0.2, nValidation = VALIDA
   return heldOutSplits(seed, testFraction, nValidation).test;
 }
 
+export type HeldOutSplit = 'validation' | 'test' | 'held-out';
+
+export interface HeldOutItemOptions {
+  /** The train/held-out split (the pipeline's: seed 1, testFraction 0.2). */
+  seed: number;
+  testFraction?: number;
+  nValidation?: number;
+  /** Seed of the gold answers (the pipeline's: 7). */
+  goldSeed: number;
+}
+
+/**
+ * Held-out instructions of one split with a gold answer each. Gold answers are drawn in one stream
+ * over the whole held-out list and then cut, so an instruction has the same gold answer in every
+ * split, and 'held-out' (validation then test) is item for item the list version-1 specs evaluate.
+ */
+export function heldOutItems(split: HeldOutSplit, o: HeldOutItemOptions): { instruction: string; gold: string }[] {
+  const { validation, test } = heldOutSplits(o.seed, o.testFraction, o.nValidation);
+  const rng = new Rng(o.goldSeed);
+  const all = [...validation, ...test].map((spec) => ({
+    instruction: renderInstruction(spec),
+    gold: referenceAnswer(spec, rng),
+  }));
+  if (split === 'validation') return all.slice(0, validation.length);
+  if (split === 'test') return all.slice(validation.length);
+  if (split === 'held-out') return all;
+  throw new Error(`held-out split must be "validation", "test" or "held-out", got ${JSON.stringify(split)}`);
+}
+
 /** A correct answer: `count` distinct items of the category, without the excluded one, sorted if asked. */
 export function referenceAnswer(spec: ListSpec, rng: Rng): string {
   const cat = categoryByKey(spec.category);
