@@ -7,7 +7,7 @@
  */
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { type Lab, type LabOptions, startLab } from './harness.ts';
+import { type Lab, type LabOptions, type LabPage, startLab } from './harness.ts';
 
 /** Starts the lab (preview server and Chromium) before this file's tests and closes it after them. */
 export function labForFile(options: LabOptions = {}): () => Lab {
@@ -148,7 +148,10 @@ export async function pauseInTraining(
         `every run finished training before it reached step ${atLeast} while paused (${JSON.stringify(points)})`,
       );
     }
-    if ((points[run] ?? 0) >= atLeast) return { run, step: points[run] ?? 0 };
+    if ((points[run] ?? 0) >= atLeast) {
+      console.log(`held the run paused: ${run} at step ${points[run]} of ${steps}`);
+      return { run, step: points[run] ?? 0 };
+    }
     const status = await stepPausedRun(page);
     if (status !== 'paused') throw new Error(`the run ended (${status}) before it could be held at step ${atLeast}`);
   }
@@ -240,6 +243,25 @@ export function checkpointEntries(page: Page, textOf = ''): Promise<{ key: strin
   }, textOf);
 }
 
+/** Opens the lab in a new tab, sets the form up with `configure` and starts the DPO vs JPO comparison. */
+export async function startComparison(lab: Lab, configure: (page: Page) => Promise<void>): Promise<LabPage> {
+  const tab = await lab.open('/');
+  await configure(tab.page);
+  await tab.page.getByTestId('compare').click();
+  return tab;
+}
+
+/**
+ * Opens `path` in a new tab, runs `check` on it, and closes it after checking that the page logged
+ * no errors.
+ */
+export async function inNewTab(lab: Lab, path: string, check: (tab: LabPage) => Promise<void>): Promise<void> {
+  const tab = await lab.open(path);
+  await check(tab);
+  expect(tab.errors).toEqual([]);
+  await tab.close();
+}
+
 /**
  * Starts a run set up by `configure` in a new tab and stops it while it waits for a person (a
  * pairing or evaluation question): it must end as stopped, with the question gone, without anyone
@@ -250,10 +272,8 @@ export async function stopWhileAsked(
   configure: (page: Page) => Promise<void>,
   purpose: 'pairing' | 'evaluation',
 ): Promise<void> {
-  const tab = await lab.open('/');
+  const tab = await startComparison(lab, configure);
   const { page } = tab;
-  await configure(page);
-  await page.getByTestId('compare').click();
   const card = page.getByTestId('live-judge');
   await card.waitFor({ timeout: 240_000 });
   expect(await card.getAttribute('data-purpose')).toBe(purpose);

@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { ARTIFACTS_DIR } from './harness.ts';
-import { configureTinyCpuRun, labForFile, stopWhileAsked, waitForRunEnd } from './lab-helpers.ts';
+import { configureTinyCpuRun, labForFile, startComparison, stopWhileAsked, waitForRunEnd } from './lab-helpers.ts';
 
 const lab = labForFile({ webgpu: false });
 
@@ -26,11 +26,9 @@ function configure(page: Page): Promise<void> {
 }
 
 it('a person judges the evaluation blind by keyboard; all ties give 50% and ties = n for every run', async () => {
-  const tab = await lab().open('/');
+  const tab = await startComparison(lab(), configure);
   const { page } = tab;
-  await configure(page);
   expect(await page.locator('[data-path="eval.judge"]').textContent()).toContain('blind: you see two answers');
-  await page.getByTestId('compare').click();
 
   const card = page.getByTestId('live-judge');
   const seen: string[] = [];

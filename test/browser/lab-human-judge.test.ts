@@ -9,7 +9,14 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import type { PreferenceRow } from '../../src/data/types.ts';
 import { ARTIFACTS_DIR } from './harness.ts';
-import { checkpointEntries, configureTinyCpuRun, labForFile, stopWhileAsked, waitForRunEnd } from './lab-helpers.ts';
+import {
+  checkpointEntries,
+  configureTinyCpuRun,
+  labForFile,
+  startComparison,
+  stopWhileAsked,
+  waitForRunEnd,
+} from './lab-helpers.ts';
 
 const lab = labForFile({ webgpu: false });
 
@@ -59,11 +66,9 @@ const pairKey = (s: Shown) =>
   [JSON.stringify([s.a.instruction, s.a.response]), JSON.stringify([s.b.instruction, s.b.response])].sort().join(' ~ ');
 
 it('a person answers each pair once with the keyboard; the training pairs are exactly their answers', async () => {
-  const tab = await lab().open('/');
+  const tab = await startComparison(lab(), configure);
   const { page } = tab;
-  await configure(page);
   expect(await page.locator('[data-path="data.pairing.judge"]').textContent()).toContain('keep the budget small');
-  await page.getByTestId('compare').click();
 
   const card = page.getByTestId('live-judge');
   await card.waitFor({ timeout: 120_000 });
