@@ -14,6 +14,12 @@ export type FlagSpec = { type: 'string'; default?: string; short?: string } | { 
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
+/** A flag with a value (`--model DIR`), optionally with a default. */
+export const TEXT = { type: 'string' } as const;
+export const textOr = <const D extends string>(dflt: D) => ({ type: 'string', default: dflt }) as const;
+/** A flag without a value (`--json`). */
+export const SWITCH = { type: 'boolean' } as const;
+
 export interface CommandSpec<F extends FlagSpecs, R extends keyof F & string> {
   /** As typed after `orchard` ('loss', 'data pairs'); starts every message. */
   name: string;

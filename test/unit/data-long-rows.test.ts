@@ -11,7 +11,7 @@ import { encodeHead, encodeTail } from '../../src/data/tokenize-bounded.ts';
 import { loadTokenizer, type Tokenizer } from '../../src/data/tokenizer.ts';
 import { Rng } from '../../src/engine/random.ts';
 
-function* pieces(text: string, size: number): Generator<string> {
+async function* pieces(text: string, size: number): AsyncGenerator<string> {
   for (let at = 0; at < text.length; at += size) yield text.slice(at, at + size);
 }
 

@@ -13,7 +13,7 @@ import { type DataSummary, type LengthStats, summarize } from '../../data/summar
 import { appleCandidates } from '../../data/tasks/apples-candidates.ts';
 import { loadTokenizer } from '../../data/tokenizer.ts';
 import type { ImportProblem } from '../../data/types.ts';
-import { choiceFlag, countFlag, runCommand } from '../args.ts';
+import { choiceFlag, countFlag, runCommand, SWITCH, TEXT, textOr } from '../args.ts';
 
 const USAGE = `usage:
   npm run orchard -- data inspect FILE [options]
@@ -54,13 +54,13 @@ const INSPECT = {
   name: 'data inspect',
   usage: USAGE,
   flags: {
-    json: { type: 'boolean' },
-    format: { type: 'string' },
-    container: { type: 'string' },
-    tokenizer: { type: 'string' },
-    template: { type: 'string' },
-    'max-length': { type: 'string' },
-    'max-prompt-length': { type: 'string' },
+    json: SWITCH,
+    format: TEXT,
+    container: TEXT,
+    tokenizer: TEXT,
+    template: TEXT,
+    'max-length': TEXT,
+    'max-prompt-length': TEXT,
   },
   positionals: ['FILE'],
 } as const;
@@ -93,15 +93,15 @@ const PAIRS = {
   name: 'data pairs',
   usage: USAGE,
   flags: {
-    task: { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    mode: { type: 'string', default: 'both' },
-    'n-instructions': { type: 'string', default: '50' },
-    split: { type: 'string', default: 'train' },
-    budget: { type: 'string' },
-    'joint-pairs': { type: 'string' },
-    json: { type: 'boolean' },
+    task: TEXT,
+    seed: TEXT,
+    out: TEXT,
+    mode: textOr('both'),
+    'n-instructions': textOr('50'),
+    split: textOr('train'),
+    budget: TEXT,
+    'joint-pairs': TEXT,
+    json: SWITCH,
   },
   required: ['task', 'seed', 'out'],
 } as const;

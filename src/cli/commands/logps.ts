@@ -5,7 +5,7 @@
  */
 import { scoreAll } from '../../engine/reference.ts';
 import { SequenceScorer } from '../../engine/scorer.ts';
-import { choiceFlag, runCommand } from '../args.ts';
+import { choiceFlag, runCommand, TEXT, textOr } from '../args.ts';
 import { cliBucket, encodeRows, loadModelDir, openBackend, readPaperRows, requireFinite } from '../preference-io.ts';
 
 const USAGE = `usage: npm run orchard -- logps --model DIR --data FILE [options]
@@ -23,11 +23,11 @@ const COMMAND = {
   name: 'logps',
   usage: USAGE,
   flags: {
-    model: { type: 'string' },
-    data: { type: 'string' },
-    mode: { type: 'string', default: 'conditional' },
-    template: { type: 'string' },
-    backend: { type: 'string', default: 'cpu' },
+    model: TEXT,
+    data: TEXT,
+    mode: textOr('conditional'),
+    template: TEXT,
+    backend: textOr('cpu'),
   },
   required: ['model', 'data'],
 } as const;

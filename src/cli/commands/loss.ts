@@ -12,7 +12,7 @@ import { evaluateObjective } from '../../engine/objectives/evaluate.ts';
 import { OBJECTIVES, objectiveSpec } from '../../engine/objectives/index.ts';
 import { computeReferenceTable, type ReferenceStrategy } from '../../engine/reference.ts';
 import { type Tensor, writeSafetensors } from '../../engine/safetensors.ts';
-import { numberFlag, runCommand } from '../args.ts';
+import { numberFlag, runCommand, TEXT, textOr } from '../args.ts';
 import {
   checkModelDir,
   cliBucket,
@@ -38,16 +38,16 @@ const COMMAND = {
   name: 'loss',
   usage: USAGE,
   flags: {
-    model: { type: 'string' },
-    data: { type: 'string' },
-    objective: { type: 'string' },
-    ref: { type: 'string' },
-    beta: { type: 'string' },
-    'label-smoothing': { type: 'string' },
-    'simpo-gamma': { type: 'string' },
-    template: { type: 'string' },
-    backend: { type: 'string', default: 'cpu' },
-    'grads-out': { type: 'string' },
+    model: TEXT,
+    data: TEXT,
+    objective: TEXT,
+    ref: TEXT,
+    beta: TEXT,
+    'label-smoothing': TEXT,
+    'simpo-gamma': TEXT,
+    template: TEXT,
+    backend: textOr('cpu'),
+    'grads-out': TEXT,
   },
   required: ['model', 'data', 'objective'],
 } as const;
