@@ -4,6 +4,7 @@
  * same code runs in the browser page and in Node.
  */
 import type { Backend } from '../src/engine/backend.ts';
+import type { BackendCounters, WebGPUBackend } from '../src/engine/backends/webgpu/backend.ts';
 import { compileForward } from '../src/engine/forward.ts';
 import { Graph } from '../src/engine/graph.ts';
 import { feedsFor } from '../src/engine/logprobs.ts';
@@ -15,20 +16,8 @@ import { type Host, type RunCounters, type RunResult, timedRun } from './result.
 import { timePipelined } from './timing.ts';
 import type { Workload } from './workload.ts';
 
-/** What the WebGPU backend exposes for benchmarks (structural, so CPU-only bundles need not import it). */
-interface GpuStats {
-  counters: {
-    submissions: number;
-    dispatches: number;
-    programRuns: number;
-    reads: number;
-    bytesRead: number;
-    bytesWritten: number;
-  };
-  memory: { peakLiveBytes: number; peakHeldBytes: number };
-  matmul?: string;
-  rows?: string;
-}
+/** What the WebGPU backend exposes for benchmarks (a type-only import: CPU-only bundles load no WebGPU code). */
+type GpuStats = Pick<WebGPUBackend, 'counters' | 'memory' | 'matmul' | 'rows'>;
 
 export async function runOrchard(
   engine: EngineId,
@@ -92,8 +81,8 @@ export async function runOrchard(
   return result;
 }
 
-function perStep(a: GpuStats['counters'], b: GpuStats['counters'], n: number): Omit<RunCounters, 'blockingReadbacks'> {
-  const d = (k: keyof GpuStats['counters']) => (b[k] - a[k]) / n;
+function perStep(a: BackendCounters, b: BackendCounters, n: number): Omit<RunCounters, 'blockingReadbacks'> {
+  const d = (k: keyof BackendCounters) => (b[k] - a[k]) / n;
   return {
     dispatches: d('dispatches'),
     submissions: d('submissions'),

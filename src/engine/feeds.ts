@@ -5,7 +5,7 @@
 import { LOSS_SEED_INPUT } from './autodiff.ts';
 import type { Backend, DeviceTensor } from './backend.ts';
 import type { Graph, Node } from './graph.ts';
-import { fmtShape, numel } from './ops.ts';
+import { fmtShape, numel, type Shape } from './ops.ts';
 
 export type Feeds = Record<string, Float32Array | Int32Array>;
 
@@ -57,10 +57,9 @@ export class InputTensors {
     }
   }
 
-  bytes(): number {
-    let b = 0;
-    for (const { node } of this.tensors.values()) b += numel(node.shape) * 4;
-    return b;
+  /** Shapes of the inputs bound so far (for memory accounting). */
+  shapes(): Shape[] {
+    return [...this.tensors.values()].map(({ node }) => node.shape);
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@
 import type { Backend, DeviceTensor, Program, TensorView } from './backend.ts';
 import { type Feeds, InputTensors } from './feeds.ts';
 import type { Graph, Node } from './graph.ts';
+import { shapeBytes } from './memory-accounting.ts';
 import type { ParamStore } from './params.ts';
 import { materialize, type Plan, type PlannedView, plan, resolveView, slotBytes } from './plan.ts';
 import { readViews } from './readback.ts';
@@ -83,7 +84,7 @@ export function compileForward(
     stats: {
       launches: p.launches.length,
       intermediateBytes: slotBytes(p.slots),
-      inputBytes: inputs.bytes(),
+      inputBytes: shapeBytes(inputs.shapes()),
       tensors: p.slots.length,
     },
     dispose() {

@@ -1,13 +1,16 @@
 /**
  * Analytic device-memory estimate of a compiled forward or train step, computed by running the
- * same planner on placeholder tensors, so it matches what the sessions allocate.
+ * same planner on placeholder tensors and counting with the same function (accountMemory) as the
+ * sessions, so it matches what they allocate.
  */
 import type { DeviceTensor } from './backend.ts';
 import type { Graph, Node } from './graph.ts';
+import { accountMemory, type MemoryEstimate } from './memory-accounting.ts';
 import { type DType, numel } from './ops.ts';
-import { plan, slotBytes } from './plan.ts';
+import { plan } from './plan.ts';
 import { buildTrainGraph, planTrainStep } from './train-plan.ts';
-import { OPTIMIZER_SCALAR_BYTES } from './train-state.ts';
+
+export type { MemoryEstimate };
 
 export interface MemoryRequest {
   graph: Graph;
@@ -21,46 +24,21 @@ export interface MemoryRequest {
   inPlace?: boolean;
 }
 
-export interface MemoryEstimate {
-  /** Every param the graph reads (frozen ones included). */
-  paramBytes: number;
-  /** Gradient accumulators of the trainable params. */
-  gradBytes: number;
-  /** AdamW m and v, plus the hyper and grad-norm buffers. */
-  optimizerBytes: number;
-  /** Fed inputs (ids, masks, reference log-probs...). */
-  inputBytes: number;
-  /** Planned intermediate slots (activations, backward temporaries). */
-  intermediateBytes: number;
-  intermediateTensors: number;
-  totalBytes: number;
-}
-
 const placeholder = (n: number, dtype: DType): DeviceTensor => ({ numel: n, dtype });
 
 /** Note: for training this appends the backward nodes to the graph (as compileTrainStep would, once). */
 export function estimateMemory(req: MemoryRequest): MemoryEstimate {
   const { graph } = req;
-  const paramBytes = graph.params().reduce((s, p) => s + numel(p.shape) * 4, 0);
+  const params = graph.params().map((p) => p.shape);
   const fedInputs = new Set<Node>();
   const bind = (leaf: Node) => {
     if (leaf.op === 'input') fedInputs.add(leaf);
     return placeholder(numel(leaf.shape), leaf.dtype);
   };
-  const inputBytesOf = () => [...fedInputs].reduce((s, n) => s + numel(n.shape) * 4, 0);
+  const inputs = () => [...fedInputs].map((n) => n.shape);
   if (!req.loss) {
     const p = plan(graph, { outputs: req.outputs, bind, reuse: req.reuse, inPlace: req.inPlace });
-    const intermediateBytes = slotBytes(p.slots);
-    const inputBytes = inputBytesOf();
-    return {
-      paramBytes,
-      gradBytes: 0,
-      optimizerBytes: 0,
-      inputBytes,
-      intermediateBytes,
-      intermediateTensors: p.slots.length,
-      totalBytes: paramBytes + inputBytes + intermediateBytes,
-    };
+    return accountMemory({ params, inputs: inputs(), slots: p.slots });
   }
   const trainable =
     req.trainable ??
@@ -77,17 +55,6 @@ export function estimateMemory(req: MemoryRequest): MemoryEstimate {
     reuse: req.reuse,
     inPlace: req.inPlace,
   });
-  const gradBytes = [...acc.values()].reduce((s, t) => s + t.numel * 4, 0);
-  const optimizerBytes = 2 * gradBytes + OPTIMIZER_SCALAR_BYTES;
-  const intermediateBytes = slotBytes(plans.sharedSlots);
-  const inputBytes = inputBytesOf();
-  return {
-    paramBytes,
-    gradBytes,
-    optimizerBytes,
-    inputBytes,
-    intermediateBytes,
-    intermediateTensors: plans.sharedSlots.length,
-    totalBytes: paramBytes + gradBytes + optimizerBytes + inputBytes + intermediateBytes,
-  };
+  const trainableShapes = [...tg.paramNode.values()].map((p) => p.shape);
+  return accountMemory({ params, trainable: trainableShapes, inputs: inputs(), slots: plans.sharedSlots });
 }

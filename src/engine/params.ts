@@ -5,6 +5,7 @@
  */
 import type { Backend, DeviceTensor } from './backend.ts';
 import type { Graph } from './graph.ts';
+import { shapeBytes } from './memory-accounting.ts';
 import { fmtShape, numel, type Shape, shapeEq } from './ops.ts';
 
 export interface ParamEntry {
@@ -95,9 +96,7 @@ export class ParamStore {
   }
 
   bytes(): number {
-    let b = 0;
-    for (const e of this.entries_.values()) b += numel(e.shape) * 4;
-    return b;
+    return shapeBytes([...this.entries_.values()].map((e) => e.shape));
   }
 
   dispose(): void {

@@ -9,6 +9,7 @@
  */
 import type { DeviceTensor, Launch, TensorView } from './backend.ts';
 import type { Graph, Node } from './graph.ts';
+import { elementBytes } from './memory-accounting.ts';
 import { type DType, fmtShape, numel, type OpKind, type Shape } from './ops.ts';
 import { sizeRanks } from './workspace.ts';
 
@@ -224,7 +225,7 @@ function checkPinnedHazards(
 
 /** Bytes of a plan's slots (its intermediate memory). */
 export function slotBytes(slots: readonly Slot[]): number {
-  return slots.reduce((s, x) => s + x.numel * 4, 0);
+  return elementBytes(slots);
 }
 
 /**

@@ -4,12 +4,12 @@
  * the grad-norm-squared buffer clipping reads, and the step counters.
  */
 import type { Backend, DeviceTensor } from './backend.ts';
+import { optimizerBytes, shapeBytes } from './memory-accounting.ts';
 import { numel } from './ops.ts';
 import { ADAMW_HYPER_LEN } from './optim/adamw.ts';
 import type { ParamStore } from './params.ts';
 
-/** Bytes of the AdamW hyper buffer and the grad-norm-squared scalar, on top of grads and moments. */
-export const OPTIMIZER_SCALAR_BYTES = (ADAMW_HYPER_LEN + 1) * 4;
+export { OPTIMIZER_SCALAR_BYTES } from './memory-accounting.ts';
 
 export interface ParamOptState {
   readonly grad: DeviceTensor;
@@ -63,9 +63,8 @@ export class TrainState {
 
   /** Device bytes of grads + moments (+ the two small buffers). */
   bytes(): number {
-    let b = OPTIMIZER_SCALAR_BYTES;
-    for (const name of this.trainable) b += 3 * numel(this.params.get(name).shape) * 4;
-    return b;
+    const shapes = this.trainable.map((name) => this.params.get(name).shape);
+    return shapeBytes(shapes) + optimizerBytes(shapes);
   }
 
   /** Forget the moments and counters (a fresh optimizer on the same tensors). */

@@ -9,14 +9,14 @@ import type { Feeds } from './feeds.ts';
 import { InputTensors } from './feeds.ts';
 import type { CompileOptions } from './forward.ts';
 import type { Graph, Node } from './graph.ts';
-import type { MemoryEstimate } from './memory.ts';
+import { accountMemory, type MemoryEstimate } from './memory-accounting.ts';
 import { fmtShape, numel } from './ops.ts';
 import { type AdamWHyper, adamwHyperBuffer } from './optim/adamw.ts';
 import type { ParamStore } from './params.ts';
-import { materialize, type Plan, type PlannedView, resolveView, slotBytes } from './plan.ts';
+import { materialize, type Plan, type PlannedView, resolveView } from './plan.ts';
 import { readViews } from './readback.ts';
 import { buildTrainGraph, planTrainStep, type TrainPlans } from './train-plan.ts';
-import { OPTIMIZER_SCALAR_BYTES, TrainState } from './train-state.ts';
+import { TrainState } from './train-state.ts';
 import { Workspace } from './workspace.ts';
 
 export interface TrainStepOptions extends CompileOptions {
@@ -173,20 +173,13 @@ export function compileTrainStep(
     });
   };
 
-  const paramsInGraph = new Set(graph.params().map((p) => p.attrs.name));
-  const memory: MemoryEstimate = {
-    paramBytes: [...paramsInGraph].reduce((s, n) => s + numel(params.get(n).shape) * 4, 0),
-    gradBytes: state.trainable.reduce((s, n) => s + numel(params.get(n).shape) * 4, 0),
-    optimizerBytes:
-      state.trainable.reduce((s, n) => s + 2 * numel(params.get(n).shape) * 4, 0) + OPTIMIZER_SCALAR_BYTES,
-    inputBytes: 0,
-    intermediateBytes: slotBytes(plans.sharedSlots),
-    intermediateTensors: plans.sharedSlots.length,
-    totalBytes: 0,
-  };
-  memory.inputBytes = inputs.bytes();
-  memory.totalBytes =
-    memory.paramBytes + memory.gradBytes + memory.optimizerBytes + memory.inputBytes + memory.intermediateBytes;
+  const shapeOf = (name: string) => params.get(name).shape;
+  const memory = accountMemory({
+    params: [...new Set(graph.params().map((p) => p.attrs.name))].map(shapeOf),
+    trainable: state.trainable.map(shapeOf),
+    inputs: inputs.shapes(),
+    slots: plans.sharedSlots,
+  });
 
   return {
     state,

@@ -10,6 +10,7 @@
  * read's copy when `read` is called).
  */
 import type { Backend, DeviceTensor } from './backend.ts';
+import { elementBytes } from './memory-accounting.ts';
 import type { DType } from './ops.ts';
 import type { Slot } from './plan.ts';
 
@@ -59,9 +60,7 @@ export class Workspace {
   }
 
   bytes(): number {
-    let b = 0;
-    for (const list of this.tensors.values()) for (const e of list) b += e.numel * 4;
-    return b;
+    return elementBytes([...this.tensors.values()].flat());
   }
 
   tensorCount(): number {

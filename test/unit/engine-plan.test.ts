@@ -129,6 +129,7 @@ describe('estimateMemory', () => {
     const est = estimateMemory({ graph: g, outputs: [logits], loss, trainable });
     const train = compileTrainStep(g, loss, [logits], backend, store, { trainable });
     expect(train.memory).toEqual(est);
+    expect(train.state.bytes()).toBe(est.gradBytes + est.optimizerBytes);
     const trainableBytes = trainable.reduce((s, n) => s + numel(store.get(n).shape) * 4, 0);
     expect(est.gradBytes).toBe(trainableBytes);
     expect(est.optimizerBytes).toBe(2 * trainableBytes + 36);
