@@ -8,8 +8,9 @@ import { summarize } from '../../src/data/summary.ts';
 const PAPER = '../shared/data/jpo-paper';
 const enc = new TextEncoder();
 
-const row = (a: string, b: string, c: string, d: string) =>
-  JSON.stringify({ i_chosen: a, r_chosen: b, i_reject: c, r_reject: d });
+/** A paper-format row, as an object (expected results) or a JSON line (input). */
+const pair = (a: string, b: string, c: string, d: string) => ({ i_chosen: a, r_chosen: b, i_reject: c, r_reject: d });
+const row = (a: string, b: string, c: string, d: string) => JSON.stringify(pair(a, b, c, d));
 
 async function load(text: ByteSource, opts: ImportOptions = {}): Promise<ImportResult> {
   return importPreferences(text, opts);
@@ -34,10 +35,7 @@ describe('JSON Lines', () => {
     const r = await load(text);
     expect(r.container).toBe('jsonl');
     expect(r.format).toBe('paper');
-    expect(r.pairs).toEqual([
-      { i_chosen: 'q1', r_chosen: 'good', i_reject: 'q1', r_reject: 'bad' },
-      { i_chosen: 'q5', r_chosen: 'a', i_reject: 'q6', r_reject: 'b' },
-    ]);
+    expect(r.pairs).toEqual([pair('q1', 'good', 'q1', 'bad'), pair('q5', 'a', 'q6', 'b')]);
     expect(r.pairLines).toEqual([1, 7]);
     expect(r.problems.map((p) => p.line)).toEqual([3, 4, 5, 6]);
     expect(r.problems[0].reason).toMatch(/^invalid JSON at column 36: /);
@@ -104,12 +102,7 @@ describe('JSON documents', () => {
     const r = await load(JSON.stringify(doc, null, 2));
     expect(r.container).toBe('json');
     expect(r.format).toBe('trl');
-    expect(r.pairs[1]).toEqual({
-      i_chosen: 'Name a tool',
-      r_chosen: 'Hammer',
-      i_reject: 'Name a tool',
-      r_reject: 'Kiwi',
-    });
+    expect(r.pairs[1]).toEqual(pair('Name a tool', 'Hammer', 'Name a tool', 'Kiwi'));
     expect(r.pairLines).toEqual([11, 16]);
     expect(r.problems).toEqual([]);
   });
@@ -135,13 +128,8 @@ describe('CSV', () => {
     const r = await load(text, { fileName: 'prefs.csv' });
     expect(r.container).toBe('csv');
     expect(r.pairs).toEqual([
-      {
-        i_chosen: 'List two fruits',
-        r_chosen: 'Kiwi, Banana',
-        i_reject: 'List two fruits',
-        r_reject: 'Carrot, "Kiwi"',
-      },
-      { i_chosen: 'multi\r\nline', r_chosen: 'plain', i_reject: 'x', r_reject: 'y' },
+      pair('List two fruits', 'Kiwi, Banana', 'List two fruits', 'Carrot, "Kiwi"'),
+      pair('multi\r\nline', 'plain', 'x', 'y'),
     ]);
     expect(r.pairLines).toEqual([2, 3]);
     expect(r.problems).toEqual([
@@ -195,13 +183,8 @@ describe('TRL and Anthropic-HH rows', () => {
     ];
     const r = await load(lines.map((l) => JSON.stringify(l)).join('\n'), { format: 'trl' });
     expect(r.pairs).toEqual([
-      { i_chosen: 'Name a fruit', r_chosen: 'Kiwi', i_reject: 'Name a fruit', r_reject: 'Carrot' },
-      {
-        i_chosen: 'Be brief.\n\nHuman: Hi\n\nAssistant: Hello\n\nHuman: A fruit?',
-        r_chosen: 'Kiwi',
-        i_reject: 'A tool?',
-        r_reject: 'Kiwi',
-      },
+      pair('Name a fruit', 'Kiwi', 'Name a fruit', 'Carrot'),
+      pair('Be brief.\n\nHuman: Hi\n\nAssistant: Hello\n\nHuman: A fruit?', 'Kiwi', 'A tool?', 'Kiwi'),
     ]);
     expect(r.problems).toEqual([
       { line: 3, reason: 'chosen: the last message must be the assistant\'s answer, found role "user"' },
@@ -221,18 +204,13 @@ describe('TRL and Anthropic-HH rows', () => {
     const r = await load([single, multi, broken].map((l) => JSON.stringify(l)).join('\n'));
     expect(r.format).toBe('hh');
     expect(r.pairs).toEqual([
-      {
-        i_chosen: 'Where can I buy dry ice?',
-        r_chosen: 'At a grocery store.',
-        i_reject: 'Where can I buy dry ice?',
-        r_reject: 'I do not know.',
-      },
-      {
-        i_chosen: 'Human: Hi\n\nAssistant: Hello!\n\nHuman: A fruit?',
-        r_chosen: 'Kiwi',
-        i_reject: 'Human: Hi\n\nAssistant: Hello!\n\nHuman: A fruit?',
-        r_reject: 'Apple',
-      },
+      pair('Where can I buy dry ice?', 'At a grocery store.', 'Where can I buy dry ice?', 'I do not know.'),
+      pair(
+        'Human: Hi\n\nAssistant: Hello!\n\nHuman: A fruit?',
+        'Kiwi',
+        'Human: Hi\n\nAssistant: Hello!\n\nHuman: A fruit?',
+        'Apple',
+      ),
     ]);
     expect(r.problems[0].line).toBe(3);
     expect(r.problems[0].reason).toMatch(/share no "\\n\\nAssistant:" turn/);

@@ -109,6 +109,13 @@ export const MODEL_FILES = {
   'README.md': enc.encode('# tiny'),
 };
 
+/** A sharded model repository: config, tokenizer, an index with `weightMap`, and `shards`. */
+function indexedRepo(weightMap: Record<string, string>, shards: Record<string, Uint8Array>): Repo {
+  const index = json({ metadata: {}, weight_map: weightMap });
+  const files = { 'config.json': CONFIG_MAIN, 'tokenizer.json': TOKENIZER, 'model.safetensors.index.json': index };
+  return { revisions: { main: { sha: SHA_OTHER, files: { ...files, ...shards } } } };
+}
+
 export const MODELS: Record<string, Repo> = {
   'test-org/tiny': {
     revisions: {
@@ -116,40 +123,11 @@ export const MODELS: Record<string, Repo> = {
       'refs/pr/1': { sha: SHA_PR, files: { ...MODEL_FILES, 'config.json': CONFIG_PR } },
     },
   },
-  'test-org/sharded': {
-    revisions: {
-      main: {
-        sha: SHA_OTHER,
-        files: {
-          'config.json': CONFIG_MAIN,
-          'tokenizer.json': TOKENIZER,
-          'model.safetensors.index.json': json({
-            metadata: {},
-            weight_map: {
-              'a.weight': 'model-00001-of-00002.safetensors',
-              'b.weight': 'model-00002-of-00002.safetensors',
-            },
-          }),
-          'model-00001-of-00002.safetensors': SHARD1,
-          'model-00002-of-00002.safetensors': SHARD2,
-        },
-      },
-    },
-  },
-  'test-org/evil-index': {
-    revisions: {
-      main: {
-        sha: SHA_OTHER,
-        files: {
-          'config.json': CONFIG_MAIN,
-          'tokenizer.json': TOKENIZER,
-          'model.safetensors.index.json': json({
-            weight_map: { 'a.weight': '../../test-org/tiny/resolve/main/model.safetensors' },
-          }),
-        },
-      },
-    },
-  },
+  'test-org/sharded': indexedRepo(
+    { 'a.weight': 'model-00001-of-00002.safetensors', 'b.weight': 'model-00002-of-00002.safetensors' },
+    { 'model-00001-of-00002.safetensors': SHARD1, 'model-00002-of-00002.safetensors': SHARD2 },
+  ),
+  'test-org/evil-index': indexedRepo({ 'a.weight': '../../test-org/tiny/resolve/main/model.safetensors' }, {}),
   'test-org/broken': {
     revisions: {
       main: {

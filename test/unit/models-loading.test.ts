@@ -33,27 +33,20 @@ async function condSums(model: LoadedModel) {
 
 describe('config.json', () => {
   it('normalizes GPT-2 and Llama-family configs', () => {
-    const g = parseConfig(gpt2Config);
-    expect(g).toMatchObject({
-      arch: 'gpt2',
-      hiddenSize: 16,
-      numHeads: 2,
-      headDim: 8,
-      intermediateSize: 64,
-      tieEmbeddings: true,
-    });
-    const l = parseConfig(llamaConfig);
-    expect(l).toMatchObject({
-      arch: 'llama',
-      numHeads: 4,
-      numKvHeads: 2,
-      headDim: 4,
-      qkvBias: false,
-      tieEmbeddings: false,
-    });
-    const q = parseConfig(JSON.parse(readFileSync(join(FIXTURE_DIR, 'qwen2', 'config.json'), 'utf8')));
-    expect(q).toMatchObject({ modelType: 'qwen2', qkvBias: true, oBias: false, tieEmbeddings: true, ropeTheta: 1e6 });
-    expect(parseConfig({ ...llamaConfig, attention_bias: true })).toMatchObject({ qkvBias: true, oBias: true });
+    const qwen2Config = JSON.parse(readFileSync(join(FIXTURE_DIR, 'qwen2', 'config.json'), 'utf8'));
+    const cases: [Record<string, unknown>, Record<string, unknown>][] = [
+      [
+        gpt2Config,
+        { arch: 'gpt2', hiddenSize: 16, numHeads: 2, headDim: 8, intermediateSize: 64, tieEmbeddings: true },
+      ],
+      [llamaConfig, { arch: 'llama', numHeads: 4, numKvHeads: 2, headDim: 4, qkvBias: false, tieEmbeddings: false }],
+      [qwen2Config, { modelType: 'qwen2', qkvBias: true, oBias: false, tieEmbeddings: true, ropeTheta: 1e6 }],
+      [
+        { ...llamaConfig, attention_bias: true },
+        { qkvBias: true, oBias: true },
+      ],
+    ];
+    for (const [raw, normalized] of cases) expect(parseConfig(raw)).toMatchObject(normalized);
   });
 
   it('rejects what it does not implement, naming the field and value', () => {
