@@ -201,11 +201,10 @@ export function fetchModelFiles(baseUrl: string, name: string, fetchFn: typeof f
 export async function nodeResolvers(
   o: { root?: string; modelsDir?: string; hub?: HubOptions } = {},
 ): Promise<Resolvers> {
-  const fsModule = 'node:fs/promises';
   const pathModule = 'node:path';
-  const [{ dirFiles }, fs, path] = await Promise.all([
+  const [{ dirFiles }, { readInputFile }, path] = await Promise.all([
     import('../engine/models/files-node.ts'),
-    import(/* @vite-ignore */ fsModule) as Promise<typeof import('node:fs/promises')>,
+    import('../data/read-file-node.ts'),
     import(/* @vite-ignore */ pathModule) as Promise<typeof import('node:path')>,
   ]);
   const root = o.root ?? process.cwd();
@@ -216,9 +215,7 @@ export async function nodeResolvers(
       return { ...files, name: id };
     },
     localFiles: (p) => dirFiles(path.resolve(root, p)),
-    readFile: async (p) => {
-      const buf = await fs.readFile(path.resolve(root, p));
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    },
+    // Errors name the path and what was expected (a folder or a missing file is not a bare EISDIR/ENOENT).
+    readFile: (p) => readInputFile(path.resolve(root, p), 'data.path'),
   });
 }

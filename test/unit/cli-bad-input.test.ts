@@ -11,6 +11,7 @@ import { run as runLogps } from '../../src/cli/commands/logps.ts';
 import { run as runLoss } from '../../src/cli/commands/loss.ts';
 import { dispatch } from '../../src/cli/dispatch.ts';
 import { readSafetensors, writeSafetensors } from '../../src/engine/safetensors.ts';
+import { nodeResolvers } from '../../src/lab/resolve.ts';
 
 const TINY = join(import.meta.dirname, '..', '..', 'public', 'models', 'orchard-tiny');
 const ROWS = [
@@ -84,6 +85,16 @@ describe('paths of the wrong kind', () => {
     );
     await expect(runLoss(['--model', TINY, '--data', data, '--objective', 'dpo', '--ref', data])).rejects.toThrow(
       `--ref ${data} is a file; a model folder is expected`,
+    );
+  });
+
+  it("a folder as a spec's data.path", async () => {
+    const resolvers = await nodeResolvers({ root: dir });
+    await expect(resolvers.data({ source: 'file', path: '.', format: 'auto' })).rejects.toThrow(
+      `data.path: ${dir} is a folder; a file is expected`,
+    );
+    await expect(resolvers.data({ source: 'file', path: 'nope.jsonl', format: 'auto' })).rejects.toThrow(
+      `data.path: ${join(dir, 'nope.jsonl')} does not exist`,
     );
   });
 });
