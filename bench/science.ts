@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import type { WinRate } from '../src/lab/events.ts';
-import { type ExperimentResult, runExperiment } from '../src/lab/pipeline.ts';
+import { type ExperimentResult, runExperiment } from '../src/lab/pipeline/index.ts';
 import { nodeResolvers } from '../src/lab/resolve.ts';
 import { DEFAULT_SPEC, withDefaults } from '../src/lab/spec.ts';
 import { winRateFromCounts } from '../src/lab/winrate.ts';

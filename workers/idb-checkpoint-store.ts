@@ -3,23 +3,18 @@
  * training, and the page reads it after a reload to offer Resume (src/state/interrupted-run.ts).
  *
  * One database of its own ("orchard-checkpoints"), so the runs database's version never moves for
- * it. Entries are keyed [namespace, key], the namespace being the spec's fingerprint
- * (checkpointNamespace), so two experiments never read each other's checkpoints.
+ * it. Entries are keyed [namespace, key], the namespace being the experiment's fingerprint
+ * (checkpointNamespace in src/lab/checkpoint.ts), so two experiments never read each other's
+ * checkpoints.
  *
  * When IndexedDB is missing or refuses a write (quota, private mode), the store keeps working in
  * memory and calls `warn` once: the run goes on, it just cannot survive a reload.
  */
-import { type CheckpointStore, MemoryCheckpointStore, specFingerprint } from '../src/lab/checkpoint.ts';
-import type { ExperimentSpec } from '../src/lab/spec.ts';
+import { type CheckpointStore, MemoryCheckpointStore } from '../src/lab/checkpoint.ts';
 
 export const CHECKPOINT_DB = 'orchard-checkpoints';
 const OBJECT_STORE = 'checkpoints';
 const DB_VERSION = 1;
-
-/** The namespace of a spec's checkpoints: its fingerprint under the backend the spec asks for. */
-export function checkpointNamespace(spec: ExperimentSpec): string {
-  return specFingerprint(spec, spec.backend);
-}
 
 export class IdbCheckpointStore implements CheckpointStore {
   private readonly memory = new MemoryCheckpointStore();
@@ -35,6 +30,13 @@ export class IdbCheckpointStore implements CheckpointStore {
     if (!idb) this.fallBack('IndexedDB is not available here');
     // An open that fails is handled where it is awaited; this keeps it from being "unhandled" meanwhile.
     this.db?.catch(() => {});
+  }
+
+  describe(key: string): { where: string; fix: string } {
+    return {
+      where: `"${key}" of experiment ${this.namespace} (IndexedDB ${CHECKPOINT_DB})`,
+      fix: 'discard the interrupted run and start it again',
+    };
   }
 
   /** Whether checkpoints are only in memory (they will not survive a reload). */

@@ -1,7 +1,8 @@
 /**
  * Runs one experiment in the worker: picks the backend (WebGPU when the spec and the browser allow,
- * else the CPU), runs the pipeline (src/lab/pipeline.ts), forwards its events to the page in
- * throttled batches, and handles pause, resume and stop.
+ * else the CPU), runs the pipeline (src/lab/pipeline/), forwards its events to the page in
+ * throttled batches, and handles pause, resume and stop. Where the pipeline is (stage, run, step)
+ * comes from its own state events; the driver only remembers the latest, for error reports.
  *
  * Checkpoints: the pipeline checkpoints each run every CHECKPOINT_EVERY steps into IndexedDB
  * (idb-checkpoint-store.ts, in memory when IndexedDB fails). A run that ends (done, failed, stopped)
@@ -17,22 +18,26 @@
  * purpose "evaluation" and its ids carry EVAL_ID_PREFIX. The pipeline asks it blind (evaluate.ts).
  *
  * GPU device loss: when the device is lost mid-run (a driver reset, or `debug-lose-device`), the experiment is
- * run again on the CPU with the same store: finished stages and runs are loaded, the run in progress
- * continues from its last checkpoint, and the page is told (run-backend).
+ * run again on the CPU with the same store, allowed to continue the GPU's checkpoints: finished stages
+ * and runs are loaded, the run in progress continues from its last checkpoint (the pipeline
+ * re-emits its restored metrics), and the page is told (run-backend).
+ *
+ * A run that diverges does not end the experiment: the other runs finish and are evaluated, their
+ * adapters are sent, and run-finished reports 'failed' with the diverged run's message.
  */
 import { HumanJudgeQueue } from '../src/data/judges/human.ts';
 import type { Winner } from '../src/data/judges/types.ts';
 import type { Backend } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import type { WebGPUBackend } from '../src/engine/backends/webgpu/index.ts';
-import { type CheckpointStore, specFingerprint } from '../src/lab/checkpoint.ts';
+import { Checkpoints, checkpointNamespace } from '../src/lab/checkpoint.ts';
 import type { PipelineEvent, Stage } from '../src/lab/events.ts';
 import { CancelledError } from '../src/lab/pipeline/generation.ts';
-import { type ExperimentResult, PauseController, runExperiment } from '../src/lab/pipeline.ts';
+import { type ExperimentResult, PauseController, runExperiment } from '../src/lab/pipeline/index.ts';
 import { createResolvers } from '../src/lab/resolve.ts';
 import type { ExperimentSpec } from '../src/lab/spec.ts';
 import { Batcher } from './batcher.ts';
-import { checkpointNamespace, IdbCheckpointStore } from './idb-checkpoint-store.ts';
+import { IdbCheckpointStore } from './idb-checkpoint-store.ts';
 import {
   type AdapterExport,
   compactEvents,
@@ -43,8 +48,6 @@ import {
   type Unversioned,
   withVersion,
 } from './protocol.ts';
-import { checkpointStep, RehomedCheckpoints } from './rehomed-checkpoints.ts';
-import { ReplayedMetrics } from './replayed-metrics.ts';
 
 type Post = (msg: FromWorker, transfer?: Transferable[]) => void;
 
@@ -116,6 +119,12 @@ export class RunDriver {
       const result = await this.runOn(backend);
       if (result.status === 'cancelled') outcome = 'stopped';
       else this.sendAdapters(result);
+      const failed = result.status === 'completed' ? result.runs.find((r) => r.status === 'failed') : undefined;
+      if (failed) {
+        outcome = 'failed';
+        const message = failed.error ?? `${failed.label} failed`;
+        error = { stage: 'train', run: failed.label, step: failed.steps + 1, message, hint: hintFor(message) };
+      }
     } catch (err) {
       outcome = 'failed';
       error = this.errorInfo(err);
@@ -245,10 +254,7 @@ export class RunDriver {
       lost = true;
     });
     try {
-      const replayed = new ReplayedMetrics(this.checkpoints, specFingerprint(this.spec, backend.name), (e) =>
-        this.emit(e),
-      );
-      return await this.pipeline(backend, replayed);
+      return await this.pipeline(backend, []);
     } catch (err) {
       // The device's `lost` promise settles a moment after the failed call that noticed it.
       if (gpu && !lost) await Promise.race([gpu.lost, new Promise((r) => setTimeout(r, 200))]);
@@ -263,7 +269,8 @@ export class RunDriver {
 
   private async continueOnCpu(cause: unknown): Promise<ExperimentResult> {
     const run = this.lastRun;
-    const step = run ? await checkpointStep(this.checkpoints, `run:${run}`) : null;
+    const saved = run ? await new Checkpoints(this.checkpoints, { backend: 'cpu' }).runProgress(run) : null;
+    const step = saved?.step ?? null;
     const why =
       cause instanceof Error ? cause.message.replace(/\.? Create a new backend to continue\.?$/, '') : String(cause);
     const reason = `The GPU device was lost (${why})`;
@@ -277,26 +284,23 @@ export class RunDriver {
       resumedFromStep: step ?? (run ? 0 : null),
     });
     this.emit({ kind: 'log', level: 'warn', message: `${reason}; continuing on the CPU from the last checkpoint` });
-    const store = new RehomedCheckpoints(
-      this.checkpoints,
-      specFingerprint(this.spec, 'webgpu'),
-      specFingerprint(this.spec, 'cpu'),
-    );
     const cpu = new CpuBackend();
     try {
-      return await this.pipeline(cpu, store);
+      // The GPU's checkpoints go on here: the numbers continue on another backend, not bit-identically.
+      return await this.pipeline(cpu, ['webgpu']);
     } finally {
       cpu.dispose();
     }
   }
 
-  private pipeline(backend: Backend, checkpoints: CheckpointStore): Promise<ExperimentResult> {
+  private pipeline(backend: Backend, adoptCheckpointsFrom: string[]): Promise<ExperimentResult> {
     return runExperiment(
       this.spec,
       {
         backend,
         resolvers: createResolvers(),
-        checkpoints,
+        checkpoints: this.checkpoints,
+        adoptCheckpointsFrom,
         checkpointEvery: CHECKPOINT_EVERY,
         signal: this.abort.signal,
         gate: () => this.gate(),
@@ -330,6 +334,7 @@ export class RunDriver {
   private sendAdapters(result: ExperimentResult): void {
     const adapters: AdapterExport[] = [];
     for (const run of result.runs) {
+      if (run.status !== 'completed') continue;
       const config = run.files['adapter_config.json'];
       const weights = run.files['adapter_model.safetensors'];
       if (typeof config === 'string' && weights instanceof Uint8Array) {
@@ -349,15 +354,24 @@ export class RunDriver {
   }
 
   private emit(e: PipelineEvent): void {
-    if (e.kind === 'progress') this.stage = e.stage;
-    if (e.kind === 'progress' && e.stage === 'judge' && this.judgeTotal !== e.total) {
-      this.judgeTotal = e.total;
-      this.sendPending('pairing');
-    }
-    if (e.kind === 'progress' && e.run && e.stage === 'train') this.lastRun = e.run;
-    if (e.kind === 'metrics') {
-      this.lastRun = e.run;
-      this.lastStep = e.step;
+    switch (e.kind) {
+      case 'stage':
+        this.stage = e.stage;
+        break;
+      case 'run-started':
+        this.lastRun = e.run;
+        this.lastStep = 0;
+        break;
+      case 'metrics':
+        this.lastStep = e.step;
+        break;
+      case 'progress':
+        // The person's "k of N": how many pairs pairing planned to ask about.
+        if (e.stage === 'judge' && this.judgeTotal !== e.total) {
+          this.judgeTotal = e.total;
+          this.sendPending('pairing');
+        }
+        break;
     }
     this.batcher.push(e);
   }
@@ -382,6 +396,8 @@ export function hintFor(message: string): string | null {
   if (/bundled model .* is missing|cannot load|Failed to fetch|NetworkError/i.test(message)) {
     return 'the model files could not be loaded; reload the page (an offline copy needs the files in models/)';
   }
-  if (/NaN|not finite|diverged/i.test(message)) return 'training diverged; lower the learning rate or β';
+  if (/NaN|not finite|diverged/i.test(message)) {
+    return 'training diverged; lower the learning rate, enable gradient clipping, or use a smaller β';
+  }
   return null;
 }

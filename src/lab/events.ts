@@ -1,7 +1,10 @@
 /**
- * What the run pipeline (./pipeline.ts) reports while it works. The worker forwards these to the
+ * What the run pipeline (./pipeline/) reports while it works. The worker forwards these to the
  * page (throttled), the CLI prints them as JSON lines, and tests assert on them. Plain,
  * structured-cloneable data only.
+ *
+ * State events say where the pipeline is, so no listener has to infer it from progress messages:
+ *   stage (entered) ... run-started → [run-resumed + its restored metrics] → metrics* → run-finished | run-failed
  */
 
 export type Stage = 'load' | 'sft' | 'sample' | 'judge' | 'pair' | 'reference' | 'train' | 'evaluate' | 'done';
@@ -30,6 +33,8 @@ export interface MetricsEvent {
   grad_norm: number;
   learning_rate: number;
   tokens_per_s: number;
+  /** Re-emitted from a checkpoint when a run resumes (logged before the interruption). */
+  restored?: true;
 }
 
 /** Generations for a few fixed held-out instructions, with the judge's verdict. */
@@ -75,6 +80,48 @@ export interface LogEvent {
   message: string;
 }
 
-export type PipelineEvent = ProgressEvent | MetricsEvent | SamplesEvent | EvalEvent | LogEvent;
+/** The pipeline entered a stage. */
+export interface StageEvent {
+  kind: 'stage';
+  stage: Stage;
+}
+
+/** A run begins training (fresh or from a checkpoint). */
+export interface RunStartedEvent {
+  kind: 'run-started';
+  run: string;
+  objective: string;
+  totalSteps: number;
+}
+
+/**
+ * A run continues from its checkpoint at `step` (`done`: it had finished training). The metrics it
+ * logged before follow as metrics events marked `restored`.
+ */
+export interface RunResumedEvent {
+  kind: 'run-resumed';
+  run: string;
+  step: number;
+  done: boolean;
+}
+
+export interface RunFinishedEvent {
+  kind: 'run-finished';
+  run: string;
+  steps: number;
+}
+
+/** A run stopped with an error (e.g. it diverged); the other runs go on. */
+export interface RunFailedEvent {
+  kind: 'run-failed';
+  run: string;
+  /** The step that failed (1-based), or the last step done when the failure came between steps. */
+  step: number;
+  message: string;
+}
+
+export type StateEvent = StageEvent | RunStartedEvent | RunResumedEvent | RunFinishedEvent | RunFailedEvent;
+
+export type PipelineEvent = ProgressEvent | MetricsEvent | SamplesEvent | EvalEvent | LogEvent | StateEvent;
 
 export type PipelineListener = (event: PipelineEvent) => void;

@@ -4,8 +4,8 @@
  * notice: Resume trains the same spec again, which continues from the checkpoints (the pipeline
  * restores the steps and metrics already done); Discard deletes the checkpoints and the record.
  */
-import { checkpointNamespace, checkpointNamespaces, IdbCheckpointStore } from '../../workers/idb-checkpoint-store.ts';
-import { decodeCheckpoint } from '../lab/checkpoint.ts';
+import { checkpointNamespaces, IdbCheckpointStore } from '../../workers/idb-checkpoint-store.ts';
+import { Checkpoints, checkpointNamespace } from '../lab/checkpoint.ts';
 import { showNotice, useNoticeStore } from './notice-store.ts';
 import { startRun } from './orchard-worker.ts';
 import { checkpointLockHeld, forgetRunInProgress, type RunInProgress, readRunInProgress } from './run-in-progress.ts';
@@ -66,11 +66,12 @@ export async function findInterruptedRun(): Promise<InterruptedRun | null> {
       return null;
     }
     const totalSteps = record.spec.steps ?? null;
+    // The backend does not matter here: only how far each run got.
+    const checkpoints = new Checkpoints(store, { backend: 'any' });
     for (const { label } of record.spec.runs) {
-      const bytes = await store.load(`run:${label}`);
-      if (!bytes) return { record, run: label, step: 0, totalSteps };
-      const ck = decodeCheckpoint(bytes, `checkpoint run:${label}`);
-      if (!ck.done) return { record, run: label, step: ck.step, totalSteps };
+      const saved = await checkpoints.runProgress(label);
+      if (!saved) return { record, run: label, step: 0, totalSteps };
+      if (!saved.done) return { record, run: label, step: saved.step, totalSteps };
     }
     return { record, run: null, step: totalSteps ?? 0, totalSteps };
   } finally {

@@ -4,7 +4,6 @@
  * the worker directly.
  */
 
-import { checkpointNamespace } from '../../workers/idb-checkpoint-store.ts';
 import {
   type FromWorker,
   fromWorkerProblem,
@@ -13,6 +12,7 @@ import {
   withVersion,
 } from '../../workers/protocol.ts';
 import type { Winner } from '../data/judges/types.ts';
+import { checkpointNamespace } from '../lab/checkpoint.ts';
 import type { ExperimentSpec } from '../lab/spec.ts';
 import { useCapabilityStore } from './capability-store.ts';
 import { newRunId, saveSession } from './history-store.ts';

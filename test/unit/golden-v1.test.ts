@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import type { EvalReport } from '../../src/lab/events.ts';
-import { runExperiment } from '../../src/lab/pipeline.ts';
+import { runExperiment } from '../../src/lab/pipeline/index.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
 import { decodeShareLink } from '../../src/lab/share-link.ts';
 import { type ExperimentSpec, validateSpec } from '../../src/lab/spec.ts';

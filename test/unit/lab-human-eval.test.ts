@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { HumanJudgeQueue } from '../../src/data/judges/human.ts';
 import type { Winner } from '../../src/data/judges/types.ts';
 import { judgeAnswers } from '../../src/lab/evaluate.ts';
-import { blindOrder } from '../../src/lab/pipeline.ts';
+import { blindOrder } from '../../src/lab/pipeline/index.ts';
 import { type Outcome, winRate } from '../../src/lab/winrate.ts';
 
 const ITEMS = 24;

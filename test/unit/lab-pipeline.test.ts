@@ -20,7 +20,7 @@ import {
   PauseController,
   type PipelineEnv,
   runExperiment,
-} from '../../src/lab/pipeline.ts';
+} from '../../src/lab/pipeline/index.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
 import { type ExperimentSpec, withDefaults } from '../../src/lab/spec.ts';
 
@@ -149,9 +149,22 @@ describe('runExperiment', () => {
     const second = await run(SPEC, { checkpoints: store, checkpointEvery: 2 });
     expect(second.result.status).toBe('completed');
     // Only JPO's steps 4 and 5 ran again; sampling and judging came from the checkpoint.
-    expect(second.events.filter((e) => e.kind === 'metrics').map((e) => `${e.run}:${e.step}`)).toEqual([
-      'JPO:4',
-      'JPO:5',
+    const logged = second.events.filter((e) => e.kind === 'metrics');
+    expect(logged.filter((e) => !e.restored).map((e) => `${e.run}:${e.step}`)).toEqual(['JPO:4', 'JPO:5']);
+    // The steps logged before the interruption are re-emitted, marked restored, after run-resumed.
+    expect(logged.filter((e) => e.restored).map((e) => `${e.run}:${e.step}`)).toEqual([
+      'DPO:1',
+      'DPO:2',
+      'DPO:3',
+      'DPO:4',
+      'DPO:5',
+      'JPO:1',
+      'JPO:2',
+      'JPO:3',
+    ]);
+    expect(second.events.filter((e) => e.kind === 'run-resumed')).toEqual([
+      { kind: 'run-resumed', run: 'DPO', step: 5, done: true },
+      { kind: 'run-resumed', run: 'JPO', step: 3, done: false },
     ]);
     expect(second.events.some((e) => e.kind === 'progress' && e.stage === 'judge')).toBe(false);
     expect(metricsOf(second.result)).toEqual(metricsOf(a.result));

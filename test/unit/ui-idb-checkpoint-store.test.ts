@@ -4,14 +4,21 @@
  * exercised in a real browser by test/browser/lab-resume.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, specFingerprint, type TrainCheckpoint } from '../../src/lab/checkpoint.ts';
+import {
+  Checkpoints,
+  checkpointNamespace,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type TrainCheckpoint,
+} from '../../src/lab/checkpoint.ts';
+import { specFingerprint } from '../../src/lab/plan.ts';
 import { DEFAULT_SPEC, type ExperimentSpec } from '../../src/lab/spec.ts';
-import { checkpointNamespace, IdbCheckpointStore } from '../../workers/idb-checkpoint-store.ts';
-import { RehomedCheckpoints } from '../../workers/rehomed-checkpoints.ts';
+import { IdbCheckpointStore } from '../../workers/idb-checkpoint-store.ts';
 
-function checkpoint(specHash: string, step: number): TrainCheckpoint {
+function checkpoint(fingerprint: string, step: number, backend = 'webgpu'): TrainCheckpoint {
   return {
-    specHash,
+    fingerprint,
+    backend,
     run: 'DPO',
     step,
     cursor: { epoch: 0, offset: 4 * step },
@@ -50,23 +57,27 @@ describe('IdbCheckpointStore without IndexedDB', () => {
     expect(warnings).toHaveLength(1);
   });
 
-  it('carries a device-loss continuation (RehomedCheckpoints) on top', async () => {
+  it('lets a CPU continuation adopt the GPU checkpoints after a device loss, and only then', async () => {
     const store = new IdbCheckpointStore('ns', () => {});
-    await store.save('run:DPO', encodeCheckpoint(checkpoint('gpu-hash', 10)));
-    const rehomed = new RehomedCheckpoints(store, 'gpu-hash', 'cpu-hash');
-    const ck = decodeCheckpoint((await rehomed.load('run:DPO')) as Uint8Array);
-    expect(ck.specHash).toBe('cpu-hash');
-    expect(ck.step).toBe(10);
-    expect([...(ck.params.get('lora_A') as Float32Array)]).toEqual([1, -2, 3.5]);
+    await store.save('run:DPO', encodeCheckpoint(checkpoint('run-fp', 10, 'webgpu')));
+    const warnings: string[] = [];
+    const plainCpu = new Checkpoints(store, { backend: 'cpu', warn: (m) => warnings.push(m) });
+    expect(await plainCpu.run('DPO', 'run-fp')).toBeNull();
+    expect(warnings).toEqual(['DPO: ignoring a checkpoint made on webgpu (this run is on cpu)']);
+    const adopting = new Checkpoints(store, { backend: 'cpu', adoptFrom: ['webgpu'] });
+    const ck = await adopting.run('DPO', 'run-fp');
+    expect(ck?.step).toBe(10);
+    expect([...(ck?.params.get('lora_A') ?? [])]).toEqual([1, -2, 3.5]);
+    expect(await adopting.runProgress('DPO')).toEqual({ step: 10, done: false });
   });
 });
 
 describe('checkpointNamespace', () => {
-  it('is the spec fingerprint: the same for a renamed spec, different for another experiment', () => {
+  it('is the one spec fingerprint (lab): the same for a renamed spec, different for another experiment', () => {
     const spec = structuredClone(DEFAULT_SPEC) as ExperimentSpec;
     const renamed = { ...spec, name: 'another name' };
     const other = { ...spec, seed: spec.seed + 1 };
-    expect(checkpointNamespace(spec)).toBe(specFingerprint(spec, spec.backend));
+    expect(checkpointNamespace(spec)).toBe(specFingerprint(spec));
     expect(checkpointNamespace(renamed)).toBe(checkpointNamespace(spec));
     expect(checkpointNamespace(other)).not.toBe(checkpointNamespace(spec));
   });

@@ -14,17 +14,24 @@
  *   DIR/eval.json                   win-rate reports, mean oracle scores, every judged answer
  *   DIR/pairs.jsonl                 the labelled training pairs {i_chosen, r_chosen, i_reject, r_reject}
  *   DIR/checkpoints/                resumable checkpoints (kept only with --resume; reset otherwise)
+ * Every file is written to a temporary name and renamed, so a kill never leaves half a file.
+ * A run that diverges stops with a message naming the step and the fix; the other runs still train
+ * and are evaluated, everything is written (the failed run: its metrics up to the failure), and the
+ * exit code is 1. Each run's checkpoint depends on that run only, so `--resume` after removing or
+ * fixing the failed run reuses the others. A checkpoint that cannot be read is reported with its
+ * path and the fix (exit code 1).
  * Ctrl-C stops cleanly after the current step (a checkpoint is saved with --out); exit code 130.
  * --backend auto (the spec's default) means cpu here: the CLI's WebGPU is Dawn, ask for it by name.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadRewardModelJudge } from '../../data/judges/reward-model.ts';
+import { CorruptCheckpointError } from '../../lab/checkpoint.ts';
 import type { EvalReport, MetricsEvent, PipelineEvent } from '../../lab/events.ts';
-import { DirCheckpointStore } from '../../lab/pipeline/checkpoint-dir.ts';
-import { type ExperimentResult, type PipelineEnv, runExperiment } from '../../lab/pipeline.ts';
+import { DirCheckpointStore, writeFileAtomic } from '../../lab/pipeline/checkpoint-dir.ts';
+import { type ExperimentResult, type PipelineEnv, runExperiment } from '../../lab/pipeline/index.ts';
 import { nodeResolvers } from '../../lab/resolve.ts';
 import { type ExperimentSpec, formatSpecErrors, parseSpecJson } from '../../lab/spec.ts';
 import { openBackend } from '../preference-io.ts';
@@ -102,6 +109,10 @@ export async function run(argv: string[]): Promise<number> {
   let result: ExperimentResult;
   try {
     result = await runExperiment(spec, env, printEvent);
+  } catch (err) {
+    if (!(err instanceof CorruptCheckpointError)) throw err;
+    console.error(`train: ${err.message}`);
+    return 1;
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -111,6 +122,16 @@ export async function run(argv: string[]): Promise<number> {
       `train: cancelled during ${result.stoppedAt}${values.out ? '; rerun with --resume to continue' : ''}\n`,
     );
     return 130;
+  }
+  if (result.failed.length > 0) {
+    for (const f of result.failed) process.stderr.write(`train: run ${f.run} failed: ${f.message}\n`);
+    const kept = result.runs.filter((r) => r.status === 'completed').map((r) => r.label);
+    if (values.out && kept.length > 0) {
+      process.stderr.write(
+        `train: the results of ${kept.join(', ')} are in ${values.out}; fix or remove the failed run and rerun with --resume to reuse them\n`,
+      );
+    }
+    return 1;
   }
   return 0;
 }
@@ -148,7 +169,18 @@ export function stepLine(e: MetricsEvent): Record<string, string | number> {
 function printEvent(e: PipelineEvent): void {
   switch (e.kind) {
     case 'metrics':
-      process.stdout.write(`${JSON.stringify(stepLine(e))}\n`);
+      // Steps restored from a checkpoint were printed by the run that logged them.
+      if (!e.restored) process.stdout.write(`${JSON.stringify(stepLine(e))}\n`);
+      return;
+    case 'run-resumed':
+      process.stderr.write(
+        `[train ${e.run}] ${e.done ? 'trained' : `resumed at step ${e.step}`} (from the checkpoint)\n`,
+      );
+      return;
+    case 'run-failed': // its message comes as a warning log too
+    case 'stage':
+    case 'run-started':
+    case 'run-finished':
       return;
     case 'progress':
       if (e.stage === 'train') return; // the step lines say it
@@ -197,23 +229,23 @@ export function runFolders(labels: readonly string[]): string[] {
 
 async function writeOutputs(dir: string, result: ExperimentResult, spec: ExperimentSpec): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  await writeFileAtomic(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
   const folders = runFolders(result.runs.map((r) => r.label));
   const tokenizerFiles = await bundledTokenizerFiles(spec);
   for (const [k, run] of result.runs.entries()) {
-    if (run.steps < run.totalSteps) continue; // a cancelled run lives in the checkpoints only
+    if (run.status !== 'completed') continue; // a cancelled run lives in the checkpoints, a failed one in its metrics
     const runDir = join(dir, folders[k]);
     await mkdir(runDir, { recursive: true });
-    for (const [name, content] of Object.entries(run.files)) await writeFile(join(runDir, name), content);
+    for (const [name, content] of Object.entries(run.files)) await writeFileAtomic(join(runDir, name), content);
     if (!('adapter_config.json' in run.files)) {
-      for (const [name, content] of Object.entries(tokenizerFiles)) await writeFile(join(runDir, name), content);
+      for (const [name, content] of Object.entries(tokenizerFiles)) await writeFileAtomic(join(runDir, name), content);
     }
   }
   const lines = result.runs.flatMap((r) => r.metrics.map(stepLine));
-  await writeFile(join(dir, 'metrics.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-  await writeFile(join(dir, 'metrics.csv'), toCsv(lines));
+  await writeFileAtomic(join(dir, 'metrics.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  await writeFileAtomic(join(dir, 'metrics.csv'), toCsv(lines));
   if (result.data) {
-    await writeFile(join(dir, 'pairs.jsonl'), result.data.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await writeFileAtomic(join(dir, 'pairs.jsonl'), result.data.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
   const report = {
     name: spec.name,
@@ -227,6 +259,8 @@ async function writeOutputs(dir: string, result: ExperimentResult, spec: Experim
       objective: r.objective,
       pairs: r.pairs,
       pairCount: r.pairCount,
+      status: r.status,
+      error: r.error,
       steps: r.steps,
       report: r.eval,
       samples: r.samples,
@@ -241,7 +275,7 @@ async function writeOutputs(dir: string, result: ExperimentResult, spec: Experim
     })),
     timings: result.timings,
   };
-  await writeFile(join(dir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(join(dir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
 }
 
 /** Tokenizer files next to a fully fine-tuned model, so the folder loads on its own. */

@@ -9,8 +9,6 @@
 import { formatPrompt } from '../../data/sequence.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
 import { type Generator, rowSeed } from '../../engine/generate.ts';
-import type { ExperimentSpec } from '../spec.ts';
-import { deriveSeed, SEED_PURPOSE } from './seeds.ts';
 
 export interface PromptOptions {
   template: string;
@@ -32,23 +30,6 @@ export interface GenerateAnswersOptions extends PromptOptions, DecodingOptions {
   signal?: AbortSignal;
   /** Called after each batch with the number of answers done. */
   onProgress?: (done: number, total: number) => void;
-}
-
-/**
- * The decoding of the evaluation (and of the samples shown while training), per spec.eval. The
- * pipeline and `orchard eval` both use it, so a report made from saved adapters decodes exactly
- * as the training run's did.
- */
-export function evalDecoding(spec: ExperimentSpec): PromptOptions & DecodingOptions {
-  return {
-    template: spec.data.template,
-    maxPromptLength: spec.data.maxPromptLength,
-    maxNewTokens: spec.eval.maxNewTokens,
-    temperature: spec.eval.temperature,
-    topK: spec.eval.topK,
-    topP: spec.eval.topP,
-    seed: deriveSeed(spec.seed, SEED_PURPOSE.evalDecoding),
-  };
 }
 
 /** [BOS] + the tokens of the formatted prompt, truncated from the front to maxPromptLength. */

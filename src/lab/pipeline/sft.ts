@@ -1,51 +1,85 @@
 /**
- * The optional supervised fine-tuning stage: token-mean NLL of the responses (conditional masks)
- * on (instruction, response) examples, spec.sft.steps AdamW updates at a constant spec.sft.lr
- * (the optimizer's betas, eps, weight decay and clipping come from spec.optimizer), batches of
- * spec.sft.batchSize examples taken cyclically from a seeded order. Afterwards the result is folded
- * into the base weights (Policy.rebase), so the SFT model is both the preference runs' starting
- * point and their reference, as in the paper.
+ * The optional supervised fine-tuning stage, on the shared training loop (loop.ts): token-mean NLL
+ * of the responses (conditional masks) on (instruction, response) examples, plan.sft.steps AdamW
+ * updates at a constant plan.sft.lr (betas, eps, weight decay and clipping from the optimizer
+ * plan), batches of plan.sft.batchSize examples taken cyclically from a seeded order. Afterwards the
+ * result is folded into the base weights (Policy.rebase), so the SFT model is both the preference
+ * runs' starting point and their reference, as in the paper. A finished SFT is checkpointed.
  */
-
 import { bucketLength, encodePair } from '../../data/sequence.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
 import type { Backend } from '../../engine/backend.ts';
 import { Graph, type Node } from '../../engine/graph.ts';
-import { buildSequenceStats, feedsFor, padRows, sequenceFeeds } from '../../engine/logprobs.ts';
+import { buildSequenceStats, padRows, sequenceFeeds } from '../../engine/logprobs.ts';
 import { Rng } from '../../engine/random.ts';
-import { TrainState } from '../../engine/train-state.ts';
-import { compileTrainStep, type TrainStep } from '../../engine/train-step.ts';
+import type { Checkpoints } from '../checkpoint.ts';
 import type { PipelineListener } from '../events.ts';
-import type { ExperimentSpec, SftSpec } from '../spec.ts';
+import type { DataPlan, SftPlan } from '../plan.ts';
+import type { Resolvers } from '../resolve.ts';
+import { CancelledError } from './generation.ts';
+import { TrainingLoop } from './loop.ts';
 import type { Policy } from './policy.ts';
+import { applesGoldRows, applesTrainInstructions } from './task-data.ts';
 
-export interface SftOptions {
+export interface SftStageOptions {
+  sft: SftPlan;
+  data: DataPlan;
+  /** What the SFT result depends on (plan.fingerprints.shared). */
+  fingerprint: string;
   policy: Policy;
   backend: Backend;
   tokenizer: Tokenizer;
-  spec: ExperimentSpec;
-  sft: SftSpec;
-  examples: { instruction: string; response: string }[];
-  seed: number;
+  resolvers: Resolvers;
   emit: PipelineListener;
   gate: () => Promise<void>;
   signal?: AbortSignal;
+  now: () => number;
+  checkpoints: Checkpoints | null;
+}
+
+/** Fine-tunes (or loads a finished SFT from the checkpoints) and folds it into the base. */
+export async function sftStage(o: SftStageOptions): Promise<void> {
+  const saved = o.checkpoints ? await o.checkpoints.sft(o.fingerprint) : null;
+  if (saved) {
+    o.policy.loadTrainable(saved);
+    await o.policy.rebase(o.sft.rebaseSeed);
+    const n = o.sft.steps;
+    o.emit({ kind: 'progress', stage: 'sft', done: n, total: n, message: 'SFT loaded from the checkpoint' });
+    return;
+  }
+  const examples = await sftExamples(o.sft, o.data, o.resolvers, o.signal);
+  o.policy.reset();
+  if (!(await runSft(o, examples))) throw new CancelledError();
+  const params = await o.policy.readTrainable();
+  await o.checkpoints?.saveSft(o.fingerprint, params, o.sft.steps);
+  await o.policy.rebase(o.sft.rebaseSeed);
+}
+
+/** SFT examples: gold answers of the training instructions (task), else the chosen sides and candidates. */
+async function sftExamples(
+  sft: SftPlan,
+  d: DataPlan,
+  resolvers: Resolvers,
+  signal: AbortSignal | undefined,
+): Promise<{ instruction: string; response: string }[]> {
+  if (d.source.source === 'task') {
+    const instructions = applesTrainInstructions(d.source.nInstructions, sft.instructionsSeed);
+    return applesGoldRows(instructions, sft.orderSeed);
+  }
+  const data = await resolvers.data(d.source, { signal });
+  return [
+    ...data.pairs.map((p) => ({ instruction: p.i_chosen, response: p.r_chosen })),
+    ...data.candidates.map((c) => ({ instruction: c.instruction, response: c.response })),
+  ];
 }
 
 /** Returns false when cancelled before the last step. */
-export async function runSft(o: SftOptions): Promise<boolean> {
-  if (o.examples.length === 0) throw new Error('sft: no examples to fine-tune on');
-  const d = o.spec.data;
-  const rows = o.examples.map((e) =>
-    encodePair(o.tokenizer, e.instruction, e.response, {
-      mode: 'conditional',
-      template: d.template,
-      maxLength: d.maxLength,
-      maxPromptLength: d.maxPromptLength,
-    }),
-  );
+async function runSft(o: SftStageOptions, examples: { instruction: string; response: string }[]): Promise<boolean> {
+  if (examples.length === 0) throw new Error('sft: no examples to fine-tune on');
+  const enc = o.data.encoding;
+  const rows = examples.map((e) => encodePair(o.tokenizer, e.instruction, e.response, { mode: 'conditional', ...enc }));
   const B = Math.min(o.sft.batchSize, rows.length);
-  const rng = new Rng(o.seed);
+  const rng = new Rng(o.sft.orderSeed);
   let order: number[] = [];
   const nextBatch = (): number[] => {
     const out: number[] = [];
@@ -55,40 +89,40 @@ export async function runSft(o: SftOptions): Promise<boolean> {
     }
     return out;
   };
-  const state = new TrainState(o.backend, o.policy.store, o.policy.trainable);
-  const steps = new Map<number, { g: Graph; train: TrainStep }>();
+  const loop = new TrainingLoop(o.policy, o.backend, (T) => {
+    const g = new Graph();
+    const { nll } = buildSequenceStats(g, o.policy.model, { B, T, reductions: ['nll'], build: o.policy.build });
+    return { g, loss: nll as Node, outputs: [] };
+  });
   try {
-    for (let step = 0; step < o.sft.steps; step++) {
-      await o.gate();
-      if (o.signal?.aborted) return false;
-      const batchRows = nextBatch().map((i) => rows[i]);
-      const T = bucketLength(Math.max(...batchRows.map((r) => r.ids.length)));
-      let s = steps.get(T);
-      if (!s) {
-        const g = new Graph();
-        const { nll } = buildSequenceStats(g, o.policy.model, { B, T, reductions: ['nll'], build: o.policy.build });
-        s = { g, train: compileTrainStep(g, nll as Node, [], o.backend, o.policy.store, { state }) };
-        steps.set(T, s);
-      }
-      const r = await s.train.step(feedsFor(s.g, sequenceFeeds(padRows(batchRows, o.tokenizer.padId, T))), {
-        lr: o.sft.lr,
-        beta1: o.spec.optimizer.beta1,
-        beta2: o.spec.optimizer.beta2,
-        eps: o.spec.optimizer.eps,
-        weightDecay: o.spec.optimizer.weightDecay,
-        maxGradNorm: o.spec.optimizer.maxGradNorm ?? 0,
-      });
-      o.emit({
-        kind: 'progress',
-        stage: 'sft',
-        done: step + 1,
-        total: o.sft.steps,
-        message: `SFT step ${step + 1}/${o.sft.steps}, loss ${r.loss.toFixed(4)}`,
-      });
-    }
-    return true;
+    const status = await loop.run({
+      what: 'SFT',
+      divergenceFix: 'lower sft.lr, or enable gradient clipping (optimizer.maxGradNorm, e.g. 1)',
+      totalSteps: o.sft.steps,
+      accumulation: 1,
+      gate: o.gate,
+      signal: o.signal,
+      now: o.now,
+      hyper: () => ({ lr: o.sft.lr, ...o.sft.optimizer }),
+      microBatch: () => {
+        const batchRows = nextBatch().map((i) => rows[i]);
+        const T = bucketLength(Math.max(...batchRows.map((r) => r.ids.length)));
+        const batch = padRows(batchRows, o.tokenizer.padId, T);
+        let tokens = 0;
+        for (const len of batch.lengths) tokens += len;
+        return { T, feeds: sequenceFeeds(batch), tokens };
+      },
+      afterStep: (s) =>
+        o.emit({
+          kind: 'progress',
+          stage: 'sft',
+          done: s.step,
+          total: o.sft.steps,
+          message: `SFT step ${s.step}/${o.sft.steps}, loss ${s.loss.toFixed(4)}`,
+        }),
+    });
+    return status === 'completed';
   } finally {
-    for (const s of steps.values()) s.train.dispose();
-    state.dispose();
+    loop.dispose();
   }
 }

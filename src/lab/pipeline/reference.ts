@@ -1,0 +1,87 @@
+/**
+ * The reference stage: each run's pairs encoded with its objective's mask mode, and the reference
+ * log-probs scored once per (mask mode, pair set, strategy), shared by the runs that need the same.
+ * Every run starts from the initial model, which is also the reference, scored once before training.
+ */
+import { bucketLength, encodePair } from '../../data/sequence.ts';
+import type { Tokenizer } from '../../data/tokenizer.ts';
+import type { Backend } from '../../engine/backend.ts';
+import { computeReferenceTable, type ReferenceStrategy, type ReferenceTable } from '../../engine/reference.ts';
+import type { PipelineListener } from '../events.ts';
+import type { EncodingPlan, RunPlan } from '../plan.ts';
+import { throwIfAborted } from './generation.ts';
+import type { Policy } from './policy.ts';
+import type { PreparedData } from './prepare-data.ts';
+import { type RunData, selectPairs } from './train.ts';
+
+export interface ReferenceStageOptions {
+  runs: readonly RunPlan[];
+  encoding: EncodingPlan;
+  policy: Policy;
+  tokenizer: Tokenizer;
+  backend: Backend;
+  data: PreparedData;
+  emit: PipelineListener;
+  signal?: AbortSignal;
+}
+
+function referenceStrategy(run: RunPlan): ReferenceStrategy {
+  return run.usesReference ? { kind: 'initial' } : { kind: 'none' };
+}
+
+/** Each run's encoded pairs and reference table, by label. */
+export async function referenceStage(o: ReferenceStageOptions): Promise<Map<string, RunData>> {
+  const { policy, data, emit } = o;
+  const out = new Map<string, RunData>();
+  const tables = new Map<string, ReferenceTable | null>();
+  const encoded = new Map<string, { chosen: RunData['chosen']; rejected: RunData['rejected'] }>();
+  for (const [k, run] of o.runs.entries()) {
+    throwIfAborted(o.signal);
+    const poolIndex = selectPairs(data, run.pairs);
+    if (poolIndex.length === 0) {
+      throw new Error(
+        `run "${run.label}" trains on ${run.pairs} pairs, but the labelled data has none; change runs[${run.index}].pairs or data.pairing.mode`,
+      );
+    }
+    const key = `${run.mode}|${run.pairs}`;
+    let rows = encoded.get(key);
+    if (!rows) {
+      const enc = (i: string, r: string) => encodePair(o.tokenizer, i, r, { mode: run.mode, ...o.encoding });
+      rows = {
+        chosen: poolIndex.map((p) => enc(data.rows[p].i_chosen, data.rows[p].r_chosen)),
+        rejected: poolIndex.map((p) => enc(data.rows[p].i_reject, data.rows[p].r_reject)),
+      };
+      encoded.set(key, rows);
+    }
+    const strategy = referenceStrategy(run);
+    const tableKey = `${key}|${strategy.kind}`;
+    if (!tables.has(tableKey)) {
+      emit({
+        kind: 'progress',
+        stage: 'reference',
+        run: run.label,
+        done: k,
+        total: o.runs.length,
+        message: `reference log-probs of ${poolIndex.length} pairs (${run.mode})`,
+      });
+      tables.set(
+        tableKey,
+        await computeReferenceTable(
+          strategy,
+          { model: policy.model, weights: policy.fullWeights(), lora: policy.lora ?? undefined },
+          rows,
+          { backend: o.backend, padId: o.tokenizer.padId, batchSize: 16, bucket: (len) => bucketLength(len) },
+        ),
+      );
+    }
+    out.set(run.label, { ...rows, poolIndex, poolSize: data.rows.length, reference: tables.get(tableKey) ?? null });
+  }
+  emit({
+    kind: 'progress',
+    stage: 'reference',
+    done: o.runs.length,
+    total: o.runs.length,
+    message: 'reference log-probs ready',
+  });
+  return out;
+}
