@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
-import { runExperiment } from '../src/lab/pipeline.ts';
+import { runExperiment } from '../src/lab/pipeline/index.ts';
 import { nodeResolvers } from '../src/lab/resolve.ts';
 import { encodeShareLink } from '../src/lab/share-link.ts';
 import { type ExperimentSpec, type PartialSpec, validateSpec, withDefaults } from '../src/lab/spec.ts';
