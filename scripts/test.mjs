@@ -1,6 +1,7 @@
 /**
  * `npm test`: every suite, from a fresh checkout.
- *   1. ensure Debian's Chromium (browser tests; its SwiftShader gives Node's Dawn an adapter),
+ *   1. ensure Debian's Chromium (browser tests; its SwiftShader gives Node's Dawn an adapter)
+ *      and python3-torch (the export tests run the exported PyTorch project),
  *   2. build the app (the browser tests run against dist/, as users get it),
  *   3. run Vitest's three projects (unit, gpu, browser),
  *   4. print, last, one line `N passed, N failed` (`, N skipped` when any were).
@@ -13,6 +14,7 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './ensure-chromium.mjs';
+import { ensurePythonTorch } from './ensure-python-torch.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'test-artifacts');
@@ -33,6 +35,13 @@ step('Chromium');
 const chromiumProblem = ensureChromium();
 if (chromiumProblem) {
   console.error(`orchard: ${chromiumProblem}`);
+  finish(0, 1, 0);
+}
+
+step('PyTorch (the export tests run the exported train.py)');
+const torchProblem = ensurePythonTorch();
+if (torchProblem) {
+  console.error(`orchard: ${torchProblem}`);
   finish(0, 1, 0);
 }
 

@@ -88,10 +88,13 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Tokenizer files of a bundled or local model, copied into model/ so trained full models load on their own. */
-async function tokenizerFiles(spec: ExperimentSpec): Promise<Record<string, Uint8Array>> {
+export async function tokenizerFiles(
+  spec: ExperimentSpec,
+  modelsDir = BUNDLED_MODELS_DIR,
+): Promise<Record<string, Uint8Array>> {
   const dir =
     spec.model.source === 'bundled'
-      ? join(BUNDLED_MODELS_DIR, spec.model.id)
+      ? join(modelsDir, spec.model.id)
       : spec.model.source === 'local'
         ? spec.model.path
         : null;
