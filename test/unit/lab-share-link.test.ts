@@ -188,7 +188,7 @@ describe('hostile and corrupt links: a clear error, never a throw or a hang', ()
       expect(r.error.specErrors?.map((e) => e.path)).toEqual(['runs[1].beta', 'steps']);
       expect(r.error.message).toContain('runs[1].beta: must be a number > 0');
     }
-    const newer = await decodeShareLink(linkOf(JSON.stringify({ ...DEFAULT_SPEC, version: 2 })));
+    const newer = await decodeShareLink(linkOf(JSON.stringify({ ...DEFAULT_SPEC, version: DEFAULT_SPEC.version + 1 })));
     expect(!newer.ok && newer.error.message).toContain('newer Orchard');
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SPEC,
   type ExperimentSpec,
+  effectiveRunParams,
   formatSpecDiff,
   formatSpecErrors,
   migrateSpec,
@@ -69,29 +70,35 @@ describe('DEFAULT_SPEC and the field table', () => {
     const s = withDefaults();
     s.runs[0].beta = 9;
     s.lora.targetModules.push('o');
-    expect(DEFAULT_SPEC.runs[0].beta).toBe(0.1);
+    expect(DEFAULT_SPEC.runs[0].beta).toBeUndefined();
     expect(DEFAULT_SPEC.lora.targetModules).toEqual(['q', 'k', 'v']);
     expect(() => {
-      DEFAULT_SPEC.runs[0].beta = 5;
+      DEFAULT_SPEC.runs[0].label = 'x';
     }).toThrow(TypeError);
   });
 
   it('is the classroom DPO-vs-JPO comparison of the brief and the paper', () => {
-    expect(DEFAULT_SPEC.runs.map((r) => [r.label, r.objective, r.pairs, r.beta])).toEqual([
-      ['DPO', 'dpo', 'conditional', 0.1],
-      ['JPO', 'jpo', 'both', 0.1],
+    // β is left to the objectives, whose own default is the paper's 0.1.
+    expect(DEFAULT_SPEC.runs).toEqual([
+      { label: 'DPO', objective: 'dpo', pairs: 'conditional' },
+      { label: 'JPO', objective: 'jpo', pairs: 'both' },
+    ]);
+    expect(DEFAULT_SPEC.runs.map((r) => effectiveRunParams(r))).toEqual([
+      { beta: 0.1, labelSmoothing: 0, simpoGamma: 0.5, orpoLambda: 0.1 },
+      { beta: 0.1, labelSmoothing: 0, simpoGamma: 0.5, orpoLambda: 0.1 },
     ]);
     expect(DEFAULT_SPEC.lora).toEqual({ enabled: true, r: 8, alpha: 16, targetModules: ['q', 'k', 'v'] });
     expect(DEFAULT_SPEC.data.template).toBe('### Instructions: {instruction}\n\n### Response:');
     expect(DEFAULT_SPEC.model).toEqual({ source: 'bundled', id: 'orchard-tiny' });
-    expect(DEFAULT_SPEC.version).toBe(1);
+    expect(DEFAULT_SPEC.version).toBe(2);
   });
 
-  it('documents every field of every variant in the one table, and nothing else', () => {
-    const text = readFileSync(new URL('../../src/lab/spec-defaults.ts', import.meta.url), 'utf8');
-    const documented = new Set([...text.matchAll(/^ \* \| `([^`]+)` \|/gm)].map((m) => m[1]));
+  it('documents every field of every variant in docs/spec.md, and nothing else', () => {
+    const text = readFileSync(new URL('../../docs/spec.md', import.meta.url), 'utf8');
+    const documented = new Set([...text.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]));
     const variants = [
       DEFAULT_SPEC,
+      withDefaults({ runs: [{ objective: 'cdpo', beta: 1, labelSmoothing: 0.1, simpoGamma: 1, orpoLambda: 1 }] }),
       withDefaults({ model: { source: 'hub', repo: 'a/b' }, data: { source: 'hub', repo: 'a/b', file: 'x.jsonl' } }),
       withDefaults({ model: { source: 'local', path: '/m' }, data: { source: 'file', path: 'x.jsonl' }, sft: {} }),
       withDefaults({ data: { source: 'file', rows: [{ prompt: 'p', chosen: 'c', rejected: 'r' }] } }),
@@ -120,7 +127,10 @@ describe('validateSpec', () => {
     expect(errorAt('optimizer.lernRate', { 'optimizer.lernRate': 1 })).toContain('is not a field here');
     expect(errorAt('optimizer.Lr', { 'optimizer.Lr': 1 })).toContain('did you mean "lr"?');
     expect(errorAt('eval.topK', { 'eval.topK': undefined })).toBe('is missing; add it (default: 0)');
-    expect(errorAt('runs[1].beta', { 'runs[1].beta': undefined })).toBe('is missing; add it (default: 0.1)');
+    expect(errorAt('schedule.kind', { 'schedule.kind': undefined })).toBe('is missing; add it (default: "cosine")');
+    expect(errorAt('runs[1].label', { 'runs[1].label': undefined })).toBe('is missing; add it');
+    expect(errorAt('runs[0].bta', { 'runs[0].bta': 0.2 })).toBe('is not a field here; did you mean "beta"?');
+    expect(errorAt('reference', { reference: 'precomputed' })).toContain('removed in spec version 2');
     expect(errorAt('runs[0].beta', { 'runs[0].beta': Number.POSITIVE_INFINITY })).toContain('got Infinity');
     expect(errorAt('runs[0].labelSmoothing', { 'runs[0].labelSmoothing': 0.5 })).toContain('< 0.5');
   });
@@ -160,12 +170,9 @@ describe('validateSpec', () => {
     expect(errorAt('steps', { epochs: 2 })).toContain('exactly one of "steps" and "epochs"');
     expect(errorAt('steps', { steps: null })).toContain('exactly one');
     expect(errorAt('schedule.warmupSteps', { 'schedule.warmupSteps': 60 })).toContain('less than steps (60)');
-    expect(
-      errorAt('reference', (s) => {
-        s.reference = 'adapters-off';
-        s.lora.enabled = false;
-      }),
-    ).toContain('needs lora.enabled true');
+    expect(errorAt('runs[0].pairs', { 'runs[0].objective': 'simpo', 'runs[0].pairs': 'joint' })).toContain(
+      'set pairs to "conditional", or the objective to "jpo"',
+    );
     expect(errorAt('data.maxPromptLength', { 'data.maxPromptLength': 64 })).toContain('less than data.maxLength (64)');
     expect(errorAt('data.template', { 'data.template': '{instruction} {instruction}' })).toContain('exactly once');
     const fileData = (s: ExperimentSpec) => {
@@ -173,10 +180,10 @@ describe('validateSpec', () => {
     };
     expect(errorAt('data.pairing.judge', fileData)).toContain('"oracle" is the exact checker of a task');
     expect(errorAt('eval.judge', fileData)).toContain('needs data.source "task"');
-    // Valid alternatives pass: JPO on joint pairs only, adapters-off with LoRA, epochs instead of steps.
+    // Valid alternatives pass: JPO on joint pairs only, SFT on both, epochs instead of steps.
     const ok = copy();
     ok.runs[1].pairs = 'joint';
-    ok.reference = 'adapters-off';
+    ok.runs[0] = { label: 'SFT', objective: 'sft', pairs: 'both' };
     ok.steps = null;
     ok.epochs = 3;
     expect(validateSpec(ok).ok).toBe(true);
@@ -227,9 +234,10 @@ describe('validateSpec', () => {
       return r.errors[0];
     };
     const { version: _v, ...noVersion } = copy();
-    expect(one(noVersion)).toEqual({ path: 'version', message: expect.stringContaining('add "version": 1') });
-    expect(one({ ...copy(), version: 2 }).message).toContain('made by a newer Orchard');
+    expect(one(noVersion)).toEqual({ path: 'version', message: expect.stringContaining('add "version": 2') });
+    expect(one({ ...copy(), version: 3 }).message).toContain('made by a newer Orchard');
     expect(one({ ...copy(), version: '1' }).message).toContain('not a known spec version');
+    expect(one({ ...copy(), version: 0 }).message).toContain('the versions are 1 to 2');
     for (const x of [null, [], 'spec', 42, undefined]) expect(one(x).message).toContain('must be a JSON object');
   });
 
@@ -284,10 +292,14 @@ describe('withDefaults and parseSpec', () => {
     });
     expect(s.eval.judge).toBe('reward-model');
     expect(s.runs.map((r) => [r.label, r.pairs, r.beta])).toEqual([
-      ['DPO', 'conditional', 0.1],
+      ['DPO', 'conditional', undefined],
       ['DPO 2', 'conditional', 0.5],
-      ['mine', 'both', 0.1],
+      ['mine', 'both', undefined],
     ]);
+    // Labels given later are taken too: the first unlabelled run skips "JPO".
+    expect(withDefaults({ runs: [{ objective: 'jpo' }, { objective: 'dpo', label: 'JPO' }] }).runs[0].label).toBe(
+      'JPO 2',
+    );
     expect([s.steps, s.epochs]).toEqual([null, 2]);
     expect(validateSpec(s).ok).toBe(true);
 
@@ -315,7 +327,7 @@ describe('withDefaults and parseSpec', () => {
   });
 
   it('parses a hand-written partial spec file', () => {
-    const file = '{"version": 1, "seed": 7, "runs": [{"objective": "ipo", "beta": 0.5}, {"objective": "jpo"}]}';
+    const file = '{"version": 2, "seed": 7, "runs": [{"objective": "ipo", "beta": 0.5}, {"objective": "jpo"}]}';
     const r = parseSpec(JSON.parse(file));
     expect(r.ok).toBe(true);
     if (r.ok) {
@@ -344,11 +356,11 @@ describe('specDiff and migrateSpec', () => {
     expect(diffs).toEqual([
       { path: 'model', a: DEFAULT_SPEC.model, b: b.model },
       { path: 'sft', a: null, b: b.sft },
-      { path: 'runs[1].beta', a: 0.1, b: 0.5 },
+      { path: 'runs[1].beta', a: undefined, b: 0.5 },
       { path: 'runs[2]', a: undefined, b: b.runs[2] },
       { path: 'lora.targetModules', a: ['q', 'k', 'v'], b: ['q', 'v'] },
     ]);
-    expect(formatSpecDiff(diffs)[2]).toBe('runs[1].beta: 0.1 → 0.5');
+    expect(formatSpecDiff(diffs)[2]).toBe('runs[1].beta: (none) → 0.5');
     expect(formatSpecDiff(diffs)[3]).toMatch(/^runs\[2\]: \(none\) → \{"label":"DPO β=1"/);
     // Two runs of one spec: how the comparison's runs differ.
     expect(specDiff(DEFAULT_SPEC.runs[0], DEFAULT_SPEC.runs[1]).map((d) => d.path)).toEqual([
@@ -358,7 +370,7 @@ describe('specDiff and migrateSpec', () => {
     ]);
   });
 
-  it('migrates v1 as is and rejects unknown versions clearly', () => {
+  it('takes v2 as is and rejects unknown versions clearly', () => {
     expect(migrateSpec(copy())).toEqual({ ok: true, spec: DEFAULT_SPEC });
     const newer = migrateSpec({ version: 3 });
     expect(newer.ok).toBe(false);

@@ -33,6 +33,18 @@ describe('diffLabels', () => {
     expect(diffLabels(DEFAULT_SPEC, b)).toEqual(['β 0.1 → 0.5']);
   });
 
+  it('shows an unset β as its objective default, and a change of objective alone as one label', () => {
+    const b = spec((s) => {
+      s.runs[0].beta = 0.5;
+    });
+    expect(diffLabels(DEFAULT_SPEC, b)).toEqual(['DPO: β 0.1 → 0.5']);
+    expect(diffLabels(b, DEFAULT_SPEC)).toEqual(['DPO: β 0.5 → 0.1']);
+    const same = spec((s) => {
+      s.runs[0].beta = 0.1;
+    });
+    expect(diffLabels(DEFAULT_SPEC, same)).toEqual([]);
+  });
+
   it('names the run when only one run changed, and shows choices by their new value', () => {
     const b = spec((s) => {
       s.runs[1].objective = 'dpo';
@@ -45,16 +57,16 @@ describe('diffLabels', () => {
     const b = spec((s) => {
       s.optimizer.lr = 5e-5;
       s.lora.enabled = false;
-      s.reference = 'frozen-copy';
+      s.schedule.kind = 'linear';
       s.lora.targetModules = ['q', 'v'];
       s.seed = 7;
     });
     expect(diffLabels(DEFAULT_SPEC, b)).toEqual([
       'seed 42 → 7',
       'lr 5e-4 → 5e-5',
+      'schedule linear',
       'LoRA off',
       'LoRA on q,v',
-      'reference frozen-copy',
     ]);
   });
 

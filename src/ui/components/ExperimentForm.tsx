@@ -3,17 +3,15 @@
  * to its field), and the actions: Compare DPO vs JPO, Run, Share, spec files.
  */
 import { useRef, useState } from 'react';
-import { BACKENDS, parseSpecJson, validateSpec } from '../../lab/spec.ts';
+import { parseSpecJson, validateSpec } from '../../lab/spec.ts';
 import { showNotice } from '../../state/notice-store.ts';
 import { startRun } from '../../state/orchard-worker.ts';
 import { isLiveStatus, useRunStore } from '../../state/run-store.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
 import { dpoVsJpo, PRESETS } from '../lib/presets.ts';
 import { DataSection, EditsSummary, EvalSection, ModelSection, RunsSection, TrainingSection } from './FormSections.tsx';
-import { NumberField, options, SelectField, TextField } from './fields.tsx';
+import { Field, SpecFormContext } from './fields.tsx';
 import { ShareBox } from './ShareBox.tsx';
-
-const BACKEND_NAMES = { auto: 'automatic', webgpu: 'WebGPU', cpu: 'CPU' } as const;
 
 export function ExperimentForm() {
   const draft = useSpecStore((s) => s.draft);
@@ -28,7 +26,7 @@ export function ExperimentForm() {
 
   const hide = new Set<string>(view.hide);
   const locked = view.readonly;
-  const sectionProps = { spec: draft, errors, edit, disabled: locked };
+  const sectionProps = { disabled: locked };
 
   const run = (compare: boolean) => {
     const spec = compare ? dpoVsJpo(draft) : draft;
@@ -89,54 +87,21 @@ export function ExperimentForm() {
       </div>
       {locked && <p className="muted">Your teacher fixed these settings for the lesson: press Run to try it.</p>}
 
-      <div className="form-grid">
-        <fieldset className="form-section form-basics" disabled={locked}>
-          <legend>Basics</legend>
-          <TextField
-            label="Name"
-            path="name"
-            errors={errors}
-            value={draft.name}
-            onChange={(v) =>
-              edit((d) => {
-                d.name = v;
-              })
-            }
-          />
-          <NumberField
-            label="Seed"
-            path="seed"
-            errors={errors}
-            value={draft.seed}
-            onChange={(v) =>
-              edit((d) => {
-                d.seed = v;
-              })
-            }
-            hint="the same seed gives the same data, order and numbers"
-          />
-          {!hide.has('backend') && (
-            <SelectField
-              label="Backend"
-              path="backend"
-              errors={errors}
-              value={draft.backend}
-              options={options(BACKENDS, BACKEND_NAMES)}
-              onChange={(v) =>
-                edit((d) => {
-                  d.backend = v;
-                })
-              }
-              hint="automatic: WebGPU when this browser has it"
-            />
-          )}
-        </fieldset>
-        {!hide.has('model') && <ModelSection {...sectionProps} />}
-        {!hide.has('data') && <DataSection {...sectionProps} showPairing={!hide.has('pairing')} />}
-        {!hide.has('runs') && <RunsSection {...sectionProps} />}
-        <TrainingSection {...sectionProps} hide={hide} />
-        {!hide.has('eval') && <EvalSection {...sectionProps} />}
-      </div>
+      <SpecFormContext.Provider value={{ spec: draft, errors, edit }}>
+        <div className="form-grid">
+          <fieldset className="form-section form-basics" disabled={locked}>
+            <legend>Basics</legend>
+            <Field path="name" />
+            <Field path="seed" />
+            {!hide.has('backend') && <Field path="backend" />}
+          </fieldset>
+          {!hide.has('model') && <ModelSection {...sectionProps} />}
+          {!hide.has('data') && <DataSection {...sectionProps} showPairing={!hide.has('pairing')} />}
+          {!hide.has('runs') && <RunsSection {...sectionProps} />}
+          <TrainingSection {...sectionProps} hide={hide} />
+          {!hide.has('eval') && <EvalSection {...sectionProps} />}
+        </div>
+      </SpecFormContext.Provider>
       {!hide.has('edits') && <EditsSummary spec={draft} edit={edit} disabled={locked} />}
 
       {errors.length > 0 && (

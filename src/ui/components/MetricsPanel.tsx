@@ -3,6 +3,7 @@
  * TensorBoard) and a few sentences beside each chart that say what it means.
  */
 import { useId, useMemo, useState } from 'react';
+import { effectiveRunParams } from '../../lab/spec.ts';
 import { useRunStore } from '../../state/run-store.ts';
 import { runColors } from '../lib/run-colors.ts';
 import { type ChartDef, MetricChart } from './MetricChart.tsx';
@@ -113,7 +114,7 @@ export function MetricsPanel() {
               {r.label}
               <span className="muted">
                 {' '}
-                ({r.objective}, β {r.beta})
+                ({r.objective}, β {effectiveRunParams(r).beta})
               </span>
             </li>
           ))}

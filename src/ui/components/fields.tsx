@@ -1,9 +1,14 @@
 /**
  * Form fields of the experiment form: a label, the control, a hint, and validateSpec's message for
  * the field's spec path right under it (aria-invalid + aria-describedby, so screen readers read it).
+ *
+ * `<Field path="eval.temperature" />` binds a control to the spec by path: label, help text,
+ * choices and the value come from the spec schema, and edits are written back by the same path.
+ * The draft, its errors and `edit` come from `SpecFormContext`.
  */
-import { type ReactNode, useEffect, useId, useState } from 'react';
-import type { SpecError } from '../../lab/spec.ts';
+import { createContext, type ReactNode, useContext, useEffect, useId, useState } from 'react';
+import { type ExperimentSpec, fieldAt, getAt, type SpecError } from '../../lab/spec.ts';
+import { effectivePlaceholder, writeField } from '../lib/spec-form.ts';
 
 interface FieldProps {
   label: ReactNode;
@@ -71,15 +76,21 @@ function formatNumberInput(v: number): string {
  * while the text is not a number, and validateSpec explains the problem next to the field.
  */
 export function NumberField(
-  props: FieldProps & { value: number | null; onChange: (v: number) => void; step?: string; disabled?: boolean },
+  props: FieldProps & {
+    value: number | null;
+    /** null when the text is empty, NaN while it is not a number. */
+    onChange: (v: number | null) => void;
+    placeholder?: string;
+    disabled?: boolean;
+  },
 ) {
   const id = useId();
   const error = useFieldError(props.path, props.errors);
   const shown = props.value === null ? '' : formatNumberInput(props.value);
   const [text, setText] = useState(shown);
   useEffect(() => {
-    // Follow outside changes (a preset, a share link), not our own echo.
-    setText((t) => (t.trim() !== '' && Number(t) === props.value ? t : shown));
+    // Follow outside changes (a preset, a share link), not our own echo (typed "1e-" stays).
+    setText((t) => (t.trim() === '' ? shown : Number(t) === props.value || Number.isNaN(props.value) ? t : shown));
   }, [props.value, shown]);
   return (
     <FieldShell
@@ -98,13 +109,14 @@ export function NumberField(
         autoComplete="off"
         spellCheck={false}
         value={text}
+        placeholder={props.placeholder}
         disabled={props.disabled}
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy(id, props.hint, error)}
         onChange={(e) => {
           setText(e.target.value);
           const raw = e.target.value.trim();
-          props.onChange(raw === '' ? Number.NaN : Number(raw));
+          props.onChange(raw === '' ? null : Number(raw));
         }}
       />
     </FieldShell>
@@ -210,4 +222,119 @@ export function CheckboxField(
 /** Options from a list of ids, with optional display names. */
 export function options<T extends string>(values: readonly T[], names: Partial<Record<T, string>> = {}) {
   return values.map((value) => ({ value, label: names[value] ?? value }));
+}
+
+/** What a path-bound field reads and edits: the draft, its validation errors, and `edit`. */
+export interface SpecFormState {
+  spec: ExperimentSpec;
+  errors: readonly SpecError[];
+  edit: (fn: (draft: ExperimentSpec) => void) => void;
+}
+
+export const SpecFormContext = createContext<SpecFormState | null>(null);
+
+export function useSpecForm(): SpecFormState {
+  const ctx = useContext(SpecFormContext);
+  if (!ctx) throw new Error('a spec field was rendered outside SpecFormContext');
+  return ctx;
+}
+
+interface BoundFieldProps {
+  /** The spec path ('eval.temperature', 'runs[1].beta'). */
+  path: string;
+  /** Override the schema's label (e.g. "Run 2 label"). */
+  label?: ReactNode;
+  /** Override the schema's help text; null shows none (compact rows keep it as a tooltip). */
+  hint?: ReactNode | null;
+  /** Override the schema's choices (e.g. only the judges the data source allows). */
+  choices?: readonly string[];
+  /** Custom write, for a field other fields follow (an objective, a pairing mode). */
+  write?: (draft: ExperimentSpec, value: never) => void;
+  hideLabel?: boolean;
+}
+
+/** A control bound to a spec field by path: label, help, bounds and choices from the schema. */
+export function Field({ path, label, hint, choices, write, hideLabel }: BoundFieldProps) {
+  const { spec, errors, edit } = useSpecForm();
+  const entry = fieldAt(path);
+  if (!entry) throw new Error(`Field: "${path}" is not a spec field`);
+  const value = getAt(spec, path);
+  const set = (v: unknown) => edit((d) => (write ? write(d, v as never) : writeField(d, path, v)));
+  const common = {
+    label: label ?? entry.label,
+    path,
+    errors,
+    hint: hint === null ? undefined : (hint ?? entry.help),
+    hideLabel,
+  };
+  switch (entry.type) {
+    case 'int':
+    case 'number':
+      return (
+        <NumberField
+          {...common}
+          value={typeof value === 'number' ? value : null}
+          placeholder={effectivePlaceholder(spec, path)}
+          onChange={set}
+        />
+      );
+    case 'enum':
+      return (
+        <SelectField
+          {...common}
+          value={String(value)}
+          options={options(choices ?? entry.choices ?? [], entry.choiceLabels)}
+          onChange={set}
+        />
+      );
+    case 'bool':
+      return <CheckboxField {...common} checked={value === true} onChange={set} />;
+    case 'text':
+      return <TextField {...common} value={typeof value === 'string' ? value : ''} onChange={set} />;
+    case 'set':
+      return (
+        <ChoiceSetField
+          {...common}
+          value={Array.isArray(value) ? value : []}
+          choices={entry.choices ?? []}
+          onChange={set}
+        />
+      );
+    default:
+      throw new Error(`Field: "${path}" is a ${entry.type}, which has no single control`);
+  }
+}
+
+/** Checkboxes for a list of distinct choices (lora.targetModules), kept in the schema's order. */
+function ChoiceSetField(
+  props: Omit<FieldProps, 'hideLabel'> & {
+    value: readonly unknown[];
+    choices: readonly string[];
+    onChange: (v: string[]) => void;
+  },
+) {
+  const error = props.errors.find((e) => e.path === props.path || e.path.startsWith(`${props.path}[`));
+  return (
+    <fieldset className="field checks" data-path={props.path}>
+      <legend className="field-label">{props.label}</legend>
+      <div className="check-row">
+        {props.choices.map((m) => (
+          <label key={m} className="check">
+            <input
+              type="checkbox"
+              checked={props.value.includes(m)}
+              onChange={(e) => {
+                const set = new Set(props.value);
+                if (e.target.checked) set.add(m);
+                else set.delete(m);
+                props.onChange(props.choices.filter((x) => set.has(x)));
+              }}
+            />
+            <span>{m}</span>
+          </label>
+        ))}
+      </div>
+      {error && <span className="field-error">{error.message}</span>}
+    </fieldset>
+  );
 }

@@ -6,7 +6,14 @@
  * made identically to every run is shown once, without the run's name; row-level data edits are
  * counted, not listed.
  */
-import { type ExperimentSpec, specDiff } from '../../lab/spec.ts';
+import {
+  type ExperimentSpec,
+  effectiveRunParams,
+  RUN_PARAM_FIELDS,
+  type RunParamField,
+  type RunSpec,
+  specDiff,
+} from '../../lab/spec.ts';
 
 const NAMES: Record<string, string> = {
   seed: 'seed',
@@ -48,7 +55,6 @@ const NAMES: Record<string, string> = {
   'lora.r': 'LoRA r',
   'lora.alpha': 'LoRA α',
   'lora.targetModules': 'LoRA on',
-  reference: 'reference',
   'eval.nTest': 'eval items',
   'eval.maxNewTokens': 'max new tokens',
   'eval.temperature': 'temperature',
@@ -80,6 +86,11 @@ export function diffLabels(base: ExperimentSpec, spec: ExperimentSpec): string[]
       const label = spec.runs[i]?.label ?? base.runs[i]?.label ?? `run ${i + 1}`;
       if (!field) {
         changes.push({ run: null, text: d.b === undefined ? `− run ${label}` : `+ run ${label}` });
+      } else if (isRunParam(field)) {
+        // An unset loss parameter is its objective's default: show that number, not "(none)".
+        const a = d.a ?? effectiveOf(base.runs[i], field);
+        const b = d.b ?? effectiveOf(spec.runs[i], field);
+        if (a !== b) changes.push({ run: label, text: describe(NAMES[field], a, b) });
       } else if (!IGNORED.has(field)) {
         changes.push({ run: label, text: describe(NAMES[field] ?? field, d.a, d.b) });
       }
@@ -110,6 +121,14 @@ export function diffLabels(base: ExperimentSpec, spec: ExperimentSpec): string[]
   if (counts.removed !== 0) out.push(`${counts.removed > 0 ? '−' : '+'}${Math.abs(counts.removed)} removed pairs`);
   if (counts.rows > 0) out.push('data rows edited');
   return out;
+}
+
+function isRunParam(field: string): field is RunParamField {
+  return (RUN_PARAM_FIELDS as readonly string[]).includes(field);
+}
+
+function effectiveOf(run: RunSpec | undefined, field: RunParamField): number | undefined {
+  return run ? effectiveRunParams(run)[field] : undefined;
 }
 
 /** A change made the same way in every run is listed once, without run names. */

@@ -1,15 +1,11 @@
 /**
  * Experiment presets for the form, and the teacher's lessons: each is a complete, valid spec built
- * from the defaults (spec-defaults.ts), plus the words a student reads before pressing Run.
+ * from the spec's defaults (docs/spec.md), plus the words a student reads before pressing Run.
  */
+
+import type { PreferenceRow } from '../../data/types.ts';
 import type { HideableSection } from '../../lab/share-link.ts';
-import {
-  type ExperimentSpec,
-  type PartialSpec,
-  type PreferenceRow,
-  validateSpec,
-  withDefaults,
-} from '../../lab/spec.ts';
+import { type ExperimentSpec, type PartialSpec, validateSpec, withDefaults } from '../../lab/spec.ts';
 import { trainCandidates } from '../../state/label-queue.ts';
 
 export interface Preset {
@@ -73,7 +69,7 @@ export const PRESETS: Preset[] = [
   },
 ];
 
-const LESSON_HIDE: HideableSection[] = ['model', 'sft', 'optimizer', 'schedule', 'lora', 'reference', 'backend'];
+const LESSON_HIDE: HideableSection[] = ['model', 'sft', 'optimizer', 'schedule', 'lora', 'backend'];
 
 /** Wrong labels for the noisy-labels lesson: a flawed answer marked better than the task's reference answer. */
 function flippedRows(seed: number, count: number): PreferenceRow[] {
@@ -161,7 +157,7 @@ export const LESSONS: Lesson[] = [
     question: 'Can a loss that expects some wrong labels (robust DPO, ε = 0.2) hold up better than plain DPO?',
     lookFor:
       'Compare the win rates and the accuracy curves: plain DPO fits the wrong pairs too, robust DPO discounts them. The data edits in the spec are the flipped pairs.',
-    hide: ['model', 'sft', 'optimizer', 'schedule', 'lora', 'reference', 'backend'],
+    hide: LESSON_HIDE,
     spec: build(
       {
         ...QUICK,
@@ -210,15 +206,15 @@ export function lessonById(id: string | null): Lesson | null {
 }
 
 /**
- * The spec's runs replaced by a DPO run and a JPO run, everything else (β included) kept: both start
- * from the same weights, see the same data order and use the same seed. Joint-only data becomes
- * conditional + joint, since DPO cannot use joint pairs.
+ * The spec's runs replaced by a DPO run and a JPO run, everything else kept, and the first run's β
+ * when it set one: both start from the same weights, see the same data order and use the same seed.
+ * Joint-only data becomes conditional + joint, since DPO cannot use joint pairs.
  */
 export function dpoVsJpo(spec: ExperimentSpec): ExperimentSpec {
   const out = structuredClone(spec);
   const base = spec.runs[0];
   if (out.data.pairing.mode === 'joint') out.data.pairing.mode = 'both';
-  const shared = { beta: base.beta, labelSmoothing: 0, simpoGamma: base.simpoGamma, orpoLambda: base.orpoLambda };
+  const shared = base.beta === undefined ? {} : { beta: base.beta };
   out.runs = [
     { label: 'DPO', objective: 'dpo', pairs: 'conditional', ...shared },
     { label: 'JPO', objective: 'jpo', pairs: out.data.pairing.mode, ...shared },

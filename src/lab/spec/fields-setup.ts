@@ -1,0 +1,275 @@
+/**
+ * The field table, part 1: the experiment itself, the model and the data. Each field appears once;
+ * types, validation, defaults, the form and docs/spec.md all come from these entries.
+ */
+import { PAIRING_MODES } from '../../data/pairing.ts';
+import { checkRepoId, checkRepoPath, checkRevision } from '../hub/ids.ts';
+import { type Checker, show } from './check.ts';
+import { checkAddedRows, checkInlineRows, checkRemovedIndices } from './row-checks.ts';
+import { choice, type FieldSchema, group, int, num, SIZE_LIMITS, text } from './schema-kit.ts';
+import {
+  BUNDLED_MODELS,
+  DATA_FORMATS,
+  DATA_SOURCES,
+  JUDGE_KINDS,
+  type JudgeKind,
+  MODEL_SOURCES,
+  SPEC_VERSION,
+  TASKS,
+} from './types.ts';
+
+/** A Hub id or revision: the hub module's own checks and messages. */
+const hubCheck =
+  (fn: (v: unknown) => { ok: true } | { ok: false; message: string }) => (value: unknown, path: string, c: Checker) => {
+    const r = fn(value);
+    if (!r.ok) c.fail(path, r.message);
+  };
+
+const noNul = (value: unknown, path: string, c: Checker) => {
+  if (typeof value === 'string' && value.includes('\u0000')) c.fail(path, 'must not contain NUL characters');
+};
+
+/** A file-system path (CLI only: the browser cannot read it). */
+const pathField = <P extends string>(
+  path: P,
+  label: string,
+  what: string,
+  help: string,
+  when: string[],
+): FieldSchema<P> =>
+  text(path, [1, SIZE_LIMITS.pathLength], label, help, { fix: `the path of ${what}`, check: noNul, when });
+
+/** The judge a spec gets when it names none: the exact checker where the data comes from a task. */
+export function defaultJudge(dataSource: unknown): JudgeKind {
+  return dataSource === 'task' || dataSource === undefined ? 'oracle' : 'reward-model';
+}
+
+/** The judges a data source allows: "oracle" is a task's exact checker. */
+export function allowedJudges(dataSource: unknown): readonly JudgeKind[] {
+  return dataSource === 'task' ? JUDGE_KINDS : JUDGE_KINDS.filter((j) => j !== 'oracle');
+}
+
+export const JUDGE_LABELS: Record<JudgeKind, string> = {
+  oracle: 'exact checker (task)',
+  'reward-model': 'reward model',
+  human: 'a person',
+};
+
+const PAIRS_LABELS = { conditional: 'conditional', joint: 'joint', both: 'conditional + joint' };
+
+const judgeDefault = {
+  derive: ({ root }: { root: Record<string, unknown> }) => defaultJudge((root.data as { source?: unknown })?.source),
+  defaultText: '"oracle" for task data, else "reward-model"',
+  choiceLabels: JUDGE_LABELS,
+};
+
+export const SETUP_FIELDS = [
+  num(
+    'version',
+    int(SPEC_VERSION, SPEC_VERSION),
+    'Spec version',
+    'spec format version; older versions are migrated, newer ones rejected',
+    {
+      default: SPEC_VERSION,
+      allowedText: `${SPEC_VERSION} (version 1 is migrated)`,
+    },
+  ),
+  text('name', [1, SIZE_LIMITS.nameLength], 'Name', 'shown in the runs table', {
+    default: 'DPO vs JPO on apples',
+    fix: 'give the experiment a short name',
+  }),
+  num(
+    'seed',
+    int(0, 2 ** 32 - 1),
+    'Seed',
+    'the one seed every random choice derives from: the same seed gives the same data, order and numbers',
+    {
+      default: 42,
+    },
+  ),
+
+  group('model', 'variant', 'Model', 'the base model'),
+  choice('model.source', MODEL_SOURCES, 'Base model', 'where the base model comes from', {
+    default: 'bundled',
+    choiceLabels: {
+      bundled: 'orchard-tiny (bundled, 4 layers)',
+      hub: 'Hugging Face Hub',
+      local: 'local folder (CLI only)',
+    },
+  }),
+  choice(
+    'model.id',
+    BUNDLED_MODELS,
+    'Bundled model',
+    'which bundled model; it was trained for the apples task and ships with the lab',
+    {
+      when: ['bundled'],
+      default: 'orchard-tiny',
+    },
+  ),
+  text('model.repo', null, 'Repository', 'Hub repository id owner/name, e.g. HuggingFaceTB/SmolLM2-135M', {
+    when: ['hub'],
+    check: hubCheck(checkRepoId),
+    allowedText: '"owner/name"',
+  }),
+  text('model.revision', null, 'Revision', 'branch, tag, refs/pr/N or commit: pin a commit to reproduce exactly', {
+    when: ['hub'],
+    default: 'main',
+    check: hubCheck(checkRevision),
+    allowedText: 'branch, tag, refs/pr/N, commit',
+  }),
+  pathField(
+    'model.path',
+    'Model folder',
+    'a folder with config.json, tokenizer.json and *.safetensors',
+    'folder with config.json, tokenizer.json and *.safetensors (CLI only)',
+    ['local'],
+  ),
+
+  group('data', 'variant', 'Data', 'the training comparisons'),
+  choice('data.source', DATA_SOURCES, 'Data', 'where training comparisons come from', { default: 'task' }),
+  choice('data.task', TASKS, 'Task', 'the classroom list task with an exact judge', {
+    when: ['task'],
+    default: 'apples',
+  }),
+  num('data.nInstructions', int(4, 10_000), 'Instructions', 'training instructions generated from the seed', {
+    when: ['task'],
+    default: 48,
+  }),
+  num(
+    'data.candidatesPerInstruction',
+    int(2, 16),
+    'Answers per instruction',
+    'responses sampled per instruction, then paired and judged',
+    {
+      when: ['task'],
+      default: 4,
+    },
+  ),
+  {
+    ...pathField(
+      'data.path',
+      'Data file',
+      'a .json or .jsonl file',
+      'a .json/.jsonl file; exactly one of path and rows',
+      ['file'],
+    ),
+    optional: true,
+  },
+  {
+    path: 'data.rows' as const,
+    type: 'rows',
+    when: ['file'],
+    optional: true,
+    label: 'Inline rows',
+    help: 'rows given inline (small data, fits a share link)',
+    allowedText: `1..${SIZE_LIMITS.inlineRows} flat objects`,
+    check: checkInlineRows,
+    documented: true,
+  },
+  choice(
+    'data.format',
+    DATA_FORMATS,
+    'Format',
+    'jpo: i_chosen/r_chosen/i_reject/r_reject; trl: prompt/chosen/rejected; sft: instruction/response (pairs are then built and judged)',
+    {
+      when: ['file', 'hub'],
+      default: 'auto',
+      fix: '"auto" detects the format from the field names',
+    },
+  ),
+  text('data.repo', null, 'Dataset repository', 'dataset repository, e.g. jointpreferences/sft_and_pref_data', {
+    when: ['hub'],
+    check: hubCheck(checkRepoId),
+    allowedText: '"owner/name"',
+  }),
+  text('data.revision', null, 'Dataset revision', 'dataset revision, like model.revision', {
+    when: ['hub'],
+    default: 'main',
+    check: hubCheck(checkRevision),
+    allowedText: 'like model.revision',
+  }),
+  text('data.file', null, 'File', 'file inside the dataset repository', {
+    when: ['hub'],
+    allowedText: '.json/.jsonl path',
+    check: (value, path, c) => {
+      const file = checkRepoPath(value);
+      if (!file.ok) c.fail(path, file.message);
+      else if (!/\.(json|jsonl)$/i.test(file.value))
+        c.fail(path, `must be a .json or .jsonl file of the dataset repository (got ${show(value)})`);
+    },
+  }),
+
+  group('data.pairing', 'object', 'Pairing', 'how comparisons are built and judged'),
+  choice(
+    'data.pairing.mode',
+    PAIRING_MODES,
+    'Pairs',
+    'which pairs to build and keep: same instruction (conditional), different instructions (joint), or both',
+    {
+      default: 'both',
+      fix: 'JPO needs "joint" or "both"',
+      choiceLabels: PAIRS_LABELS,
+    },
+  ),
+  num(
+    'data.pairing.budget',
+    int(1, 1_000_000),
+    'Judge budget',
+    'judged pairs in total (with "both", half conditional and half joint); null (empty): all pairs',
+    {
+      default: 192,
+      nullable: true,
+      fix: 'or null for no limit',
+    },
+  ),
+  choice(
+    'data.pairing.judge',
+    JUDGE_KINDS,
+    'Judge',
+    'who labels the pairs the pipeline builds (human: the lab asks you, once per pair); rows that already carry a preference are used as given',
+    judgeDefault,
+  ),
+  group('data.edits', 'object', 'Edits', 'hand-made changes to the labelled pairs'),
+  {
+    path: 'data.edits.add' as const,
+    type: 'rows',
+    default: [],
+    label: 'Added comparisons',
+    help: 'comparisons appended after pairing (lessons: "what if we add this pair?")',
+    allowedText: `≤ ${SIZE_LIMITS.editsAdd} rows {i_chosen, r_chosen, i_reject, r_reject}`,
+    check: checkAddedRows,
+    documented: true,
+  },
+  {
+    path: 'data.edits.remove' as const,
+    type: 'rows',
+    default: [],
+    label: 'Removed pairs',
+    help: '0-based indices into the labelled pair list (before shuffling), removed before `add` is appended',
+    allowedText: `≤ ${SIZE_LIMITS.editsRemove} distinct indices`,
+    check: checkRemovedIndices,
+    documented: true,
+  },
+  num('data.maxLength', int(8, 4096), 'Max tokens', 'tokens per sequence, prompt included; longer rows are truncated', {
+    default: 64,
+  }),
+  num('data.maxPromptLength', int(1, 4095), 'Max prompt tokens', 'tokens kept of the formatted prompt', {
+    default: 40,
+    allowedText: '1..maxLength-1',
+  }),
+  text(
+    'data.template',
+    [1, SIZE_LIMITS.templateLength],
+    'Prompt template',
+    "the paper's prompt template; {instruction} marks where the instruction goes",
+    {
+      default: '### Instructions: {instruction}\n\n### Response:',
+      allowedText: 'contains {instruction} once',
+      check: (value, path, c) => {
+        if (typeof value === 'string' && value.split('{instruction}').length !== 2)
+          c.fail(path, `must contain "{instruction}" exactly once, where the instruction goes (got ${show(value)})`);
+      },
+    },
+  ),
+] satisfies FieldSchema[];

@@ -1,0 +1,268 @@
+/**
+ * The field table, part 2: supervised fine-tuning, the runs and their objectives, optimizer,
+ * schedule, LoRA, evaluation and backend. Each field appears once.
+ */
+import { PAIRING_MODES } from '../../data/pairing.ts';
+import { defaultJudge, JUDGE_LABELS } from './fields-setup.ts';
+import { defaultPairs, OBJECTIVE_LABELS, OBJECTIVE_NAMES, type RunParamField } from './objectives.ts';
+import {
+  type Bound,
+  choice,
+  type DefaultContext,
+  type FieldSchema,
+  flag,
+  group,
+  int,
+  num,
+  SIZE_LIMITS,
+  text,
+} from './schema-kit.ts';
+import { BACKENDS, EVAL_BASELINES, JUDGE_KINDS, LORA_MODULES, type Objective, SCHEDULES } from './types.ts';
+
+/** A run's label when none is given: its objective's name, numbered when already taken. */
+function defaultRunLabel({ item, index = 0, siblings = [] }: DefaultContext): string {
+  const objective = item?.objective;
+  const base =
+    typeof objective === 'string' && Object.hasOwn(OBJECTIVE_LABELS, objective)
+      ? OBJECTIVE_LABELS[objective as Objective]
+      : 'Run';
+  const labelOf = (r: unknown) => (typeof r === 'object' && r !== null ? (r as { label?: unknown }).label : undefined);
+  // `siblings` holds the earlier runs filled (labels handed out included) and the later ones as given.
+  const taken = new Set(siblings.filter((_, i) => i !== index).map(labelOf));
+  let label = base;
+  for (let n = 2; taken.has(label); n++) label = `${base} ${n}`;
+  return label;
+}
+
+/** A loss parameter of a run: optional; unset means the objective's own default. */
+const runParam = <F extends RunParamField>(
+  field: F,
+  bound: Bound,
+  label: string,
+  help: string,
+  usedBy: readonly Objective[],
+  fix: string,
+): FieldSchema<`runs[].${F}`> =>
+  num(`runs[].${field}` as const, bound, label, help, { optional: true, objectiveDefault: field, usedBy, fix });
+
+export const TRAINING_FIELDS = [
+  group('sft', 'object', 'Supervised fine-tuning first', 'optional supervised fine-tuning before preference training', {
+    nullable: true,
+    default: null,
+    fix: 'or null to skip supervised fine-tuning',
+    allowedText: 'null or {steps, lr, batchSize}',
+  }),
+  num('sft.steps', int(1, 100_000), 'SFT steps', 'optimizer steps of supervised fine-tuning', { default: 40 }),
+  num(
+    'sft.lr',
+    { min: 0, max: 1, minExclusive: true },
+    'SFT learning rate',
+    'AdamW rate of supervised fine-tuning; a typical LoRA rate is 1e-4 to 1e-3',
+    {
+      default: 1e-3,
+    },
+  ),
+  num('sft.batchSize', int(1, 256), 'SFT batch size', 'rows per SFT step', { default: 8 }),
+
+  group('runs', 'list', 'Runs', 'runs share model, data, data order and seed; only these fields differ', {
+    length: [1, 4],
+    default: [{ objective: 'dpo' }, { objective: 'jpo' }],
+    defaultText: 'a DPO run and a JPO run',
+    fix: 'e.g. a DPO run and a JPO run to compare',
+  }),
+  text('runs[].label', [1, SIZE_LIMITS.labelLength], 'Label', 'shown in charts and tables; unique', {
+    derive: defaultRunLabel,
+    defaultText: 'the objective\'s name ("DPO", "JPO", ...), made unique',
+  }),
+  choice(
+    'runs[].objective',
+    OBJECTIVE_NAMES,
+    'Objective',
+    'the loss (docs/jpo.md): jpo scores joint log π(x, y), the others conditional log π(y|x); the reference π_ref is the initial model, scored once before training',
+    {
+      choiceLabels: OBJECTIVE_LABELS,
+    },
+  ),
+  choice(
+    'runs[].pairs',
+    PAIRING_MODES,
+    'Trains on',
+    'which pairs this run trains on; only jpo and sft may use joint pairs',
+    {
+      derive: ({ root, item }) =>
+        defaultPairs(item?.objective as Objective, (root.data as { pairing?: { mode?: unknown } })?.pairing?.mode),
+      defaultText: '"both" for jpo (when pairing allows), else "conditional"',
+      choiceLabels: { conditional: 'conditional', joint: 'joint', both: 'conditional + joint' },
+    },
+  ),
+  runParam(
+    'beta',
+    { min: 0, max: 100, minExclusive: true },
+    'β',
+    'β of the implicit reward (paper: 0.1)',
+    OBJECTIVE_NAMES.filter((o) => o !== 'orpo' && o !== 'sft'),
+    'β scales the implicit reward; the paper uses 0.1',
+  ),
+  runParam(
+    'labelSmoothing',
+    { min: 0, max: 0.5, maxExclusive: true },
+    'Label noise ε',
+    'label-noise ε of cdpo and robust (dpo, jpo and simpo apply it too when it is set)',
+    ['cdpo', 'robust'],
+    'the label-noise ε of cdpo and robust',
+  ),
+  runParam(
+    'simpoGamma',
+    { min: 0, max: 100 },
+    'Margin γ',
+    'reward margin γ of simpo',
+    ['simpo'],
+    'the reward margin γ of SimPO',
+  ),
+  runParam(
+    'orpoLambda',
+    { min: 0, max: 100, minExclusive: true },
+    'Weight λ',
+    "weight λ of orpo's odds-ratio term",
+    ['orpo'],
+    'the weight λ of the odds-ratio term of ORPO',
+  ),
+
+  group('optimizer', 'object', 'Optimizer', 'AdamW'),
+  num(
+    'optimizer.lr',
+    { min: 0, max: 1, minExclusive: true },
+    'Learning rate',
+    'AdamW learning rate (paper: 5e-5 for a 7B model; a tiny LoRA model needs more)',
+    {
+      default: 5e-4,
+      fix: 'AdamW step size; 1e-4 to 1e-3 suits LoRA on a tiny model',
+    },
+  ),
+  num(
+    'optimizer.beta1',
+    { min: 0, max: 1, maxExclusive: true },
+    'Adam β1',
+    'decay of the gradient average; usually 0.9',
+    { default: 0.9 },
+  ),
+  num(
+    'optimizer.beta2',
+    { min: 0, max: 1, maxExclusive: true },
+    'Adam β2',
+    'decay of the squared-gradient average; usually 0.999',
+    { default: 0.999 },
+  ),
+  num('optimizer.eps', { min: 0, max: 1, minExclusive: true }, 'Adam ε', 'added to the denominator; usually 1e-8', {
+    default: 1e-8,
+  }),
+  num('optimizer.weightDecay', { min: 0, max: 10 }, 'Weight decay', 'decoupled (AdamW) decay; 0 turns it off', {
+    default: 0,
+  }),
+  num(
+    'optimizer.maxGradNorm',
+    { min: 0, max: 1e6, minExclusive: true },
+    'Gradient clip',
+    'max global gradient norm; null (empty): no clipping',
+    {
+      default: 1,
+      nullable: true,
+      fix: 'or null for no clipping',
+    },
+  ),
+  group('schedule', 'object', 'Schedule', 'the learning-rate schedule'),
+  choice('schedule.kind', SCHEDULES, 'Schedule', 'learning-rate decay after warm-up (paper: cosine)', {
+    default: 'cosine',
+  }),
+  num(
+    'schedule.warmupSteps',
+    int(0, 100_000),
+    'Warm-up steps',
+    'linear warm-up from 0; about a tenth of the steps is usual',
+    {
+      default: 6,
+      allowedText: '0..steps-1',
+    },
+  ),
+  num('batchSize', int(1, 256), 'Batch size', 'pairs per micro-batch', { default: 8 }),
+  num(
+    'gradAccumulation',
+    int(1, 256),
+    'Gradient accumulation',
+    'micro-batches per optimizer step (effective batch = batchSize × this)',
+    {
+      default: 1,
+    },
+  ),
+  num('steps', int(1, 100_000), 'Steps', 'optimizer steps per run; exactly one of steps and epochs is set', {
+    nullable: true,
+    derive: ({ given }) => (given.epochs !== undefined && given.epochs !== null ? null : 60),
+    defaultText: '60 (null when epochs is given)',
+  }),
+  num('epochs', int(1, 1000), 'Epochs', 'passes over the pairs instead of a step count', {
+    nullable: true,
+    default: null,
+  }),
+
+  group('lora', 'object', 'LoRA', 'low-rank adapters'),
+  flag('lora.enabled', 'LoRA adapters', 'train small adapters instead of every weight', {
+    default: true,
+    fix: 'false trains every weight',
+  }),
+  num('lora.r', int(1, 256), 'LoRA rank r', 'the adapter rank; the paper uses 8', { default: 8 }),
+  num(
+    'lora.alpha',
+    { min: 0, max: 4096, minExclusive: true },
+    'LoRA α',
+    'the adapter scale numerator (scale = α / r); the paper uses 16',
+    {
+      default: 16,
+    },
+  ),
+  {
+    path: 'lora.targetModules' as const,
+    type: 'set',
+    choices: LORA_MODULES,
+    length: [1, LORA_MODULES.length],
+    default: ['q', 'k', 'v'],
+    label: 'Adapters on',
+    help: 'which projections get adapters (paper: q, k, v)',
+    fix: 'e.g. ["q", "k", "v"]',
+  },
+
+  group('eval', 'object', 'Evaluation', 'win rates on held-out instructions'),
+  num('eval.nTest', int(0, 10_000), 'Held-out questions', 'held-out instructions to judge; 0 skips evaluation', {
+    default: 32,
+  }),
+  num('eval.maxNewTokens', int(1, 1024), 'Answer length', 'new tokens per answer', { default: 24 }),
+  num('eval.temperature', { min: 0, max: 10 }, 'Temperature', '0 is greedy decoding (paper: near-greedy)', {
+    default: 0,
+  }),
+  num('eval.topK', int(0, 100_000), 'Top-k', '0 turns top-k off', { default: 0 }),
+  num('eval.topP', { min: 0, max: 1, minExclusive: true }, 'Top-p', '1 turns nucleus sampling off', { default: 1 }),
+  choice(
+    'eval.judge',
+    JUDGE_KINDS,
+    'Judge',
+    'who compares the two answers (both orders; tie = 0.5); human: the lab asks you blind, the answers in a seeded random order, identical answers a tie without a question',
+    {
+      derive: ({ root }) => defaultJudge((root.data as { source?: unknown })?.source),
+      defaultText: '"oracle" for task data, else "reward-model"',
+      choiceLabels: JUDGE_LABELS,
+    },
+  ),
+  choice(
+    'eval.compareAgainst',
+    EVAL_BASELINES,
+    'Compared with',
+    "the other side of each comparison: the untrained model's answer or the gold answer",
+    {
+      default: 'reference-model',
+      choiceLabels: { 'reference-model': 'the untrained model', gold: 'the gold answer' },
+    },
+  ),
+  choice('backend', BACKENDS, 'Backend', '"auto" picks WebGPU when the device has it', {
+    default: 'auto',
+    choiceLabels: { auto: 'automatic', webgpu: 'WebGPU', cpu: 'CPU' },
+  }),
+] satisfies FieldSchema[];

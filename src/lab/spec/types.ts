@@ -1,0 +1,159 @@
+/**
+ * The experiment spec's TypeScript types (version 2). Written by hand for readable editor hints;
+ * ./schema-check.ts proves at compile time that they and the field table (./fields-*.ts) list the
+ * same fields, so neither can drift from the other.
+ *
+ * Vocabularies that another layer already defines are imported, not repeated: objective names
+ * come from the engine's objective table, pair sets from the data layer's pairing modes, and an
+ * added comparison is the data layer's PreferenceRow.
+ */
+import type { PairingMode } from '../../data/pairing.ts';
+import type { PreferenceRow } from '../../data/types.ts';
+import type { ObjectiveName } from '../../engine/objectives/index.ts';
+
+export const SPEC_VERSION = 2;
+
+export const BUNDLED_MODELS = ['orchard-tiny'] as const;
+export const TASKS = ['apples'] as const;
+export const DATA_FORMATS = ['auto', 'jpo', 'trl', 'sft'] as const;
+/** Who labels a pair or compares two answers (the data layer's `Judge` is the object that does it). */
+export const JUDGE_KINDS = ['oracle', 'human', 'reward-model'] as const;
+export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;
+export const LORA_MODULES = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
+export const BACKENDS = ['auto', 'webgpu', 'cpu'] as const;
+export const EVAL_BASELINES = ['reference-model', 'gold'] as const;
+export const MODEL_SOURCES = ['bundled', 'hub', 'local'] as const;
+export const DATA_SOURCES = ['task', 'file', 'hub'] as const;
+
+export type BundledModelId = (typeof BUNDLED_MODELS)[number];
+export type TaskId = (typeof TASKS)[number];
+export type DataFormat = (typeof DATA_FORMATS)[number];
+/** Which pairs a run trains on, or the pairing builds: the data layer's pairing modes. */
+export type PairSet = PairingMode;
+export type JudgeKind = (typeof JUDGE_KINDS)[number];
+export type Objective = ObjectiveName;
+export type ScheduleKind = (typeof SCHEDULES)[number];
+export type LoraModule = (typeof LORA_MODULES)[number];
+export type BackendChoice = (typeof BACKENDS)[number];
+export type EvalBaseline = (typeof EVAL_BASELINES)[number];
+
+export type ModelSpec =
+  | { source: 'bundled'; id: BundledModelId }
+  | { source: 'hub'; repo: string; revision: string }
+  | { source: 'local'; path: string };
+
+/** A flat data row given inline (fields depend on `format`). */
+export type InlineRow = Record<string, string | number | boolean | null>;
+
+export type DataOrigin =
+  | { source: 'task'; task: TaskId; nInstructions: number; candidatesPerInstruction: number }
+  | { source: 'file'; path: string; format: DataFormat }
+  | { source: 'file'; rows: InlineRow[]; format: DataFormat }
+  | { source: 'hub'; repo: string; revision: string; file: string; format: DataFormat };
+
+export interface PairingSpec {
+  mode: PairSet;
+  budget: number | null;
+  judge: JudgeKind;
+}
+
+export interface DataEdits {
+  add: PreferenceRow[];
+  remove: number[];
+}
+
+export type DataSpec = DataOrigin & {
+  pairing: PairingSpec;
+  edits: DataEdits;
+  maxLength: number;
+  maxPromptLength: number;
+  template: string;
+};
+
+export interface SftSpec {
+  steps: number;
+  lr: number;
+  batchSize: number;
+}
+
+/**
+ * One run. The loss parameters are optional: left out, each takes the run's objective's own
+ * default (engine/objectives/index.ts); `effectiveRunParams(run)` gives the numbers it trains with.
+ */
+export interface RunSpec {
+  label: string;
+  objective: Objective;
+  pairs: PairSet;
+  beta?: number;
+  labelSmoothing?: number;
+  simpoGamma?: number;
+  orpoLambda?: number;
+}
+
+export interface OptimizerSpec {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  maxGradNorm: number | null;
+}
+
+export interface ScheduleSpec {
+  kind: ScheduleKind;
+  warmupSteps: number;
+}
+
+export interface LoraSpec {
+  enabled: boolean;
+  r: number;
+  alpha: number;
+  targetModules: LoraModule[];
+}
+
+export interface EvalSpec {
+  nTest: number;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  judge: JudgeKind;
+  compareAgainst: EvalBaseline;
+}
+
+export interface ExperimentSpec {
+  version: typeof SPEC_VERSION;
+  name: string;
+  seed: number;
+  model: ModelSpec;
+  data: DataSpec;
+  sft: SftSpec | null;
+  runs: RunSpec[];
+  optimizer: OptimizerSpec;
+  schedule: ScheduleSpec;
+  batchSize: number;
+  gradAccumulation: number;
+  steps: number | null;
+  epochs: number | null;
+  lora: LoraSpec;
+  eval: EvalSpec;
+  backend: BackendChoice;
+}
+
+export interface SpecError {
+  /** Where, e.g. 'runs[1].beta'. */
+  path: string;
+  /** What is wrong, the value found, and how to fix it. */
+  message: string;
+}
+
+export type SpecResult = { ok: true; spec: ExperimentSpec } | { ok: false; errors: SpecError[] };
+
+type DeepPartial<T> = T extends (infer U)[]
+  ? DeepPartial<U>[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** A spec with any fields left out (a hand-written file, or a UI preset). */
+export type PartialSpec = DeepPartial<ExperimentSpec>;
