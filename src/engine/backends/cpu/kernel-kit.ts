@@ -23,6 +23,13 @@ export type CpuKernel<K extends KernelOp> = (
 
 export type CpuKernels<Ops extends KernelOp> = { readonly [K in Ops]: CpuKernel<K> };
 
+/** A kernel with nothing to prepare at compile time: `run` executes on every program run. */
+export function eachRun<K extends KernelOp>(
+  run: (launch: Launch<K>, inputs: ArrayView[], out: ArrayView) => void,
+): CpuKernel<K> {
+  return (launch, inputs, out) => () => run(launch, inputs, out);
+}
+
 export const f32 = (v: ArrayView): F32View => v as F32View;
 export const i32 = (v: ArrayView): I32View => v as I32View;
 

@@ -1,5 +1,5 @@
 /** CPU kernel of the KV-cache write. */
-import { type CpuKernels, f32, i32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, eachRun, f32, i32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View, I32View } from '../../backends/cpu/tensor.ts';
 
 /** In place on the cache: cache[b, h, pos[b] + t, :] = x[b, h, t, :], dropping rows past Tmax. */
@@ -19,8 +19,5 @@ export function cacheWrite(cache: F32View, x: F32View, pos: I32View, out: F32Vie
 }
 
 export const cacheCpu: CpuKernels<'cache_write'> = {
-  cache_write:
-    (_l, [c, x, pos], o) =>
-    () =>
-      cacheWrite(f32(c), f32(x), i32(pos), f32(o)),
+  cache_write: eachRun((_l, [c, x, pos], o) => cacheWrite(f32(c), f32(x), i32(pos), f32(o))),
 };

@@ -2,7 +2,7 @@
  * CPU kernels of add, sub, mul, scale, unary, unary_grad. All index element i of the output from
  * element i of input 0 only, so the output may alias input 0 (in-place gradient accumulation).
  */
-import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View } from '../../backends/cpu/tensor.ts';
 import { numel } from '../shape.ts';
 import type { UnaryFn } from './index.ts';
@@ -100,28 +100,10 @@ export function unaryGrad(fn: UnaryFn, a: F32View, g: F32View, out: F32View): vo
 }
 
 export const elementwiseCpu: CpuKernels<'add' | 'sub' | 'mul' | 'scale' | 'unary' | 'unary_grad'> = {
-  add:
-    (_l, [a, b], o) =>
-    () =>
-      binary('add', f32(a), f32(b), f32(o)),
-  sub:
-    (_l, [a, b], o) =>
-    () =>
-      binary('sub', f32(a), f32(b), f32(o)),
-  mul:
-    (_l, [a, b], o) =>
-    () =>
-      binary('mul', f32(a), f32(b), f32(o)),
-  scale:
-    (l, [a], o) =>
-    () =>
-      scale(f32(a), l.attrs.s, f32(o)),
-  unary:
-    (l, [a], o) =>
-    () =>
-      unary(l.attrs.fn, f32(a), f32(o)),
-  unary_grad:
-    (l, [a, g], o) =>
-    () =>
-      unaryGrad(l.attrs.fn, f32(a), f32(g), f32(o)),
+  add: eachRun((_l, [a, b], o) => binary('add', f32(a), f32(b), f32(o))),
+  sub: eachRun((_l, [a, b], o) => binary('sub', f32(a), f32(b), f32(o))),
+  mul: eachRun((_l, [a, b], o) => binary('mul', f32(a), f32(b), f32(o))),
+  scale: eachRun((l, [a], o) => scale(f32(a), l.attrs.s, f32(o))),
+  unary: eachRun((l, [a], o) => unary(l.attrs.fn, f32(a), f32(o))),
+  unary_grad: eachRun((l, [a, g], o) => unaryGrad(l.attrs.fn, f32(a), f32(g), f32(o))),
 };

@@ -27,53 +27,33 @@ fn gelu_inner(x: f32) -> f32 {
 }
 `;
 
+/** Per function, WGSL expressions for fn(x) and for g * fn'(x). */
+const EXPRS: Readonly<Record<UnaryFn, { readonly value: string; readonly grad: string }>> = {
+  neg: { value: '-x', grad: '-g' },
+  exp: { value: 'exp(x)', grad: 'g * exp(x)' },
+  log: { value: 'log(x)', grad: 'g / x' },
+  square: { value: 'x * x', grad: '2.0 * x * g' },
+  sigmoid: { value: 'stable_sigmoid(x)', grad: 'g * stable_sigmoid(x) * (1.0 - stable_sigmoid(x))' },
+  log_sigmoid: { value: 'stable_log_sigmoid(x)', grad: 'g * stable_sigmoid(-x)' },
+  relu: { value: 'max(x, 0.0)', grad: 'select(0.0, g, x > 0.0)' },
+  gelu_tanh: {
+    value: '0.5 * x * (1.0 + stable_tanh(gelu_inner(x)))',
+    grad:
+      'g * (0.5 * (1.0 + stable_tanh(gelu_inner(x))) + 0.5 * x * (1.0 - stable_tanh(gelu_inner(x)) * ' +
+      'stable_tanh(gelu_inner(x))) * GELU_C * (1.0 + 3.0 * 0.044715 * x * x))',
+  },
+  silu: {
+    value: 'x * stable_sigmoid(x)',
+    grad: 'g * (stable_sigmoid(x) + x * stable_sigmoid(x) * (1.0 - stable_sigmoid(x)))',
+  },
+};
+
 /** WGSL expression for fn(x). */
 export function unaryExpr(fn: UnaryFn): string {
-  switch (fn) {
-    case 'neg':
-      return '-x';
-    case 'exp':
-      return 'exp(x)';
-    case 'log':
-      return 'log(x)';
-    case 'square':
-      return 'x * x';
-    case 'sigmoid':
-      return 'stable_sigmoid(x)';
-    case 'log_sigmoid':
-      return 'stable_log_sigmoid(x)';
-    case 'relu':
-      return 'max(x, 0.0)';
-    case 'gelu_tanh':
-      return '0.5 * x * (1.0 + stable_tanh(gelu_inner(x)))';
-    case 'silu':
-      return 'x * stable_sigmoid(x)';
-  }
+  return EXPRS[fn].value;
 }
 
 /** WGSL expression for g * fn'(x). */
 export function unaryGradExpr(fn: UnaryFn): string {
-  switch (fn) {
-    case 'neg':
-      return '-g';
-    case 'exp':
-      return 'g * exp(x)';
-    case 'log':
-      return 'g / x';
-    case 'square':
-      return '2.0 * x * g';
-    case 'sigmoid':
-      return 'g * stable_sigmoid(x) * (1.0 - stable_sigmoid(x))';
-    case 'log_sigmoid':
-      return 'g * stable_sigmoid(-x)';
-    case 'relu':
-      return 'select(0.0, g, x > 0.0)';
-    case 'gelu_tanh':
-      return (
-        'g * (0.5 * (1.0 + stable_tanh(gelu_inner(x))) + 0.5 * x * (1.0 - stable_tanh(gelu_inner(x)) * ' +
-        'stable_tanh(gelu_inner(x))) * GELU_C * (1.0 + 3.0 * 0.044715 * x * x))'
-      );
-    case 'silu':
-      return 'g * (stable_sigmoid(x) + x * stable_sigmoid(x) * (1.0 - stable_sigmoid(x)))';
-  }
+  return EXPRS[fn].grad;
 }

@@ -1,5 +1,5 @@
 /** CPU kernels of the embedding lookup and its scatter-add gradient. */
-import { type CpuKernels, checkTokenId, f32, i32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, checkTokenId, eachRun, f32, i32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View, I32View } from '../../backends/cpu/tensor.ts';
 import { numel } from '../shape.ts';
 
@@ -25,12 +25,6 @@ export function embeddingGrad(ids: I32View, g: F32View, vocab: number, out: F32V
 }
 
 export const embeddingCpu: CpuKernels<'embedding' | 'embedding_grad'> = {
-  embedding:
-    (_l, [t, ids], o) =>
-    () =>
-      embedding(f32(t), i32(ids), f32(o)),
-  embedding_grad:
-    (l, [ids, g], o) =>
-    () =>
-      embeddingGrad(i32(ids), f32(g), l.attrs.vocab, f32(o)),
+  embedding: eachRun((_l, [t, ids], o) => embedding(f32(t), i32(ids), f32(o))),
+  embedding_grad: eachRun((l, [ids, g], o) => embeddingGrad(i32(ids), f32(g), l.attrs.vocab, f32(o))),
 };

@@ -1,5 +1,5 @@
 /** CPU kernels of the data-movement ops: reshape (as a copy), permute, slice_last, pad_last, repeat_heads, sum_heads. */
-import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
 import type { ArrayView, F32View } from '../../backends/cpu/tensor.ts';
 import { numel } from '../shape.ts';
 
@@ -80,28 +80,10 @@ export function sumHeads(g: F32View, rep: number, out: F32View): void {
 }
 
 export const layoutCpu: CpuKernels<'reshape' | 'permute' | 'slice_last' | 'pad_last' | 'repeat_heads' | 'sum_heads'> = {
-  reshape:
-    (_l, [a], o) =>
-    () =>
-      copy(a, o),
-  permute:
-    (l, [a], o) =>
-    () =>
-      permute(a, l.attrs.perm, o),
-  slice_last:
-    (l, [a], o) =>
-    () =>
-      sliceLast(f32(a), l.attrs.start, l.attrs.len, f32(o)),
-  pad_last:
-    (l, [g], o) =>
-    () =>
-      padLast(f32(g), l.attrs.start, l.attrs.total, f32(o)),
-  repeat_heads:
-    (l, [a], o) =>
-    () =>
-      repeatHeads(f32(a), l.attrs.rep, f32(o)),
-  sum_heads:
-    (l, [g], o) =>
-    () =>
-      sumHeads(f32(g), l.attrs.rep, f32(o)),
+  reshape: eachRun((_l, [a], o) => copy(a, o)),
+  permute: eachRun((l, [a], o) => permute(a, l.attrs.perm, o)),
+  slice_last: eachRun((l, [a], o) => sliceLast(f32(a), l.attrs.start, l.attrs.len, f32(o))),
+  pad_last: eachRun((l, [g], o) => padLast(f32(g), l.attrs.start, l.attrs.total, f32(o))),
+  repeat_heads: eachRun((l, [a], o) => repeatHeads(f32(a), l.attrs.rep, f32(o))),
+  sum_heads: eachRun((l, [g], o) => sumHeads(f32(g), l.attrs.rep, f32(o))),
 };

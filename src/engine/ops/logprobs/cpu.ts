@@ -1,5 +1,5 @@
 /** CPU kernels of token_logprobs and its gradient; log-sum-exp accumulates in float64. */
-import { type CpuKernels, checkTokenId, f32, i32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, checkTokenId, eachRun, f32, i32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View, I32View } from '../../backends/cpu/tensor.ts';
 
 /** max and log(sum(exp(row - max))) of row n. */
@@ -40,12 +40,6 @@ export function tokenLogprobsGrad(logits: F32View, targets: I32View, g: F32View,
 }
 
 export const logprobsCpu: CpuKernels<'token_logprobs' | 'token_logprobs_grad'> = {
-  token_logprobs:
-    (_l, [x, t], o) =>
-    () =>
-      tokenLogprobs(f32(x), i32(t), f32(o)),
-  token_logprobs_grad:
-    (_l, [x, t, g], o) =>
-    () =>
-      tokenLogprobsGrad(f32(x), i32(t), f32(g), f32(o)),
+  token_logprobs: eachRun((_l, [x, t], o) => tokenLogprobs(f32(x), i32(t), f32(o))),
+  token_logprobs_grad: eachRun((_l, [x, t, g], o) => tokenLogprobsGrad(f32(x), i32(t), f32(g), f32(o))),
 };

@@ -65,6 +65,21 @@ const aIndex = (transA: boolean, m: string, kk: string) =>
 const bIndex = (transB: boolean, kk: string, n: string) =>
   transB ? `(${n}) * p.K + (${kk})` : `(${kk}) * p.N + (${n})`;
 
+/**
+ * WGSL storing tile element e of operand x (after `map` gives its row-or-column i and kk) into
+ * workgroup memory, zero outside the matrix; `index` is its element index in x.
+ */
+function tileLoad(x: 'a' | 'b', map: string, i: string, i0: string, bound: 'M' | 'N', index: string): string {
+  return `      {
+        ${map}
+        let g${i} = ${i0} + ${i};
+        let gk = k0 + kk;
+        var v = 0.0;
+        if (g${i} < p.${bound} && gk < p.K) { v = ld_${x}(${x}Base + ${index}); }
+        ${x.toUpperCase()}s[kk * 64u + ${i}] = v;
+      }`;
+}
+
 function tiledBody(transA: boolean, transB: boolean): string {
   // Tile element e of 1024 maps to (row, k) so that consecutive threads read consecutive addresses.
   const aMap = transA ? 'let m = e % 64u; let kk = e / 64u;' : 'let m = e / 16u; let kk = e % 16u;';
@@ -82,22 +97,8 @@ var<workgroup> Bs: array<f32, 1024>;
   for (var k0 = 0u; k0 < p.K; k0 += 16u) {
     for (var r = 0u; r < 4u; r++) {
       let e = li + r * 256u;
-      {
-        ${aMap}
-        let gm = row0 + m;
-        let gk = k0 + kk;
-        var v = 0.0;
-        if (gm < p.M && gk < p.K) { v = ld_a(aBase + ${aIndex(transA, 'gm', 'gk')}); }
-        As[kk * 64u + m] = v;
-      }
-      {
-        ${bMap}
-        let gn = col0 + n;
-        let gk = k0 + kk;
-        var v = 0.0;
-        if (gn < p.N && gk < p.K) { v = ld_b(bBase + ${bIndex(transB, 'gk', 'gn')}); }
-        Bs[kk * 64u + n] = v;
-      }
+${tileLoad('a', aMap, 'm', 'row0', 'M', aIndex(transA, 'gm', 'gk'))}
+${tileLoad('b', bMap, 'n', 'col0', 'N', bIndex(transB, 'gk', 'gn'))}
     }
     workgroupBarrier();
     for (var kk = 0u; kk < 16u; kk++) {

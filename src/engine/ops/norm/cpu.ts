@@ -2,7 +2,7 @@
  * CPU kernels of layernorm, rmsnorm and their gradient ops. Row statistics accumulate in float64
  * (JS numbers): this backend is the accuracy reference.
  */
-import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View } from '../../backends/cpu/tensor.ts';
 import { numel } from '../shape.ts';
 
@@ -106,28 +106,10 @@ export function rmsnormGradW(x: F32View, g: F32View, eps: number, out: F32View):
 export const normCpu: CpuKernels<
   'layernorm' | 'layernorm_grad_x' | 'layernorm_grad_w' | 'rmsnorm' | 'rmsnorm_grad_x' | 'rmsnorm_grad_w'
 > = {
-  layernorm:
-    (l, [x, w, b], o) =>
-    () =>
-      layernorm(f32(x), f32(w), f32(b), l.attrs.eps, f32(o)),
-  layernorm_grad_x:
-    (l, [x, w, g], o) =>
-    () =>
-      layernormGradX(f32(x), f32(w), f32(g), l.attrs.eps, f32(o)),
-  layernorm_grad_w:
-    (l, [x, g], o) =>
-    () =>
-      layernormGradW(f32(x), f32(g), l.attrs.eps, f32(o)),
-  rmsnorm:
-    (l, [x, w], o) =>
-    () =>
-      rmsnorm(f32(x), f32(w), l.attrs.eps, f32(o)),
-  rmsnorm_grad_x:
-    (l, [x, w, g], o) =>
-    () =>
-      rmsnormGradX(f32(x), f32(w), f32(g), l.attrs.eps, f32(o)),
-  rmsnorm_grad_w:
-    (l, [x, g], o) =>
-    () =>
-      rmsnormGradW(f32(x), f32(g), l.attrs.eps, f32(o)),
+  layernorm: eachRun((l, [x, w, b], o) => layernorm(f32(x), f32(w), f32(b), l.attrs.eps, f32(o))),
+  layernorm_grad_x: eachRun((l, [x, w, g], o) => layernormGradX(f32(x), f32(w), f32(g), l.attrs.eps, f32(o))),
+  layernorm_grad_w: eachRun((l, [x, g], o) => layernormGradW(f32(x), f32(g), l.attrs.eps, f32(o))),
+  rmsnorm: eachRun((l, [x, w], o) => rmsnorm(f32(x), f32(w), l.attrs.eps, f32(o))),
+  rmsnorm_grad_x: eachRun((l, [x, w, g], o) => rmsnormGradX(f32(x), f32(w), f32(g), l.attrs.eps, f32(o))),
+  rmsnorm_grad_w: eachRun((l, [x, g], o) => rmsnormGradW(f32(x), f32(g), l.attrs.eps, f32(o))),
 };

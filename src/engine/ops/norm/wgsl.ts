@@ -3,6 +3,7 @@
  * store per-row statistics in scratch, then reduce columns (reduce.ts) without atomics.
  */
 import type { Launch } from '../../backend.ts';
+import type { Kernel } from '../../backends/webgpu/kernels/builder.ts';
 import { perRow } from '../../backends/webgpu/kernels/per-row.ts';
 import { columnReduce } from '../../backends/webgpu/kernels/reduce.ts';
 import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
@@ -34,26 +35,43 @@ function rowStats(kind: 'layer' | 'rms'): string {
   let rstd = 1.0 / sqrt(wg_sum(li, q) / f32(p.cols) + p.eps);`;
 }
 
+/**
+ * One pass over the rows of x (a workgroup per row) with the row's statistics in scope: `body`
+ * runs after `base`, `mean` and `rstd` are defined. `bind` binds the tensors after cols and eps.
+ */
+function rowPass(launch: Launch<NormOp>, ctx: KernelContext, label: string, bind: (k: Kernel) => void, body: string) {
+  const { rows, cols } = dims(launch);
+  const layer = launch.op.startsWith('layernorm');
+  return perRow(
+    ctx,
+    label,
+    rows,
+    pow2Threads(cols, 32, ctx.limits.maxThreads),
+    (k) => {
+      k.u32('cols', cols).f32('eps', launch.attrs.eps);
+      bind(k);
+    },
+    `  let base = row * p.cols;
+${rowStats(layer ? 'layer' : 'rms')}
+${body}`,
+  );
+}
+
 export function normKernel(launch: Launch<'layernorm' | 'rmsnorm'>, ctx: KernelContext): DispatchSpec[] {
-  const { rows, cols, count } = dims(launch);
+  const { cols, count } = dims(launch);
   const layer = launch.op === 'layernorm';
   const x = asGpuTensor(launch.inputs[0].tensor, launch.op);
   const w = asGpuTensor(launch.inputs[1].tensor, launch.op);
   const out = asGpuTensor(launch.output.tensor, launch.op);
-  const wg = pow2Threads(cols, 32, ctx.limits.maxThreads);
-  return perRow(
+  return rowPass(
+    launch,
     ctx,
     launch.op,
-    rows,
-    wg,
     (k) => {
-      k.u32('cols', cols).f32('eps', launch.attrs.eps);
       k.tensor('out', out, count, 'read_write').tensor('x', x, count, 'read').tensor('w', w, cols, 'read');
       if (layer) k.tensor('b', asGpuTensor(launch.inputs[2].tensor, 'layernorm bias'), cols, 'read');
     },
-    `  let base = row * p.cols;
-${rowStats(layer ? 'layer' : 'rms')}
-  for (var c = li; c < p.cols; c += WG) {
+    `  for (var c = li; c < p.cols; c += WG) {
     st_out(base + c, (ld_x(base + c) - mean) * rstd * ld_w(c)${layer ? ' + ld_b(c)' : ''});
   }`,
   );
@@ -63,26 +81,21 @@ export function normGradXKernel(
   launch: Launch<'layernorm_grad_x' | 'rmsnorm_grad_x'>,
   ctx: KernelContext,
 ): DispatchSpec[] {
-  const { rows, cols, count } = dims(launch);
+  const { cols, count } = dims(launch);
   const layer = launch.op === 'layernorm_grad_x';
   const [xv, wv, gv] = launch.inputs;
   const out = asGpuTensor(launch.output.tensor, launch.op);
-  const wg = pow2Threads(cols, 32, ctx.limits.maxThreads);
-  return perRow(
+  return rowPass(
+    launch,
     ctx,
     launch.op,
-    rows,
-    wg,
-    (k) => {
-      k.u32('cols', cols).f32('eps', launch.attrs.eps);
-      k.tensor('out', out, count, 'read_write')
+    (k) =>
+      k
+        .tensor('out', out, count, 'read_write')
         .tensor('x', asGpuTensor(xv.tensor, launch.op), count, 'read')
         .tensor('w', asGpuTensor(wv.tensor, launch.op), cols, 'read')
-        .tensor('g', asGpuTensor(gv.tensor, launch.op), count, 'read');
-    },
-    `  let base = row * p.cols;
-${rowStats(layer ? 'layer' : 'rms')}
-  var s1 = 0.0;
+        .tensor('g', asGpuTensor(gv.tensor, launch.op), count, 'read'),
+    `  var s1 = 0.0;
   var s2 = 0.0;
   for (var c = li; c < p.cols; c += WG) {
     let xhat = (ld_x(base + c) - mean) * rstd;
@@ -105,24 +118,16 @@ export function normGradWKernel(
   ctx: KernelContext,
 ): DispatchSpec[] {
   const { rows, cols, count } = dims(launch);
-  const layer = launch.op === 'layernorm_grad_w';
   const x = asGpuTensor(launch.inputs[0].tensor, launch.op);
   const g = asGpuTensor(launch.inputs[1].tensor, launch.op);
   const out = asGpuTensor(launch.output.tensor, launch.op);
   const stats = ctx.scratch(rows * 2 * 4);
-  const wg = pow2Threads(cols, 32, ctx.limits.maxThreads);
-  const statsPass = perRow(
+  const statsPass = rowPass(
+    launch,
     ctx,
     `${launch.op}_stats`,
-    rows,
-    wg,
-    (k) => {
-      k.u32('cols', cols).f32('eps', launch.attrs.eps);
-      k.buffer('stats', stats, 'f32', 'read_write').tensor('x', x, count, 'read');
-    },
-    `  let base = row * p.cols;
-${rowStats(layer ? 'layer' : 'rms')}
-  if (li == 0u) {
+    (k) => k.buffer('stats', stats, 'f32', 'read_write').tensor('x', x, count, 'read'),
+    `  if (li == 0u) {
     st_stats(2u * row, mean);
     st_stats(2u * row + 1u, rstd);
   }`,

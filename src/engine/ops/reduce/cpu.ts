@@ -1,5 +1,5 @@
 /** CPU kernels of the reductions and their adjoints. */
-import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View } from '../../backends/cpu/tensor.ts';
 import { numel } from '../shape.ts';
 
@@ -50,28 +50,10 @@ export function expandRows(g: F32View, mask: F32View, out: F32View): void {
 export const reduceCpu: CpuKernels<
   'sum_all' | 'sumsq' | 'sum_leading' | 'broadcast_to' | 'masked_row_sum' | 'expand_rows'
 > = {
-  sum_all:
-    (_l, [a], o) =>
-    () =>
-      sumAll(f32(a), f32(o)),
-  sumsq:
-    (_l, [a], o) =>
-    () =>
-      sumsq(f32(a), f32(o)),
-  sum_leading:
-    (_l, [a], o) =>
-    () =>
-      sumLeading(f32(a), f32(o)),
-  broadcast_to:
-    (_l, [a], o) =>
-    () =>
-      broadcastTo(f32(a), f32(o)),
-  masked_row_sum:
-    (_l, [x, m], o) =>
-    () =>
-      maskedRowSum(f32(x), f32(m), f32(o)),
-  expand_rows:
-    (_l, [g, m], o) =>
-    () =>
-      expandRows(f32(g), f32(m), f32(o)),
+  sum_all: eachRun((_l, [a], o) => sumAll(f32(a), f32(o))),
+  sumsq: eachRun((_l, [a], o) => sumsq(f32(a), f32(o))),
+  sum_leading: eachRun((_l, [a], o) => sumLeading(f32(a), f32(o))),
+  broadcast_to: eachRun((_l, [a], o) => broadcastTo(f32(a), f32(o))),
+  masked_row_sum: eachRun((_l, [x, m], o) => maskedRowSum(f32(x), f32(m), f32(o))),
+  expand_rows: eachRun((_l, [g, m], o) => expandRows(f32(g), f32(m), f32(o))),
 };

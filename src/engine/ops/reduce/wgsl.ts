@@ -1,7 +1,7 @@
 /** WGSL kernels of the reductions and their adjoints. */
 import type { Launch } from '../../backend.ts';
 import { elementwise, operand, output } from '../../backends/webgpu/kernels/elementwise.ts';
-import { launchIo, perOutput } from '../../backends/webgpu/kernels/per-output.ts';
+import { gatherKernel } from '../../backends/webgpu/kernels/per-output.ts';
 import { columnReduce, fullReduce } from '../../backends/webgpu/kernels/reduce.ts';
 import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
 import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
@@ -10,7 +10,13 @@ import { numel } from '../shape.ts';
 export function sumAllKernel(launch: Launch<'sum_all' | 'sumsq'>, ctx: KernelContext): DispatchSpec[] {
   const src = asGpuTensor(launch.inputs[0].tensor, launch.op);
   const out = asGpuTensor(launch.output.tensor, launch.op);
-  return fullReduce(ctx, launch.op, src, numel(launch.inputs[0].shape), out, launch.op === 'sumsq' ? 'x * x' : 'x');
+  return fullReduce(ctx, {
+    label: launch.op,
+    src,
+    n: numel(launch.inputs[0].shape),
+    out,
+    expr: launch.op === 'sumsq' ? 'x * x' : 'x',
+  });
 }
 
 export function sumLeadingKernel(launch: Launch<'sum_leading'>, ctx: KernelContext): DispatchSpec[] {
@@ -19,7 +25,7 @@ export function sumLeadingKernel(launch: Launch<'sum_leading'>, ctx: KernelConte
   const out = asGpuTensor(launch.output.tensor, 'sum_leading');
   const cols = numel(shape.slice(shape.length - launch.attrs.keep));
   const rows = numel(shape) / Math.max(1, cols);
-  if (cols === 1) return fullReduce(ctx, 'sum_leading', src, numel(shape), out, 'x');
+  if (cols === 1) return fullReduce(ctx, { label: 'sum_leading', src, n: numel(shape), out, expr: 'x' });
   return columnReduce(ctx, {
     label: 'sum_leading',
     rows,
@@ -42,42 +48,6 @@ export function broadcastToKernel(launch: Launch<'broadcast_to'>, ctx: KernelCon
   );
 }
 
-export function maskedRowSumKernel(launch: Launch<'masked_row_sum'>, ctx: KernelContext): DispatchSpec[] {
-  const { src, srcCount, out, count } = launchIo(launch);
-  const mask = asGpuTensor(launch.inputs[1].tensor, 'masked_row_sum mask');
-  const cols = launch.inputs[0].shape[1];
-  return perOutput(
-    ctx,
-    'masked_row_sum',
-    count,
-    (k) => {
-      k.u32('cols', cols);
-      k.tensor('out', out, count, 'read_write')
-        .tensor('x', src, srcCount, 'read')
-        .tensor('mask', mask, srcCount, 'read');
-    },
-    `  var acc = 0.0;
-  for (var t = 0u; t < p.cols; t++) { acc += ld_x(i * p.cols + t) * ld_mask(i * p.cols + t); }
-  st_out(i, acc);`,
-  );
-}
-
-export function expandRowsKernel(launch: Launch<'expand_rows'>, ctx: KernelContext): DispatchSpec[] {
-  const { src, srcCount, out, count } = launchIo(launch);
-  const mask = asGpuTensor(launch.inputs[1].tensor, 'expand_rows mask');
-  const cols = launch.inputs[1].shape[1];
-  return perOutput(
-    ctx,
-    'expand_rows',
-    count,
-    (k) => {
-      k.u32('cols', cols);
-      k.tensor('out', out, count, 'read_write').tensor('g', src, srcCount, 'read').tensor('mask', mask, count, 'read');
-    },
-    '  st_out(i, ld_g(i / p.cols) * ld_mask(i));',
-  );
-}
-
 export const reduceWgsl: WgslKernels<
   'sum_all' | 'sumsq' | 'sum_leading' | 'broadcast_to' | 'masked_row_sum' | 'expand_rows'
 > = {
@@ -85,6 +55,16 @@ export const reduceWgsl: WgslKernels<
   sumsq: sumAllKernel,
   sum_leading: sumLeadingKernel,
   broadcast_to: broadcastToKernel,
-  masked_row_sum: maskedRowSumKernel,
-  expand_rows: expandRowsKernel,
+  masked_row_sum: gatherKernel(
+    ['x', 'mask'],
+    (l) => ({ cols: l.inputs[1].shape[1] }),
+    `  var acc = 0.0;
+  for (var t = 0u; t < p.cols; t++) { acc += ld_x(i * p.cols + t) * ld_mask(i * p.cols + t); }
+  st_out(i, acc);`,
+  ),
+  expand_rows: gatherKernel(
+    ['g', 'mask'],
+    (l) => ({ cols: l.inputs[1].shape[1] }),
+    '  st_out(i, ld_g(i / p.cols) * ld_mask(i));',
+  ),
 };

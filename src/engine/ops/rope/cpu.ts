@@ -1,5 +1,5 @@
 /** CPU kernel of rope and rope_at. */
-import { type CpuKernels, f32, i32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, eachRun, f32, i32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View, I32View } from '../../backends/cpu/tensor.ts';
 
 /**
@@ -32,12 +32,6 @@ export function rope(x: F32View, theta: number, inverse: boolean, out: F32View, 
 }
 
 export const ropeCpu: CpuKernels<'rope' | 'rope_at'> = {
-  rope:
-    (l, [x], o) =>
-    () =>
-      rope(f32(x), l.attrs.theta, l.attrs.inverse, f32(o)),
-  rope_at:
-    (l, [x, pos], o) =>
-    () =>
-      rope(f32(x), l.attrs.theta, false, f32(o), i32(pos)),
+  rope: eachRun((l, [x], o) => rope(f32(x), l.attrs.theta, l.attrs.inverse, f32(o))),
+  rope_at: eachRun((l, [x, pos], o) => rope(f32(x), l.attrs.theta, false, f32(o), i32(pos))),
 };

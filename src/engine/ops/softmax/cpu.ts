@@ -1,5 +1,5 @@
 /** CPU kernels of the causal softmax and its gradient. */
-import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View } from '../../backends/cpu/tensor.ts';
 import { numel } from '../shape.ts';
 
@@ -44,12 +44,6 @@ export function softmaxCausalGrad(probs: F32View, g: F32View, scale: number, out
 }
 
 export const softmaxCpu: CpuKernels<'softmax_causal' | 'softmax_causal_grad'> = {
-  softmax_causal:
-    (l, [s, m], o) =>
-    () =>
-      softmaxCausal(f32(s), f32(m), l.attrs.scale, f32(o)),
-  softmax_causal_grad:
-    (l, [p, g], o) =>
-    () =>
-      softmaxCausalGrad(f32(p), f32(g), l.attrs.scale, f32(o)),
+  softmax_causal: eachRun((l, [s, m], o) => softmaxCausal(f32(s), f32(m), l.attrs.scale, f32(o))),
+  softmax_causal_grad: eachRun((l, [p, g], o) => softmaxCausalGrad(f32(p), f32(g), l.attrs.scale, f32(o))),
 };

@@ -16,29 +16,21 @@ const MAX_PARTIALS = 256;
 /** Elements per thread in the serial (CPU-adapter) reduction. */
 const SERIAL_CHUNK = 4096;
 
-/** out[0] = sum over i < n of `expr` (a WGSL f32 expression of `x`, the element). */
-export function fullReduce(
-  ctx: KernelContext,
-  label: string,
-  src: GpuTensor,
-  n: number,
-  out: GpuTensor,
-  expr: string,
-): DispatchSpec[] {
-  return ctx.rows === 'thread'
-    ? serialFullReduce(ctx, label, src, n, out, expr)
-    : parallelFullReduce(ctx, label, src, n, out, expr);
+/** out[0] = sum over i < n of `expr` (a WGSL f32 expression of `x`, the element of src). */
+export interface FullReduce {
+  readonly label: string;
+  readonly src: GpuTensor;
+  readonly n: number;
+  readonly out: GpuTensor;
+  readonly expr: string;
+}
+
+export function fullReduce(ctx: KernelContext, r: FullReduce): DispatchSpec[] {
+  return ctx.rows === 'thread' ? serialFullReduce(ctx, r) : parallelFullReduce(ctx, r);
 }
 
 /** GPUs: up to MAX_PARTIALS workgroups stride over the input and tree-reduce; a second workgroup sums the partials. */
-function parallelFullReduce(
-  ctx: KernelContext,
-  label: string,
-  src: GpuTensor,
-  n: number,
-  out: GpuTensor,
-  expr: string,
-): DispatchSpec[] {
+function parallelFullReduce(ctx: KernelContext, { label, src, n, out, expr }: FullReduce): DispatchSpec[] {
   const wg = ctx.limits.maxThreads;
   const parts = Math.min(MAX_PARTIALS, Math.max(1, Math.ceil(n / (wg * PER_THREAD))));
   const partial = parts > 1 ? ctx.scratch(parts * 4) : undefined;
@@ -84,14 +76,7 @@ function parallelFullReduce(
 }
 
 /** CPU adapters (no barriers): each thread sums a contiguous chunk; one thread sums the chunks. */
-function serialFullReduce(
-  ctx: KernelContext,
-  label: string,
-  src: GpuTensor,
-  n: number,
-  out: GpuTensor,
-  expr: string,
-): DispatchSpec[] {
+function serialFullReduce(ctx: KernelContext, { label, src, n, out, expr }: FullReduce): DispatchSpec[] {
   const chunk = SERIAL_CHUNK;
   const parts = Math.max(1, Math.ceil(n / chunk));
   const partial = parts > 1 ? ctx.scratch(parts * 4) : undefined;
