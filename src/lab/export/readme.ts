@@ -27,6 +27,10 @@ python3 train.py --runs ${runs[0]?.label ?? 'LABEL'}                    # only s
 python3 train.py --model PATH                     # another Hugging Face folder with the same tokenizer
 \`\`\`
 
+Debian's python3-torch 1.13 on Python 3.11 stops torchrun with \`AttributeError: 'NoneType' object has no
+attribute 'get'\` (its log-redirect flags do not parse under 3.11); add \`--redirects 2 --tee 2\` there:
+\`python3 -m torch.distributed.run --redirects 2 --tee 2 --nproc_per_node 2 train.py\`.
+
 Under DDP every optimizer step still uses the same global batch: each process takes a contiguous
 slice of every micro-batch and the gradients are averaged, so the loss curve equals the one-process
 run (needs at least as many pairs per micro-batch as processes).
@@ -62,6 +66,8 @@ ${runList}
 - \`model/\`: the spec's model as a Hugging Face folder (config.json + model.safetensors + tokenizer files).
 
 The reference model of DPO-family runs is the model before training (frozen); train.py scores each
-pair once, before training, as Orchard does. SFT stages are not exported.
+pair once, before training, as Orchard does (in the micro-batch where the pair first appears). Specs
+with an SFT stage are not exported, and the pairs are judged when exporting (a person cannot judge
+there: label in the lab first).
 `;
 }

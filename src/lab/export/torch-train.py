@@ -1,16 +1,11 @@
 #!/usr/bin/env python3
-"""An Orchard experiment, exported to PyTorch (>= 1.13, standard library otherwise).
+"""An Orchard experiment, exported to PyTorch (>= 1.13, standard library otherwise); see README.md.
 
-  python3 train.py [--out OUT]                                  one process
-  torchrun --nproc_per_node N train.py [--out OUT]              DDP: gloo on CPU, nccl on GPUs
-
-Trains every run of spec.json on exactly the micro-batches in pairs.jsonl (Orchard's feed order),
-with Orchard's log-probs, losses, metrics, AdamW, schedule, clipping and accumulation
-(plan.json says what Orchard resolved: objectives, batch shapes, LoRA targets, seeds). Writes
-OUT/<run folder>/ (a PEFT adapter, or config.json + model.safetensors) and OUT/metrics.jsonl
-in the format of `orchard train --out`. Under DDP each rank takes a contiguous slice of every
-micro-batch; the loss is scaled so the averaged gradient equals the one-process gradient.
-"""
+Trains every run of spec.json on exactly the micro-batches in pairs.jsonl (Orchard's feed order) with
+Orchard's log-probs, losses, metrics, AdamW, schedule, clipping and accumulation (plan.json: what Orchard
+resolved). Writes OUT/<run>/ and OUT/metrics.jsonl as `orchard train --out` does. Under torchrun (DDP)
+each rank takes a contiguous slice of every micro-batch; the loss is scaled so the averaged gradient
+equals the one-process gradient."""
 import argparse, array, contextlib, json, math, os, shutil, struct, time
 import torch
 import torch.distributed as dist
@@ -19,23 +14,19 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}
 
-
 # ---- safetensors (a small reader and writer, so the `safetensors` package is not needed)
 def read_safetensors(path):
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
         header, data = json.loads(f.read(n)), f.read()
     out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
+    for name, info in ((k, v) for k, v in header.items() if k != "__metadata__"):
         if info["dtype"] not in DTYPES:
             raise SystemExit(f"{path}: tensor {name} has dtype {info['dtype']}; only F32/F16/BF16/F64 are read")
         a, b = info["data_offsets"]
         t = torch.frombuffer(bytearray(data[a:b]), dtype=DTYPES[info["dtype"]]) if b > a else torch.zeros(0)
         out[name] = t.float().reshape(info["shape"])
     return out
-
 
 def write_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
@@ -51,7 +42,6 @@ def write_safetensors(path, tensors):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text.encode() + b"".join(blobs))
 
-
 def load_model_dir(d):
     index = os.path.join(d, "model.safetensors.index.json")
     files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
@@ -60,10 +50,8 @@ def load_model_dir(d):
         weights.update(read_safetensors(os.path.join(d, f)))
     return json.load(open(os.path.join(d, "config.json"))), weights
 
-
 # ---- Orchard's random generator (sfc32 seeded by splitmix32, src/engine/random.ts): the LoRA init
 M32 = 0xFFFFFFFF
-
 
 class Rng:
     def __init__(self, seed):
@@ -86,15 +74,14 @@ class Rng:
         self.c = (((self.c << 21) | (self.c >> 11)) + t) & M32
         return t
 
-    def next(self):
+    def next(self):  # uniform in [0, 1)
         return self.u32() / 4294967296
-
 
 # ---- the models: GPT-2 and Llama/Qwen2, as functions of the weights under their file names
 class CausalLM(torch.nn.Module):
     def __init__(self, config, weights, lora, device):
         super().__init__()
-        self.c, self.w, self.device = config, {}, device
+        self.c, self.w = config, {}
         self.arch = "gpt2" if config["model_type"] == "gpt2" else "llama"
         self.prefix = "transformer." if "transformer.wte.weight" in weights else ""
         for name, t in weights.items():
@@ -103,7 +90,7 @@ class CausalLM(torch.nn.Module):
                 t = torch.nn.Parameter(t.clone())
                 self.register_parameter(name.replace(".", "__"), t)
             self.w[name] = t
-        self.lora, self.adapters, self.use_lora = lora, {}, True
+        self.lora, self.adapters = lora, {}
         if lora is not None:
             rng = Rng(lora["init_seed"])
             for module, weight, layout in self.linears():
@@ -113,11 +100,10 @@ class CausalLM(torch.nn.Module):
                 n_in, n_out = (shape[0], shape[1]) if layout == "conv1d" else (shape[1], shape[0])
                 bound = 1 / math.sqrt(n_in)  # PEFT's kaiming-uniform A, drawn in Orchard's order; B = 0
                 a = torch.tensor([(2 * rng.next() - 1) * bound for _ in range(lora["r"] * n_in)], dtype=torch.float32)
-                A = torch.nn.Parameter(a.reshape(lora["r"], n_in).to(device))
-                B = torch.nn.Parameter(torch.zeros(n_out, lora["r"], device=device))
-                self.register_parameter(module.replace(".", "__") + "__A", A)
-                self.register_parameter(module.replace(".", "__") + "__B", B)
-                self.adapters[module] = (A, B)
+                A, B = a.reshape(lora["r"], n_in), torch.zeros(n_out, lora["r"])
+                self.adapters[module] = tuple(torch.nn.Parameter(t.to(device)) for t in (A, B))
+                for suffix, t in zip("AB", self.adapters[module]):
+                    self.register_parameter(f"{module.replace('.', '__')}__{suffix}", t)
             if not self.adapters:
                 raise SystemExit(f"LoRA target_modules {lora['target_modules']} match no linear layer")
 
@@ -141,7 +127,7 @@ class CausalLM(torch.nn.Module):
         y = x @ w if layout == "conv1d" else x @ w.t()
         if bias in self.w:
             y = y + self.w[bias]
-        if self.use_lora and module in self.adapters:
+        if module in self.adapters:
             A, B = self.adapters[module]
             y = y + self.lora["scaling"] * ((x @ A.t()) @ B.t())
         return y
@@ -150,11 +136,9 @@ class CausalLM(torch.nn.Module):
         h = self.gpt2(ids, key_mask) if self.arch == "gpt2" else self.llama(ids, key_mask)
         return h @ self.head().t()
 
-    def head(self):
-        c, p = self.c, self.prefix
-        if self.arch == "gpt2":
-            return self.w[f"{p}wte.weight"] if c.get("tie_word_embeddings", True) else self.w["lm_head.weight"]
-        return self.w["model.embed_tokens.weight"] if c.get("tie_word_embeddings", False) else self.w["lm_head.weight"]
+    def head(self):  # GPT-2 ties the head to the embeddings unless told not to; Llama only when told to
+        embed = f"{self.prefix}wte.weight" if self.arch == "gpt2" else "model.embed_tokens.weight"
+        return self.w[embed] if self.c.get("tie_word_embeddings", self.arch == "gpt2") else self.w["lm_head.weight"]
 
     def gpt2(self, ids, key_mask):
         c, p, w = self.c, self.prefix, self.w
@@ -197,7 +181,6 @@ class CausalLM(torch.nn.Module):
             x = x + lin(F.silu(lin(m, i, "mlp.gate_proj", False)) * lin(m, i, "mlp.up_proj", False), i, "mlp.down_proj", False)
         return rms(x, "model.norm.weight")
 
-
 def targets_module(module, targets):
     """PEFT's target_modules: a full-match regex string, or names matching the whole path or its end."""
     if isinstance(targets, str):
@@ -205,22 +188,16 @@ def targets_module(module, targets):
         return re.fullmatch(targets, module) is not None
     return any(module == t or module.endswith("." + t) for t in targets)
 
-
 def split_heads(x, heads):
     B, T, _ = x.shape
     return x.reshape(B, T, heads, -1).transpose(1, 2)
 
-
 def attention(q, k, v, key_mask):
     """Causal attention with right padding: key j is visible to query i when j <= i and key_mask[j]."""
-    T = q.shape[2]
-    causal = torch.ones(T, T, dtype=torch.bool, device=q.device).tril()
-    visible = causal[None, None] & (key_mask[:, None, None, :] != 0)
-    scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
-    probs = scores.masked_fill(~visible, float("-inf")).softmax(-1)
-    B, H, _, Dh = q.shape
+    B, H, T, Dh = q.shape
+    visible = torch.ones(T, T, dtype=torch.bool, device=q.device).tril() & (key_mask[:, None, None, :] != 0)
+    probs = ((q @ k.transpose(-1, -2)) / math.sqrt(Dh)).masked_fill(~visible, float("-inf")).softmax(-1)
     return (probs @ v).transpose(1, 2).reshape(B, T, H * Dh)
-
 
 # ---- log-probs: token t is predicted from positions < t and counts where its mask is 1
 def sequence_logps(model, rows, pad_id, device):
@@ -234,17 +211,13 @@ def sequence_logps(model, rows, pad_id, device):
     ids, mask, key_mask = ids.to(device), mask.to(device), key_mask.to(device)
     logits = model(ids, key_mask)
     logp = logits[:, :-1].log_softmax(-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
-    weights = mask[:, 1:]
-    sums = (logp * weights).sum(1)
-    counts = weights.sum(1)
-    return sums, sums / counts.clamp(min=1)
-
+    sums = (logp * mask[:, 1:]).sum(1)
+    return sums, sums / mask[:, 1:].sum(1).clamp(min=1)  # summed and per-token mean log-probs
 
 # ---- the objectives (TRL's definitions; src/engine/objectives/losses.ts)
 def sigmoid_loss(x, eps, sign):
     out = -(1 - eps) * F.logsigmoid(x)
     return out - sign * eps * F.logsigmoid(-x) if eps != 0 else out
-
 
 def pair_terms(run, pc, pr, rc, rr):
     """Per-pair losses and the per-pair quantities whose batch means are the metrics."""
@@ -278,42 +251,56 @@ def pair_terms(run, pc, pr, rc, rr):
              "logps/chosen": pc, "logps/rejected": pr, "rewards/accuracies": (rew_c > rew_r).float(), **extra}
     return losses, means
 
-
-def lr_at(step, plan):
-    s, total = plan["schedule"], plan["total_steps"]
-    lr, warm = plan["optimizer"]["lr"], s["warmupSteps"]
+def lr_at(step, plan, total):
+    """transformers' get_{constant,linear,cosine}_schedule_with_warmup (src/engine/optim/schedule.ts)."""
+    kind, warm, lr = plan["schedule"]["kind"], plan["schedule"]["warmupSteps"], plan["optimizer"]["lr"]
     if step < warm:
         return lr * step / max(1, warm)
-    if s["kind"] == "constant":
+    if kind == "constant":
         return lr
-    progress = (step - warm) / max(1, total - warm)
-    if s["kind"] == "linear":
+    if kind == "linear":
         return lr * max(0.0, (total - step) / max(1, total - warm))
-    return lr * max(0.0, 0.5 * (1 + math.cos(math.pi * progress)))
+    return lr * max(0.0, 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm))))
 
-
-def all_sum(values, world):
-    t = torch.tensor(values, dtype=torch.float64)
+def all_sum(values, world, device):
+    t = torch.tensor(values, dtype=torch.float64, device=device)  # nccl reduces device tensors only
     if world > 1:
         dist.all_reduce(t)
     return t.tolist()
 
+def rows_of(pairs):
+    return [x["chosen"] for x in pairs] + [x["rejected"] for x in pairs]
+
+def micro_batch_loss(net, run, batch, mine, reference, P, pad, device):
+    """This rank's share of the micro-batch loss (the global loss is the sum over ranks) and of each metric."""
+    sums, means = sequence_logps(net, rows_of(mine), pad, device)
+    n = len(mine)
+    pol = means if run["logps"] == "mean" else sums
+    pc, pr = pol[:n], pol[n:]
+    nll = -sums[:n].sum() / max(1, sum(sum(x["chosen"]["mask"][1:]) for x in batch))  # token mean over all chosen rows
+    if run["objective"] == "sft":
+        loss, parts = nll, {"logps/chosen": pc.sum().item() / P}
+    else:
+        ref = torch.tensor([reference[x["pair"]] for x in mine], device=device) if run["uses_reference"] else None
+        losses, per_pair = pair_terms(run, pc, pr, *((ref[:, 0], ref[:, 1]) if ref is not None else (None, None)))
+        loss = losses.sum() / P + (nll if run["objective"] == "orpo" else 0)
+        parts = {k: v.detach().sum().item() / P for k, v in per_pair.items()}
+    if run["uses_nll"]:
+        parts["nll_loss"] = nll.item()
+    return loss, parts
 
 def train_run(run, plan, config, weights, micro_batches, args, dist_info, device):
     rank, world = dist_info
-    lora = plan["lora"]
-    model = CausalLM(config, weights, lora, device)
-    net = torch.nn.parallel.DistributedDataParallel(model, broadcast_buffers=False) if world > 1 else model
-    params = [p for p in model.parameters()]
-    opt_spec = plan["optimizer"]
-    opt = torch.optim.AdamW(params, lr=opt_spec["lr"], betas=(opt_spec["beta1"], opt_spec["beta2"]),
-                            eps=opt_spec["eps"], weight_decay=opt_spec["weightDecay"], foreach=False)
+    model = CausalLM(config, weights, plan["lora"], device)
+    ids = [device.index] if device.type == "cuda" else None
+    net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False) if world > 1 else model
+    params = list(model.parameters())
+    o = plan["optimizer"]
+    opt = torch.optim.AdamW(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"], weight_decay=o["weightDecay"])
     P, accum, pad = run["pairs_per_micro_batch"], plan["grad_accumulation"], plan["pad_id"]
     if P < world:
         raise SystemExit(f"run {run['label']}: {P} pairs per micro-batch cannot be split over {world} processes")
-    kind = 1 if run["logps"] == "mean" else 0
     local = lambda batch: batch[rank * P // world:(rank + 1) * P // world]
-    rows_of = lambda pairs: [x["chosen"] for x in pairs] + [x["rejected"] for x in pairs]
     # The reference (the policy before training, frozen): each pair is scored in the micro-batch
     # where it first appears, so at step 1 policy and reference numbers are computed identically.
     reference = {}
@@ -322,49 +309,29 @@ def train_run(run, plan, config, weights, micro_batches, args, dist_info, device
             for batch in micro_batches:
                 mine = local(batch)
                 if any(x["pair"] not in reference for x in mine):
-                    logps = sequence_logps(model, rows_of(mine), pad, device)[kind]
+                    logps = sequence_logps(model, rows_of(mine), pad, device)[run["logps"] == "mean"]
                     for j, x in enumerate(mine):
                         reference.setdefault(x["pair"], (logps[j].item(), logps[len(mine) + j].item()))
     lines = []
     for step in range(run["total_steps"]):
-        t0, lr = time.time(), lr_at(step, {**plan, "total_steps": run["total_steps"]})
+        t0, lr = time.time(), lr_at(step, plan, run["total_steps"])
         totals, tokens = {}, 0
         for micro in range(accum):
             batch = micro_batches[step * accum + micro]
-            mine = local(batch)
             tokens += sum(len(r["ids"]) for r in rows_of(batch))
-            sync = world > 1 and micro < accum - 1
-            with net.no_sync() if sync else contextlib.nullcontext():
-                sums, means = sequence_logps(net, rows_of(mine), pad, device)
-                n = len(mine)
-                pol = means if kind == 1 else sums
-                pc, pr = pol[:n], pol[n:]
-                nll_count = sum(sum(x["chosen"]["mask"][1:]) for x in batch)
-                nll = -sums[:n].sum() / max(1, nll_count)  # this rank's share of the token-mean NLL
-                if run["objective"] == "sft":
-                    loss, parts = nll, {"logps/chosen": pc.sum().item() / P}
-                else:
-                    ref = torch.tensor([reference[x["pair"]] for x in mine], device=device) if run["uses_reference"] else None
-                    losses, per_pair = pair_terms(run, pc, pr, *((ref[:, 0], ref[:, 1]) if ref is not None else (None, None)))
-                    loss = losses.sum() / P + (nll if run["objective"] == "orpo" else 0)
-                    parts = {k: v.detach().sum().item() / P for k, v in per_pair.items()}
-                if run["uses_nll"]:
-                    parts["nll_loss"] = nll.item()
+            with net.no_sync() if world > 1 and micro < accum - 1 else contextlib.nullcontext():
+                loss, parts = micro_batch_loss(net, run, batch, local(batch), reference, P, pad, device)
                 (loss * world / accum).backward()  # DDP averages over ranks: world / accum gives the global mean
             keys = sorted(parts)
-            reduced = all_sum([loss.item()] + [parts[k] for k in keys], world)
-            totals["loss"] = totals.get("loss", 0) + reduced[0] / accum
-            for k, v in zip(keys, reduced[1:]):
+            reduced = all_sum([loss.item()] + [parts[k] for k in keys], world, device)
+            for k, v in zip(["loss"] + keys, reduced):
                 totals[k] = totals.get(k, 0) + v / accum
         grads = [p.grad for p in params]
         norm = math.sqrt(sum(float(g.double().pow(2).sum()) for g in grads))
-        max_norm = opt_spec["maxGradNorm"] or 0
-        if max_norm > 0:
-            coef = min(1.0, max_norm / (norm + 1e-6))  # torch.nn.utils.clip_grad_norm_
-            for g in grads:
-                g.mul_(coef)
-        for group in opt.param_groups:
-            group["lr"] = lr
+        coef = min(1.0, o["maxGradNorm"] / (norm + 1e-6)) if o["maxGradNorm"] else 1.0  # as clip_grad_norm_
+        for g in grads:
+            g.mul_(coef)
+        opt.param_groups[0]["lr"] = lr
         opt.step()
         opt.zero_grad(set_to_none=False)
         metrics = {k: totals[k] for k in sorted(totals) if k != "loss"}
@@ -375,7 +342,6 @@ def train_run(run, plan, config, weights, micro_batches, args, dist_info, device
     if rank == 0:
         save_run(model, run, plan, config, os.path.join(args.out, run["folder"]), args.model)
     return lines
-
 
 def save_run(model, run, plan, config, folder, model_dir):
     os.makedirs(folder, exist_ok=True)
@@ -395,7 +361,6 @@ def save_run(model, run, plan, config, folder, model_dir):
         if os.path.exists(os.path.join(model_dir, name)):
             shutil.copy(os.path.join(model_dir, name), os.path.join(folder, name))
 
-
 def main():
     ap = argparse.ArgumentParser(description="Train the exported Orchard experiment")
     ap.add_argument("--out", default=os.path.join(HERE, "out"), help="output folder (default: ./out)")
@@ -409,18 +374,13 @@ def main():
     if cuda:
         torch.cuda.set_device(device)
     if world > 1:
-        dist.init_process_group("nccl" if cuda else "gloo")
+        dist.init_process_group("nccl" if cuda else "gloo")  # torchrun set RANK, WORLD_SIZE, MASTER_ADDR
     plan = json.load(open(os.path.join(HERE, "plan.json")))
     config, weights = load_model_dir(args.model)
-    feed = {}
-    with open(os.path.join(HERE, "pairs.jsonl")) as f:
-        for line in f:
-            x = json.loads(line)
-            batches = feed.setdefault(x["run"], [])
-            index = (x["step"] - 1) * plan["grad_accumulation"] + x["micro"]
-            while len(batches) <= index:
-                batches.append([])
-            batches[index].append(x)
+    feed = {}  # run label -> micro-batches in order -> the pairs fed
+    for x in map(json.loads, open(os.path.join(HERE, "pairs.jsonl"))):
+        batches = feed.setdefault(x["run"], {})
+        batches.setdefault((x["step"] - 1) * plan["grad_accumulation"] + x["micro"], []).append(x)
     wanted = set(args.runs.split(",")) if args.runs else None
     if rank == 0:
         os.makedirs(args.out, exist_ok=True)
@@ -428,13 +388,12 @@ def main():
     all_lines = []
     for run in plan["runs"]:
         if wanted is None or run["label"] in wanted:
-            all_lines += train_run(run, plan, config, weights, feed[run["label"]], args, (rank, world), device)
+            all_lines += train_run(run, plan, config, weights, [b for _, b in sorted(feed[run["label"]].items())], args, (rank, world), device)
     if rank == 0:
         with open(os.path.join(args.out, "metrics.jsonl"), "w") as f:
             f.write("".join(json.dumps(line) + "\n" for line in all_lines))
     if world > 1:
         dist.destroy_process_group()
-
 
 if __name__ == "__main__":
     main()
