@@ -72,16 +72,19 @@ export function encodeRows(
 /** The data module's length buckets, so CLI numbers use the same padded shapes as training. */
 export const cliBucket = (maxLen: number): number => bucketLength(maxLen);
 
-/** A model folder, not a file: say so before the loader reports a missing config.json inside a file. */
-export async function checkModelDir(dir: string, flag: string): Promise<void> {
+/**
+ * A folder, not a file: say so before a loader reports a missing config.json "inside" a file.
+ * `holds` lists what the folder should contain (a Hugging Face model folder by default).
+ */
+export async function checkModelDir(
+  dir: string,
+  flag: string,
+  holds = 'a model folder (config.json, model.safetensors, tokenizer.json)',
+): Promise<void> {
   const info = await stat(dir).catch(() => {
-    throw new Error(`${flag} ${dir} does not exist; give a Hugging Face model folder (config.json, model.safetensors)`);
+    throw new Error(`${flag} ${dir} does not exist; give ${holds}`);
   });
-  if (!info.isDirectory()) {
-    throw new Error(
-      `${flag} ${dir} is a file; a model folder is expected (config.json, model.safetensors, tokenizer.json)`,
-    );
-  }
+  if (!info.isDirectory()) throw new Error(`${flag} ${dir} is a file; expected ${holds}`);
 }
 
 /**

@@ -82,10 +82,10 @@ describe('paths of the wrong kind', () => {
       `--data: ${dir} is a folder; a file is expected`,
     );
     await expect(runLogps(['--model', data, '--data', data])).rejects.toThrow(
-      `--model ${data} is a file; a model folder is expected`,
+      `--model ${data} is a file; expected a model folder`,
     );
     await expect(runLoss(['--model', TINY, '--data', data, '--objective', 'dpo', '--ref', data])).rejects.toThrow(
-      `--ref ${data} is a file; a model folder is expected`,
+      `--ref ${data} is a file; expected a model folder`,
     );
   });
 

@@ -5,6 +5,7 @@
  */
 import { scoreAll } from '../../engine/reference.ts';
 import { SequenceScorer } from '../../engine/scorer.ts';
+import { mergedAdapterWeights } from '../adapter-io.ts';
 import { choiceFlag, runCommand, TEXT, textOr } from '../args.ts';
 import { cliBucket, encodeRows, loadModelDir, openBackend, readPaperRows, requireFinite } from '../preference-io.ts';
 
@@ -13,6 +14,7 @@ const USAGE = `usage: npm run orchard -- logps --model DIR --data FILE [options]
   --model DIR        Hugging Face model folder (config.json, model.safetensors, tokenizer.json)
   --data FILE        JSONL rows {i_chosen, r_chosen, i_reject, r_reject}
   --mode M           joint (JPO: every token after BOS) | conditional (DPO: response + EOS; default)
+  --adapter DIR      PEFT LoRA adapter folder, merged into --model before scoring
   --template TEXT    prompt template with {instruction} (default: the paper's; "chat")
   --backend B        cpu (default) | webgpu`;
 
@@ -27,6 +29,7 @@ const COMMAND = {
     data: TEXT,
     mode: textOr('conditional'),
     template: TEXT,
+    adapter: TEXT,
     backend: textOr('cpu'),
   },
   required: ['model', 'data'],
@@ -40,8 +43,9 @@ export function run(argv: string[]): Promise<number> {
       readPaperRows(values.data, 'logps'),
     ]);
     const encoded = encodeRows(tokenizer, rows, mode, values.template);
+    const weights = values.adapter ? await mergedAdapterWeights(model, values.adapter) : model.weights;
     const backend = await openBackend(values.backend);
-    const scorer = new SequenceScorer(model, model.weights, backend);
+    const scorer = new SequenceScorer(model, weights, backend);
     try {
       const opts = { backend, padId: tokenizer.padId, bucket: cliBucket };
       const chosen = await scoreAll(scorer, encoded.chosen, opts);

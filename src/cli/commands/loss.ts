@@ -12,6 +12,7 @@ import { evaluateObjective } from '../../engine/objectives/evaluate.ts';
 import { OBJECTIVES, objectiveSpec } from '../../engine/objectives/index.ts';
 import { computeReferenceTable, type ReferenceStrategy } from '../../engine/reference.ts';
 import { type Tensor, writeSafetensors } from '../../engine/safetensors.ts';
+import { mergedAdapterWeights } from '../adapter-io.ts';
 import { numberFlag, runCommand, TEXT, textOr } from '../args.ts';
 import {
   checkModelDir,
@@ -26,7 +27,8 @@ import {
 const USAGE = `usage: npm run orchard -- loss --model DIR --data FILE --objective NAME [options]
   Mean loss, TRL-named metrics and gradient norm over every row, as one JSON object.
   --objective NAME       ${Object.keys(OBJECTIVES).join(' | ')}
-  --ref DIR              reference model folder (default: the policy's own weights)
+  --adapter DIR          PEFT LoRA adapter folder merged into --model: the policy (the reference stays --model)
+  --ref DIR              reference model folder (default: the policy's own weights, without --adapter)
   --beta B               β (default 0.1; simpo 2)
   --label-smoothing E    ε for cdpo/robust/simpo (default 0; cdpo and robust 0.1)
   --simpo-gamma G        SimPO's margin γ (default 0.5)
@@ -42,6 +44,7 @@ const COMMAND = {
     data: TEXT,
     objective: TEXT,
     ref: TEXT,
+    adapter: TEXT,
     beta: TEXT,
     'label-smoothing': TEXT,
     'simpo-gamma': TEXT,
@@ -73,6 +76,7 @@ export function run(argv: string[]): Promise<number> {
     ]);
     if (values.ref && !spec.usesReference) console.error(`loss: ${spec.name} is reference-free; --ref is ignored`);
     const pairs = encodeRows(tokenizer, rows, spec.mode, values.template);
+    const policyWeights = values.adapter ? await mergedAdapterWeights(model, values.adapter) : model.weights;
     const backend = await openBackend(values.backend);
     try {
       let strategy: ReferenceStrategy = { kind: 'initial' };
@@ -87,7 +91,7 @@ export function run(argv: string[]): Promise<number> {
       const result = await evaluateObjective({
         ...common,
         model,
-        weights: model.weights,
+        weights: policyWeights,
         objective: spec.name,
         params,
         pairs,
