@@ -39,6 +39,27 @@ const pathField = <P extends string>(
 ): FieldSchema<P> =>
   text(path, [1, SIZE_LIMITS.pathLength], label, help, { fix: `the path of ${what}`, check: noNul, when });
 
+/** `<parent>.repo` and `<parent>.revision`: a Hub repository and the revision to pin. */
+const hubSource = <P extends string>(
+  parent: P,
+  labels: readonly [string, string],
+  example: string,
+  revisionHelp: string,
+) =>
+  [
+    text(`${parent}.repo` as const, null, labels[0], `Hub repository id owner/name, e.g. ${example}`, {
+      when: ['hub'],
+      check: hubCheck(checkRepoId),
+      allowedText: '"owner/name"',
+    }),
+    text(`${parent}.revision` as const, null, labels[1], revisionHelp, {
+      when: ['hub'],
+      default: 'main',
+      check: hubCheck(checkRevision),
+      allowedText: 'branch, tag, refs/pr/N, commit',
+    }),
+  ] as const;
+
 /** The judge a spec gets when it names none: the exact checker where the data comes from a task. */
 export function defaultJudge(dataSource: unknown): JudgeKind {
   return dataSource === 'task' || dataSource === undefined ? 'oracle' : 'reward-model';
@@ -107,17 +128,12 @@ export const SETUP_FIELDS = [
       default: 'orchard-tiny',
     },
   ),
-  text('model.repo', null, 'Repository', 'Hub repository id owner/name, e.g. HuggingFaceTB/SmolLM2-135M', {
-    when: ['hub'],
-    check: hubCheck(checkRepoId),
-    allowedText: '"owner/name"',
-  }),
-  text('model.revision', null, 'Revision', 'branch, tag, refs/pr/N or commit: pin a commit to reproduce exactly', {
-    when: ['hub'],
-    default: 'main',
-    check: hubCheck(checkRevision),
-    allowedText: 'branch, tag, refs/pr/N, commit',
-  }),
+  ...hubSource(
+    'model',
+    ['Repository', 'Revision'],
+    'HuggingFaceTB/SmolLM2-135M',
+    'branch, tag, refs/pr/N or commit: pin a commit to reproduce exactly',
+  ),
   pathField(
     'model.path',
     'Model folder',
@@ -178,17 +194,12 @@ export const SETUP_FIELDS = [
       fix: '"auto" detects the format from the field names',
     },
   ),
-  text('data.repo', null, 'Dataset repository', 'dataset repository, e.g. jointpreferences/sft_and_pref_data', {
-    when: ['hub'],
-    check: hubCheck(checkRepoId),
-    allowedText: '"owner/name"',
-  }),
-  text('data.revision', null, 'Dataset revision', 'dataset revision, like model.revision', {
-    when: ['hub'],
-    default: 'main',
-    check: hubCheck(checkRevision),
-    allowedText: 'like model.revision',
-  }),
+  ...hubSource(
+    'data',
+    ['Dataset repository', 'Dataset revision'],
+    'jointpreferences/sft_and_pref_data',
+    'dataset revision, like model.revision',
+  ),
   text('data.file', null, 'File', 'file inside the dataset repository', {
     when: ['hub'],
     allowedText: '.json/.jsonl path',

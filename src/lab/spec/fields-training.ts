@@ -6,7 +6,9 @@ import { PAIRING_MODES } from '../../data/pairing.ts';
 import { defaultJudge, JUDGE_LABELS } from './fields-setup.ts';
 import { defaultPairs, OBJECTIVE_LABELS, OBJECTIVE_NAMES, type RunParamField } from './objectives.ts';
 import {
+  above,
   type Bound,
+  below,
   choice,
   type DefaultContext,
   type FieldSchema,
@@ -14,6 +16,7 @@ import {
   group,
   int,
   num,
+  range,
   SIZE_LIMITS,
   text,
 } from './schema-kit.ts';
@@ -55,7 +58,7 @@ export const TRAINING_FIELDS = [
   num('sft.steps', int(1, 100_000), 'SFT steps', 'optimizer steps of supervised fine-tuning', { default: 40 }),
   num(
     'sft.lr',
-    { min: 0, max: 1, minExclusive: true },
+    above(0, 1),
     'SFT learning rate',
     'AdamW rate of supervised fine-tuning; a typical LoRA rate is 1e-4 to 1e-3',
     {
@@ -97,7 +100,7 @@ export const TRAINING_FIELDS = [
   ),
   runParam(
     'beta',
-    { min: 0, max: 100, minExclusive: true },
+    above(0, 100),
     'β',
     'β of the implicit reward (paper: 0.1)',
     OBJECTIVE_NAMES.filter((o) => o !== 'orpo' && o !== 'sft'),
@@ -105,7 +108,7 @@ export const TRAINING_FIELDS = [
   ),
   runParam(
     'labelSmoothing',
-    { min: 0, max: 0.5, maxExclusive: true },
+    below(0, 0.5),
     'Label noise ε',
     'label-noise ε of cdpo and robust (dpo, jpo and simpo apply it too when it is set)',
     ['cdpo', 'robust'],
@@ -113,7 +116,7 @@ export const TRAINING_FIELDS = [
   ),
   runParam(
     'simpoGamma',
-    { min: 0, max: 100 },
+    range(0, 100),
     'Margin γ',
     'reward margin γ of simpo',
     ['simpo'],
@@ -121,7 +124,7 @@ export const TRAINING_FIELDS = [
   ),
   runParam(
     'orpoLambda',
-    { min: 0, max: 100, minExclusive: true },
+    above(0, 100),
     'Weight λ',
     "weight λ of orpo's odds-ratio term",
     ['orpo'],
@@ -131,7 +134,7 @@ export const TRAINING_FIELDS = [
   group('optimizer', 'object', 'Optimizer', 'AdamW'),
   num(
     'optimizer.lr',
-    { min: 0, max: 1, minExclusive: true },
+    above(0, 1),
     'Learning rate',
     'AdamW learning rate (paper: 5e-5 for a 7B model; a tiny LoRA model needs more)',
     {
@@ -139,37 +142,21 @@ export const TRAINING_FIELDS = [
       fix: 'AdamW step size; 1e-4 to 1e-3 suits LoRA on a tiny model',
     },
   ),
-  num(
-    'optimizer.beta1',
-    { min: 0, max: 1, maxExclusive: true },
-    'Adam β1',
-    'decay of the gradient average; usually 0.9',
-    { default: 0.9 },
-  ),
-  num(
-    'optimizer.beta2',
-    { min: 0, max: 1, maxExclusive: true },
-    'Adam β2',
-    'decay of the squared-gradient average; usually 0.999',
-    { default: 0.999 },
-  ),
-  num('optimizer.eps', { min: 0, max: 1, minExclusive: true }, 'Adam ε', 'added to the denominator; usually 1e-8', {
+  num('optimizer.beta1', below(0, 1), 'Adam β1', 'decay of the gradient average; usually 0.9', { default: 0.9 }),
+  num('optimizer.beta2', below(0, 1), 'Adam β2', 'decay of the squared-gradient average; usually 0.999', {
+    default: 0.999,
+  }),
+  num('optimizer.eps', above(0, 1), 'Adam ε', 'added to the denominator; usually 1e-8', {
     default: 1e-8,
   }),
-  num('optimizer.weightDecay', { min: 0, max: 10 }, 'Weight decay', 'decoupled (AdamW) decay; 0 turns it off', {
+  num('optimizer.weightDecay', range(0, 10), 'Weight decay', 'decoupled (AdamW) decay; 0 turns it off', {
     default: 0,
   }),
-  num(
-    'optimizer.maxGradNorm',
-    { min: 0, max: 1e6, minExclusive: true },
-    'Gradient clip',
-    'max global gradient norm; null (empty): no clipping',
-    {
-      default: 1,
-      nullable: true,
-      fix: 'or null for no clipping',
-    },
-  ),
+  num('optimizer.maxGradNorm', above(0, 1e6), 'Gradient clip', 'max global gradient norm; null (empty): no clipping', {
+    default: 1,
+    nullable: true,
+    fix: 'or null for no clipping',
+  }),
   group('schedule', 'object', 'Schedule', 'the learning-rate schedule'),
   choice('schedule.kind', SCHEDULES, 'Schedule', 'learning-rate decay after warm-up (paper: cosine)', {
     default: 'cosine',
@@ -210,15 +197,9 @@ export const TRAINING_FIELDS = [
     fix: 'false trains every weight',
   }),
   num('lora.r', int(1, 256), 'LoRA rank r', 'the adapter rank; the paper uses 8', { default: 8 }),
-  num(
-    'lora.alpha',
-    { min: 0, max: 4096, minExclusive: true },
-    'LoRA α',
-    'the adapter scale numerator (scale = α / r); the paper uses 16',
-    {
-      default: 16,
-    },
-  ),
+  num('lora.alpha', above(0, 4096), 'LoRA α', 'the adapter scale numerator (scale = α / r); the paper uses 16', {
+    default: 16,
+  }),
   {
     path: 'lora.targetModules' as const,
     type: 'set',
@@ -235,11 +216,11 @@ export const TRAINING_FIELDS = [
     default: 32,
   }),
   num('eval.maxNewTokens', int(1, 1024), 'Answer length', 'new tokens per answer', { default: 24 }),
-  num('eval.temperature', { min: 0, max: 10 }, 'Temperature', '0 is greedy decoding (paper: near-greedy)', {
+  num('eval.temperature', range(0, 10), 'Temperature', '0 is greedy decoding (paper: near-greedy)', {
     default: 0,
   }),
   num('eval.topK', int(0, 100_000), 'Top-k', '0 turns top-k off', { default: 0 }),
-  num('eval.topP', { min: 0, max: 1, minExclusive: true }, 'Top-p', '1 turns nucleus sampling off', { default: 1 }),
+  num('eval.topP', above(0, 1), 'Top-p', '1 turns nucleus sampling off', { default: 1 }),
   choice(
     'eval.judge',
     JUDGE_KINDS,

@@ -90,6 +90,12 @@ export interface FieldSchema<P extends string = string> {
 type Extra = Omit<Partial<FieldSchema>, 'path' | 'type' | 'label' | 'help'>;
 
 export const int = (min: number, max: number): Bound => ({ min, max, int: true });
+/** [min, max] */
+export const range = (min: number, max: number): Bound => ({ min, max });
+/** (min, max] */
+export const above = (min: number, max: number): Bound => ({ min, max, minExclusive: true });
+/** [min, max) */
+export const below = (min: number, max: number): Bound => ({ min, max, maxExclusive: true });
 
 export const num = <P extends string>(
   path: P,

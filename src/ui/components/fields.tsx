@@ -47,23 +47,54 @@ function FieldShell({
         {label}
       </label>
       {children}
-      {hint && !error && (
-        <span id={`${id}-hint`} className="field-hint">
-          {hint}
-        </span>
-      )}
-      {error && (
-        <span id={`${id}-error`} className="field-error">
-          {error.message}
-        </span>
-      )}
+      <FieldMessages id={id} hint={hint} error={error} />
     </div>
   );
+}
+
+/** The hint, or validateSpec's message when there is one (ids for aria-describedby). */
+function FieldMessages({ id, hint, error }: { id: string; hint?: ReactNode; error?: SpecError }) {
+  if (error)
+    return (
+      <span id={`${id}-error`} className="field-error">
+        {error.message}
+      </span>
+    );
+  return hint ? (
+    <span id={`${id}-hint`} className="field-hint">
+      {hint}
+    </span>
+  ) : null;
 }
 
 function describedBy(id: string, hint: ReactNode, error: SpecError | undefined): string | undefined {
   if (error) return `${id}-error`;
   return hint ? `${id}-hint` : undefined;
+}
+
+/** A labelled control's id, aria attributes and shell (label, hint, error), shared by every field kind. */
+function useControl(props: FieldProps & { disabled?: boolean }) {
+  const id = useId();
+  const error = useFieldError(props.path, props.errors);
+  const control = {
+    id,
+    disabled: props.disabled,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': describedBy(id, props.hint, error),
+  };
+  const wrap = (children: ReactNode) => (
+    <FieldShell
+      id={id}
+      label={props.label}
+      hint={props.hint}
+      error={error}
+      hideLabel={props.hideLabel}
+      path={props.path}
+    >
+      {children}
+    </FieldShell>
+  );
+  return { control, wrap };
 }
 
 /** Shows a number the way a person typed it: 0.001, 5e-5. */
@@ -84,68 +115,42 @@ export function NumberField(
     disabled?: boolean;
   },
 ) {
-  const id = useId();
-  const error = useFieldError(props.path, props.errors);
+  const { control, wrap } = useControl(props);
   const shown = props.value === null ? '' : formatNumberInput(props.value);
   const [text, setText] = useState(shown);
   useEffect(() => {
     // Follow outside changes (a preset, a share link), not our own echo (typed "1e-" stays).
     setText((t) => (t.trim() === '' ? shown : Number(t) === props.value || Number.isNaN(props.value) ? t : shown));
   }, [props.value, shown]);
-  return (
-    <FieldShell
-      id={id}
-      label={props.label}
-      hint={props.hint}
-      error={error}
-      hideLabel={props.hideLabel}
-      path={props.path}
-    >
-      <input
-        id={id}
-        className="input"
-        type="text"
-        inputMode="decimal"
-        autoComplete="off"
-        spellCheck={false}
-        value={text}
-        placeholder={props.placeholder}
-        disabled={props.disabled}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, props.hint, error)}
-        onChange={(e) => {
-          setText(e.target.value);
-          const raw = e.target.value.trim();
-          props.onChange(raw === '' ? null : Number(raw));
-        }}
-      />
-    </FieldShell>
+  return wrap(
+    <input
+      {...control}
+      className="input"
+      type="text"
+      inputMode="decimal"
+      autoComplete="off"
+      spellCheck={false}
+      value={text}
+      placeholder={props.placeholder}
+      onChange={(e) => {
+        setText(e.target.value);
+        const raw = e.target.value.trim();
+        props.onChange(raw === '' ? null : Number(raw));
+      }}
+    />,
   );
 }
 
 export function TextField(props: FieldProps & { value: string; onChange: (v: string) => void; disabled?: boolean }) {
-  const id = useId();
-  const error = useFieldError(props.path, props.errors);
-  return (
-    <FieldShell
-      id={id}
-      label={props.label}
-      hint={props.hint}
-      error={error}
-      hideLabel={props.hideLabel}
-      path={props.path}
-    >
-      <input
-        id={id}
-        className="input"
-        type="text"
-        value={props.value}
-        disabled={props.disabled}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, props.hint, error)}
-        onChange={(e) => props.onChange(e.target.value)}
-      />
-    </FieldShell>
+  const { control, wrap } = useControl(props);
+  return wrap(
+    <input
+      {...control}
+      className="input"
+      type="text"
+      value={props.value}
+      onChange={(e) => props.onChange(e.target.value)}
+    />,
   );
 }
 
@@ -157,33 +162,15 @@ export function SelectField<T extends string>(
     disabled?: boolean;
   },
 ) {
-  const id = useId();
-  const error = useFieldError(props.path, props.errors);
-  return (
-    <FieldShell
-      id={id}
-      label={props.label}
-      hint={props.hint}
-      error={error}
-      hideLabel={props.hideLabel}
-      path={props.path}
-    >
-      <select
-        id={id}
-        className="input"
-        value={props.value}
-        disabled={props.disabled}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, props.hint, error)}
-        onChange={(e) => props.onChange(e.target.value as T)}
-      >
-        {props.options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-    </FieldShell>
+  const { control, wrap } = useControl(props);
+  return wrap(
+    <select {...control} className="input" value={props.value} onChange={(e) => props.onChange(e.target.value as T)}>
+      {props.options.map((o) => (
+        <option key={o.value} value={o.value}>
+          {o.label}
+        </option>
+      ))}
+    </select>,
   );
 }
 
@@ -205,16 +192,7 @@ export function CheckboxField(
         />
         <span>{props.label}</span>
       </label>
-      {props.hint && !error && (
-        <span id={`${id}-hint`} className="field-hint">
-          {props.hint}
-        </span>
-      )}
-      {error && (
-        <span id={`${id}-error`} className="field-error">
-          {error.message}
-        </span>
-      )}
+      <FieldMessages id={id} hint={props.hint} error={error} />
     </div>
   );
 }

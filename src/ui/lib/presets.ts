@@ -88,6 +88,17 @@ function flippedRows(seed: number, count: number): PreferenceRow[] {
   return rows.slice(0, count);
 }
 
+/** A lesson of two DPO runs that differ only in β (run labels "β 0.01", "β 0.1"). */
+function betaLesson(
+  id: string,
+  title: string,
+  betas: readonly number[],
+  words: Pick<Lesson, 'description' | 'question' | 'lookFor'>,
+): Lesson {
+  const runs = betas.map((beta) => ({ label: `β ${beta}`, objective: 'dpo' as const, beta }));
+  return { id, title, ...words, hide: LESSON_HIDE, spec: build({ ...QUICK, name: `Lesson: ${title}`, runs }, id) };
+}
+
 export const LESSONS: Lesson[] = [
   {
     id: 'jpo-equals-dpo',
@@ -110,46 +121,18 @@ export const LESSONS: Lesson[] = [
       'jpo-equals-dpo',
     ),
   },
-  {
-    id: 'beta-too-low',
-    title: 'β too low',
+  betaLesson('beta-too-low', 'β too low', [0.01, 0.1], {
     description: 'DPO with β = 0.01 next to the paper’s β = 0.1.',
     question: 'β scales the implicit reward. What happens when it is tiny?',
     lookFor:
       'With β = 0.01 the rewards stay near zero, the loss barely leaves log 2 ≈ 0.69, and the model must move far from the reference to separate the pairs: watch its log-probabilities drift.',
-    hide: LESSON_HIDE,
-    spec: build(
-      {
-        ...QUICK,
-        name: 'Lesson: β too low',
-        runs: [
-          { label: 'β 0.01', objective: 'dpo', beta: 0.01 },
-          { label: 'β 0.1', objective: 'dpo', beta: 0.1 },
-        ],
-      },
-      'beta-too-low',
-    ),
-  },
-  {
-    id: 'beta-too-high',
-    title: 'β too high',
+  }),
+  betaLesson('beta-too-high', 'β too high', [0.1, 5], {
     description: 'DPO with β = 5 next to the paper’s β = 0.1.',
     question: 'What if β is large?',
     lookFor:
       'With β = 5 the loss falls fast and the accuracy saturates, but the log-probabilities hardly move: a large β keeps the policy close to the reference, so it learns little that shows in the samples.',
-    hide: LESSON_HIDE,
-    spec: build(
-      {
-        ...QUICK,
-        name: 'Lesson: β too high',
-        runs: [
-          { label: 'β 0.1', objective: 'dpo', beta: 0.1 },
-          { label: 'β 5', objective: 'dpo', beta: 5 },
-        ],
-      },
-      'beta-too-high',
-    ),
-  },
+  }),
   {
     id: 'noisy-labels',
     title: 'Noisy labels vs a robust loss',
