@@ -6,7 +6,11 @@
  * Decoding treats the link as hostile: it never throws and never hangs. Each stage has a cap
  * (fragment length, decompressed size read incrementally so a zip bomb stops at the cap, JSON
  * nesting depth) and a typed error; prototype-polluting keys are refused; the result must pass
- * `validateSpec`.
+ * `validateSpec`, which also migrates older spec versions.
+ *
+ * `v1` is the link format; the spec inside carries its own version. Links made now hold spec
+ * version 2 (per-objective defaults, no reference mode); links holding a version-1 spec still open,
+ * migrated with every value they stored, so they reproduce the same numbers.
  *
  * Also here: `parseViewFlags`, the teacher-mode query flags (`?hide=data,optimizer&lesson=...`).
  */

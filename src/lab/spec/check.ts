@@ -3,8 +3,16 @@
  * value found and how to fix it ("did you mean" for near-miss names). It knows no spec fields; the
  * field table (./fields-*.ts) says what to check where.
  */
-import type { Bound } from './schema-kit.ts';
 import type { SpecError } from './types.ts';
+
+/** A numeric bound: [min, max] with optional exclusive ends; `int` asks for whole numbers. */
+export interface Bound {
+  min: number;
+  max: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+  int?: boolean;
+}
 
 /** Keys that could reach an object's prototype when merged; never valid anywhere in a spec. */
 export const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'] as const;

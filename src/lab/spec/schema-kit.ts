@@ -4,16 +4,9 @@
  * type, bounds, default, form label, help text, and which variant or objectives it belongs to.
  */
 import type { ObjectiveName } from '../../engine/objectives/index.ts';
-import type { Checker } from './check.ts';
+import type { Bound, Checker } from './check.ts';
 
-/** A numeric bound: [min, max] with optional exclusive ends; `int` asks for whole numbers. */
-export interface Bound {
-  min: number;
-  max: number;
-  minExclusive?: boolean;
-  maxExclusive?: boolean;
-  int?: boolean;
-}
+export type { Bound };
 
 /**
  * What a derived default may depend on: the spec filled so far (fields earlier in the table), the
