@@ -28,24 +28,22 @@ export function cacheWriteKernel(launch: Launch<'cache_write'>, ctx: KernelConte
           ctx,
         );
   const xCount = numel(xView.shape);
-  const scatter = perOutput(
-    ctx,
-    'cache_write',
-    xCount,
-    (k) => {
+  const scatter = perOutput(ctx, xCount, {
+    label: 'cache_write',
+    bind: (k) => {
       k.u32('D', D).u32('T', T).u32('H', H).i32('Tmax', Tmax);
       k.tensor('out', out, cacheCount, 'read_write')
         .tensor('x', asGpuTensor(xView.tensor, 'cache_write x'), xCount, 'read')
         .tensor('pos', asGpuTensor(posView.tensor, 'cache_write pos'), B, 'read');
     },
-    `  let d = i % p.D;
+    body: `  let d = i % p.D;
   let row = i / p.D;
   let t = row % p.T;
   let bh = row / p.T;
   let slot = ld_pos(bh / p.H) + i32(t);
   if (slot < 0 || slot >= p.Tmax) { return; }
   st_out((bh * u32(p.Tmax) + u32(slot)) * p.D + d, ld_x(i));`,
-  );
+  });
   return [...copy, ...scatter];
 }
 

@@ -18,21 +18,19 @@ export function embeddingKernel(launch: Launch<'embedding'>, ctx: KernelContext)
   const ids = asGpuTensor(idsView.tensor, 'embedding ids');
   const out = asGpuTensor(launch.output.tensor, 'embedding output');
   const count = numel(launch.output.shape);
-  return perOutput(
-    ctx,
-    'embedding',
-    count,
-    (k) => {
+  return perOutput(ctx, count, {
+    label: 'embedding',
+    bind: (k) => {
       k.u32('dim', dim).i32('vocab', vocab);
       k.tensor('out', out, count, 'read_write')
         .tensor('table', table, vocab * dim, 'read')
         .tensor('ids', ids, numel(idsView.shape), 'read');
     },
-    `  let id = ld_ids(i / p.dim);
+    body: `  let id = ld_ids(i / p.dim);
   var v = 0.0;
   if (id >= 0 && id < p.vocab) { v = ld_table(u32(id) * p.dim + i % p.dim); }
   st_out(i, v);`,
-  );
+  });
 }
 
 export function embeddingGradKernel(launch: Launch<'embedding_grad'>, ctx: KernelContext): DispatchSpec[] {
@@ -46,15 +44,13 @@ export function embeddingGradKernel(launch: Launch<'embedding_grad'>, ctx: Kerne
   // links[2t] = 1 when token t is the first occurrence of its id; links[2t + 1] = the next token
   // with the same id (or -1). O(tokens^2) once, instead of once per embedding column.
   const links = ctx.scratch(2 * n * 4);
-  const linkPass = perOutput(
-    ctx,
-    'embedding_grad_links',
-    n,
-    (k) => {
+  const linkPass = perOutput(ctx, n, {
+    label: 'embedding_grad_links',
+    bind: (k) => {
       k.u32('tokens', n);
       k.buffer('links', links, 'i32', 'read_write').tensor('ids', ids, n, 'read');
     },
-    `  let id = ld_ids(i);
+    body: `  let id = ld_ids(i);
   var first = 1;
   for (var s = 0u; s < i; s++) {
     if (ld_ids(s) == id) { first = 0; break; }
@@ -65,25 +61,23 @@ export function embeddingGradKernel(launch: Launch<'embedding_grad'>, ctx: Kerne
   }
   st_links(2u * i, first);
   st_links(2u * i + 1u, next);`,
-  );
+  });
   const zero = elementwise(
     { label: 'embedding_grad_zero', out, count: vocab * dim, operands: [], body: '  st_out(i, 0.0);' },
     ctx,
   );
   // One thread per (first occurrence, column) walks its id's chain in token order, so repeated
   // ids never race and the sum order matches the CPU's.
-  const scatter = perOutput(
-    ctx,
-    'embedding_grad',
-    n * dim,
-    (k) => {
+  const scatter = perOutput(ctx, n * dim, {
+    label: 'embedding_grad',
+    bind: (k) => {
       k.u32('dim', dim).i32('vocab', vocab);
       k.tensor('out', out, vocab * dim, 'read_write')
         .tensor('ids', ids, n, 'read')
         .tensor('g', g, n * dim, 'read')
         .buffer('links', links, 'i32', 'read');
     },
-    `  let t = i / p.dim;
+    body: `  let t = i / p.dim;
   let d = i % p.dim;
   let id = ld_ids(t);
   if (id < 0 || id >= p.vocab || ld_links(2u * t) == 0) { return; }
@@ -95,7 +89,7 @@ export function embeddingGradKernel(launch: Launch<'embedding_grad'>, ctx: Kerne
     if (s < 0) { break; }
   }
   st_out(u32(id) * p.dim + d, acc);`,
-  );
+  });
   return [...linkPass, ...zero, ...scatter];
 }
 

@@ -21,26 +21,35 @@ const ROW_LSE = `  let base = row * p.V;
   let lse = wg_logsumexp_state(li, m, s);
   let tgt = ld_tgt(row);`;
 
-function bindCommon(k: Kernel, launch: Launch<'token_logprobs' | 'token_logprobs_grad'>, N: number, V: number): void {
-  k.u32('V', V).i32('Vi', V);
-  k.tensor('x', asGpuTensor(launch.inputs[0].tensor, launch.op), N * V, 'read');
-  k.tensor('tgt', asGpuTensor(launch.inputs[1].tensor, `${launch.op} targets`), N, 'read');
+/**
+ * One workgroup per row of logits [N, V] with the row's log-sum-exp (`lse`) and target (`tgt`) in
+ * scope; the output holds `outPerRow` values per row, and `bindMore` binds what else `tail` reads.
+ */
+function logitRows(
+  launch: Launch<'token_logprobs' | 'token_logprobs_grad'>,
+  ctx: KernelContext,
+  outPerRow: number,
+  tail: string,
+  bindMore: (k: Kernel) => void = () => {},
+): DispatchSpec[] {
+  const [N, V] = launch.inputs[0].shape;
+  const out = asGpuTensor(launch.output.tensor, launch.op);
+  const bind = (k: Kernel) => {
+    k.tensor('out', out, N * outPerRow, 'read_write');
+    k.u32('V', V).i32('Vi', V);
+    k.tensor('x', asGpuTensor(launch.inputs[0].tensor, launch.op), N * V, 'read');
+    k.tensor('tgt', asGpuTensor(launch.inputs[1].tensor, `${launch.op} targets`), N, 'read');
+    bindMore(k);
+  };
+  return perRow(ctx, N, ctx.limits.maxThreads, { label: launch.op, bind, body: `${ROW_LSE}\n${tail}` });
 }
 
 export function tokenLogprobsKernel(launch: Launch<'token_logprobs'>, ctx: KernelContext): DispatchSpec[] {
-  const [N, V] = launch.inputs[0].shape;
-  const out = asGpuTensor(launch.output.tensor, 'token_logprobs');
-  return perRow(
+  return logitRows(
+    launch,
     ctx,
-    'token_logprobs',
-    N,
-    ctx.limits.maxThreads,
-    (k) => {
-      k.tensor('out', out, N, 'read_write');
-      bindCommon(k, launch, N, V);
-    },
-    `${ROW_LSE}
-  if (li == 0u) {
+    1,
+    `  if (li == 0u) {
     var v = 0.0;
     if (tgt >= 0 && tgt < p.Vi) { v = ld_x(base + u32(tgt)) - lse.x - log(lse.y); }
     st_out(row, v);
@@ -50,24 +59,18 @@ export function tokenLogprobsKernel(launch: Launch<'token_logprobs'>, ctx: Kerne
 
 export function tokenLogprobsGradKernel(launch: Launch<'token_logprobs_grad'>, ctx: KernelContext): DispatchSpec[] {
   const [N, V] = launch.inputs[0].shape;
-  const out = asGpuTensor(launch.output.tensor, 'token_logprobs_grad');
-  return perRow(
+  const g = asGpuTensor(launch.inputs[2].tensor, 'token_logprobs_grad g');
+  return logitRows(
+    launch,
     ctx,
-    'token_logprobs_grad',
-    N,
-    ctx.limits.maxThreads,
-    (k) => {
-      k.tensor('out', out, N * V, 'read_write');
-      bindCommon(k, launch, N, V);
-      k.tensor('g', asGpuTensor(launch.inputs[2].tensor, 'token_logprobs_grad g'), N, 'read');
-    },
-    `${ROW_LSE}
-  let valid = tgt >= 0 && tgt < p.Vi;
+    V,
+    `  let valid = tgt >= 0 && tgt < p.Vi;
   let gr = select(0.0, ld_g(row), valid);
   for (var c = li; c < p.V; c += WG) {
     let onehot = select(0.0, 1.0, valid && i32(c) == tgt);
     st_out(base + c, gr * (onehot - exp(ld_x(base + c) - lse.x) / lse.y));
   }`,
+    (k) => k.tensor('g', g, N, 'read'),
   );
 }
 

@@ -42,19 +42,16 @@ function rowStats(kind: 'layer' | 'rms'): string {
 function rowPass(launch: Launch<NormOp>, ctx: KernelContext, label: string, bind: (k: Kernel) => void, body: string) {
   const { rows, cols } = dims(launch);
   const layer = launch.op.startsWith('layernorm');
-  return perRow(
-    ctx,
+  return perRow(ctx, rows, pow2Threads(cols, 32, ctx.limits.maxThreads), {
     label,
-    rows,
-    pow2Threads(cols, 32, ctx.limits.maxThreads),
-    (k) => {
+    bind: (k) => {
       k.u32('cols', cols).f32('eps', launch.attrs.eps);
       bind(k);
     },
-    `  let base = row * p.cols;
+    body: `  let base = row * p.cols;
 ${rowStats(layer ? 'layer' : 'rms')}
 ${body}`,
-  );
+  });
 }
 
 export function normKernel(launch: Launch<'layernorm' | 'rmsnorm'>, ctx: KernelContext): DispatchSpec[] {

@@ -6,7 +6,7 @@
  * evaluates sin/cos itself (see SIN_COS).
  */
 import type { Launch } from '../../backend.ts';
-import type { Kernel } from '../../backends/webgpu/kernels/builder.ts';
+import type { KernelSource } from '../../backends/webgpu/kernels/builder.ts';
 import { perOutput } from '../../backends/webgpu/kernels/per-output.ts';
 import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
 import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
@@ -36,33 +36,24 @@ export function ropeTable(T: number, D: number, theta: number): Float32Array {
 }
 
 /**
- * One thread per rotated pair (j, j + half) of x's rows: `cosSin` is WGSL defining `c` and `s` for
+ * One thread per rotated pair (j, j + half) of x's rows: `body` is WGSL defining `c` and `s` for
  * pair j at time step t of the row starting at `base`; the pair is then rotated into out.
  */
-function rotatePairs(
-  ctx: KernelContext,
-  label: string,
-  count: number,
-  bind: (k: Kernel) => void,
-  cosSin: string,
-  helpers = '',
-): DispatchSpec[] {
-  return perOutput(
-    ctx,
+function rotatePairs(ctx: KernelContext, count: number, { label, bind, body, helpers }: KernelSource): DispatchSpec[] {
+  return perOutput(ctx, count / 2, {
     label,
-    count / 2,
     bind,
-    `  let j = i % p.half;
+    body: `  let j = i % p.half;
   let row = i / p.half;
   let t = row % p.T;
   let base = row * 2u * p.half;
-${cosSin}
+${body}
   let x1 = ld_x(base + j);
   let x2 = ld_x(base + j + p.half);
   st_out(base + j, x1 * c - x2 * s);
   st_out(base + j + p.half, x2 * c + x1 * s);`,
     helpers,
-  );
+  });
 }
 
 export function ropeKernel(launch: Launch<'rope'>, ctx: KernelContext): DispatchSpec[] {
@@ -73,19 +64,17 @@ export function ropeKernel(launch: Launch<'rope'>, ctx: KernelContext): Dispatch
   const x = asGpuTensor(launch.inputs[0].tensor, 'rope');
   const out = asGpuTensor(launch.output.tensor, 'rope');
   const table = ctx.constant(`rope:${T}:${D}:${theta}`, () => ropeTable(T, D, theta));
-  return rotatePairs(
-    ctx,
-    'rope',
-    count,
-    (k) => {
+  return rotatePairs(ctx, count, {
+    label: 'rope',
+    bind: (k) => {
       k.u32('T', T)
         .u32('half', D / 2)
         .f32('dir', inverse ? -1 : 1);
       k.tensor('out', out, count, 'read_write').tensor('x', x, count, 'read').buffer('tab', table, 'f32', 'read');
     },
-    `  let c = ld_tab(t * p.half + j);
+    body: `  let c = ld_tab(t * p.half + j);
   let s = p.dir * ld_tab((p.T + t) * p.half + j);`,
-  );
+  });
 }
 
 /**
@@ -115,11 +104,9 @@ export function ropeAtKernel(launch: Launch<'rope_at'>, ctx: KernelContext): Dis
   const { theta } = launch.attrs;
   const count = numel(xView.shape);
   const inv = ctx.constant(`rope_inv:${D}:${theta}`, () => ropeInvFreq(D, theta));
-  return rotatePairs(
-    ctx,
-    'rope_at',
-    count,
-    (k) => {
+  return rotatePairs(ctx, count, {
+    label: 'rope_at',
+    bind: (k) => {
       k.u32('T', T)
         .u32('HT', H * T)
         .u32('half', D / 2);
@@ -128,12 +115,12 @@ export function ropeAtKernel(launch: Launch<'rope_at'>, ctx: KernelContext): Dis
         .tensor('pos', asGpuTensor(posView.tensor, 'rope_at pos'), B, 'read')
         .buffer('inv', inv, 'f32', 'read');
     },
-    `  // The f32 angle (exact position times f32 frequency, one rounding) as the CPU computes it.
+    body: `  // The f32 angle (exact position times f32 frequency, one rounding) as the CPU computes it.
   let sc = sin_cos(f32(ld_pos(row / p.HT) + i32(t)) * ld_inv(j));
   let s = sc.x;
   let c = sc.y;`,
-    SIN_COS,
-  );
+    helpers: SIN_COS,
+  });
 }
 
 export const ropeWgsl: WgslKernels<'rope' | 'rope_at'> = { rope: ropeKernel, rope_at: ropeAtKernel };

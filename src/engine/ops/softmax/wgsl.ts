@@ -14,12 +14,9 @@ export function softmaxCausalKernel(launch: Launch<'softmax_causal'>, ctx: Kerne
   const [B, H, Tq, Tk] = scoresView.shape;
   const count = numel(scoresView.shape);
   const out = asGpuTensor(launch.output.tensor, 'softmax_causal');
-  return perRow(
-    ctx,
-    'softmax_causal',
-    B * H * Tq,
-    pow2Threads(Tk, 32, ctx.limits.maxThreads),
-    (k) => {
+  return perRow(ctx, B * H * Tq, pow2Threads(Tk, 32, ctx.limits.maxThreads), {
+    label: 'softmax_causal',
+    bind: (k) => {
       k.u32('Tq', Tq)
         .u32('Tk', Tk)
         .u32('HTq', H * Tq)
@@ -28,7 +25,7 @@ export function softmaxCausalKernel(launch: Launch<'softmax_causal'>, ctx: Kerne
         .tensor('x', asGpuTensor(scoresView.tensor, 'softmax_causal'), count, 'read')
         .tensor('mask', asGpuTensor(maskView.tensor, 'softmax_causal mask'), B * Tk, 'read');
     },
-    `  let last = row % p.Tq + (p.Tk - p.Tq);
+    body: `  let last = row % p.Tq + (p.Tk - p.Tq);
   let mbase = (row / p.HTq) * p.Tk;
   let base = row * p.Tk;
   var m = ${NEG_BIG};
@@ -48,7 +45,7 @@ export function softmaxCausalKernel(launch: Launch<'softmax_causal'>, ctx: Kerne
     if (rowAny > 0.0 && j <= last && ld_mask(mbase + j) != 0.0) { v = exp(p.scale * ld_x(base + j) - rowMax) / total; }
     st_out(base + j, v);
   }`,
-  );
+  });
 }
 
 export function softmaxCausalGradKernel(launch: Launch<'softmax_causal_grad'>, ctx: KernelContext): DispatchSpec[] {
@@ -57,25 +54,22 @@ export function softmaxCausalGradKernel(launch: Launch<'softmax_causal_grad'>, c
   const T = shape[shape.length - 1];
   const count = numel(shape);
   const out = asGpuTensor(launch.output.tensor, 'softmax_causal_grad');
-  return perRow(
-    ctx,
-    'softmax_causal_grad',
-    count / T,
-    pow2Threads(T, 32, ctx.limits.maxThreads),
-    (k) => {
+  return perRow(ctx, count / T, pow2Threads(T, 32, ctx.limits.maxThreads), {
+    label: 'softmax_causal_grad',
+    bind: (k) => {
       k.u32('T', T).f32('scale', launch.attrs.scale);
       k.tensor('out', out, count, 'read_write')
         .tensor('prob', asGpuTensor(probsView.tensor, 'softmax_causal_grad'), count, 'read')
         .tensor('g', asGpuTensor(gView.tensor, 'softmax_causal_grad'), count, 'read');
     },
-    `  let base = row * p.T;
+    body: `  let base = row * p.T;
   var s = 0.0;
   for (var j = li; j < p.T; j += WG) { s += ld_g(base + j) * ld_prob(base + j); }
   let gp = wg_sum(li, s);
   for (var j = li; j < p.T; j += WG) {
     st_out(base + j, p.scale * ld_prob(base + j) * (ld_g(base + j) - gp));
   }`,
-  );
+  });
 }
 
 export const softmaxWgsl: WgslKernels<'softmax_causal' | 'softmax_causal_grad'> = {

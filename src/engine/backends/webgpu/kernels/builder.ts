@@ -20,6 +20,17 @@ interface Bound {
   readonly access: Access;
 }
 
+/** A kernel's label, bindings and WGSL body, for the dispatch helpers (per-output.ts, per-row.ts). */
+export interface KernelSource {
+  readonly label: string;
+  /** Declares the uniforms and the storage bindings (the output, `out`, first). */
+  readonly bind: (k: Kernel) => void;
+  /** WGSL statements of the entry point, after the helper's own preamble. */
+  readonly body: string;
+  /** WGSL declarations placed before the entry point (functions, constants). */
+  readonly helpers?: string;
+}
+
 /** Splits n workgroups over x and y so neither exceeds the per-dimension limit. */
 export function grid(nWorkgroups: number, maxPerDim: number): [number, number, number] {
   const n = Math.max(1, nWorkgroups);

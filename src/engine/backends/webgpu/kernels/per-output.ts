@@ -2,20 +2,14 @@
 import type { Launch } from '../../../backend.ts';
 import { type KernelOp, numel } from '../../../ops.ts';
 import { asGpuTensor } from '../tensor.ts';
-import { ENTRY_ARGS, grid, Kernel, LINEAR_WG } from './builder.ts';
+import { ENTRY_ARGS, grid, Kernel, type KernelSource, LINEAR_WG } from './builder.ts';
 import type { DispatchSpec, KernelContext, WgslKernel } from './types.ts';
 
-/**
- * `bind` declares the output (`out`, read_write, first) and inputs; `body` computes output element
- * `i` (a u32 below p.n) and stores it.
- */
+/** One thread per output element: `body` computes element `i` (a u32 below p.n) and stores it. */
 export function perOutput(
   ctx: KernelContext,
-  label: string,
   count: number,
-  bind: (k: Kernel) => void,
-  body: string,
-  helpers = '',
+  { label, bind, body, helpers = '' }: KernelSource,
 ): DispatchSpec[] {
   if (count === 0) return [];
   const wg = ctx.limits.maxThreads;
@@ -55,6 +49,6 @@ export function gatherKernel<K extends KernelOp>(
         k.tensor(name, asGpuTensor(view.tensor, `${launch.op} ${name}`), numel(view.shape), 'read');
       });
     };
-    return perOutput(ctx, launch.op, count, bind, body);
+    return perOutput(ctx, count, { label: launch.op, bind, body });
   };
 }

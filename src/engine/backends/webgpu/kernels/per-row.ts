@@ -6,7 +6,7 @@
  *    millisecond): one thread per row looping over all columns, with the reductions compiled to
  *    identities. The same kernel body serves both.
  */
-import { grid, Kernel, LINEAR_WG } from './builder.ts';
+import { grid, Kernel, type KernelSource, LINEAR_WG } from './builder.ts';
 import type { DispatchSpec, KernelContext } from './types.ts';
 import { reduceHelpers, serialReduceHelpers } from './wgsl-reduce.ts';
 
@@ -20,12 +20,9 @@ const ROWS_PER_WORKGROUP = 64;
  */
 export function perRow(
   ctx: KernelContext,
-  label: string,
   rows: number,
   wg: number,
-  bind: (k: Kernel) => void,
-  body: string,
-  helpers = '',
+  { label, bind, body, helpers = '' }: KernelSource,
 ): DispatchSpec[] {
   if (rows === 0) return [];
   const k = new Kernel(ctx, label).u32('rows', rows);
