@@ -19,7 +19,8 @@
  * purpose "evaluation", whose sides are in a seeded random order and never name the run.
  *
  * `run-events` carries the pipeline's own events (src/lab/events.ts: progress, metrics, samples,
- * eval, log) in batches: the worker sends at most one batch per EVENT_BATCH_MS, so a run of
+ * eval, log, and the state events stage, run-started, run-resumed, run-finished, run-failed; a
+ * resumed run's earlier metrics come again, marked `restored`) in batches: the worker sends at most one batch per EVENT_BATCH_MS, so a run of
  * 10,000+ steps costs the page a few renders a second, not one per step (workers/batcher.ts).
  */
 import type { Winner } from '../src/data/judges/types.ts';

@@ -9,13 +9,8 @@
  * deletes them; a run cut short by a reload or a killed worker leaves them, and starting the same
  * spec again continues from them (the page offers it: src/state/interrupted-run.ts).
  *
- * A person as the pairing judge: when the spec's `data.pairing.judge` is "human", the driver owns a
- * HumanJudgeQueue (env.judges.human), posts its pending comparisons (judge-pending) whenever they
- * change, and answers them from judge-answer. Stopping rejects the waits (the pipeline then ends as
- * cancelled); the queue outlives a device loss, so the CPU re-run reuses every answer given.
- * A person as the evaluation judge (`eval.judge` "human") gets a second queue (env.judges.humanEval),
- * so an evaluation question never reuses a pairing label; its pending messages say
- * purpose "evaluation" and its ids carry EVAL_ID_PREFIX. The pipeline asks it blind (evaluate.ts).
+ * A person as the pairing or evaluation judge: person-judges.ts (stopping rejects the waits, and the
+ * pipeline then ends as cancelled).
  *
  * GPU device loss: when the device is lost mid-run (a driver reset, or `debug-lose-device`), the experiment is
  * run again on the CPU with the same store, allowed to continue the GPU's checkpoints: finished stages
@@ -25,7 +20,6 @@
  * A run that diverges does not end the experiment: the other runs finish and are evaluated, their
  * adapters are sent, and run-finished reports 'failed' with the diverged run's message.
  */
-import { HumanJudgeQueue } from '../src/data/judges/human.ts';
 import type { Winner } from '../src/data/judges/types.ts';
 import type { Backend } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
@@ -38,12 +32,12 @@ import { createResolvers } from '../src/lab/resolve.ts';
 import type { ExperimentSpec } from '../src/lab/spec.ts';
 import { Batcher } from './batcher.ts';
 import { IdbCheckpointStore } from './idb-checkpoint-store.ts';
+import { PersonJudges } from './person-judges.ts';
 import {
   type AdapterExport,
   compactEvents,
   EVENT_BATCH_MS,
   type FromWorker,
-  type JudgePurpose,
   type RunErrorInfo,
   type Unversioned,
   withVersion,
@@ -69,9 +63,6 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-/** Marks the evaluation queue's comparison ids on the wire (both queues number theirs c1, c2, ...). */
-const EVAL_ID_PREFIX = 'eval-';
-
 export class RunDriver {
   active = true;
   private readonly abort = new AbortController();
@@ -83,12 +74,7 @@ export class RunDriver {
   private lastRun: string | null = null;
   private lastStep: number | null = null;
   private lastYield = 0;
-  /** The person's queue when the spec's pairing judge is "human". */
-  private readonly humanJudge: HumanJudgeQueue | null;
-  /** The person's queue when the spec's evaluation judge is "human". */
-  private readonly evalJudge: HumanJudgeQueue | null;
-  /** Pairs pairing will ask about (from the judge stage's progress), for the page's "k of N". */
-  private judgeTotal: number | null = null;
+  private readonly people: PersonJudges;
 
   constructor(
     readonly runId: string,
@@ -103,10 +89,12 @@ export class RunDriver {
     this.checkpoints = new IdbCheckpointStore(checkpointNamespace(spec), (message) =>
       this.emit({ kind: 'log', level: 'warn', message }),
     );
-    this.humanJudge = spec.data.pairing.judge === 'human' ? new HumanJudgeQueue() : null;
-    this.humanJudge?.subscribe(() => this.sendPending('pairing'));
-    this.evalJudge = spec.eval.judge === 'human' ? new HumanJudgeQueue() : null;
-    this.evalJudge?.subscribe(() => this.sendPending('evaluation'));
+    this.people = new PersonJudges(
+      runId,
+      spec,
+      (msg) => this.send(msg),
+      (message) => this.emit({ kind: 'log', level: 'warn', message }),
+    );
   }
 
   async run(): Promise<void> {
@@ -132,19 +120,7 @@ export class RunDriver {
     await this.deleteCheckpoints();
     this.batcher.drain();
     this.active = false;
-    for (const purpose of ['pairing', 'evaluation'] as const) {
-      const q = this.queue(purpose);
-      if (!q?.pending().length) continue;
-      // Nothing waits for these any more: the page stops asking.
-      this.send({
-        type: 'judge-pending',
-        runId: this.runId,
-        pending: [],
-        answered: q.labels().length,
-        total: purpose === 'pairing' ? this.judgeTotal : null,
-        purpose,
-      });
-    }
+    this.people.finish();
     this.send({ type: 'run-finished', runId: this.runId, outcome, error, elapsedMs: performance.now() - started });
   }
 
@@ -164,50 +140,12 @@ export class RunDriver {
   stop(): void {
     this.abort.abort();
     // The pipeline's judge wrapper rejects on abort too; this covers any wait outside pairing.
-    this.humanJudge?.abandon(new CancelledError());
-    this.evalJudge?.abandon(new CancelledError());
+    this.people.abandon(new CancelledError());
   }
 
-  /** A person's verdict from the page. A stale or unknown id is logged, never thrown: the run goes on. */
+  /** A person's verdict from the page (person-judges.ts). */
   answer(comparison: string, winner: Winner): void {
-    const evaluation = comparison.startsWith(EVAL_ID_PREFIX);
-    const q = evaluation ? this.evalJudge : this.humanJudge;
-    if (!q) {
-      const judge = evaluation
-        ? `evaluation judge is "${this.spec.eval.judge}"`
-        : `pairing judge is "${this.spec.data.pairing.judge}"`;
-      this.emit({
-        kind: 'log',
-        level: 'warn',
-        message: `judge answer for ${comparison} ignored: this run's ${judge}, not a person`,
-      });
-      return;
-    }
-    try {
-      q.answer(evaluation ? comparison.slice(EVAL_ID_PREFIX.length) : comparison, winner);
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      this.emit({ kind: 'log', level: 'warn', message: `judge answer ignored: ${why}` });
-    }
-  }
-
-  private queue(purpose: JudgePurpose): HumanJudgeQueue | null {
-    return purpose === 'pairing' ? this.humanJudge : this.evalJudge;
-  }
-
-  private sendPending(purpose: JudgePurpose): void {
-    const q = this.queue(purpose);
-    if (!q) return;
-    const prefix = purpose === 'evaluation' ? EVAL_ID_PREFIX : '';
-    this.send({
-      type: 'judge-pending',
-      runId: this.runId,
-      // Only the two answers: nothing says which side is the trained run (evaluation is blind).
-      pending: q.pending().map((p) => ({ id: prefix + p.id, a: p.a, b: p.b })),
-      answered: q.labels().length,
-      total: purpose === 'pairing' ? this.judgeTotal : null,
-      purpose,
-    });
+    this.people.answer(comparison, winner);
   }
 
   /** The run ended on purpose (not cut short by a reload): nothing is left to resume. */
@@ -304,17 +242,10 @@ export class RunDriver {
         checkpointEvery: CHECKPOINT_EVERY,
         signal: this.abort.signal,
         gate: () => this.gate(),
-        ...(this.humanJudge || this.evalJudge ? { judges: this.humanJudges() } : {}),
+        judges: this.people.judges(),
       },
       (e) => this.emit(e),
     );
-  }
-
-  private humanJudges(): { human?: HumanJudgeQueue; humanEval?: HumanJudgeQueue } {
-    return {
-      ...(this.humanJudge ? { human: this.humanJudge } : {}),
-      ...(this.evalJudge ? { humanEval: this.evalJudge } : {}),
-    };
   }
 
   /**
@@ -367,10 +298,7 @@ export class RunDriver {
         break;
       case 'progress':
         // The person's "k of N": how many pairs pairing planned to ask about.
-        if (e.stage === 'judge' && this.judgeTotal !== e.total) {
-          this.judgeTotal = e.total;
-          this.sendPending('pairing');
-        }
+        if (e.stage === 'judge') this.people.planned(e.total);
         break;
     }
     this.batcher.push(e);
