@@ -5,6 +5,7 @@
  * - one process: the first 10 steps' loss and metrics of each run equal Orchard's within 1e-4;
  * - the adapters it writes, loaded back into Orchard's engine, give the training pairs the same
  *   log-probs as Orchard's own trained adapters (1e-4);
+ * - its orchard-run.json imports into the lab's runs table (the run-bundle format);
  * - torchrun with 2 processes (DDP, gloo): the same curves as one process (1e-4);
  * - `orchard eval --model DIR` loads the exported adapters and reports the same wins, ties and
  *   losses as for Orchard's adapters (greedy decoding).
@@ -21,7 +22,8 @@ import { loadAdapter } from '../../src/engine/lora.ts';
 import { dirFiles } from '../../src/engine/models/files-node.ts';
 import { loadModel } from '../../src/engine/models/index.ts';
 import { runFolderNames } from '../../src/lab/export/torch-project.ts';
-import type { ExperimentResult } from '../../src/lab/pipeline/context.ts';
+import type { ExperimentResult } from '../../src/lab/pipeline/index.ts';
+import { runFromBundle } from '../../src/state/run-bundle.ts';
 import {
   BUNDLED,
   betas,
@@ -121,6 +123,21 @@ describe('export torch: GPT-2 with LoRA', () => {
       expect(maxRelErr(pythonLogps, orchardLogps)).toBeLessThan(1e-4);
       expect(readFileSync(join(dir, 'one', folders[k], 'adapter_config.json'), 'utf8')).toBe(
         r.files['adapter_config.json'],
+      );
+    }
+  });
+
+  it("orchard-run.json imports into the lab's runs table: the same curves and adapters", () => {
+    const bundle = runFromBundle(readFileSync(join(dir, 'one', 'orchard-run.json'), 'utf8'), 'exported');
+    if (!bundle.ok) throw new Error(bundle.error);
+    const folders = runFolderNames(result.runs.map((r) => r.label));
+    for (const [k, r] of result.runs.entries()) {
+      expect(bundle.run.series[r.label].map((row) => row.loss)).toEqual(
+        one.filter((l) => l.run === r.label).map((l) => l.loss),
+      );
+      const adapter = bundle.run.adapters.find((a) => a.run === r.label);
+      expect(adapter?.safetensors).toEqual(
+        new Uint8Array(readFileSync(join(dir, 'one', folders[k], 'adapter_model.safetensors'))),
       );
     }
   });

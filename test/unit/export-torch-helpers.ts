@@ -16,8 +16,7 @@ import { dirFiles } from '../../src/engine/models/files-node.ts';
 import { type LoadedModel, loadModel } from '../../src/engine/models/index.ts';
 import { SequenceScorer } from '../../src/engine/scorer.ts';
 import { exportTorchProject, type TorchProject } from '../../src/lab/export/torch-project.ts';
-import type { ExperimentResult } from '../../src/lab/pipeline/context.ts';
-import { runExperiment } from '../../src/lab/pipeline/run-experiment.ts';
+import { type ExperimentResult, runExperiment } from '../../src/lab/pipeline/index.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
 import { type ExperimentSpec, parseSpec } from '../../src/lab/spec.ts';
 

@@ -17,7 +17,7 @@ import { llamaArchitecture } from '../../src/engine/models/llama.ts';
 import { modelFiles } from '../../src/engine/models/save.ts';
 import { Rng } from '../../src/engine/random.ts';
 import type { TorchProject } from '../../src/lab/export/torch-project.ts';
-import type { ExperimentResult } from '../../src/lab/pipeline/context.ts';
+import type { ExperimentResult } from '../../src/lab/pipeline/index.ts';
 import {
   BUNDLED,
   betas,

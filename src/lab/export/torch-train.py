@@ -6,7 +6,7 @@ Orchard's log-probs, losses, metrics, AdamW, schedule, clipping and accumulation
 resolved). Writes OUT/<run>/ and OUT/metrics.jsonl as `orchard train --out` does. Under torchrun (DDP)
 each rank takes a contiguous slice of every micro-batch; the loss is scaled so the averaged gradient
 equals the one-process gradient."""
-import argparse, array, contextlib, json, math, os, shutil, struct, time
+import argparse, array, base64, contextlib, datetime, json, math, os, re, shutil, struct, time
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -22,32 +22,27 @@ def read_safetensors(path):
     out = {}
     for name, info in ((k, v) for k, v in header.items() if k != "__metadata__"):
         if info["dtype"] not in DTYPES:
-            raise SystemExit(f"{path}: tensor {name} has dtype {info['dtype']}; only F32/F16/BF16/F64 are read")
+            raise SystemExit(f"{path}: tensor {name} is {info['dtype']}; this reader takes {', '.join(DTYPES)}")
         a, b = info["data_offsets"]
         t = torch.frombuffer(bytearray(data[a:b]), dtype=DTYPES[info["dtype"]]) if b > a else torch.zeros(0)
         out[name] = t.float().reshape(info["shape"])
     return out
 
 def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
     for name, t in tensors.items():
-        t = t.detach().to("cpu", torch.float32).contiguous().reshape(-1)
-        blob = array.array("f", t.tolist()).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    header["__metadata__"] = {"format": "pt"}
+        blobs.append(array.array("f", t.detach().to("cpu", torch.float32).reshape(-1).tolist()).tobytes())
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(blobs[-1])]}
+        offset += len(blobs[-1])
     text = json.dumps(header, separators=(",", ":"))
-    text += " " * (-len(text) % 8)
+    text += " " * (-len(text) % 8)  # the data starts 8-byte aligned
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text.encode() + b"".join(blobs))
 
 def load_model_dir(d):
     index = os.path.join(d, "model.safetensors.index.json")
     files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
-    weights = {}
-    for f in files:
-        weights.update(read_safetensors(os.path.join(d, f)))
+    weights = {name: t for f in files for name, t in read_safetensors(os.path.join(d, f)).items()}
     return json.load(open(os.path.join(d, "config.json"))), weights
 
 # ---- Orchard's random generator (sfc32 seeded by splitmix32, src/engine/random.ts): the LoRA init
@@ -90,12 +85,9 @@ class CausalLM(torch.nn.Module):
                 t = torch.nn.Parameter(t.clone())
                 self.register_parameter(name.replace(".", "__"), t)
             self.w[name] = t
-        self.lora, self.adapters = lora, {}
-        if lora is not None:
-            rng = Rng(lora["init_seed"])
-            for module, weight, layout in self.linears():
-                if not targets_module(module, lora["target_modules"]):
-                    continue
+        self.lora, self.adapters, rng = lora, {}, Rng(lora["init_seed"]) if lora else None
+        for module, weight, layout in self.linears() if lora else []:
+            if targets_module(module, lora["target_modules"]):
                 shape = self.w[weight].shape
                 n_in, n_out = (shape[0], shape[1]) if layout == "conv1d" else (shape[1], shape[0])
                 bound = 1 / math.sqrt(n_in)  # PEFT's kaiming-uniform A, drawn in Orchard's order; B = 0
@@ -104,23 +96,17 @@ class CausalLM(torch.nn.Module):
                 self.adapters[module] = tuple(torch.nn.Parameter(t.to(device)) for t in (A, B))
                 for suffix, t in zip("AB", self.adapters[module]):
                     self.register_parameter(f"{module.replace('.', '__')}__{suffix}", t)
-            if not self.adapters:
-                raise SystemExit(f"LoRA target_modules {lora['target_modules']} match no linear layer")
+        if lora and not self.adapters:
+            raise SystemExit(f"LoRA target_modules {lora['target_modules']} match no linear layer")
 
     def linears(self):
         """(PEFT module path, weight name, layout) of every linear layer, in Orchard's order."""
-        out, c = [], self.c
         if self.arch == "gpt2":
-            for i in range(c["n_layer"]):
-                for local in ("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"):
-                    out.append((f"transformer.h.{i}.{local}", f"{self.prefix}h.{i}.{local}.weight", "conv1d"))
-        else:
-            for i in range(c["num_hidden_layers"]):
-                for local in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                              "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"):
-                    m = f"model.layers.{i}.{local}"
-                    out.append((m, f"{m}.weight", "linear"))
-        return out
+            return [(f"transformer.h.{i}.{m}", f"{self.prefix}h.{i}.{m}.weight", "conv1d") for i in range(self.c["n_layer"])
+                    for m in ("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj")]
+        return [(f"model.layers.{i}.{m}", f"model.layers.{i}.{m}.weight", "linear") for i in range(self.c["num_hidden_layers"])
+                for m in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                          "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")]
 
     def linear(self, x, module, weight, bias, layout):
         w = self.w[weight]
@@ -184,13 +170,11 @@ class CausalLM(torch.nn.Module):
 def targets_module(module, targets):
     """PEFT's target_modules: a full-match regex string, or names matching the whole path or its end."""
     if isinstance(targets, str):
-        import re
         return re.fullmatch(targets, module) is not None
     return any(module == t or module.endswith("." + t) for t in targets)
 
-def split_heads(x, heads):
-    B, T, _ = x.shape
-    return x.reshape(B, T, heads, -1).transpose(1, 2)
+def split_heads(x, heads):  # [B, T, heads * d] -> [B, heads, T, d]
+    return x.reshape(x.shape[0], x.shape[1], heads, -1).transpose(1, 2)
 
 def attention(q, k, v, key_mask):
     """Causal attention with right padding: key j is visible to query i when j <= i and key_mask[j]."""
@@ -346,10 +330,7 @@ def train_run(run, plan, config, weights, micro_batches, args, dist_info, device
 def save_run(model, run, plan, config, folder, model_dir):
     os.makedirs(folder, exist_ok=True)
     if plan["lora"] is not None:
-        tensors = {}
-        for module, (A, B) in model.adapters.items():
-            tensors[f"base_model.model.{module}.lora_A.weight"] = A
-            tensors[f"base_model.model.{module}.lora_B.weight"] = B
+        tensors = {f"base_model.model.{m}.lora_{s}.weight": t for m, ab in model.adapters.items() for s, t in zip("AB", ab)}
         write_safetensors(os.path.join(folder, "adapter_model.safetensors"), tensors)
         with open(os.path.join(folder, "adapter_config.json"), "w") as f:
             f.write(plan["lora"]["adapter_config"])
@@ -361,16 +342,36 @@ def save_run(model, run, plan, config, folder, model_dir):
         if os.path.exists(os.path.join(model_dir, name)):
             shutil.copy(os.path.join(model_dir, name), os.path.join(folder, name))
 
+CSV_KEYS = ["loss", "rewards/margins", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "logps/chosen",
+            "logps/rejected", "grad_norm", "learning_rate", "tokens_per_s"]
+
+def write_lab_bundle(out, lines, plan, where, seconds):
+    """OUT/orchard-run.json: the lab's run file (runs table, Import), so curves overlay the browser's runs."""
+    cell = lambda v: "" if v is None or v != v else repr(float(v))
+    csv = ["run,step," + ",".join(CSV_KEYS)] + [",".join(['"' + x["run"].replace('"', '""') + '"', str(x["step"])]
+                                                        + [cell(x.get(k)) for k in CSV_KEYS]) for x in lines]
+    adapters = []
+    for run in [r for r in plan["runs"] if plan["lora"] and r["label"] in {x["run"] for x in lines}]:
+        with open(os.path.join(out, run["folder"], "adapter_model.safetensors"), "rb") as f:
+            weights = base64.b64encode(f.read()).decode()
+        adapters.append({"run": run["label"], "files": {"adapter_config.json": plan["lora"]["adapter_config"],
+                                                        "adapter_model.safetensors": weights}})
+    bundle = {"format": "orchard-run", "version": 1, "createdAt": datetime.datetime.utcnow().isoformat() + "Z",
+              "status": "done", "backend": "cpu", "backendNotes": [f"trained by the exported PyTorch project ({where})"],
+              "elapsedMs": seconds * 1000, "spec": json.load(open(os.path.join(HERE, "spec.json"))),
+              "metricsCsv": "\n".join(csv) + "\n", "evals": [], "samples": [], "adapters": adapters}
+    with open(os.path.join(out, "orchard-run.json"), "w") as f:
+        json.dump(bundle, f)
+
 def main():
     ap = argparse.ArgumentParser(description="Train the exported Orchard experiment")
     ap.add_argument("--out", default=os.path.join(HERE, "out"), help="output folder (default: ./out)")
     ap.add_argument("--model", default=os.path.join(HERE, "model"), help="Hugging Face model folder")
     ap.add_argument("--runs", help="comma-separated run labels to train (default: all)")
     args = ap.parse_args()
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     cuda = torch.cuda.is_available()
-    device = torch.device(f"cuda:{local_rank}" if cuda else "cpu")
+    device = torch.device(f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if cuda else "cpu")
     if cuda:
         torch.cuda.set_device(device)
     if world > 1:
@@ -381,17 +382,17 @@ def main():
     for x in map(json.loads, open(os.path.join(HERE, "pairs.jsonl"))):
         batches = feed.setdefault(x["run"], {})
         batches.setdefault((x["step"] - 1) * plan["grad_accumulation"] + x["micro"], []).append(x)
-    wanted = set(args.runs.split(",")) if args.runs else None
     if rank == 0:
         os.makedirs(args.out, exist_ok=True)
         shutil.copy(os.path.join(HERE, "spec.json"), os.path.join(args.out, "spec.json"))
-    all_lines = []
-    for run in plan["runs"]:
-        if wanted is None or run["label"] in wanted:
-            all_lines += train_run(run, plan, config, weights, [b for _, b in sorted(feed[run["label"]].items())], args, (rank, world), device)
+    all_lines, t0 = [], time.time()
+    for run in [r for r in plan["runs"] if not args.runs or r["label"] in args.runs.split(",")]:
+        batches = [b for _, b in sorted(feed[run["label"]].items())]
+        all_lines += train_run(run, plan, config, weights, batches, args, (rank, world), device)
     if rank == 0:
         with open(os.path.join(args.out, "metrics.jsonl"), "w") as f:
             f.write("".join(json.dumps(line) + "\n" for line in all_lines))
+        write_lab_bundle(args.out, all_lines, plan, f"{device.type} x {world} process(es)", time.time() - t0)
     if world > 1:
         dist.destroy_process_group()
 
