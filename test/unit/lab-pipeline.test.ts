@@ -8,7 +8,9 @@
  * - pause: holding the gate stops all work until resumed, and the result is unchanged;
  * - cancel + resume: aborting mid-run gives a clean 'cancelled' result and a checkpoint; running
  *   again from the checkpoint store gives exactly the uninterrupted run's metrics and weights;
- * - cancel during data sampling and while paused stops cleanly.
+ * - cancel during data sampling and while paused stops cleanly;
+ * - state events say where the pipeline is; a resumed run re-emits its restored metrics;
+ * - a run that diverges fails alone (step and fix named) while the other run trains and is evaluated.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -190,6 +192,51 @@ describe('runExperiment', () => {
     });
     expect(held.result).toMatchObject({ status: 'cancelled', stoppedAt: 'train' });
     expect(held.result.runs[0].steps).toBe(1);
+  });
+
+  it('reports where it is with state events: stages in order, each run started and finished', async () => {
+    const { events } = await uninterrupted();
+    const states = events.filter((e) => ['stage', 'run-started', 'run-finished'].includes(e.kind));
+    expect(states.map((e) => ('stage' in e ? e.stage : `${e.kind} ${(e as { run: string }).run}`))).toEqual([
+      'load',
+      'sample',
+      'judge',
+      'reference',
+      'train',
+      'run-started DPO',
+      'run-finished DPO',
+      'run-started JPO',
+      'run-finished JPO',
+      'evaluate',
+      'done',
+    ]);
+  });
+
+  it('stops a diverging run with its step and the fix, and still trains and evaluates the others', async () => {
+    const spec: ExperimentSpec = {
+      ...SPEC,
+      steps: 3,
+      runs: [
+        { label: 'IPO', objective: 'ipo', pairs: 'conditional', beta: 1e-30 },
+        { label: 'DPO', objective: 'dpo', pairs: 'conditional' },
+      ],
+    };
+    const store = new MemoryCheckpointStore();
+    const { result, events } = await run(spec, { checkpoints: store });
+    expect(result.status).toBe('completed');
+    const [ipo, dpo] = result.runs;
+    // IPO regresses the margin onto 1/(2β) = 5e29: its square overflows float32 at the first step.
+    const message =
+      'IPO: the loss is Infinity at step 1 (training diverged); lower optimizer.lr, enable gradient clipping (optimizer.maxGradNorm, e.g. 1), or use a larger β (runs[0].beta)';
+    expect(ipo).toMatchObject({ status: 'failed', error: message, steps: 0, metrics: [], eval: null, files: {} });
+    expect(result.failed).toEqual([{ run: 'IPO', message }]);
+    expect(events.find((e) => e.kind === 'run-failed')).toEqual({ kind: 'run-failed', run: 'IPO', step: 1, message });
+    expect(dpo.status).toBe('completed');
+    expect(dpo.metrics.map((m) => m.step)).toEqual([1, 2, 3]);
+    expect(dpo.eval?.winRate.n).toBe(4);
+    expect(Object.keys(dpo.files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    // Only the finished run left a finished checkpoint to resume from.
+    expect([...store.entries.keys()].sort()).toEqual(['data', 'run:DPO']);
   });
 
   it('rejects an invalid spec with the field named', async () => {
