@@ -2,7 +2,7 @@
  * The WebGPU backend's machinery: one submission per program run (reads join it) and its counters, pooled
  * buffers coming back zeroed, partial reads, aliasing rules, fit estimates, and device loss.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Backend, Launch, TensorView } from '../../src/engine/backend.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import {
@@ -11,13 +11,12 @@ import {
   type WebGPUBackend,
   WebGPUError,
 } from '../../src/engine/backends/webgpu/index.ts';
-import { expectClose, LOOSE, makeGpuBackend, Rng, randn, upload } from './webgpu-helpers.ts';
+import { expectClose, LOOSE, makeGpuBackend, Rng, randn, upload, withGpuBackend } from './webgpu-helpers.ts';
 
 let gpu: WebGPUBackend;
-beforeAll(async () => {
-  gpu = await makeGpuBackend();
+withGpuBackend((b) => {
+  gpu = b;
 });
-afterAll(() => gpu?.dispose());
 
 const rng = new Rng(29);
 const x = randn(rng, [6, 5]);

@@ -1,14 +1,23 @@
 /** Elementwise WebGPU kernels (and AdamW) against the CPU backend, including in-place aliasing. */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
 import { UNARY_FNS, type UnaryFn } from '../../src/engine/ops.ts';
-import { checkAgainstCpu, f32, LOOSE, makeGpuBackend, Rng, randn, TIGHT, uniform } from './webgpu-helpers.ts';
+import {
+  adamwCase,
+  checkAgainstCpu,
+  f32,
+  LOOSE,
+  Rng,
+  randn,
+  TIGHT,
+  uniform,
+  withGpuBackend,
+} from './webgpu-helpers.ts';
 
 let gpu: WebGPUBackend;
-beforeAll(async () => {
-  gpu = await makeGpuBackend();
+withGpuBackend((b) => {
+  gpu = b;
 });
-afterAll(() => gpu?.dispose());
 
 const rng = new Rng(7);
 const S = [3, 5, 7] as const;
@@ -102,25 +111,7 @@ describe('adamw', () => {
     ['clip threshold not reached', 100, 50],
   ] as const) {
     it(label, async () => {
-      await checkAgainstCpu(
-        gpu,
-        {
-          op: 'adamw',
-          attrs: {},
-          inputs: [
-            randn(rng, n),
-            randn(rng, n),
-            randn(rng, n, 0.1),
-            uniform(rng, n, 0, 0.01),
-            hyper(maxNorm, 3),
-            f32([1], Float32Array.of(normSq)),
-          ],
-          out: n,
-          inPlace: 0,
-          readInputs: [2, 3],
-        },
-        TIGHT,
-      );
+      await checkAgainstCpu(gpu, adamwCase(rng, n, hyper(maxNorm, 3), normSq), TIGHT);
     });
   }
 });

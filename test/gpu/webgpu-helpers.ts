@@ -15,6 +15,19 @@ export async function makeGpuBackend(options: WebGPUBackendOptions = {}): Promis
 }
 
 /**
+ * One default backend for a test file: created before its tests (handed to `set`) and disposed
+ * after them. Call at the top level of the file.
+ */
+export function withGpuBackend(set: (backend: WebGPUBackend) => void): void {
+  let backend: WebGPUBackend | undefined;
+  beforeAll(async () => {
+    backend = await makeGpuBackend();
+    set(backend);
+  });
+  afterAll(() => backend?.dispose());
+}
+
+/**
  * One backend per variant (e.g. per row strategy), created before the file's tests and disposed
  * after them. Call at the top level of a test file; the returned lookup works inside tests.
  */

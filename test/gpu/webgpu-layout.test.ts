@@ -1,13 +1,12 @@
 /** Data-movement kernels against the CPU backend. */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
-import { checkAgainstCpu, makeGpuBackend, Rng, randn, TIGHT } from './webgpu-helpers.ts';
+import { checkAgainstCpu, Rng, randn, TIGHT, withGpuBackend } from './webgpu-helpers.ts';
 
 let gpu: WebGPUBackend;
-beforeAll(async () => {
-  gpu = await makeGpuBackend();
+withGpuBackend((b) => {
+  gpu = b;
 });
-afterAll(() => gpu?.dispose());
 
 const rng = new Rng(13);
 

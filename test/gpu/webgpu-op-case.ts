@@ -26,6 +26,28 @@ export function uniform(rng: Rng, shape: Shape, lo: number, hi: number): HostTen
   return { shape, data };
 }
 
+/**
+ * An in-place adamw launch on random param, grad and moments of `shape`, with these hyper values and
+ * squared grad norm; the moments are read back too.
+ */
+export function adamwCase(rng: Rng, shape: Shape, hyper: HostTensor, gradNormSq: number): OpCase<'adamw'> {
+  return {
+    op: 'adamw',
+    attrs: {},
+    inputs: [
+      randn(rng, shape),
+      randn(rng, shape),
+      randn(rng, shape, 0.1),
+      uniform(rng, shape, 0, 0.01),
+      hyper,
+      f32([1], Float32Array.of(gradNormSq)),
+    ],
+    out: shape,
+    inPlace: 0,
+    readInputs: [2, 3],
+  };
+}
+
 export interface OpCase<K extends OpKind = OpKind> {
   readonly op: K;
   readonly attrs: OpAttrs[K];

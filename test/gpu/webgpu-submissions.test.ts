@@ -4,7 +4,7 @@
  * The orderings below each fail if write() stopped submitting the pending batch first, or if a
  * clear skipped the batch.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Backend, Launch, TensorView } from '../../src/engine/backend.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import type { WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
@@ -12,13 +12,12 @@ import { Graph } from '../../src/engine/graph.ts';
 import { ADAMW_DEFAULTS, type AdamWHyper } from '../../src/engine/optim/adamw.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { compileTrainStep, type StepResult } from '../../src/engine/train-step.ts';
-import { makeGpuBackend, Rng, randn } from './webgpu-helpers.ts';
+import { Rng, randn, withGpuBackend } from './webgpu-helpers.ts';
 
 let gpu: WebGPUBackend;
-beforeAll(async () => {
-  gpu = await makeGpuBackend();
+withGpuBackend((b) => {
+  gpu = b;
 });
-afterAll(() => gpu?.dispose());
 
 const HYPER: AdamWHyper = { ...ADAMW_DEFAULTS, lr: 0.02, weightDecay: 0.01, maxGradNorm: 1 };
 const [N, D, H, C] = [12, 5, 7, 3];
@@ -104,22 +103,26 @@ function doubler(be: Backend, n: number) {
 }
 
 const values = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => i * 0.5 + k);
+
+/** A 37-element doubler whose source holds values(37, k), run once. */
+function ranDoubler(k: number) {
+  const d = doubler(gpu, 37);
+  gpu.write(d.src.tensor, values(37, k));
+  d.program.run();
+  return d;
+}
 const doubled = (a: Float32Array) => Array.from(a, (v) => 2 * v);
 
 describe('program order survives batching', () => {
   it('a host write after a run overwrites what the run wrote', async () => {
-    const d = doubler(gpu, 37);
-    gpu.write(d.src.tensor, values(37, 1));
-    d.program.run();
+    const d = ranDoubler(1);
     gpu.write(d.out.tensor, values(37, 100)); // queued after the run, so it must land after it
     expect(Array.from(await gpu.read(d.out.tensor))).toEqual(Array.from(values(37, 100)));
     d.program.dispose();
   });
 
   it('a run after a host write sees the new data, and a read before a write sees the old', async () => {
-    const d = doubler(gpu, 37);
-    gpu.write(d.src.tensor, values(37, 1));
-    d.program.run();
+    const d = ranDoubler(1);
     const first = gpu.read(d.out.tensor);
     const srcBefore = gpu.read(d.src.tensor);
     gpu.write(d.src.tensor, values(37, 5));
@@ -132,9 +135,7 @@ describe('program order survives batching', () => {
   });
 
   it('a program disposed right after its run still completes it, without a validation error', async () => {
-    const d = doubler(gpu, 37);
-    gpu.write(d.src.tensor, values(37, 2));
-    d.program.run();
+    const d = ranDoubler(2);
     const out = gpu.read(d.out.tensor);
     d.program.dispose(); // destroys its uniform buffer, which the pending run binds
     expect(Array.from(await out)).toEqual(doubled(values(37, 2)));

@@ -6,6 +6,7 @@
 import type { WebGPUBackend } from '../../../src/engine/backends/webgpu/index.ts';
 import { UNARY_FNS } from '../../../src/engine/ops.ts';
 import {
+  adamwCase,
   checkAgainstCpu,
   f32,
   i32,
@@ -164,25 +165,7 @@ export function sweepCases(seed = 31): SweepCase[] {
     out: [7, 333],
   });
   const hyper = f32([8], Float32Array.from([1e-2, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001, 1]));
-  add(
-    'adamw',
-    {
-      op: 'adamw',
-      attrs: {},
-      inputs: [
-        randn(rng, S),
-        randn(rng, S),
-        randn(rng, S, 0.1),
-        uniform(rng, S, 0, 0.01),
-        hyper,
-        f32([1], Float32Array.of(4)),
-      ],
-      out: S,
-      inPlace: 0,
-      readInputs: [2, 3],
-    },
-    TIGHT,
-  );
+  add('adamw', adamwCase(rng, S, hyper, 4), TIGHT);
   return cases;
 }
 

@@ -27,33 +27,29 @@ fn gelu_inner(x: f32) -> f32 {
 }
 `;
 
-/** Per function, WGSL expressions for fn(x) and for g * fn'(x). */
-const EXPRS: Readonly<Record<UnaryFn, { readonly value: string; readonly grad: string }>> = {
-  neg: { value: '-x', grad: '-g' },
-  exp: { value: 'exp(x)', grad: 'g * exp(x)' },
-  log: { value: 'log(x)', grad: 'g / x' },
-  square: { value: 'x * x', grad: '2.0 * x * g' },
-  sigmoid: { value: 'stable_sigmoid(x)', grad: 'g * stable_sigmoid(x) * (1.0 - stable_sigmoid(x))' },
-  log_sigmoid: { value: 'stable_log_sigmoid(x)', grad: 'g * stable_sigmoid(-x)' },
-  relu: { value: 'max(x, 0.0)', grad: 'select(0.0, g, x > 0.0)' },
-  gelu_tanh: {
-    value: '0.5 * x * (1.0 + stable_tanh(gelu_inner(x)))',
-    grad:
-      'g * (0.5 * (1.0 + stable_tanh(gelu_inner(x))) + 0.5 * x * (1.0 - stable_tanh(gelu_inner(x)) * ' +
+/** Per function: WGSL for fn(x), then WGSL for g * fn'(x). */
+const EXPRS: Readonly<Record<UnaryFn, readonly [value: string, grad: string]>> = {
+  neg: ['-x', '-g'],
+  exp: ['exp(x)', 'g * exp(x)'],
+  log: ['log(x)', 'g / x'],
+  square: ['x * x', '2.0 * x * g'],
+  sigmoid: ['stable_sigmoid(x)', 'g * stable_sigmoid(x) * (1.0 - stable_sigmoid(x))'],
+  log_sigmoid: ['stable_log_sigmoid(x)', 'g * stable_sigmoid(-x)'],
+  relu: ['max(x, 0.0)', 'select(0.0, g, x > 0.0)'],
+  gelu_tanh: [
+    '0.5 * x * (1.0 + stable_tanh(gelu_inner(x)))',
+    'g * (0.5 * (1.0 + stable_tanh(gelu_inner(x))) + 0.5 * x * (1.0 - stable_tanh(gelu_inner(x)) * ' +
       'stable_tanh(gelu_inner(x))) * GELU_C * (1.0 + 3.0 * 0.044715 * x * x))',
-  },
-  silu: {
-    value: 'x * stable_sigmoid(x)',
-    grad: 'g * (stable_sigmoid(x) + x * stable_sigmoid(x) * (1.0 - stable_sigmoid(x)))',
-  },
+  ],
+  silu: ['x * stable_sigmoid(x)', 'g * (stable_sigmoid(x) + x * stable_sigmoid(x) * (1.0 - stable_sigmoid(x)))'],
 };
 
 /** WGSL expression for fn(x). */
 export function unaryExpr(fn: UnaryFn): string {
-  return EXPRS[fn].value;
+  return EXPRS[fn][0];
 }
 
 /** WGSL expression for g * fn'(x). */
 export function unaryGradExpr(fn: UnaryFn): string {
-  return EXPRS[fn].grad;
+  return EXPRS[fn][1];
 }
