@@ -71,11 +71,3 @@ export {
   type TaskId,
 } from './spec/types.ts';
 export { validateSpec } from './spec/validate.ts';
-
-/** @deprecated The spec's judge choice is `JudgeKind`; the data layer's `Judge` is the object that judges. */
-export type Judge = import('./spec/types.ts').JudgeKind;
-/**
- * @deprecated Spec v2 has no `reference` field (the reference is always the initial model, scored
- * once before training); kept only until the pipeline stops naming the old modes.
- */
-export type ReferenceMode = 'precomputed' | 'frozen-copy' | 'adapters-off';
