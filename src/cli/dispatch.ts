@@ -32,9 +32,13 @@ export function usage(): string {
 /** Runs one command line; returns the exit code (errors other than misuse propagate: exit 1 in main.ts). */
 export async function dispatch(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    console.error(`orchard: a command is required\n\n${usage()}`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name ? 0 : 2;
+    return 0;
   }
   const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {

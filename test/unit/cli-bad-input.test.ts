@@ -63,6 +63,19 @@ describe('misuse gives exit code 2 and the usage, for every command', () => {
     expect(err).toContain('usage:');
   });
 
+  it('no command, or no data subcommand: what is missing, on stderr', async () => {
+    for (const [argv, missing] of [
+      [[], 'orchard: a command is required'],
+      [['data'], 'data: a subcommand is required (inspect or pairs)'],
+    ] as const) {
+      const { result, out, err } = await captured(() => dispatch(argv));
+      expect(result).toBe(2);
+      expect(out).toBe('');
+      expect(err).toContain(missing);
+      expect(err).toContain('usage:');
+    }
+  });
+
   it('a flag without its value, and a stray argument, to train and eval', async () => {
     for (const argv of [
       ['train', '--spec'],

@@ -40,9 +40,13 @@ const USAGE = `usage:
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h') {
+  if (!sub) {
+    console.error(`data: a subcommand is required (inspect or pairs)\n\n${USAGE}`);
+    return 2;
+  }
+  if (sub === '--help' || sub === '-h') {
     console.log(USAGE);
-    return sub ? 0 : 2;
+    return 0;
   }
   if (sub === 'inspect') return inspect(rest);
   if (sub === 'pairs') return pairs(rest);
