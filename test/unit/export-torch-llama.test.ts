@@ -79,6 +79,7 @@ const ROWS = FRUITS.flatMap((f, i) => {
   ];
 });
 
+const SPEC_NAME = 'llama full';
 let dir = '';
 let project: TorchProject;
 let result: ExperimentResult;
@@ -123,6 +124,7 @@ describe('export torch: a Llama-shaped model, full fine-tuning', () => {
     expect(one.map((l) => Object.keys(l))).toEqual(ours.map((l) => Object.keys(l)));
     expect(Object.keys(one[10])).toContain('log_odds_ratio');
     const worst = worstRelErr(one, ours, betas(join(dir, 'project')));
+    console.info(`export torch (${SPEC_NAME}): vs Orchard CPU: worst difference ${worst.err.toExponential(2)} at ${worst.at}`);
     expect(worst.err, worst.at).toBeLessThan(1e-4);
     expect(Math.max(...one.map((l) => l.grad_norm as number))).toBeGreaterThan(1); // clipping acted
   });
@@ -133,13 +135,18 @@ describe('export torch: a Llama-shaped model, full fine-tuning', () => {
       const rows = runRows(join(dir, 'project'), r.label);
       const orchardLogps = await scoreRows(py.model, r.trained, undefined, rows, 948);
       const pythonLogps = await scoreRows(py.model, py.weights, undefined, rows, 948);
-      expect(maxRelErr(pythonLogps, orchardLogps)).toBeLessThan(1e-4);
+      const err = maxRelErr(pythonLogps, orchardLogps);
+      console.info(
+        `export torch (${SPEC_NAME}): ${r.label} final log-probs differ by ${err.toExponential(2)} (relative)`,
+      );
+      expect(err).toBeLessThan(1e-4);
     }
   });
 
   it('torchrun with 2 processes (DDP, gloo): the same curves as one process within 1e-4', () => {
     expect(two.map((l) => `${l.run}:${l.step}`)).toEqual(one.map((l) => `${l.run}:${l.step}`));
     const worst = worstRelErr(two, one, betas(join(dir, 'project')));
+    console.info(`export torch (${SPEC_NAME}): torchrun 2 processes vs 1: worst difference ${worst.err.toExponential(2)} at ${worst.at}`);
     expect(worst.err, worst.at).toBeLessThan(1e-4);
   });
 });
