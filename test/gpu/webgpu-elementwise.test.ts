@@ -2,17 +2,7 @@
 import { describe, it } from 'vitest';
 import type { WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
 import { UNARY_FNS, type UnaryFn } from '../../src/engine/ops.ts';
-import {
-  adamwCase,
-  checkAgainstCpu,
-  f32,
-  LOOSE,
-  Rng,
-  randn,
-  TIGHT,
-  uniform,
-  withGpuBackend,
-} from './webgpu-helpers.ts';
+import { adamwCase, checkAgainstCpu, LOOSE, Rng, randn, TIGHT, uniform, withGpuBackend } from './webgpu-helpers.ts';
 
 let gpu: WebGPUBackend;
 withGpuBackend((b) => {
@@ -103,8 +93,7 @@ describe('unary and unary_grad', () => {
 
 describe('adamw', () => {
   const n = [11, 9] as const;
-  const hyper = (maxNorm: number, t: number) =>
-    f32([8], Float32Array.from([1e-2, 0.9, 0.999, 1e-8, 0.1, 1 - 0.9 ** t, 1 - 0.999 ** t, maxNorm]));
+  const hyper = (maxNorm: number, t: number) => [1e-2, 0.9, 0.999, 1e-8, 0.1, 1 - 0.9 ** t, 1 - 0.999 ** t, maxNorm];
   for (const [label, maxNorm, normSq] of [
     ['no clipping', 0, 50],
     ['clipping active', 1, 50],

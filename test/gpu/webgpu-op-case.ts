@@ -30,7 +30,7 @@ export function uniform(rng: Rng, shape: Shape, lo: number, hi: number): HostTen
  * An in-place adamw launch on random param, grad and moments of `shape`, with these hyper values and
  * squared grad norm; the moments are read back too.
  */
-export function adamwCase(rng: Rng, shape: Shape, hyper: HostTensor, gradNormSq: number): OpCase<'adamw'> {
+export function adamwCase(rng: Rng, shape: Shape, hyper: readonly number[], gradNormSq: number): OpCase<'adamw'> {
   return {
     op: 'adamw',
     attrs: {},
@@ -39,7 +39,7 @@ export function adamwCase(rng: Rng, shape: Shape, hyper: HostTensor, gradNormSq:
       randn(rng, shape),
       randn(rng, shape, 0.1),
       uniform(rng, shape, 0, 0.01),
-      hyper,
+      f32([8], Float32Array.from(hyper)),
       f32([1], Float32Array.of(gradNormSq)),
     ],
     out: shape,

@@ -164,7 +164,7 @@ export function sweepCases(seed = 31): SweepCase[] {
     inputs: [logits, targets, f32([7], rng.normals(7))],
     out: [7, 333],
   });
-  const hyper = f32([8], Float32Array.from([1e-2, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001, 1]));
+  const hyper = [1e-2, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001, 1];
   add('adamw', adamwCase(rng, S, hyper, 4), TIGHT);
   return cases;
 }
