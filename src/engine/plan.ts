@@ -11,7 +11,6 @@ import type { DeviceTensor, Launch, TensorView } from './backend.ts';
 import type { Graph, Node } from './graph.ts';
 import { elementBytes } from './memory-accounting.ts';
 import { type DType, fmtShape, numel, type OpKind, type Shape } from './ops.ts';
-import { sizeRanks } from './workspace.ts';
 
 export type BufferRef = { readonly slot: number } | { readonly tensor: DeviceTensor };
 
@@ -221,6 +220,24 @@ function checkPinnedHazards(
       }
     }
   }
+}
+
+/** Rank of each slot among the slots of its dtype, largest first. */
+export function sizeRanks(slots: readonly Slot[]): number[] {
+  const ranks = new Array<number>(slots.length);
+  const byDtype = new Map<DType, number[]>();
+  slots.forEach((s, i) => {
+    const list = byDtype.get(s.dtype) ?? [];
+    list.push(i);
+    byDtype.set(s.dtype, list);
+  });
+  for (const list of byDtype.values()) {
+    list.sort((a, b) => slots[b].numel - slots[a].numel || a - b);
+    list.forEach((slotIndex, rank) => {
+      ranks[slotIndex] = rank;
+    });
+  }
+  return ranks;
 }
 
 /** Bytes of a plan's slots (its intermediate memory). */

@@ -12,25 +12,7 @@
 import type { Backend, DeviceTensor } from './backend.ts';
 import { elementBytes } from './memory-accounting.ts';
 import type { DType } from './ops.ts';
-import type { Slot } from './plan.ts';
-
-/** Rank of each slot among the slots of its dtype, largest first. */
-export function sizeRanks(slots: readonly Slot[]): number[] {
-  const ranks = new Array<number>(slots.length);
-  const byDtype = new Map<DType, number[]>();
-  slots.forEach((s, i) => {
-    const list = byDtype.get(s.dtype) ?? [];
-    list.push(i);
-    byDtype.set(s.dtype, list);
-  });
-  for (const list of byDtype.values()) {
-    list.sort((a, b) => slots[b].numel - slots[a].numel || a - b);
-    list.forEach((slotIndex, rank) => {
-      ranks[slotIndex] = rank;
-    });
-  }
-  return ranks;
-}
+import { type Slot, sizeRanks } from './plan.ts';
 
 export class Workspace {
   private readonly tensors = new Map<DType, { numel: number; tensor: DeviceTensor }[]>();
