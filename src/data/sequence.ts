@@ -9,10 +9,12 @@
  *      message and add_generation_prompt = true; a leading BOS *text* the template writes (Llama's
  *      "{{ bos_token }}") is stripped because rule 3 adds the BOS id itself.
  *    - any other string must contain "{instruction}".
- * 2. response text = separator + response, where separator = " " when the prompt ends with a
- *    non-whitespace character and the response does not start with whitespace, else "". So the
- *    paper template gives "### Response: Orange, Kiwi" (one space, as TRL-style templates), and a
- *    chat prompt ending in "\n" gets the response directly.
+ * 2. response text = separator + response. separator 'auto' (the default) is " " when the prompt
+ *    ends with a non-whitespace character and the response does not start with whitespace, else "":
+ *    the paper template gives "### Response: Orange, Kiwi" (one space, as TRL-style templates; what
+ *    byte-level BPE tokenizers expect, their words carry a leading space), and a chat prompt ending
+ *    in "\n" gets the response directly. separator 'none' is the paper code's plain concatenation
+ *    ("### Response:Orange, Kiwi").
  * 3. ids = [BOS] + encode(prompt text) + encode(response text) + [EOS]. Prompt and response are
  *    tokenized separately (no special tokens added by the tokenizer) so the mask boundary is exact.
  *    BOS is omitted when tokenizer.bosId is null (Qwen); EOS when tokenizer.eosId is null.
@@ -38,6 +40,10 @@ export const DEFAULT_BUCKETS: readonly number[] = [16, 32, 64, 128, 256, 512, 10
 
 export type SequenceMode = 'joint' | 'conditional';
 
+/** Rule 2's choices: what goes between the prompt and the response. */
+export const RESPONSE_SEPARATORS = ['auto', 'none'] as const;
+export type ResponseSeparator = (typeof RESPONSE_SEPARATORS)[number];
+
 export interface Encoded {
   ids: number[];
   mask: number[];
@@ -48,6 +54,7 @@ export interface EncodeOptions {
   template?: string;
   maxLength?: number;
   maxPromptLength?: number;
+  separator?: ResponseSeparator;
 }
 
 export interface EncodedPair extends Encoded {
@@ -79,7 +86,8 @@ export function formatPrompt(tok: Tokenizer, instruction: string, template: stri
 }
 
 /** Rule 2: the response text as appended to a prompt. */
-export function responseText(prompt: string, response: string): string {
+export function responseText(prompt: string, response: string, separator: ResponseSeparator = 'auto'): string {
+  if (separator === 'none') return response;
   const promptEndsInText = prompt.length > 0 && !/\s$/u.test(prompt);
   const responseStartsWithSpace = /^\s/u.test(response);
   return promptEndsInText && !responseStartsWithSpace && response.length > 0 ? ` ${response}` : response;
@@ -89,7 +97,7 @@ export function responseText(prompt: string, response: string): string {
 export function encodePair(tok: Tokenizer, instruction: string, response: string, opts: EncodeOptions): EncodedPair {
   const promptStr = formatPrompt(tok, instruction, opts.template);
   let prompt = tok.encode(promptStr);
-  let resp = tok.encode(responseText(promptStr, response));
+  let resp = tok.encode(responseText(promptStr, response, opts.separator));
   const bos = tok.bosId === null ? [] : [tok.bosId];
   let eos = tok.eosId === null ? [] : [tok.eosId];
   let truncated = false;

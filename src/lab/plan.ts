@@ -14,6 +14,7 @@
  * The backend is not part of any fingerprint: a checkpoint records the backend that made it, and
  * the pipeline resumes it only on the same backend unless told otherwise (checkpoint.ts).
  */
+import type { ResponseSeparator } from '../data/sequence.ts';
 import type { MaskMode } from '../engine/logprobs.ts';
 import type { ObjectiveParams } from '../engine/objectives/index.ts';
 import { objectiveSpec } from '../engine/objectives/index.ts';
@@ -38,6 +39,7 @@ export interface EncodingPlan {
   template: string;
   maxLength: number;
   maxPromptLength: number;
+  separator: ResponseSeparator | undefined;
 }
 
 /** AdamW's settings besides the learning rate; maxGradNorm 0 means no clipping. */
@@ -146,7 +148,12 @@ export function evalDecoding(spec: ExperimentSpec): PromptOptions & DecodingOpti
 export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
   const seed = spec.seed;
   const d = spec.data;
-  const encoding: EncodingPlan = { template: d.template, maxLength: d.maxLength, maxPromptLength: d.maxPromptLength };
+  const encoding: EncodingPlan = {
+    template: d.template,
+    maxLength: d.maxLength,
+    maxPromptLength: d.maxPromptLength,
+    separator: d.separator,
+  };
   const optimizer: OptimizerPlan = {
     beta1: spec.optimizer.beta1,
     beta2: spec.optimizer.beta2,

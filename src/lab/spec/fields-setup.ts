@@ -3,6 +3,7 @@
  * types, validation, defaults, the form and docs/spec.md all come from these entries.
  */
 import { PAIRING_MODES } from '../../data/pairing.ts';
+import { RESPONSE_SEPARATORS } from '../../data/sequence.ts';
 import { checkRepoId, checkRepoPath, checkRevision } from '../hub/ids.ts';
 import { type Checker, show } from './check.ts';
 import { checkAddedRows, checkInlineRows, checkRemovedIndices } from './row-checks.ts';
@@ -281,6 +282,16 @@ export const SETUP_FIELDS = [
         if (typeof value === 'string' && value.split('{instruction}').length !== 2)
           c.fail(path, `must contain "{instruction}" exactly once, where the instruction goes (got ${show(value)})`);
       },
+    },
+  ),
+  choice(
+    'data.separator',
+    RESPONSE_SEPARATORS,
+    'Response separator',
+    'what joins the prompt and the response: "auto" a space after a prompt that ends in text (byte-level BPE tokenizers expect it), "none" the paper code\'s plain concatenation',
+    {
+      optional: true,
+      default: 'auto',
     },
   ),
 ] satisfies FieldSchema[];

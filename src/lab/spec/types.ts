@@ -8,6 +8,7 @@
  * added comparison is the data layer's PreferenceRow.
  */
 import type { PairingMode } from '../../data/pairing.ts';
+import type { ResponseSeparator } from '../../data/sequence.ts';
 import type { PreferenceRow } from '../../data/types.ts';
 import type { ObjectiveName } from '../../engine/objectives/index.ts';
 
@@ -68,6 +69,7 @@ export type DataSpec = DataOrigin & {
   maxLength: number;
   maxPromptLength: number;
   template: string;
+  separator?: ResponseSeparator;
 };
 
 export interface SftSpec {
