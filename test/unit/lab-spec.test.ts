@@ -98,7 +98,11 @@ describe('DEFAULT_SPEC and the field table', () => {
     const documented = new Set([...text.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]));
     const variants = [
       DEFAULT_SPEC,
-      withDefaults({ runs: [{ objective: 'cdpo', beta: 1, labelSmoothing: 0.1, simpoGamma: 1, orpoLambda: 1 }] }),
+      // Optional fields, given.
+      withDefaults({
+        data: { separator: 'none' },
+        runs: [{ objective: 'cdpo', beta: 1, labelSmoothing: 0.1, simpoGamma: 1, orpoLambda: 1 }],
+      }),
       withDefaults({ model: { source: 'hub', repo: 'a/b' }, data: { source: 'hub', repo: 'a/b', file: 'x.jsonl' } }),
       withDefaults({ model: { source: 'local', path: '/m' }, data: { source: 'file', path: 'x.jsonl' }, sft: {} }),
       withDefaults({ data: { source: 'file', rows: [{ prompt: 'p', chosen: 'c', rejected: 'r' }] } }),
