@@ -7,6 +7,7 @@ import { encodeShareLink } from '../../lab/share-link.ts';
 import type { ExperimentSpec } from '../../lab/spec.ts';
 import { slug } from '../../state/history-store.ts';
 import { downloadFile } from '../download.ts';
+import { ExportTorchButton } from './ExportTorchButton.tsx';
 
 type Link = { url: string; tooLarge: boolean; bytes: number; limit: number } | { error: string };
 
@@ -97,6 +98,7 @@ export function ShareBox({ spec, onClose }: { spec: ExperimentSpec; onClose: () 
           Download spec file
         </button>
       </div>
+      <ExportTorchButton spec={spec} />
     </section>
   );
 }
