@@ -127,3 +127,26 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/** Runs one graph over f32/i32 inputs named x0, x1, ... */
+export async function runGraph(
+  build: (g: Graph, ins: Node[]) => Node,
+  inputs: (Float32Array | Int32Array)[],
+  shapes: Shape[],
+) {
+  const feeds: Record<string, Float32Array | Int32Array> = {};
+  inputs.forEach((d, i) => {
+    feeds[`x${i}`] = d;
+  });
+  const [out] = await evaluate(
+    (g) => [
+      build(
+        g,
+        shapes.map((s, i) => g.input(`x${i}`, s, inputs[i] instanceof Int32Array ? 'i32' : 'f32')),
+      ),
+    ],
+    {},
+    feeds,
+  );
+  return out;
+}
