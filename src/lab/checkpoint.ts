@@ -16,7 +16,7 @@
  * another backend only when the caller allows it (after a GPU device loss, to go on on the CPU).
  */
 
-import { readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
+import { readSafetensors, writeSafetensors } from '../engine/index.ts';
 import type { MetricsEvent } from './events.ts';
 import type { PreparedData } from './pipeline/prepare-data.ts';
 import { specFingerprint } from './plan.ts';

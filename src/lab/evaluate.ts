@@ -14,7 +14,7 @@
 
 import type { Judge, Verdict } from '../data/judges/types.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
-import type { Generator } from '../engine/generate.ts';
+import type { Generator } from '../engine/index.ts';
 import type { EvalReport, WinRate } from './events.ts';
 import { type GenerateAnswersOptions, generateAnswers, throwIfAborted } from './pipeline/generation.ts';
 import type { EvalBaseline } from './spec.ts';

@@ -15,9 +15,7 @@
  * the pipeline resumes it only on the same backend unless told otherwise (checkpoint.ts).
  */
 import type { ResponseSeparator } from '../data/sequence.ts';
-import type { MaskMode } from '../engine/logprobs.ts';
-import type { ObjectiveParams } from '../engine/objectives/index.ts';
-import { objectiveSpec } from '../engine/objectives/index.ts';
+import { type MaskMode, type ObjectiveParams, objectiveSpec } from '../engine/index.ts';
 import type { DecodingOptions, PromptOptions } from './pipeline/generation.ts';
 import { deriveSeed, SEED_PURPOSE } from './pipeline/seeds.ts';
 import {

@@ -13,7 +13,7 @@ import type { SourceFormat } from '../data/formats/schemas.ts';
 import { importPreferences } from '../data/import.ts';
 import { type Tokenizer, tokenizerFromJson } from '../data/tokenizer.ts';
 import type { ImportProblem, PreferenceRow, RatedCandidate } from '../data/types.ts';
-import { type LoadedModel, loadModel, type ModelFiles } from '../engine/models/index.ts';
+import { type LoadedModel, loadModel, type ModelFiles } from '../engine/index.ts';
 import { type HubOptions, loadHubDatasetFile, loadHubModel } from './hub/index.ts';
 import type { BundledModelId, DataFormat, DataSpec, ModelSpec } from './spec.ts';
 

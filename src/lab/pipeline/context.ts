@@ -2,7 +2,7 @@
  * What the caller gives the pipeline (PipelineEnv) and what it gets back (ExperimentResult).
  */
 import type { Judge } from '../../data/judges/types.ts';
-import type { Backend } from '../../engine/backend.ts';
+import type { Backend } from '../../engine/index.ts';
 import type { CheckpointStore } from '../checkpoint.ts';
 import type { ComparedItem, EvalItem } from '../evaluate.ts';
 import type { EvalReport, MetricsEvent, SamplesEvent, Stage } from '../events.ts';

@@ -6,7 +6,7 @@
  */
 import type { Judge } from '../../data/judges/types.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
-import type { Generator } from '../../engine/generate.ts';
+import type { Generator } from '../../engine/index.ts';
 import { type BlindOptions, type EvalItem, evalReport, evaluateModel, goldAnswers } from '../evaluate.ts';
 import type { PipelineListener } from '../events.ts';
 import type { EvalPlan } from '../plan.ts';

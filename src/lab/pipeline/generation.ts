@@ -8,7 +8,7 @@
  */
 import { formatPrompt } from '../../data/sequence.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
-import { type Generator, rowSeed } from '../../engine/generate.ts';
+import { type Generator, rowSeed } from '../../engine/index.ts';
 
 export interface PromptOptions {
   template: string;

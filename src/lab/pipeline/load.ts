@@ -3,7 +3,7 @@
  * initialised from the plan's seed when LoRA is on).
  */
 import type { Tokenizer } from '../../data/tokenizer.ts';
-import type { Backend } from '../../engine/backend.ts';
+import type { Backend } from '../../engine/index.ts';
 import type { PipelineListener } from '../events.ts';
 import type { ExperimentPlan } from '../plan.ts';
 import type { Resolvers } from '../resolve.ts';

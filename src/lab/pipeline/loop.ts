@@ -1,7 +1,7 @@
 /**
  * THE training loop, shared by SFT and preference training: per optimizer step, `accumulation`
  * micro-batches through a compiled train step (one per length bucket, all sharing one TrainState),
- * the loss gradient seeded with 1/N so an update follows the mean gradient, then AdamW with the
+ * each loss scaled by 1/N (the engine's lossScale) so an update follows the mean gradient, then AdamW with the
  * step's hyper-parameters. The caller says what a micro-batch is, which graph a bucket compiles,
  * and what to do after each step (log metrics, checkpoint).
  *
@@ -9,13 +9,17 @@
  * After each step the loss and the gradient norm, values the step already read back, must be
  * finite: a diverged step throws DivergedError naming the step and what to change.
  */
-import { LOSS_SEED_INPUT } from '../../engine/autodiff.ts';
-import type { Backend } from '../../engine/backend.ts';
-import type { Graph, Node } from '../../engine/graph.ts';
-import { type Feeds, feedsFor } from '../../engine/logprobs.ts';
-import type { AdamWHyper } from '../../engine/optim/adamw.ts';
-import { TrainState } from '../../engine/train-state.ts';
-import { compileTrainStep, type TrainStep } from '../../engine/train-step.ts';
+import {
+  type AdamWHyper,
+  type Backend,
+  compileTrainStep,
+  type Feeds,
+  feedsFor,
+  type Graph,
+  type Node,
+  TrainState,
+  type TrainStep,
+} from '../../engine/index.ts';
 import type { Policy } from './policy.ts';
 
 /** The graph of one length bucket: its loss and the extra outputs read back each micro-batch. */
@@ -130,10 +134,9 @@ export class TrainingLoop {
       for (let micro = 0; micro < accum; micro++) {
         const batch = o.microBatch();
         const b = this.bucket(batch.T);
-        const feeds = batch.feeds;
-        if (accum > 1) feeds[LOSS_SEED_INPUT] = Float32Array.of(1 / accum);
         const last = micro === accum - 1;
-        const r = await b.train.step(feedsFor(b.g, feeds), last ? hyper : undefined);
+        const scale = accum > 1 ? { lossScale: 1 / accum } : undefined;
+        const r = await b.train.step(feedsFor(b.g, batch.feeds), last ? hyper : undefined, scale);
         if (last) gradNorm = r.gradNorm as number;
         loss += r.loss / accum;
         tokens += batch.tokens;

@@ -7,20 +7,22 @@
  * into one c_attn layer, so any of them selects c_attn there (as PEFT users target "c_attn"),
  * o is attn.c_proj, up is mlp.c_fc, down is mlp.c_proj, and gate does not exist.
  */
-import type { Backend } from '../../engine/backend.ts';
 import {
   type AdapterFiles,
+  type Backend,
+  type BuildOptions,
   initLoraWeights,
+  type LoadedModel,
   type LoraConfig,
   type LoraTarget,
   mergeLora,
+  modelFiles,
+  modelFromWeights,
+  ParamStore,
+  Rng,
   saveAdapter,
   selectTargets,
-} from '../../engine/lora.ts';
-import { type BuildOptions, type LoadedModel, modelFromWeights } from '../../engine/models/index.ts';
-import { modelFiles } from '../../engine/models/save.ts';
-import { ParamStore } from '../../engine/params.ts';
-import { Rng } from '../../engine/random.ts';
+} from '../../engine/index.ts';
 import type { LoraModule, LoraSpec } from '../spec.ts';
 
 const GPT2_MODULES: Record<LoraModule, string | null> = {

@@ -5,8 +5,12 @@
  */
 import { bucketLength, encodePair } from '../../data/sequence.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
-import type { Backend } from '../../engine/backend.ts';
-import { computeReferenceTable, type ReferenceStrategy, type ReferenceTable } from '../../engine/reference.ts';
+import {
+  type Backend,
+  computeReferenceTable,
+  type ReferenceStrategy,
+  type ReferenceTable,
+} from '../../engine/index.ts';
 import type { PipelineListener } from '../events.ts';
 import type { EncodingPlan, RunPlan } from '../plan.ts';
 import { throwIfAborted } from './generation.ts';

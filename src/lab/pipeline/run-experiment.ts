@@ -21,7 +21,7 @@
  */
 import { applesOracle } from '../../data/judges/oracle.ts';
 import type { Judge } from '../../data/judges/types.ts';
-import { Generator } from '../../engine/generate.ts';
+import { Generator } from '../../engine/index.ts';
 import { Checkpoints } from '../checkpoint.ts';
 import type { EvalItem } from '../evaluate.ts';
 import type { PipelineListener, Stage } from '../events.ts';

@@ -7,7 +7,7 @@
  */
 import type { Tokenizer } from '../../data/tokenizer.ts';
 import type { Candidate, PreferenceRow } from '../../data/types.ts';
-import type { Generator } from '../../engine/generate.ts';
+import type { Generator } from '../../engine/index.ts';
 import type { PipelineListener } from '../events.ts';
 import type { DataPlan } from '../plan.ts';
 import type { Resolvers } from '../resolve.ts';

@@ -3,7 +3,7 @@
  * decoding for the initial model and after each run, scored by the task's oracle when there is one.
  */
 import type { Tokenizer } from '../../data/tokenizer.ts';
-import type { Generator } from '../../engine/generate.ts';
+import type { Generator } from '../../engine/index.ts';
 import type { EvalItem } from '../evaluate.ts';
 import type { SamplesEvent } from '../events.ts';
 import type { DecodingOptions, PromptOptions } from './generation.ts';

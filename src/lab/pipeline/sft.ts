@@ -8,10 +8,7 @@
  */
 import { bucketLength, encodePair } from '../../data/sequence.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
-import type { Backend } from '../../engine/backend.ts';
-import { Graph, type Node } from '../../engine/graph.ts';
-import { buildSequenceStats, padRows, sequenceFeeds } from '../../engine/logprobs.ts';
-import { Rng } from '../../engine/random.ts';
+import { type Backend, buildSequenceStats, Graph, type Node, padRows, Rng, sequenceFeeds } from '../../engine/index.ts';
 import type { Checkpoints } from '../checkpoint.ts';
 import type { PipelineListener } from '../events.ts';
 import type { DataPlan, SftPlan } from '../plan.ts';

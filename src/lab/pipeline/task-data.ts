@@ -7,7 +7,7 @@
  */
 import { appleOracleScore } from '../../data/judges/oracle.ts';
 import { type ListSpec, referenceAnswer, renderInstruction, splitSpecs } from '../../data/tasks/apples.ts';
-import { Rng } from '../../engine/random.ts';
+import { Rng } from '../../engine/index.ts';
 import type { EvalItem } from '../evaluate.ts';
 
 /** The task split shared with scripts/make-tiny-model.ts (TINY_RECIPE.seed, TINY_RECIPE.testFraction). */

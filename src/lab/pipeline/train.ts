@@ -13,13 +13,21 @@
  */
 import { bucketLength } from '../../data/sequence.ts';
 import type { PreferenceRow } from '../../data/types.ts';
-import type { Backend } from '../../engine/backend.ts';
-import { Graph, type Node } from '../../engine/graph.ts';
-import { padRows, sequenceFeeds } from '../../engine/logprobs.ts';
-import { buildPreferenceGraph, hostMetrics, objectiveSpec } from '../../engine/objectives/index.ts';
-import { lrAt } from '../../engine/optim/schedule.ts';
-import { Rng } from '../../engine/random.ts';
-import { type EncodedRow, type ReferenceTable, referenceFeeds } from '../../engine/reference.ts';
+import {
+  type Backend,
+  buildPreferenceGraph,
+  type EncodedRow,
+  Graph,
+  hostMetrics,
+  lrAt,
+  type Node,
+  objectiveSpec,
+  padRows,
+  type ReferenceTable,
+  Rng,
+  referenceFeeds,
+  sequenceFeeds,
+} from '../../engine/index.ts';
 import type { Checkpoints, DataCursor } from '../checkpoint.ts';
 import type { MetricsEvent, PipelineListener } from '../events.ts';
 import type { RunPlan, TrainingPlan } from '../plan.ts';

@@ -3,11 +3,16 @@
  * model's weights, placed in a ParamStore with the build options its graphs need. Used to evaluate
  * what `orchard train` saved (`orchard eval --model DIR`).
  */
-import type { Backend } from '../../engine/backend.ts';
-import { Generator } from '../../engine/generate.ts';
-import { type LoraConfig, loadAdapter, loraParamNames, selectTargets } from '../../engine/lora.ts';
-import type { LoadedModel } from '../../engine/models/index.ts';
-import { ParamStore } from '../../engine/params.ts';
+import {
+  type Backend,
+  Generator,
+  type LoadedModel,
+  type LoraConfig,
+  loadAdapter,
+  loraParamNames,
+  ParamStore,
+  selectTargets,
+} from '../../engine/index.ts';
 
 export interface Generating {
   generator: Generator;
