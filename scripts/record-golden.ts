@@ -6,6 +6,8 @@
  *
  * The fixture was written once, before the spec schema and the staged pipeline were redesigned;
  * rerun this only to add a case (`npx tsx scripts/record-golden.ts`), never to make a test pass.
+ * Since spec version 2 this script builds v2 specs (the stored cases are v1; two of them named the
+ * removed `reference` modes "frozen-copy" and "adapters-off", which gave the same numbers).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,7 +61,6 @@ const CASES: { name: string; as: 'link' | 'spec'; spec: ExperimentSpec }[] = [
       seed: 11,
       sft: { steps: 6, lr: 1e-3, batchSize: 4 },
       lora: { enabled: false },
-      reference: 'frozen-copy',
       optimizer: { weightDecay: 0.05 },
       schedule: { kind: 'linear', warmupSteps: 3 },
       runs: [
@@ -77,7 +78,6 @@ const CASES: { name: string; as: 'link' | 'spec'; spec: ExperimentSpec }[] = [
       seed: 5,
       data: { ...SMALL.data, pairing: { mode: 'joint', budget: 40 } },
       lora: { r: 4, alpha: 8, targetModules: ['q', 'k', 'v', 'o', 'up', 'down'] },
-      reference: 'adapters-off',
       gradAccumulation: 2,
       batchSize: 2,
       eval: { nTest: 6, maxNewTokens: 12, temperature: 0.7, topK: 20, topP: 0.9, compareAgainst: 'gold' },
