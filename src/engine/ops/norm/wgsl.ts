@@ -1,6 +1,7 @@
 /**
  * LayerNorm and RMSNorm, forward and backward, one workgroup per row. The weight gradients first
- * store per-row statistics in scratch, then reduce columns (reduce.ts) without atomics.
+ * store per-row statistics in scratch, then reduce columns without atomics (columnReduce,
+ * backends/webgpu/kernels/reduce.ts).
  */
 import type { Launch } from '../../backend.ts';
 import type { Kernel } from '../../backends/webgpu/kernels/builder.ts';
