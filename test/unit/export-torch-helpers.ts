@@ -61,7 +61,9 @@ export async function orchardTrain(spec: ExperimentSpec): Promise<ExperimentResu
 
 /** python3 train.py --out OUT (one process). */
 export async function trainPython(project: string, out: string): Promise<void> {
-  await exec(PYTHON, [join(project, 'train.py'), '--out', out], { maxBuffer: 1 << 26 });
+  // One thread, as torchrun gives each process: the same reduction order on any machine.
+  const env = { ...process.env, OMP_NUM_THREADS: '1' };
+  await exec(PYTHON, [join(project, 'train.py'), '--out', out], { maxBuffer: 1 << 26, env });
 }
 
 /**

@@ -46,6 +46,8 @@ ${runList}
 - \`OUT/metrics.jsonl\`: one line per optimizer step of every run, Orchard's format and TRL's metric names
   (\`loss\`, \`rewards/chosen\`, \`rewards/rejected\`, \`rewards/margins\`, \`rewards/accuracies\`, \`logps/chosen\`,
   \`logps/rejected\`, ..., \`grad_norm\`, \`learning_rate\`, \`tokens_per_s\`); also printed as it trains.
+- \`OUT/orchard-run.json\`: the same runs as a lab run file: in the lab's runs table, "Import a run" shows
+  their curves next to the browser's runs (adapters included under LoRA).
 - \`OUT/spec.json\`: the spec, so the folder evaluates like an Orchard run:
   \`npm run orchard -- eval --spec OUT/spec.json --model OUT\`.
 

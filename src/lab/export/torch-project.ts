@@ -158,6 +158,15 @@ export async function exportTorchProject(input: ExperimentSpec, env: TorchExport
     runs: runs.map((r, k) => {
       const o = objectiveSpec(r.run.objective);
       const loss = plan.runs[k].loss;
+      for (const [name, v] of Object.entries({
+        beta: loss?.beta,
+        labelSmoothing: loss?.labelSmoothing,
+        simpoGamma: loss?.simpoGamma,
+      })) {
+        // train.py reads these three; a renamed plan field must fail here, not as a KeyError in Python.
+        if (typeof v !== 'number')
+          throw new Error(`export torch: run "${r.label}" has no numeric loss parameter ${name} in its plan`);
+      }
       return {
         label: r.label,
         folder: r.folder,
