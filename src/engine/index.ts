@@ -9,7 +9,14 @@ export type { Backend, DeviceTensor } from './backend.ts';
 export { CpuBackend, type CpuBackendOptions } from './backends/cpu/backend.ts';
 export { BACKEND_NAMES, type BackendName, createBackend } from './backends/create.ts';
 // WebGPU capability probe.
-export type { CapabilityReport, OrchardFeatureName, OrchardLimitName } from './backends/webgpu/device.ts';
+export type {
+  CapabilityReport,
+  OrchardDevice,
+  OrchardFeatureName,
+  OrchardLimitName,
+} from './backends/webgpu/device.ts';
+// Type only: importing the front door never loads WebGPU code (createBackend loads it on demand).
+export type { BackendCounters, WebGPUBackend } from './backends/webgpu/index.ts';
 // Generation and randomness.
 export {
   type FinishReason,
@@ -100,7 +107,14 @@ export {
   roundUpTo16,
   scoreAll,
 } from './reference.ts';
-export { readSafetensors, type Tensor, writeSafetensors } from './safetensors.ts';
+export {
+  describeNonFinite,
+  findNonFinite,
+  type NonFinite,
+  readSafetensors,
+  type Tensor,
+  writeSafetensors,
+} from './safetensors.ts';
 export type { SamplingOptions } from './sampling.ts';
 export { type RowLogps, SequenceScorer } from './scorer.ts';
 export * from './session.ts';
