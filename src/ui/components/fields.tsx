@@ -18,6 +18,8 @@ interface FieldProps {
   hint?: ReactNode;
   /** Hide the visible label (tables with column headers); it stays for screen readers. */
   hideLabel?: boolean;
+  /** Shown on hover over the label (help text that compact rows do not print). */
+  title?: string;
 }
 
 function useFieldError(path: string, errors: readonly SpecError[]): SpecError | undefined {
@@ -32,6 +34,7 @@ function FieldShell({
   hideLabel,
   children,
   path,
+  title,
 }: {
   id: string;
   label: ReactNode;
@@ -40,10 +43,11 @@ function FieldShell({
   hideLabel?: boolean;
   children: ReactNode;
   path: string;
+  title?: string;
 }) {
   return (
     <div className={`field${error ? ' field-invalid' : ''}`} data-path={path}>
-      <label htmlFor={id} className={hideLabel ? 'visually-hidden' : 'field-label'}>
+      <label htmlFor={id} className={hideLabel ? 'visually-hidden' : 'field-label'} title={title}>
         {label}
       </label>
       {children}
@@ -90,6 +94,7 @@ function useControl(props: FieldProps & { disabled?: boolean }) {
       error={error}
       hideLabel={props.hideLabel}
       path={props.path}
+      title={props.title}
     >
       {children}
     </FieldShell>
@@ -132,6 +137,7 @@ export function NumberField(
       spellCheck={false}
       value={text}
       placeholder={props.placeholder}
+      title={props.placeholder}
       onChange={(e) => {
         setText(e.target.value);
         const raw = e.target.value.trim();
@@ -243,6 +249,7 @@ export function Field({ path, label, hint, choices, write, hideLabel }: BoundFie
     path,
     errors,
     hint: hint === null ? undefined : (hint ?? entry.help),
+    title: hint === null ? entry.help : undefined,
     hideLabel,
   };
   switch (entry.type) {
