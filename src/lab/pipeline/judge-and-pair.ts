@@ -2,13 +2,16 @@
  * The judge and pair stages: candidates planned into pairs with the paper's protocol
  * (src/data/pairing.ts), each pair judged in both orders (ties and inconsistent verdicts dropped),
  * then the given comparisons and the judged ones become the labelled pool, with the spec's edits
- * applied. The pool is what every run trains on (each run keeps the pairs its `pairs` selects).
+ * applied. The pool is what every run trains on (each run keeps the pairs its `pairs` selects:
+ * `sharedPools`). Per-run pairing (src/data/run-pairing.ts, one judge budget per run) would give
+ * each run a pool of its own instead; the stages after this one only see `RunPool`s.
  */
 import type { Judge } from '../../data/judges/types.ts';
 import type { Candidate, PreferenceRow } from '../../data/types.ts';
 import type { PipelineListener } from '../events.ts';
-import type { DataPlan } from '../plan.ts';
+import type { DataPlan, RunPlan } from '../plan.ts';
 import { applyEdits, finishData, HUMAN_JUDGE_CONCURRENCY, type PreparedData, pairCandidates } from './prepare-data.ts';
+import { selectPairs } from './train.ts';
 
 export interface JudgeAndPairOptions {
   data: DataPlan;
@@ -58,4 +61,29 @@ export async function judgeAndPairStage(o: JudgeAndPairOptions): Promise<Prepare
     );
   }
   return data;
+}
+
+/** The labelled pairs one run trains on: positions `poolIndex` of `rows`. */
+export interface RunPool {
+  /** Runs whose pools share this key share their encoded rows and reference log-probs. */
+  key: string;
+  rows: readonly PreferenceRow[];
+  poolIndex: number[];
+  /** Rows in the pool the data order shuffles (train.ts: the fairness rule). */
+  poolSize: number;
+}
+
+/** Every run's pool from the one shared labelled pool: the pairs its `pairs` selects. */
+export function sharedPools(data: PreparedData, runs: readonly RunPlan[]): Map<string, RunPool> {
+  const out = new Map<string, RunPool>();
+  for (const run of runs) {
+    const poolIndex = selectPairs(data, run.pairs);
+    if (poolIndex.length === 0) {
+      throw new Error(
+        `run "${run.label}" trains on ${run.pairs} pairs, but the labelled data has none; change runs[${run.index}].pairs or data.pairing.mode`,
+      );
+    }
+    out.set(run.label, { key: `shared|${run.pairs}`, rows: data.rows, poolIndex, poolSize: data.rows.length });
+  }
+  return out;
 }

@@ -14,9 +14,9 @@ import {
 import type { PipelineListener } from '../events.ts';
 import type { EncodingPlan, RunPlan } from '../plan.ts';
 import { throwIfAborted } from './generation.ts';
+import type { RunPool } from './judge-and-pair.ts';
 import type { Policy } from './policy.ts';
-import type { PreparedData } from './prepare-data.ts';
-import { type RunData, selectPairs } from './train.ts';
+import type { RunData } from './train.ts';
 
 export interface ReferenceStageOptions {
   runs: readonly RunPlan[];
@@ -24,7 +24,8 @@ export interface ReferenceStageOptions {
   policy: Policy;
   tokenizer: Tokenizer;
   backend: Backend;
-  data: PreparedData;
+  /** Each run's pairs, by label (judge-and-pair.ts). */
+  pools: ReadonlyMap<string, RunPool>;
   emit: PipelineListener;
   signal?: AbortSignal;
 }
@@ -35,25 +36,21 @@ function referenceStrategy(run: RunPlan): ReferenceStrategy {
 
 /** Each run's encoded pairs and reference table, by label. */
 export async function referenceStage(o: ReferenceStageOptions): Promise<Map<string, RunData>> {
-  const { policy, data, emit } = o;
+  const { policy, emit } = o;
   const out = new Map<string, RunData>();
   const tables = new Map<string, ReferenceTable | null>();
   const encoded = new Map<string, { chosen: RunData['chosen']; rejected: RunData['rejected'] }>();
   for (const [k, run] of o.runs.entries()) {
     throwIfAborted(o.signal);
-    const poolIndex = selectPairs(data, run.pairs);
-    if (poolIndex.length === 0) {
-      throw new Error(
-        `run "${run.label}" trains on ${run.pairs} pairs, but the labelled data has none; change runs[${run.index}].pairs or data.pairing.mode`,
-      );
-    }
-    const key = `${run.mode}|${run.pairs}`;
+    const pool = o.pools.get(run.label) as RunPool;
+    const { rows: pairs, poolIndex } = pool;
+    const key = `${pool.key}|${run.mode}`;
     let rows = encoded.get(key);
     if (!rows) {
       const enc = (i: string, r: string) => encodePair(o.tokenizer, i, r, { mode: run.mode, ...o.encoding });
       rows = {
-        chosen: poolIndex.map((p) => enc(data.rows[p].i_chosen, data.rows[p].r_chosen)),
-        rejected: poolIndex.map((p) => enc(data.rows[p].i_reject, data.rows[p].r_reject)),
+        chosen: poolIndex.map((p) => enc(pairs[p].i_chosen, pairs[p].r_chosen)),
+        rejected: poolIndex.map((p) => enc(pairs[p].i_reject, pairs[p].r_reject)),
       };
       encoded.set(key, rows);
     }
@@ -78,7 +75,7 @@ export async function referenceStage(o: ReferenceStageOptions): Promise<Map<stri
         ),
       );
     }
-    out.set(run.label, { ...rows, poolIndex, poolSize: data.rows.length, reference: tables.get(tableKey) ?? null });
+    out.set(run.label, { ...rows, poolIndex, poolSize: pool.poolSize, reference: tables.get(tableKey) ?? null });
   }
   emit({
     kind: 'progress',

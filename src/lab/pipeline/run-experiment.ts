@@ -30,7 +30,7 @@ import { type ExperimentSpec, formatSpecErrors, validateSpec } from '../spec.ts'
 import type { ExperimentResult, PipelineEnv, RunResult } from './context.ts';
 import { evaluateStage } from './evaluate.ts';
 import { CancelledError, throwIfAborted } from './generation.ts';
-import { judgeAndPairStage } from './judge-and-pair.ts';
+import { judgeAndPairStage, sharedPools } from './judge-and-pair.ts';
 import { type Loaded, loadStage } from './load.ts';
 import type { PreparedData } from './prepare-data.ts';
 import { referenceStage } from './reference.ts';
@@ -137,13 +137,14 @@ export async function runExperiment(
     result.data = data;
 
     clock.enter('reference');
+    const pools = sharedPools(data, plan.runs);
     const runData = await referenceStage({
       runs: plan.runs,
       encoding: plan.data.encoding,
       policy,
       tokenizer,
       backend,
-      data,
+      pools,
       emit,
       signal,
     });

@@ -21,6 +21,11 @@ function theSplit() {
   return split;
 }
 
+/** How many training instructions the task has: data.nInstructions above it uses them all. */
+export function applesTrainPoolSize(): number {
+  return theSplit().train.length;
+}
+
 /** `n` training instructions, a sample of the train split drawn with `seed` (all of it when n is larger). */
 export function applesTrainInstructions(n: number, seed: number): string[] {
   const pool = [...theSplit().train];
