@@ -70,6 +70,23 @@ describe('diffLabels', () => {
     ]);
   });
 
+  it('names fields by the schema short names the saved-runs table uses', () => {
+    const b = spec((s) => {
+      s.data.nInstructions = 6;
+      s.optimizer.weightDecay = 0.05;
+      s.gradAccumulation = 2;
+      s.eval.nTest = 2;
+      s.eval.topP = 0.9;
+    });
+    expect(diffLabels(DEFAULT_SPEC, b)).toEqual([
+      'instructions 48 → 6',
+      'weight decay 0 → 0.05',
+      'grad accum 1 → 2',
+      'eval items 32 → 2',
+      'top-p 1 → 0.9',
+    ]);
+  });
+
   it('counts labelled pairs added through data edits instead of listing them', () => {
     const row = {
       i_chosen: 'List two fruits',

@@ -153,6 +153,8 @@ export function joinPath(path: string, key: string): string {
 /** A value as an error message shows it: short, and never the whole of a long text. */
 export function show(v: unknown): string {
   if (v === undefined) return 'nothing';
+  // Only the lab's form makes NaN (text typed in a number field); JSON cannot hold it.
+  if (typeof v === 'number' && Number.isNaN(v)) return 'text that is not a number';
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   if (Array.isArray(v)) return `a list of ${v.length}`;
   if (typeof v === 'object' && v !== null) return 'an object';

@@ -150,6 +150,7 @@ export const SETUP_FIELDS = [
     default: 'apples',
   }),
   num('data.nInstructions', int(4, 10_000), 'Instructions', 'training instructions generated from the seed', {
+    short: 'instructions',
     when: ['task'],
     default: 48,
   }),
@@ -158,10 +159,7 @@ export const SETUP_FIELDS = [
     int(2, 16),
     'Answers per instruction',
     'responses sampled per instruction, then paired and judged',
-    {
-      when: ['task'],
-      default: 4,
-    },
+    { short: 'candidates', when: ['task'], default: 4 },
   ),
   {
     ...pathField(
@@ -218,22 +216,14 @@ export const SETUP_FIELDS = [
     PAIRING_MODES,
     'Pairs',
     'which pairs to build and keep: same instruction (conditional), different instructions (joint), or both',
-    {
-      default: 'both',
-      fix: 'JPO needs "joint" or "both"',
-      choiceLabels: PAIRS_LABELS,
-    },
+    { short: 'pairing', default: 'both', fix: 'JPO needs "joint" or "both"', choiceLabels: PAIRS_LABELS },
   ),
   num(
     'data.pairing.budget',
     int(1, 1_000_000),
     'Judge budget',
     'judged pairs in total (with "both", half conditional and half joint); null (empty): all pairs',
-    {
-      default: 192,
-      nullable: true,
-      fix: 'or null for no limit',
-    },
+    { short: 'judge budget', default: 192, nullable: true, fix: 'or null for no limit' },
   ),
   choice(
     'data.pairing.judge',
@@ -264,9 +254,11 @@ export const SETUP_FIELDS = [
     documented: true,
   },
   num('data.maxLength', int(8, 4096), 'Max tokens', 'tokens per sequence, prompt included; longer rows are truncated', {
+    short: 'max length',
     default: 64,
   }),
   num('data.maxPromptLength', int(1, 4095), 'Max prompt tokens', 'tokens kept of the formatted prompt', {
+    short: 'max prompt',
     default: 40,
     allowedText: '1..maxLength-1',
   }),

@@ -40,32 +40,35 @@ function defaultRunLabel({ item, index = 0, siblings = [] }: DefaultContext): st
 /** A loss parameter of a run: optional; unset means the objective's own default. */
 const runParam = <F extends RunParamField>(
   field: F,
+  short: string,
   bound: Bound,
   label: string,
   help: string,
   usedBy: readonly Objective[],
   fix: string,
 ): FieldSchema<`runs[].${F}`> =>
-  num(`runs[].${field}` as const, bound, label, help, { optional: true, objectiveDefault: field, usedBy, fix });
+  num(`runs[].${field}` as const, bound, label, help, { optional: true, objectiveDefault: field, usedBy, fix, short });
 
 export const TRAINING_FIELDS = [
   group('sft', 'object', 'Supervised fine-tuning first', 'optional supervised fine-tuning before preference training', {
+    short: 'SFT',
     nullable: true,
     default: null,
     fix: 'or null to skip supervised fine-tuning',
     allowedText: 'null or {steps, lr, batchSize}',
   }),
-  num('sft.steps', int(1, 100_000), 'SFT steps', 'optimizer steps of supervised fine-tuning', { default: 40 }),
+  num('sft.steps', int(1, 100_000), 'SFT steps', 'optimizer steps of supervised fine-tuning', {
+    short: 'SFT steps',
+    default: 40,
+  }),
   num(
     'sft.lr',
     above(0, 1),
     'SFT learning rate',
     'AdamW rate of supervised fine-tuning; a typical LoRA rate is 1e-4 to 1e-3',
-    {
-      default: 1e-3,
-    },
+    { short: 'SFT lr', default: 1e-3 },
   ),
-  num('sft.batchSize', int(1, 256), 'SFT batch size', 'rows per SFT step', { default: 8 }),
+  num('sft.batchSize', int(1, 256), 'SFT batch size', 'rows per SFT step', { short: 'SFT batch', default: 8 }),
 
   group('runs', 'list', 'Runs', 'runs share model, data, data order and seed; only these fields differ', {
     length: [1, 4],
@@ -100,6 +103,7 @@ export const TRAINING_FIELDS = [
   ),
   runParam(
     'beta',
+    'β',
     above(0, 100),
     'β',
     'β of the implicit reward (paper: 0.1)',
@@ -108,6 +112,7 @@ export const TRAINING_FIELDS = [
   ),
   runParam(
     'labelSmoothing',
+    'ε',
     below(0, 0.5),
     'Label noise ε',
     'label-noise ε of cdpo and robust (dpo, jpo and simpo apply it too when it is set)',
@@ -116,6 +121,7 @@ export const TRAINING_FIELDS = [
   ),
   runParam(
     'simpoGamma',
+    'γ',
     range(0, 100),
     'Margin γ',
     'reward margin γ of simpo',
@@ -124,6 +130,7 @@ export const TRAINING_FIELDS = [
   ),
   runParam(
     'orpoLambda',
+    'λ',
     above(0, 100),
     'Weight λ',
     "weight λ of orpo's odds-ratio term",
@@ -142,23 +149,31 @@ export const TRAINING_FIELDS = [
       fix: 'AdamW step size; 1e-4 to 1e-3 suits LoRA on a tiny model',
     },
   ),
-  num('optimizer.beta1', below(0, 1), 'Adam β1', 'decay of the gradient average; usually 0.9', { default: 0.9 }),
+  num('optimizer.beta1', below(0, 1), 'Adam β1', 'decay of the gradient average; usually 0.9', {
+    short: 'Adam β1',
+    default: 0.9,
+  }),
   num('optimizer.beta2', below(0, 1), 'Adam β2', 'decay of the squared-gradient average; usually 0.999', {
+    short: 'Adam β2',
     default: 0.999,
   }),
   num('optimizer.eps', above(0, 1), 'Adam ε', 'added to the denominator; usually 1e-8', {
+    short: 'Adam ε',
     default: 1e-8,
   }),
   num('optimizer.weightDecay', range(0, 10), 'Weight decay', 'decoupled (AdamW) decay; 0 turns it off', {
+    short: 'weight decay',
     default: 0,
   }),
   num('optimizer.maxGradNorm', above(0, 1e6), 'Gradient clip', 'max global gradient norm; null (empty): no clipping', {
+    short: 'clip',
     default: 1,
     nullable: true,
     fix: 'or null for no clipping',
   }),
   group('schedule', 'object', 'Schedule', 'the learning-rate schedule'),
   choice('schedule.kind', SCHEDULES, 'Schedule', 'learning-rate decay after warm-up (paper: cosine)', {
+    short: 'schedule',
     default: 'cosine',
   }),
   num(
@@ -166,20 +181,15 @@ export const TRAINING_FIELDS = [
     int(0, 100_000),
     'Warm-up steps',
     'linear warm-up from 0; about a tenth of the steps is usual',
-    {
-      default: 6,
-      allowedText: '0..steps-1',
-    },
+    { short: 'warm-up', default: 6, allowedText: '0..steps-1' },
   ),
-  num('batchSize', int(1, 256), 'Batch size', 'pairs per micro-batch', { default: 8 }),
+  num('batchSize', int(1, 256), 'Batch size', 'pairs per micro-batch', { short: 'batch', default: 8 }),
   num(
     'gradAccumulation',
     int(1, 256),
     'Gradient accumulation',
     'micro-batches per optimizer step (effective batch = batchSize × this)',
-    {
-      default: 1,
-    },
+    { short: 'grad accum', default: 1 },
   ),
   num('steps', int(1, 100_000), 'Steps', 'optimizer steps per run; exactly one of steps and epochs is set', {
     nullable: true,
@@ -193,16 +203,19 @@ export const TRAINING_FIELDS = [
 
   group('lora', 'object', 'LoRA', 'low-rank adapters'),
   flag('lora.enabled', 'LoRA adapters', 'train small adapters instead of every weight', {
+    short: 'LoRA',
     default: true,
     fix: 'false trains every weight',
   }),
-  num('lora.r', int(1, 256), 'LoRA rank r', 'the adapter rank; the paper uses 8', { default: 8 }),
+  num('lora.r', int(1, 256), 'LoRA rank r', 'the adapter rank; the paper uses 8', { short: 'LoRA r', default: 8 }),
   num('lora.alpha', above(0, 4096), 'LoRA α', 'the adapter scale numerator (scale = α / r); the paper uses 16', {
+    short: 'LoRA α',
     default: 16,
   }),
   {
     path: 'lora.targetModules' as const,
     type: 'set',
+    short: 'LoRA on',
     choices: LORA_MODULES,
     length: [1, LORA_MODULES.length],
     default: ['q', 'k', 'v'],
@@ -213,20 +226,25 @@ export const TRAINING_FIELDS = [
 
   group('eval', 'object', 'Evaluation', 'win rates on held-out instructions'),
   num('eval.nTest', int(0, 10_000), 'Held-out questions', 'held-out instructions to judge; 0 skips evaluation', {
+    short: 'eval items',
     default: 32,
   }),
-  num('eval.maxNewTokens', int(1, 1024), 'Answer length', 'new tokens per answer', { default: 24 }),
+  num('eval.maxNewTokens', int(1, 1024), 'Answer length', 'new tokens per answer', {
+    short: 'max new tokens',
+    default: 24,
+  }),
   num('eval.temperature', range(0, 10), 'Temperature', '0 is greedy decoding (paper: near-greedy)', {
     default: 0,
   }),
-  num('eval.topK', int(0, 100_000), 'Top-k', '0 turns top-k off', { default: 0 }),
-  num('eval.topP', above(0, 1), 'Top-p', '1 turns nucleus sampling off', { default: 1 }),
+  num('eval.topK', int(0, 100_000), 'Top-k', '0 turns top-k off', { short: 'top-k', default: 0 }),
+  num('eval.topP', above(0, 1), 'Top-p', '1 turns nucleus sampling off', { short: 'top-p', default: 1 }),
   choice(
     'eval.judge',
     JUDGE_KINDS,
     'Judge',
     'who compares the two answers (both orders; tie = 0.5); human: the lab asks you blind, the answers in a seeded random order, identical answers a tie without a question',
     {
+      short: 'eval judge',
       derive: ({ root }) => defaultJudge((root.data as { source?: unknown })?.source),
       defaultText: '"oracle" for task data, else "reward-model"',
       choiceLabels: JUDGE_LABELS,
@@ -238,6 +256,7 @@ export const TRAINING_FIELDS = [
     'Compared with',
     "the other side of each comparison: the untrained model's answer or the gold answer",
     {
+      short: 'eval baseline',
       default: 'reference-model',
       choiceLabels: { 'reference-model': 'the untrained model', gold: 'the gold answer' },
     },

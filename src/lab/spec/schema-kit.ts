@@ -69,6 +69,8 @@ export interface FieldSchema<P extends string = string> {
   usedBy?: readonly ObjectiveName[];
   /** The form's label (short; browser tests and screen readers rely on it). */
   label: string;
+  /** How a change of this field reads in the saved-runs table ("lr 5e-4 → 5e-5"); default: its key. */
+  short?: string;
   /** One line: what the field means. Shown under the field and in docs/spec.md. */
   help: string;
   /** What a validation error adds after "must be …" when it differs from `help` (how to fix it). */

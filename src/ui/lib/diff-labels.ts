@@ -4,66 +4,22 @@
  *
  * Numbers show both sides (the size of the change matters); choices show the new value; a change
  * made identically to every run is shown once, without the run's name; row-level data edits are
- * counted, not listed.
+ * counted, not listed. Field names are the spec schema's short names.
  */
 import {
   type ExperimentSpec,
   effectiveRunParams,
+  fieldAt,
   RUN_PARAM_FIELDS,
   type RunParamField,
   type RunSpec,
   specDiff,
 } from '../../lab/spec.ts';
 
-const NAMES: Record<string, string> = {
-  seed: 'seed',
-  model: 'model',
-  'data.source': 'data',
-  'data.task': 'task',
-  'data.nInstructions': 'instructions',
-  'data.candidatesPerInstruction': 'candidates',
-  'data.pairing.mode': 'pairing',
-  'data.pairing.budget': 'judge budget',
-  'data.pairing.judge': 'judge',
-  'data.maxLength': 'max length',
-  'data.maxPromptLength': 'max prompt',
-  'data.template': 'template',
-  'data.format': 'format',
-  sft: 'SFT',
-  'sft.steps': 'SFT steps',
-  'sft.lr': 'SFT lr',
-  'sft.batchSize': 'SFT batch',
-  objective: 'objective',
-  pairs: 'pairs',
-  beta: 'β',
-  labelSmoothing: 'ε',
-  simpoGamma: 'γ',
-  orpoLambda: 'λ',
-  'optimizer.lr': 'lr',
-  'optimizer.beta1': 'Adam β1',
-  'optimizer.beta2': 'Adam β2',
-  'optimizer.eps': 'Adam ε',
-  'optimizer.weightDecay': 'weight decay',
-  'optimizer.maxGradNorm': 'clip',
-  'schedule.kind': 'schedule',
-  'schedule.warmupSteps': 'warm-up',
-  batchSize: 'batch',
-  gradAccumulation: 'grad accum',
-  steps: 'steps',
-  epochs: 'epochs',
-  'lora.enabled': 'LoRA',
-  'lora.r': 'LoRA r',
-  'lora.alpha': 'LoRA α',
-  'lora.targetModules': 'LoRA on',
-  'eval.nTest': 'eval items',
-  'eval.maxNewTokens': 'max new tokens',
-  'eval.temperature': 'temperature',
-  'eval.topK': 'top-k',
-  'eval.topP': 'top-p',
-  'eval.judge': 'eval judge',
-  'eval.compareAgainst': 'eval baseline',
-  backend: 'backend',
-};
+/** A field's name in a label: the schema's `short` ("lr", "LoRA r", "β"), else its key. */
+function nameOf(path: string): string {
+  return fieldAt(path)?.short ?? path.slice(path.lastIndexOf('.') + 1);
+}
 
 /** Fields that never explain a difference in results (the experiment's name, a run's display label). */
 const IGNORED = new Set(['name', 'label']);
@@ -90,9 +46,9 @@ export function diffLabels(base: ExperimentSpec, spec: ExperimentSpec): string[]
         // An unset loss parameter is its objective's default: show that number, not "(none)".
         const a = d.a ?? effectiveOf(base.runs[i], field);
         const b = d.b ?? effectiveOf(spec.runs[i], field);
-        if (a !== b) changes.push({ run: label, text: describe(NAMES[field], a, b) });
+        if (a !== b) changes.push({ run: label, text: describe(nameOf(d.path), a, b) });
       } else if (!IGNORED.has(field)) {
-        changes.push({ run: label, text: describe(NAMES[field] ?? field, d.a, d.b) });
+        changes.push({ run: label, text: describe(nameOf(d.path), d.a, d.b) });
       }
       continue;
     }
@@ -113,7 +69,7 @@ export function diffLabels(base: ExperimentSpec, spec: ExperimentSpec): string[]
       continue;
     }
     if (IGNORED.has(d.path)) continue;
-    changes.push({ run: null, text: describe(NAMES[d.path] ?? d.path, d.a, d.b) });
+    changes.push({ run: null, text: describe(nameOf(d.path), d.a, d.b) });
   }
   const out = mergeAcrossRuns(changes, spec.runs.length);
   if (counts.added > 0) out.push(`+${counts.added} labelled pair${counts.added === 1 ? '' : 's'}`);
