@@ -33,6 +33,10 @@ function orchard(...args: string[]): Promise<Outcome> {
   });
 }
 
+/** `orchard train --spec DIR/<spec> --backend cpu --out DIR/out ...extra`. */
+const train = (spec: string, ...extra: string[]) =>
+  orchard('train', '--spec', join(dir, spec), '--backend', 'cpu', '--out', out, ...extra);
+
 const DPO = { label: 'DPO', objective: 'dpo', pairs: 'conditional' };
 const SPEC = {
   version: 1,
@@ -67,17 +71,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'old.txt'), 'old bytes\n');
   for (const name of OUTPUTS) linkSync(join(dir, 'old.txt'), join(out, name));
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(SPEC));
-  first = await orchard(
-    'train',
-    '--spec',
-    join(dir, 'spec.json'),
-    '--backend',
-    'cpu',
-    '--out',
-    out,
-    '--checkpoint-every',
-    '2',
-  );
+  first = await train('spec.json', '--checkpoint-every', '2');
 }, 300_000);
 
 describe('orchard train --out with a diverging run', () => {
@@ -117,16 +111,7 @@ describe('orchard train --out with a diverging run', () => {
   it('reuses the finished run on --resume once the failed run is removed', async () => {
     const before = { metrics: readFileSync(join(out, 'metrics.jsonl'), 'utf8'), eval: evalOf() };
     writeFileSync(join(dir, 'spec-fixed.json'), JSON.stringify({ ...SPEC, runs: [DPO] }));
-    const again = await orchard(
-      'train',
-      '--spec',
-      join(dir, 'spec-fixed.json'),
-      '--backend',
-      'cpu',
-      '--out',
-      out,
-      '--resume',
-    );
+    const again = await train('spec-fixed.json', '--resume');
     expect(again.stderr).toContain('[train DPO] trained (from the checkpoint)');
     expect(again.code).toBe(0);
     // No step was trained again, and the results are the first run's.
@@ -139,16 +124,7 @@ describe('orchard train --out with a diverging run', () => {
   it('names a truncated checkpoint and the fix on --resume', async () => {
     const file = join(out, 'checkpoints', 'run%3ADPO.ckpt');
     writeFileSync(file, readFileSync(file).subarray(0, 100));
-    const broken = await orchard(
-      'train',
-      '--spec',
-      join(dir, 'spec.json'),
-      '--backend',
-      'cpu',
-      '--out',
-      out,
-      '--resume',
-    );
+    const broken = await train('spec.json', '--resume');
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(`train: the checkpoint ${file} cannot be read (`);
     expect(broken.stderr).toContain(`it is truncated or corrupt; delete ${file} or rerun without --resume`);
