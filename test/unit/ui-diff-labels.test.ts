@@ -72,7 +72,7 @@ describe('diffLabels', () => {
 
   it('names fields by the schema short names the saved-runs table uses', () => {
     const b = spec((s) => {
-      s.data.nInstructions = 6;
+      if (s.data.source === 'task') s.data.nInstructions = 6;
       s.optimizer.weightDecay = 0.05;
       s.gradAccumulation = 2;
       s.eval.nTest = 2;
