@@ -111,7 +111,13 @@ export class RunDriver {
       if (failed) {
         outcome = 'failed';
         const message = failed.error ?? `${failed.label} failed`;
-        error = { stage: 'train', run: failed.label, step: failed.steps + 1, message, hint: hintFor(message) };
+        error = {
+          stage: 'train',
+          run: failed.label,
+          step: failed.steps + 1,
+          message,
+          hint: hintFor(message, this.spec.model.source),
+        };
       }
     } catch (err) {
       outcome = 'failed';
@@ -306,7 +312,13 @@ export class RunDriver {
 
   private errorInfo(err: unknown): RunErrorInfo {
     const message = err instanceof Error ? err.message : String(err);
-    return { stage: this.stage, run: this.lastRun, step: this.lastStep, message, hint: hintFor(message) };
+    return {
+      stage: this.stage,
+      run: this.lastRun,
+      step: this.lastStep,
+      message,
+      hint: hintFor(message, this.spec.model.source),
+    };
   }
 
   private send(msg: Unversioned<FromWorker>, transfer: Transferable[] = []): void {
@@ -315,13 +327,17 @@ export class RunDriver {
 }
 
 /** What the user can do about common failures. */
-export function hintFor(message: string): string | null {
+export function hintFor(message: string, modelSource?: ExperimentSpec['model']['source']): string | null {
   if (/out of memory|does not fit|DoesNotFit/i.test(message)) {
     return 'lower the batch size or the max tokens, or pick a smaller model';
   }
   if (/device (was )?lost|DeviceLost/i.test(message))
     return 'the GPU was reset; run again (the CPU backend always works)';
   if (/bundled model .* is missing|cannot load|Failed to fetch|NetworkError/i.test(message)) {
+    // A Hub model is downloaded once and then cached in the browser: models/ plays no part.
+    if (modelSource === 'hub') {
+      return 'the Hugging Face Hub could not be reached; connect to the internet and run again (a Hub model is cached in this browser after its first download), or pick the bundled model';
+    }
     return 'the model files could not be loaded; reload the page (an offline copy needs the files in models/)';
   }
   if (/NaN|not finite|diverged/i.test(message)) {

@@ -17,7 +17,7 @@ import type { ExperimentSpec } from '../lab/spec.ts';
 import { useCapabilityStore } from './capability-store.ts';
 import { newRunId, saveSession } from './history-store.ts';
 import { useLiveJudgeStore } from './live-judge-store.ts';
-import { showNotice } from './notice-store.ts';
+import { showNotice, useNoticeStore } from './notice-store.ts';
 import { forgetRunInProgress, holdCheckpointLock, rememberRunInProgress } from './run-in-progress.ts';
 import { isLiveStatus, useRunStore } from './run-store.ts';
 
@@ -121,8 +121,9 @@ function route(msg: FromWorker): void {
         const where = [e.stage && `stage ${e.stage}`, e.run && `run ${e.run}`, e.step !== null && `step ${e.step}`]
           .filter(Boolean)
           .join(', ');
+        // One banner for the latest failure: a run tried again and failing again replaces it.
         showNotice({
-          id: `failed-${msg.runId}`,
+          id: 'run-failed',
           kind: 'error',
           title: `The run failed${where ? ` (${where})` : ''}`,
           message: `${e.message}${e.hint ? ` — ${e.hint}` : ''}`,
@@ -151,6 +152,8 @@ export function startRun(spec: ExperimentSpec): string {
   const runId = newRunId();
   useRunStore.getState().begin(runId, spec);
   useLiveJudgeStore.getState().clear();
+  // The previous attempt's failure is not this run's.
+  useNoticeStore.getState().dismiss('run-failed');
   rememberRunInProgress(runId, spec);
   runLocks.set(runId, holdCheckpointLock(checkpointNamespace(spec)));
   send({ type: 'start', runId, spec });

@@ -13,10 +13,13 @@ export interface SpecState {
   /** Where the draft came from, for the form's heading ("preset: Quick look", "shared link"...). */
   origin: string;
   view: ViewFlags;
+  /** `?debug=1`: the developer drills (e.g. simulating a lost GPU) are shown; never in a share link. */
+  debug: boolean;
   setDraft: (spec: ExperimentSpec, origin: string) => void;
   /** Edits a copy of the draft (the store's objects are never mutated). */
   edit: (fn: (draft: ExperimentSpec) => void) => void;
   setView: (view: ViewFlags) => void;
+  setDebug: (debug: boolean) => void;
 }
 
 function errorsOf(spec: ExperimentSpec): SpecError[] {
@@ -29,6 +32,7 @@ export const useSpecStore = create<SpecState>()((set) => ({
   errors: [],
   origin: 'defaults',
   view: { hide: [], lesson: null, readonly: false },
+  debug: false,
   setDraft: (spec, origin) => {
     const draft = structuredClone(spec);
     set({ draft, errors: errorsOf(draft), origin });
@@ -40,6 +44,7 @@ export const useSpecStore = create<SpecState>()((set) => ({
       return { draft, errors: errorsOf(draft) };
     }),
   setView: (view) => set({ view }),
+  setDebug: (debug) => set({ debug }),
 }));
 
 /** The draft as a valid spec, or null while it has errors. */

@@ -3,6 +3,7 @@ import { offerInterruptedRun } from '../state/interrupted-run.ts';
 import { useRunStore } from '../state/run-store.ts';
 import { useSpecStore } from '../state/spec-store.ts';
 import { CapabilityPanel } from './components/CapabilityPanel.tsx';
+import { DebugPanel } from './components/DebugPanel.tsx';
 import { SamplesPanel, WinRateTable } from './components/EvaluatePanel.tsx';
 import { ExperimentForm } from './components/ExperimentForm.tsx';
 import { Header } from './components/Header.tsx';
@@ -61,6 +62,7 @@ export function App() {
         )}
         <Section id="train" title="Train" lead="Progress and live metrics, every run overlaid.">
           <RunProgress />
+          <DebugPanel />
           <LiveJudgePanel />
           <MetricsPanel />
         </Section>

@@ -14,3 +14,16 @@ export function formatBytes(bytes: number): string {
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/**
+ * What goes between a field and its problem: a message that starts with a verb reads on from the
+ * field ("version is missing; add …"), any other follows a colon ("runs[0].beta: must be …").
+ */
+export function problemSeparator(message: string): string {
+  return /^(is|are|has|was) /.test(message) ? ' ' : ': ';
+}
+
+/** A spec problem as one sentence, for banners. */
+export function problemText(path: string, message: string): string {
+  return `${path || 'the experiment'}${problemSeparator(message)}${message}`;
+}

@@ -1,6 +1,7 @@
 /**
  * Reads what the page URL asks for, once on load and again when the fragment changes:
  * - `?lesson=…&hide=…&readonly=1`: teacher mode (parseViewFlags; unknown flags are ignored with a notice);
+ * - `?debug=1`: shows the developer drills (DebugPanel);
  * - `#v1.…`: a shared experiment (decodeShareLink). A hostile or corrupt link never breaks the lab:
  *   it shows an error banner and the lab keeps the default experiment.
  */
@@ -13,8 +14,12 @@ import { LESSON_IDS, lessonById } from './lib/presets.ts';
 
 export function useUrlState(): void {
   useEffect(() => {
-    const { setDraft, setView } = useSpecStore.getState();
-    const { flags, warnings } = parseViewFlags(location.search, { lessons: LESSON_IDS });
+    const { setDraft, setView, setDebug } = useSpecStore.getState();
+    // `?debug=1` is the lab's own switch (developer drills), not a teacher flag: read it apart.
+    const query = new URLSearchParams(location.search);
+    setDebug(query.get('debug') === '1');
+    query.delete('debug');
+    const { flags, warnings } = parseViewFlags(query.toString(), { lessons: LESSON_IDS });
     setView(flags);
     if (warnings.length > 0) {
       showNotice({

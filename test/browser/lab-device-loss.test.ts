@@ -52,7 +52,8 @@ function resumeAndLoseDevice(page: Page): Promise<void> {
 }
 
 it('continues on the CPU from the last checkpoint when the GPU device is lost', async () => {
-  const tab = await lab().open('/');
+  // The drill lives in the developer panel, shown with ?debug=1 only.
+  const tab = await lab().open('/?debug=1');
   const { page } = tab;
   await configureQuickRun(page, 'Device loss', {
     'data.nInstructions': '8',

@@ -60,9 +60,9 @@ it('judges pairs with the keyboard alone; the labels become training pairs and s
   await page.keyboard.press('u'); // takes the skip back
   expect((await current()).key).toBe(fourth.key);
   expect(await page.getByTestId('label-count').textContent()).toBe('2');
-  expect(await page.getByTestId('label-summary').textContent()).toContain('1 ties, 0 skipped');
+  expect(await page.getByTestId('label-summary').textContent()).toContain('1 tie, 0 skipped');
 
-  await tabUntil((el) => el.text.startsWith('Train on my 2 labels'), 'the “Train on my labels” button');
+  await tabUntil((el) => el.text.startsWith('Add my 2 labels to the experiment'), 'the “Add my labels” button');
   await page.keyboard.press('Enter');
   await page.getByTestId('edits-summary').waitFor();
   expect(await page.getByTestId('edits-summary').textContent()).toMatch(

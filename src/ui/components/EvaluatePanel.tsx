@@ -27,7 +27,7 @@ export function WinRateTable() {
   }
   const baseline = evals[0].baseline === 'gold' ? 'the gold answer' : 'the untrained model';
   return (
-    <div className="winrate">
+    <div className="winrate table-scroll">
       <table className="table" data-testid="winrate-table">
         <caption className="muted">
           Each held-out question: the judge compares the run’s answer with {baseline}’s, in both orders; a tie counts as

@@ -3,11 +3,12 @@
  * to its field), and the actions: Compare DPO vs JPO, Run, Share, spec files.
  */
 import { useRef, useState } from 'react';
-import { parseSpecJson, validateSpec } from '../../lab/spec.ts';
-import { showNotice } from '../../state/notice-store.ts';
+import { type ExperimentSpec, parseSpecJson, validateSpec } from '../../lab/spec.ts';
+import { showNotice, useNoticeStore } from '../../state/notice-store.ts';
 import { startRun } from '../../state/orchard-worker.ts';
 import { isLiveStatus, useRunStore } from '../../state/run-store.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
+import { problemSeparator, problemText } from '../format.ts';
 import { dpoVsJpo, PRESETS } from '../lib/presets.ts';
 import { DataSection, EditsSummary, EvalSection, ModelSection, RunsSection, TrainingSection } from './FormSections.tsx';
 import { Field, SpecFormContext } from './fields.tsx';
@@ -20,6 +21,7 @@ export function ExperimentForm() {
   const view = useSpecStore((s) => s.view);
   const edit = useSpecStore((s) => s.edit);
   const setDraft = useSpecStore((s) => s.setDraft);
+  const setView = useSpecStore((s) => s.setView);
   const running = useRunStore((s) => s.session?.origin === 'live' && isLiveStatus(s.session.status));
   const [sharing, setSharing] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -31,10 +33,40 @@ export function ExperimentForm() {
   const run = (compare: boolean) => {
     const spec = compare ? dpoVsJpo(draft) : draft;
     const checked = validateSpec(spec);
-    if (compare) setDraft(spec, 'DPO vs JPO comparison');
+    if (compare) {
+      setDraft(spec, 'DPO vs JPO comparison');
+      // The comparison replaces the lesson's runs: its banner would now describe another experiment.
+      if (view.lesson) setView({ ...view, lesson: null });
+    }
     if (!checked.ok) return;
     startRun(checked.spec);
     document.getElementById('train')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  };
+
+  /** A preset replaces the whole experiment: pairs added by hand (the Labels section) would vanish unseen. */
+  const pickPreset = (spec: ExperimentSpec, origin: string) => {
+    const added = draft.data.edits.add;
+    setDraft(spec, origin);
+    if (added.length === 0 || spec.data.edits.add.length > 0) return;
+    showNotice({
+      id: 'labels-left-out',
+      kind: 'warn',
+      title: `Your ${added.length === 1 ? 'added pair is' : `${added.length} added pairs are`} not in this preset`,
+      message:
+        'A preset replaces the whole experiment, including the pairs added in the Labels section. Add them back to train on them too.',
+      actions: [
+        {
+          label: 'Add them back',
+          run: () => {
+            edit((d) => {
+              d.data.edits.add = added;
+            });
+            useNoticeStore.getState().dismiss('labels-left-out');
+          },
+        },
+        { label: 'Leave them out', run: () => useNoticeStore.getState().dismiss('labels-left-out') },
+      ],
+    });
   };
 
   const openSpecFile = async (file: File) => {
@@ -49,7 +81,7 @@ export function ExperimentForm() {
       title: `${file.name} is not a usable experiment`,
       message: parsed.errors
         .slice(0, 4)
-        .map((e) => `${e.path || '(spec)'}: ${e.message}`)
+        .map((e) => problemText(e.path, e.message))
         .join('; '),
     });
   };
@@ -72,7 +104,7 @@ export function ExperimentForm() {
               value=""
               onChange={(e) => {
                 const p = PRESETS.find((x) => x.id === e.target.value);
-                if (p) setDraft(p.spec, `preset: ${p.title}`);
+                if (p) pickPreset(p.spec, `preset: ${p.title}`);
               }}
             >
               <option value="">Choose…</option>
@@ -85,7 +117,11 @@ export function ExperimentForm() {
           </div>
         )}
       </div>
-      {locked && <p className="muted">Your teacher fixed these settings for the lesson: press Run to try it.</p>}
+      {locked && (
+        <p className="muted">
+          Your teacher fixed these settings for the lesson: press <strong>Run the lesson</strong> to try it.
+        </p>
+      )}
 
       <SpecFormContext.Provider value={{ spec: draft, errors, edit }}>
         <div className="form-grid">
@@ -115,7 +151,8 @@ export function ExperimentForm() {
                 <button type="button" className="link-button" onClick={() => focusField(e.path)}>
                   <code>{e.path || '(spec)'}</code>
                 </button>
-                : {e.message}
+                {problemSeparator(e.message)}
+                {e.message}
               </li>
             ))}
           </ul>
@@ -141,7 +178,9 @@ export function ExperimentForm() {
           onClick={() => run(false)}
           data-testid="run"
         >
-          Run {draft.runs.length === 1 ? 'this run' : `these ${draft.runs.length} runs`}
+          {locked
+            ? 'Run the lesson'
+            : `Run ${draft.runs.length === 1 ? 'this run' : `these ${draft.runs.length} runs`}`}
         </button>
         <span className="actions-spacer" />
         <button

@@ -4,6 +4,8 @@
  * schema, edits go back through the spec store, and validateSpec's errors show next to the field.
  * Sections a teacher hid (?hide=...) are not rendered.
  */
+
+import { applesTrainPoolSize } from '../../lab/pipeline/task-data.ts';
 import {
   allowedJudges,
   type ExperimentSpec,
@@ -12,6 +14,7 @@ import {
   type PairSet,
   SPEC_LIMITS,
 } from '../../lab/spec.ts';
+import { formatCount } from '../format.ts';
 import {
   addRun,
   pairChoices,
@@ -60,7 +63,14 @@ export function DataSection({ disabled, showPairing }: SectionProps & { showPair
       <legend>Data</legend>
       {d.source === 'task' ? (
         <>
-          <Field path="data.nInstructions" />
+          <Field
+            path="data.nInstructions"
+            hint={
+              d.nInstructions > applesTrainPoolSize()
+                ? `the apples task has ${formatCount(applesTrainPoolSize())} training instructions: a run uses all of them, not ${formatCount(d.nInstructions)}`
+                : undefined
+            }
+          />
           <Field path="data.candidatesPerInstruction" />
         </>
       ) : (

@@ -145,8 +145,8 @@ export function LabelingPanel() {
       <div className="label-summary" data-testid="label-summary">
         <span>
           <strong data-testid="label-count">{rows.length}</strong> usable label{rows.length === 1 ? '' : 's'} (
-          {counts.tie} ties, {counts.skip} skipped);{' '}
-          {edits > 0 ? `${edits} pairs in the experiment’s edits.` : 'none in the experiment yet.'}
+          {plural(counts.tie, 'tie')}, {counts.skip} skipped);{' '}
+          {edits > 0 ? `${plural(edits, 'pair')} in the experiment’s edits.` : 'none in the experiment yet.'}
         </span>
         <span className="label-actions">
           <button
@@ -160,7 +160,7 @@ export function LabelingPanel() {
               })
             }
           >
-            Train on my {rows.length} label{rows.length === 1 ? '' : 's'}
+            Add my {plural(rows.length, 'label')} to the experiment
           </button>
           <button
             type="button"
@@ -173,9 +173,15 @@ export function LabelingPanel() {
         </span>
       </div>
       <p className="muted small">
-        Your labels are added to the judged pairs of the next run (the spec’s <code>data.edits.add</code>, at most{' '}
-        {SPEC_LIMITS.editsAdd}); a share link carries them. They are saved in this browser.
+        Adding does not start training: your labels join the judged pairs of the next run you start (the spec’s{' '}
+        <code>data.edits.add</code>, at most {SPEC_LIMITS.editsAdd}); a share link carries them. Picking a preset or a
+        lesson replaces the experiment, so add them again after it. They stay saved in this browser.
       </p>
     </div>
   );
+}
+
+/** "1 tie", "2 ties". */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

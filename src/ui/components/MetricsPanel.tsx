@@ -4,7 +4,7 @@
  */
 import { useId, useMemo, useState } from 'react';
 import { effectiveRunParams } from '../../lab/spec.ts';
-import { useRunStore } from '../../state/run-store.ts';
+import { isLiveStatus, useRunStore } from '../../state/run-store.ts';
 import { runColors } from '../lib/run-colors.ts';
 import { type ChartDef, MetricChart } from './MetricChart.tsx';
 
@@ -104,6 +104,16 @@ export function MetricsPanel() {
   const colors = useMemo(() => runColors(runs ?? []), [runs]);
   if (!session) return null;
   const series = session.series;
+  const stepsTaken = Object.values(series).some((rows) => rows.length > 0);
+  if (!stepsTaken && !isLiveStatus(session.status)) {
+    // A run that ended before its first step (a model that could not load, a stop during
+    // sampling) has nothing to chart: say so instead of showing empty axes.
+    return (
+      <p className="muted empty" data-testid="metrics-none">
+        No training step was taken in this run, so there are no curves to show.
+      </p>
+    );
+  }
   return (
     <div className="metrics" data-testid="metrics">
       <div className="metrics-toolbar">

@@ -1,9 +1,20 @@
+import { useEffect } from 'react';
 import { useNoticeStore } from '../../state/notice-store.ts';
 
 /** Banners for problems and news the user should see now (a broken link, a lost GPU, an interrupted run). */
 export function Notices() {
   const notices = useNoticeStore((s) => s.notices);
   const dismiss = useNoticeStore((s) => s.dismiss);
+  const asking = notices.find((n) => n.actions)?.id;
+  useEffect(() => {
+    if (!asking) return;
+    // A notice that asks a question (Resume or Discard an interrupted run) must be seen even when
+    // the page is scrolled elsewhere (a reload restores the old position): bring it to the top
+    // of the view and put the keyboard on its first answer.
+    const first = document.querySelector<HTMLElement>(`[data-notice="${CSS.escape(asking)}"] .notice-actions button`);
+    first?.closest('[data-notice]')?.scrollIntoView({ block: 'start' });
+    first?.focus({ preventScroll: true });
+  }, [asking]);
   if (notices.length === 0) return null;
   return (
     <div className="notices" data-testid="notices">

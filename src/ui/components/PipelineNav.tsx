@@ -6,6 +6,7 @@
 import type { Stage } from '../../lab/events.ts';
 import { useLabelsStore } from '../../state/labels-store.ts';
 import { useRunStore } from '../../state/run-store.ts';
+import { useSpecStore } from '../../state/spec-store.ts';
 
 export const SECTION_IDS = ['model', 'data', 'labels', 'train', 'evaluate', 'runs', 'backend', 'experiment'] as const;
 
@@ -32,16 +33,21 @@ export function goToSection(id: string): void {
 export function PipelineNav() {
   const stage = useRunStore((s) => s.session?.stage ?? null);
   const active = useRunStore((s) => s.session?.origin === 'live' && s.session.status === 'running');
-  const labelled = useLabelsStore((s) => s.labels.length);
+  // The Labels step is a person's labels: done when some usable ones were given, not merely
+  // because a run went past its automatic judging.
+  const labelled = useLabelsStore((s) => s.labels.some((l) => l.winner === 'a' || l.winner === 'b'));
+  // A locked lesson has no Labels section (App.tsx): no step may point at it.
+  const labelsShown = useSpecStore((s) => !(s.view.readonly || s.view.hide.includes('edits')));
   const at = stage ? ORDER.indexOf(stage) : -1;
+  const steps = STEPS.filter((step) => step.name !== 'Labels' || labelsShown);
   return (
     <nav className="pipeline" aria-label="Lab pipeline">
       <ol className="page pipeline-steps">
-        {STEPS.map((step, i) => {
+        {steps.map((step, i) => {
           const first = ORDER.indexOf(step.stages[0]);
           const last = ORDER.indexOf(step.stages[step.stages.length - 1]);
           const current = at >= first && at <= last;
-          const done = at > last || (step.name === 'Labels' && labelled > 0 && !current);
+          const done = step.name === 'Labels' ? labelled && !current : at > last;
           const state = current ? 'current' : done ? 'done' : 'todo';
           return (
             <li key={step.name} className={`pipeline-step step-${state}${current && active ? ' step-live' : ''}`}>

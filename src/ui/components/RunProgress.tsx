@@ -4,8 +4,9 @@
  */
 import { useEffect, useState } from 'react';
 import type { Stage } from '../../lab/events.ts';
-import { loseDevice, pauseRun, resumeRun, stopRun } from '../../state/orchard-worker.ts';
+import { pauseRun, resumeRun, stopRun } from '../../state/orchard-worker.ts';
 import { isLiveStatus, type ProgressEntry, type RunSession, useRunStore } from '../../state/run-store.ts';
+import { useSpecStore } from '../../state/spec-store.ts';
 import { etaMs, formatDuration } from '../lib/eta.ts';
 
 export const STAGE_NAMES: Record<Stage, string> = {
@@ -22,11 +23,13 @@ export const STAGE_NAMES: Record<Stage, string> = {
 
 export function RunProgress() {
   const session = useRunStore((s) => s.session);
+  // A locked lesson has no Compare button: name the button the student actually sees.
+  const locked = useSpecStore((s) => s.view.readonly);
   if (!session) {
     return (
       <p className="muted empty" data-testid="run-empty">
-        No run yet. Press <strong>Compare DPO vs JPO</strong> above: both runs start from the same weights, with the
-        same data order and seed, and their curves appear here as they train.
+        No run yet. Press <strong>{locked ? 'Run the lesson' : 'Compare DPO vs JPO'}</strong> above: every run starts
+        from the same weights, with the same data order and seed, and their curves appear here as they train.
       </p>
     );
   }
@@ -117,17 +120,6 @@ function RunStatusLine({ session }: { session: RunSession }) {
           >
             Stop
           </button>
-          {session.backend === 'webgpu' && session.status === 'running' && (
-            <button
-              type="button"
-              className="button button-quiet"
-              onClick={loseDevice}
-              title="Destroys the GPU device, as a driver reset would: training continues on the CPU from its last checkpoint"
-              data-testid="lose-device"
-            >
-              Simulate GPU loss
-            </button>
-          )}
         </span>
       )}
     </div>
