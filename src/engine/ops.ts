@@ -21,7 +21,7 @@ import type { ReduceAttrs } from './ops/reduce/index.ts';
 import type { RopeAttrs } from './ops/rope/index.ts';
 import type { SoftmaxAttrs } from './ops/softmax/index.ts';
 
-export { UNARY_FNS, type UnaryFn } from './ops/elementwise/index.ts';
+export { UNARY_DOMAIN, UNARY_FNS, type UnaryFn } from './ops/elementwise/index.ts';
 export { type DType, fmtShape, isSuffix, numel, type Shape, shapeEq } from './ops/shape.ts';
 
 /** The graph's leaves: bound to tensors by the planner, never launched. */

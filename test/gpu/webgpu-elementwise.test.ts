@@ -1,7 +1,7 @@
 /** Elementwise WebGPU kernels (and AdamW) against the CPU backend, including in-place aliasing. */
 import { describe, it } from 'vitest';
 import type { WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
-import { UNARY_FNS, type UnaryFn } from '../../src/engine/ops.ts';
+import { UNARY_DOMAIN, UNARY_FNS, type UnaryFn } from '../../src/engine/ops.ts';
 import { adamwCase, checkAgainstCpu, LOOSE, Rng, randn, TIGHT, uniform, withGpuBackend } from './webgpu-helpers.ts';
 
 let gpu: WebGPUBackend;
@@ -12,9 +12,12 @@ withGpuBackend((b) => {
 const rng = new Rng(7);
 const S = [3, 5, 7] as const;
 
-/** Inputs where fn is defined and interesting: log needs x > 0; the rest get a wide range to hit saturation. */
+/** Inputs where fn is defined and interesting: log needs x > 0, log1mexp x < 0; the rest get a wide range to hit saturation. */
 function unaryInput(fn: UnaryFn) {
-  return fn === 'log' ? uniform(rng, S, 0.05, 4) : uniform(rng, S, -12, 12);
+  const domain = UNARY_DOMAIN[fn];
+  if (domain === 'positive') return uniform(rng, S, 0.05, 4);
+  if (domain === 'negative') return uniform(rng, S, -12, -0.01);
+  return uniform(rng, S, -12, 12);
 }
 
 describe('binary ops', () => {

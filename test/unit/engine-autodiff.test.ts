@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildBackward, GradientError } from '../../src/engine/autodiff.ts';
 import { Graph } from '../../src/engine/graph.ts';
-import { UNARY_FNS } from '../../src/engine/ops.ts';
+import { UNARY_DOMAIN, UNARY_FNS } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { awayFromZero, type GradCase, gradCheck, randn } from './engine-helpers.ts';
 
@@ -39,7 +39,8 @@ describe('gradients of elementwise ops', () => {
         build: (g) => ({ out: g.unary(g.param('a', [4, 9]), fn) }),
         init: (_n, shape, rng) => {
           const v = awayFromZero(rng, shape, 0.1);
-          if (fn === 'log') for (let i = 0; i < v.length; i++) v[i] = Math.abs(v[i]) + 0.3;
+          const sign = { positive: 1, negative: -1 }[UNARY_DOMAIN[fn] ?? 'positive'];
+          if (UNARY_DOMAIN[fn]) for (let i = 0; i < v.length; i++) v[i] = sign * (Math.abs(v[i]) + 0.3);
           return v;
         },
       }));

@@ -95,7 +95,8 @@ export function buildLoss(
       const u = g.sub(g.scale(diff, beta), constantLike(g, diff, p.simpoGamma));
       losses = sigmoidLoss(u, p.labelSmoothing, 1);
     } else {
-      const log1mExp = (x: Node) => g.unary(g.sub(constantLike(g, x, 1), g.unary(x, 'exp')), 'log');
+      // log(1 − e^x) through log1mexp: TRL's log1p(−exp(x)) form, stable as a mean log-prob x → 0.
+      const log1mExp = (x: Node) => g.unary(x, 'log1mexp');
       const logOdds = g.sub(diff, g.sub(log1mExp(policy.chosen), log1mExp(policy.rejected)));
       const ratio = g.unary(logOdds, 'log_sigmoid');
       losses = g.scale(ratio, -beta);
@@ -142,7 +143,7 @@ export function buildLoss(
 
 /**
  * A tensor of `value` with x's shape, built from x itself: exp(0 · x) = 1. The catalogue has no
- * constant op and objectives need a few (hinge's 1, IPO's 1/(2β), SimPO's γ, ORPO's 1 − e^x);
+ * constant op and objectives need a few (hinge's 1, IPO's 1/(2β), SimPO's γ);
  * autodiff sends a zero gradient through the `· 0`. x must be finite (log-probs are).
  */
 export function constantLike(g: Graph, x: Node, value: number): Node {

@@ -4,7 +4,7 @@
  * this sweep proves the same kernels compile and agree with the CPU backend inside Chromium.
  */
 import type { WebGPUBackend } from '../../../src/engine/backends/webgpu/index.ts';
-import { UNARY_FNS } from '../../../src/engine/ops.ts';
+import { UNARY_DOMAIN, UNARY_FNS } from '../../../src/engine/ops.ts';
 import {
   adamwCase,
   checkAgainstCpu,
@@ -42,7 +42,13 @@ export function sweepCases(seed = 31): SweepCase[] {
   }
   add('scale', { op: 'scale', attrs: { s: -1.7 }, inputs: [randn(rng, S)], out: S, inPlace: 0 }, TIGHT);
   for (const fn of UNARY_FNS) {
-    const x = fn === 'log' ? uniform(rng, S, 0.1, 3) : uniform(rng, S, -9, 9);
+    const domain = UNARY_DOMAIN[fn];
+    const x =
+      domain === 'positive'
+        ? uniform(rng, S, 0.1, 3)
+        : domain === 'negative'
+          ? uniform(rng, S, -9, -0.01)
+          : uniform(rng, S, -9, 9);
     add(`unary ${fn}`, { op: 'unary', attrs: { fn }, inputs: [x], out: S });
     add(`unary_grad ${fn}`, { op: 'unary_grad', attrs: { fn }, inputs: [x, randn(rng, S)], out: S });
   }

@@ -56,6 +56,9 @@ export function unaryFn(fn: UnaryFn, x: number): number {
       return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x)));
     case 'silu':
       return x * sigmoid(x);
+    case 'log1mexp':
+      // log(1 − e^x) (Mächler 2012): 1 − e^x cancels near 0 and e^x underflows far left.
+      return x > -Math.LN2 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x));
   }
 }
 
@@ -86,6 +89,9 @@ export function unaryDerivative(fn: UnaryFn, x: number): number {
       const s = sigmoid(x);
       return s * (1 + x * (1 - s));
     }
+    case 'log1mexp':
+      // −e^x / (1 − e^x) = −1 / expm1(−x): exact where 1 − e^x would cancel.
+      return -1 / Math.expm1(-x);
   }
 }
 

@@ -2,7 +2,17 @@
 import { check, fmtShape, isSuffix, type Shape, type ShapeRules, shapeEq, type TensorType } from '../shape.ts';
 
 /** Elementwise functions for `unary` and `unary_grad`. */
-export type UnaryFn = 'neg' | 'exp' | 'log' | 'square' | 'sigmoid' | 'log_sigmoid' | 'relu' | 'gelu_tanh' | 'silu';
+export type UnaryFn =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'square'
+  | 'sigmoid'
+  | 'log_sigmoid'
+  | 'relu'
+  | 'gelu_tanh'
+  | 'silu'
+  | 'log1mexp';
 
 export const UNARY_FNS: readonly UnaryFn[] = [
   'neg',
@@ -14,7 +24,17 @@ export const UNARY_FNS: readonly UnaryFn[] = [
   'relu',
   'gelu_tanh',
   'silu',
+  'log1mexp',
 ];
+
+/**
+ * Functions defined on part of the line only: tests draw their inputs there. log1mexp is
+ * log(1 − e^x), real for x < 0 (ORPO's log-odds of a mean log-prob).
+ */
+export const UNARY_DOMAIN: Readonly<Partial<Record<UnaryFn, 'positive' | 'negative'>>> = {
+  log: 'positive',
+  log1mexp: 'negative',
+};
 
 /** Every op here allows the output to alias input 0, so gradient accumulation can run in place. */
 export interface ElementwiseAttrs {
@@ -26,7 +46,10 @@ export interface ElementwiseAttrs {
   mul: Record<string, never>;
   /** out = a * s. */
   scale: { s: number };
-  /** out = fn(a). gelu_tanh is GPT-2's tanh approximation; log_sigmoid is computed stably. */
+  /**
+   * out = fn(a). gelu_tanh is GPT-2's tanh approximation; log_sigmoid and log1mexp (log(1 − e^a),
+   * a < 0) are computed stably.
+   */
   unary: { fn: UnaryFn };
   /** out = g * fn'(a), where inputs are [a, g]. */
   unary_grad: { fn: UnaryFn };

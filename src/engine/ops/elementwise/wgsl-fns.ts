@@ -2,6 +2,8 @@
  * WGSL for the elementwise functions of `unary` / `unary_grad`. Written to be stable in f32 on
  * every driver: tanh and sigmoid never evaluate exp of a large positive argument (some drivers'
  * built-in tanh returns NaN there), and log_sigmoid uses a log1p that keeps small arguments exact.
+ * WGSL has no expm1 or log1p: log1mexp and its derivative use short Taylor series where the direct
+ * forms cancel (series lengths chosen so the truncation error is below f32 rounding).
  */
 import type { UnaryFn } from './index.ts';
 
@@ -21,6 +23,30 @@ fn log1p_pos(e: f32) -> f32 {
 }
 fn stable_log_sigmoid(x: f32) -> f32 {
   return min(x, 0.0) - log1p_pos(exp(-abs(x)));
+}
+const LN2: f32 = 0.6931471805599453;
+fn expm1_series(x: f32) -> f32 {
+  // e^x − 1 for |x| <= ln 2: x(1 + x/2(1 + x/3(… (1 + x/11)))), error below 1e-9 relative.
+  var t = 1.0;
+  for (var k = 11; k >= 2; k--) {
+    t = 1.0 + x / f32(k) * t;
+  }
+  return x * t;
+}
+fn stable_expm1(x: f32) -> f32 {
+  return select(exp(x) - 1.0, expm1_series(x), abs(x) <= LN2);
+}
+fn log1m(e: f32) -> f32 {
+  // log(1 − e) for e in [0, 1/2]: −e(1 + e/2 + e²/3 + …) below 0.1, where 1 − e drops digits of e.
+  var t = 1.0 / 9.0;
+  for (var k = 8; k >= 1; k--) {
+    t = 1.0 / f32(k) + e * t;
+  }
+  return select(log(1.0 - e), -e * t, e < 0.1);
+}
+fn log1mexp(x: f32) -> f32 {
+  // log(1 − e^x), x < 0: log(−expm1(x)) near 0, log1p(−e^x) left of −ln 2 (Mächler 2012).
+  return select(log1m(exp(x)), log(-expm1_series(x)), x > -LN2);
 }
 fn gelu_inner(x: f32) -> f32 {
   return GELU_C * (x + 0.044715 * x * x * x);
@@ -42,6 +68,7 @@ const EXPRS: Readonly<Record<UnaryFn, readonly [value: string, grad: string]>> =
       'stable_tanh(gelu_inner(x))) * GELU_C * (1.0 + 3.0 * 0.044715 * x * x))',
   ],
   silu: ['x * stable_sigmoid(x)', 'g * (stable_sigmoid(x) + x * stable_sigmoid(x) * (1.0 - stable_sigmoid(x)))'],
+  log1mexp: ['log1mexp(x)', '-g / stable_expm1(-x)'],
 };
 
 /** WGSL expression for fn(x). */
