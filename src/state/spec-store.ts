@@ -15,11 +15,14 @@ export interface SpecState {
   view: ViewFlags;
   /** `?debug=1`: the developer drills (e.g. simulating a lost GPU) are shown; never in a share link. */
   debug: boolean;
+  /** Whether the full experiment form ("Customise") is unfolded; the hero's one click needs none of it. */
+  customiseOpen: boolean;
   setDraft: (spec: ExperimentSpec, origin: string) => void;
   /** Edits a copy of the draft (the store's objects are never mutated). */
   edit: (fn: (draft: ExperimentSpec) => void) => void;
   setView: (view: ViewFlags) => void;
   setDebug: (debug: boolean) => void;
+  setCustomiseOpen: (open: boolean) => void;
 }
 
 function errorsOf(spec: ExperimentSpec): SpecError[] {
@@ -33,6 +36,7 @@ export const useSpecStore = create<SpecState>()((set) => ({
   origin: 'defaults',
   view: { hide: [], lesson: null, readonly: false },
   debug: false,
+  customiseOpen: false,
   setDraft: (spec, origin) => {
     const draft = structuredClone(spec);
     set({ draft, errors: errorsOf(draft), origin });
@@ -45,6 +49,7 @@ export const useSpecStore = create<SpecState>()((set) => ({
     }),
   setView: (view) => set({ view }),
   setDebug: (debug) => set({ debug }),
+  setCustomiseOpen: (customiseOpen) => set({ customiseOpen }),
 }));
 
 /** The draft as a valid spec, or null while it has errors. */

@@ -7,6 +7,7 @@ import { DebugPanel } from './components/DebugPanel.tsx';
 import { SamplesPanel, WinRateTable } from './components/EvaluatePanel.tsx';
 import { ExperimentForm } from './components/ExperimentForm.tsx';
 import { Header } from './components/Header.tsx';
+import { Hero } from './components/Hero.tsx';
 import { LabelingPanel } from './components/LabelingPanel.tsx';
 import { LessonBanner, LessonsCard } from './components/Lessons.tsx';
 import { LiveJudgePanel } from './components/LiveJudgePanel.tsx';
@@ -53,6 +54,7 @@ export function App() {
       >
         <Notices />
         <LessonBanner />
+        <Hero />
         <ExperimentForm />
         <LessonsCard />
         {!hideLabels && (

@@ -10,6 +10,7 @@ import { splitSpecs } from '../../src/data/tasks/apples.ts';
 import {
   configureTinyCpuRun,
   labForFile,
+  openCustomise,
   pauseInTraining,
   setField,
   waitForInterruptedRunCheck,
@@ -73,6 +74,7 @@ it('D6: labels added to the experiment are not dropped silently by a preset; the
   await add.click();
   await expect.poll(() => page.getByTestId('label-summary').textContent()).toContain('1 pair in the experiment');
 
+  await openCustomise(page);
   await page.locator('#preset').selectOption('quick');
   const notice = page.locator('[data-notice="labels-left-out"]');
   await notice.waitFor();
@@ -89,7 +91,11 @@ it('D6: labels added to the experiment are not dropped silently by a preset; the
 it('D8: after a reload during training, the Resume offer is in view and has the keyboard', async () => {
   const tab = await lab().open('/');
   const { page } = tab;
-  await configureTinyCpuRun(page, 'Reload in view', { 'data.pairing.budget': '32', steps: '16' });
+  await configureTinyCpuRun(page, 'Reload in view', {
+    'data.pairing.budget': '32',
+    steps: '16',
+    'data.pairing.judge': 'oracle',
+  });
   await page.getByTestId('compare').click();
   await pauseInTraining(page, { runs: ['DPO', 'JPO'], steps: 16, atLeast: 6 });
   // The reader is down at the charts when the tab reloads.
@@ -116,7 +122,11 @@ it('D9: at 390 px a finished run leaves the page 390 px wide; Labels is not done
   const tab = await lab().open('/');
   const { page } = tab;
   await page.setViewportSize({ width: 390, height: 844 });
-  await configureTinyCpuRun(page, 'Phone run', { 'data.pairing.budget': '16', steps: '4' });
+  await configureTinyCpuRun(page, 'Phone run', {
+    'data.pairing.budget': '16',
+    steps: '4',
+    'data.pairing.judge': 'oracle',
+  });
   await page.getByTestId('compare').click();
   expect(await waitForRunEnd(page, 180_000)).toBe('done');
   const wide = await page.evaluate(() => {

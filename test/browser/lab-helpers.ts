@@ -24,8 +24,17 @@ export function labForFile(options: LabOptions = {}): () => Lab {
   };
 }
 
+/** Unfolds the full experiment form ("Customise"), as a user does before editing a setting. */
+export async function openCustomise(page: Page): Promise<void> {
+  const fold = page.locator('details.customise');
+  if ((await fold.count()) === 0 || (await fold.evaluate((d) => (d as HTMLDetailsElement).open))) return;
+  await fold.locator('summary').first().click();
+  await page.locator('details.customise[open]').waitFor();
+}
+
 /** Sets a form field by its spec path (the `data-path` of its wrapper), as a user types it. */
 export async function setField(page: Page, path: string, value: string): Promise<void> {
+  await openCustomise(page);
   const input = page.locator(`[data-path="${path}"] input, [data-path="${path}"] select`).first();
   if ((await input.evaluate((el) => el.tagName)) === 'SELECT') await input.selectOption(value);
   else await input.fill(value);
@@ -33,6 +42,7 @@ export async function setField(page: Page, path: string, value: string): Promise
 
 /** The quick preset with `fields` (form path → value) on top, named `name`. */
 export async function configureQuickRun(page: Page, name: string, fields: Record<string, string>): Promise<void> {
+  await openCustomise(page);
   await page.locator('#preset').selectOption('quick');
   for (const [path, value] of Object.entries({ name, ...fields })) await setField(page, path, value);
 }

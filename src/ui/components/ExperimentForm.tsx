@@ -3,13 +3,13 @@
  * to its field), and the actions: Compare DPO vs JPO, Run, Share, spec files.
  */
 import { useRef, useState } from 'react';
-import { type ExperimentSpec, parseSpecJson, validateSpec } from '../../lab/spec.ts';
+import { type ExperimentSpec, parseSpecJson } from '../../lab/spec.ts';
 import { showNotice, useNoticeStore } from '../../state/notice-store.ts';
-import { startRun } from '../../state/orchard-worker.ts';
 import { isLiveStatus, useRunStore } from '../../state/run-store.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
 import { problemSeparator, problemText } from '../format.ts';
-import { dpoVsJpo, PRESETS } from '../lib/presets.ts';
+import { PRESETS } from '../lib/presets.ts';
+import { startExperiment } from '../lib/run-actions.ts';
 import { DataSection, EditsSummary, EvalSection, ModelSection, RunsSection, TrainingSection } from './FormSections.tsx';
 import { Field, SpecFormContext } from './fields.tsx';
 import { ShareBox } from './ShareBox.tsx';
@@ -21,7 +21,8 @@ export function ExperimentForm() {
   const view = useSpecStore((s) => s.view);
   const edit = useSpecStore((s) => s.edit);
   const setDraft = useSpecStore((s) => s.setDraft);
-  const setView = useSpecStore((s) => s.setView);
+  const customiseOpen = useSpecStore((s) => s.customiseOpen);
+  const setCustomiseOpen = useSpecStore((s) => s.setCustomiseOpen);
   const running = useRunStore((s) => s.session?.origin === 'live' && isLiveStatus(s.session.status));
   const [sharing, setSharing] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -29,19 +30,6 @@ export function ExperimentForm() {
   const hide = new Set<string>(view.hide);
   const locked = view.readonly;
   const sectionProps = { disabled: locked };
-
-  const run = (compare: boolean) => {
-    const spec = compare ? dpoVsJpo(draft) : draft;
-    const checked = validateSpec(spec);
-    if (compare) {
-      setDraft(spec, 'DPO vs JPO comparison');
-      // The comparison replaces the lesson's runs: its banner would now describe another experiment.
-      if (view.lesson) setView({ ...view, lesson: null });
-    }
-    if (!checked.ok) return;
-    startRun(checked.spec);
-    document.getElementById('train')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
-  };
 
   /** A preset replaces the whole experiment: pairs added by hand (the Labels section) would vanish unseen. */
   const pickPreset = (spec: ExperimentSpec, origin: string) => {
@@ -88,57 +76,66 @@ export function ExperimentForm() {
 
   return (
     <section className="card experiment" aria-labelledby="experiment-title" id="experiment">
-      <div className="card-head">
-        <h2 id="experiment-title">Experiment</h2>
-        <span className="badge badge-pending-static" data-testid="spec-origin">
-          {origin}
-        </span>
-        {!locked && (
-          <div className="preset-picker">
-            <label htmlFor="preset" className="muted">
-              Preset
-            </label>
-            <select
-              id="preset"
-              className="input"
-              value=""
-              onChange={(e) => {
-                const p = PRESETS.find((x) => x.id === e.target.value);
-                if (p) pickPreset(p.spec, `preset: ${p.title}`);
-              }}
-            >
-              <option value="">Choose…</option>
-              {PRESETS.map((p) => (
-                <option key={p.id} value={p.id} title={p.description}>
-                  {p.title}
-                </option>
-              ))}
-            </select>
-          </div>
-        )}
-      </div>
-      {locked && (
-        <p className="muted">
-          Your teacher fixed these settings for the lesson: press <strong>Run the lesson</strong> to try it.
-        </p>
-      )}
-
-      <SpecFormContext.Provider value={{ spec: draft, errors, edit }}>
-        <div className="form-grid">
-          <fieldset className="form-section form-basics" disabled={locked}>
-            <legend>Basics</legend>
-            <Field path="name" />
-            <Field path="seed" />
-            {!hide.has('backend') && <Field path="backend" />}
-          </fieldset>
-          {!hide.has('model') && <ModelSection {...sectionProps} />}
-          {!hide.has('data') && <DataSection {...sectionProps} showPairing={!hide.has('pairing')} />}
-          {!hide.has('runs') && <RunsSection {...sectionProps} />}
-          <TrainingSection {...sectionProps} hide={hide} />
-          {!hide.has('eval') && <EvalSection {...sectionProps} />}
+      <details
+        className="customise"
+        open={locked || customiseOpen}
+        onToggle={(e) => setCustomiseOpen(e.currentTarget.open)}
+      >
+        <summary className="card-head">
+          <h2 id="experiment-title">{locked ? 'Experiment' : 'Customise the experiment'}</h2>
+          <span className="badge badge-pending-static" data-testid="spec-origin">
+            {origin}
+          </span>
+          {!locked && <span className="muted small">presets, model, data, runs, training, evaluation</span>}
+        </summary>
+        <div className="card-head">
+          {!locked && (
+            <div className="preset-picker">
+              <label htmlFor="preset" className="muted">
+                Preset
+              </label>
+              <select
+                id="preset"
+                className="input"
+                value=""
+                onChange={(e) => {
+                  const p = PRESETS.find((x) => x.id === e.target.value);
+                  if (p) pickPreset(p.spec, `preset: ${p.title}`);
+                }}
+              >
+                <option value="">Choose…</option>
+                {PRESETS.map((p) => (
+                  <option key={p.id} value={p.id} title={p.description}>
+                    {p.title}
+                  </option>
+                ))}
+              </select>
+            </div>
+          )}
         </div>
-      </SpecFormContext.Provider>
-      {!hide.has('edits') && <EditsSummary spec={draft} edit={edit} disabled={locked} />}
+        {locked && (
+          <p className="muted">
+            Your teacher fixed these settings for the lesson: press <strong>Run the lesson</strong> to try it.
+          </p>
+        )}
+
+        <SpecFormContext.Provider value={{ spec: draft, errors, edit }}>
+          <div className="form-grid">
+            <fieldset className="form-section form-basics" disabled={locked}>
+              <legend>Basics</legend>
+              <Field path="name" />
+              <Field path="seed" />
+              {!hide.has('backend') && <Field path="backend" />}
+            </fieldset>
+            {!hide.has('model') && <ModelSection {...sectionProps} />}
+            {!hide.has('data') && <DataSection {...sectionProps} showPairing={!hide.has('pairing')} />}
+            {!hide.has('runs') && <RunsSection {...sectionProps} />}
+            <TrainingSection {...sectionProps} hide={hide} />
+            {!hide.has('eval') && <EvalSection {...sectionProps} />}
+          </div>
+        </SpecFormContext.Provider>
+        {!hide.has('edits') && <EditsSummary spec={draft} edit={edit} disabled={locked} />}
+      </details>
 
       {errors.length > 0 && (
         <div className="notice notice-error form-errors" role="alert" data-testid="form-errors">
@@ -160,27 +157,19 @@ export function ExperimentForm() {
       )}
 
       <div className="actions">
-        {!locked && (
-          <button
-            type="button"
-            className="button button-primary button-large"
-            disabled={running || errors.length > 0}
-            onClick={() => run(true)}
-            data-testid="compare"
-          >
-            Compare DPO vs JPO
-          </button>
-        )}
         <button
           type="button"
           className={`button button-large${locked ? ' button-primary' : ''}`}
           disabled={running || errors.length > 0}
-          onClick={() => run(false)}
+          onClick={() => startExperiment(false)}
           data-testid="run"
+          title={
+            locked
+              ? undefined
+              : 'Trains the runs as set here; Compare DPO vs JPO above replaces them with the DPO/JPO pair'
+          }
         >
-          {locked
-            ? 'Run the lesson'
-            : `Run ${draft.runs.length === 1 ? 'this run' : `these ${draft.runs.length} runs`}`}
+          {locked ? 'Run the lesson' : `Run my settings (${draft.runs.map((r) => r.label).join(', ')})`}
         </button>
         <span className="actions-spacer" />
         <button
@@ -220,6 +209,7 @@ export function ExperimentForm() {
 
 /** Moves focus to the field that edits `path`, when the form shows one. */
 function focusField(path: string): void {
+  useSpecStore.getState().setCustomiseOpen(true);
   const field = document.querySelector(`[data-path="${CSS.escape(path)}"]`);
   const control = field?.querySelector<HTMLElement>('input, select, textarea');
   control?.focus();

@@ -4,9 +4,11 @@
  */
 import { useEffect, useState } from 'react';
 import type { Stage } from '../../lab/events.ts';
+import { useHistoryStore } from '../../state/history-store.ts';
 import { pauseRun, resumeRun, stopRun } from '../../state/orchard-worker.ts';
 import { isLiveStatus, type ProgressEntry, type RunSession, useRunStore } from '../../state/run-store.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
+import { estimateRun, totalLeftMs } from '../lib/estimate.ts';
 import { etaMs, formatDuration } from '../lib/eta.ts';
 
 export const STAGE_NAMES: Record<Stage, string> = {
@@ -101,6 +103,9 @@ function RunStatusLine({ session }: { session: RunSession }) {
         {session.spec.name} · {session.spec.runs.map((r) => r.label).join(' vs ')} · backend {backend}
         {elapsed > 0 ? ` · ${formatDuration(elapsed)}` : ''}
       </span>
+      {live && (session.status === 'running' || session.status === 'paused') && (
+        <TotalLeft session={session} elapsed={elapsed} />
+      )}
       {live && isLiveStatus(session.status) && (
         <span className="run-controls">
           {session.status === 'paused' ? (
@@ -123,6 +128,26 @@ function RunStatusLine({ session }: { session: RunSession }) {
         </span>
       )}
     </div>
+  );
+}
+
+/**
+ * Time left in the whole run, across stages: the estimate the hero showed (scaled from the last
+ * run, estimate.ts), less the time spent, and never less than what the stage in progress needs.
+ */
+function TotalLeft({ session, elapsed }: { session: RunSession; elapsed: number }) {
+  const history = useHistoryStore((s) => s.runs);
+  const backend = session.backendUsed === 'cpu' || session.backendUsed === 'webgpu→cpu' ? 'cpu' : 'webgpu';
+  const estimate = estimateRun(session.spec, backend, history);
+  const current = session.progress.find((p) => p.done < p.total);
+  const stageLeft = current
+    ? etaMs({ at: current.firstAt, done: current.firstDone }, { at: current.at, done: current.done }, current.total)
+    : null;
+  const left = totalLeftMs(estimate.totalMs, elapsed, stageLeft);
+  return (
+    <span className="muted total-eta" data-testid="total-eta" title={`Estimate ${estimate.basis}`}>
+      {left > 0 ? `about ${formatDuration(left)} left in all` : 'finishing…'}
+    </span>
   );
 }
 
