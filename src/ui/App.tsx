@@ -17,6 +17,7 @@ import { PipelineNav } from './components/PipelineNav.tsx';
 import { RunProgress } from './components/RunProgress.tsx';
 import { RunsTable } from './components/RunsTable.tsx';
 import { Section } from './components/Section.tsx';
+import { WhatIsCompared } from './components/WhatIsCompared.tsx';
 import { useUrlState } from './use-url-state.ts';
 
 /** The one look for an interrupted run per page load (effects may run twice in development). */
@@ -55,6 +56,7 @@ export function App() {
         <Notices />
         <LessonBanner />
         <Hero />
+        <WhatIsCompared />
         <ExperimentForm />
         <LessonsCard />
         {!hideLabels && (

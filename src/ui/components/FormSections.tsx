@@ -15,6 +15,7 @@ import {
   SPEC_LIMITS,
 } from '../../lab/spec.ts';
 import { formatCount } from '../format.ts';
+import { OBJECTIVE_LINES } from '../lib/objectives-explained.ts';
 import {
   addRun,
   pairChoices,
@@ -149,7 +150,7 @@ export function RunsSection({ disabled }: SectionProps) {
             <Field path={`runs[${i}].label`} label={`Run ${i + 1} label`} hint={null} />
             <Field
               path={`runs[${i}].objective`}
-              hint={null}
+              hint={OBJECTIVE_LINES[run.objective]}
               write={(s, objective: Objective) => setRunObjective(s, i, objective)}
             />
             <Field path={`runs[${i}].pairs`} hint={null} choices={pairChoices(run.objective)} />
