@@ -122,6 +122,37 @@ export interface RunFailedEvent {
 
 export type StateEvent = StageEvent | RunStartedEvent | RunResumedEvent | RunFinishedEvent | RunFailedEvent;
 
-export type PipelineEvent = ProgressEvent | MetricsEvent | SamplesEvent | EvalEvent | LogEvent | StateEvent;
+/**
+ * What one run got from its judge budget (the "per-run" protocol): the paper's mechanism made
+ * visible. Conditional comparisons of two similar answers often tie; joint ones still carry signal.
+ */
+export interface PairingEvent {
+  kind: 'pairing';
+  run: string;
+  /** Judge calls made (two per judged pair, both orders) and the run's budget in calls. */
+  judgeCalls: number;
+  budgetCalls: number;
+  judged: { conditional: number; joint: number };
+  /** Pairs kept (a consistent winner in both orders). */
+  pairs: { conditional: number; joint: number };
+  ties: { conditional: number; joint: number };
+  /** Pairs dropped because the two orders named different winners. */
+  inconsistent: number;
+  /** Ties / judged, per kind (null when none of that kind was judged). */
+  tieRate: { conditional: number | null; joint: number | null };
+  /** Pairs kept per 100 judge calls. */
+  pairsPer100Calls: number;
+  /** 'score-comparison': the judge scored each side alone, so joint verdicts are score comparisons. */
+  verdictBasis: 'pairwise' | 'score-comparison';
+}
+
+export type PipelineEvent =
+  | ProgressEvent
+  | MetricsEvent
+  | SamplesEvent
+  | EvalEvent
+  | LogEvent
+  | PairingEvent
+  | StateEvent;
 
 export type PipelineListener = (event: PipelineEvent) => void;

@@ -18,16 +18,19 @@ import type { ResponseSeparator } from '../data/sequence.ts';
 import { type MaskMode, type ObjectiveParams, objectiveSpec } from '../engine/index.ts';
 import type { DecodingOptions, PromptOptions } from './pipeline/generation.ts';
 import { deriveSeed, SEED_PURPOSE } from './pipeline/seeds.ts';
+import type { EvalTestSource } from './spec/types.ts';
 import {
   type BackendChoice,
   type DataSpec,
   type EvalBaseline,
+  type EvalSplit,
   type ExperimentSpec,
   type JudgeKind,
   type LoraSpec,
   lossParamsOf,
   type ModelSpec,
   type Objective,
+  type PairingSpec,
   type PairSet,
   type ScheduleKind,
 } from './spec.ts';
@@ -55,6 +58,11 @@ export interface RunPlan {
   index: number;
   objective: Objective;
   pairs: PairSet;
+  /**
+   * With the "per-run" protocol: the share of this run's judge budget spent on joint comparisons
+   * (0 for conditional pairs, 1 for joint ones, data.pairing.jointShare for both).
+   */
+  jointShare: number;
   /** The loss's parameters as the objective reads them (per-objective defaults applied; ORPO's β is λ). */
   loss: ObjectiveParams;
   /** The log-probs the objective scores: conditional (DPO family) or joint (JPO). */
@@ -93,7 +101,7 @@ export interface DataPlan {
   /** Where the rows come from: the classroom task, a file, inline rows or the Hub. */
   source: DataSpec;
   encoding: EncodingPlan;
-  pairing: { mode: PairSet; budget: number | null; judge: JudgeKind; seed: number };
+  pairing: PairingSpec & { seed: number };
   instructionsSeed: number;
   /** Decoding of the candidate responses (plain sampling at temperature 1, each item its own seed). */
   candidates: PromptOptions & DecodingOptions;
@@ -104,6 +112,10 @@ export interface EvalPlan {
   decoding: PromptOptions & DecodingOptions;
   judge: JudgeKind;
   compareAgainst: EvalBaseline;
+  /** Where the held-out items come from (spec.eval.test); null: the task's, as before. */
+  test: EvalTestSource | null;
+  /** Task data: the held-out split reported on (apples.ts heldOutItems). */
+  split: EvalSplit;
   /** Seed of a person's blind side order (pipeline/evaluate.ts). */
   blindSeed: number;
 }
@@ -203,6 +215,7 @@ export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
         index,
         objective: run.objective,
         pairs: run.pairs,
+        jointShare: run.pairs === 'conditional' ? 0 : run.pairs === 'joint' ? 1 : d.pairing.jointShare,
         loss: lossParamsOf(run),
         mode: objective.mode,
         usesReference: objective.usesReference,
@@ -214,6 +227,8 @@ export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
       decoding: evalDecoding(spec),
       judge: spec.eval.judge,
       compareAgainst: spec.eval.compareAgainst,
+      test: spec.eval.test ?? null,
+      split: spec.eval.split,
       blindSeed: seed,
     },
     fingerprints: { experiment: specFingerprint(spec), shared },

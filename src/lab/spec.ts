@@ -32,6 +32,7 @@ export { getAt, setAt } from './spec/paths.ts';
 export { fieldAt, REMOVED_FIELDS, SPEC_FIELDS, SPEC_LIMITS, schemaPath } from './spec/schema.ts';
 export type { Bound, FieldSchema } from './spec/schema-kit.ts';
 export {
+  type AnnotatorSpec,
   BACKENDS,
   type BackendChoice,
   BUNDLED_MODELS,
@@ -43,8 +44,10 @@ export {
   type DataOrigin,
   type DataSpec,
   EVAL_BASELINES,
+  EVAL_SPLITS,
   type EvalBaseline,
   type EvalSpec,
+  type EvalSplit,
   type ExperimentSpec,
   type InlineRow,
   JUDGE_KINDS,
@@ -56,6 +59,8 @@ export {
   type ModelSpec,
   type Objective,
   type OptimizerSpec,
+  PAIRING_PROTOCOLS,
+  type PairingProtocol,
   type PairingSpec,
   type PairSet,
   type PartialSpec,

@@ -80,8 +80,15 @@ describe('per-objective defaults', () => {
 /** A version-1 spec as v1 wrote it: every run field explicit, a reference mode. */
 function v1Spec(): Record<string, unknown> {
   const { runs, ...rest } = structuredClone(DEFAULT_SPEC) as ExperimentSpec;
+  // Fields and defaults version 2 added: a v1 spec has none of them, and v1's 60 steps.
+  const { protocol: _p, jointShare: _j, annotator: _a, ...pairing } = rest.data.pairing;
+  const { split: _s, ...evalV1 } = rest.eval;
   return {
     ...rest,
+    data: { ...rest.data, pairing: { ...pairing, judge: 'oracle' } },
+    eval: evalV1,
+    steps: 60,
+    epochs: null,
     version: 1,
     runs: runs.map((r) => ({ ...r, beta: 0.1, labelSmoothing: 0, simpoGamma: 0.5, orpoLambda: 0.1 })),
     reference: 'adapters-off',
@@ -113,7 +120,7 @@ describe('version 1 -> 2', () => {
     });
     const { version: _a, reference: _b, ...same } = v1;
     const { version: _c, ...migrated } = r.spec;
-    expect(migrated).toEqual(same);
+    expect(migrated).toEqual(withV1Protocol(same));
   });
 
   it('gives a hand-written v1 run the numbers v1 gave it, not the objective defaults', () => {
@@ -144,7 +151,7 @@ describe('version 1 -> 2', () => {
       }
       expect(spec.runs, c.name).toEqual(stored.runs);
       const { version: _v, reference: _r, ...rest } = stored;
-      expect({ ...spec, version: 1 }, c.name).toEqual({ ...rest, version: 1 });
+      expect({ ...spec, version: 1 }, c.name).toEqual({ ...withV1Protocol(rest), version: 1 });
     }
   });
 
@@ -205,3 +212,26 @@ describe('the schema is the one source', () => {
     }
   });
 });
+
+/**
+ * A complete v1 spec as version 2 reads it: the fields v2 added, set to what v1 did (one shared
+ * labelled pool, evaluation on the first nTest held-out items of validation and test alike) or, where
+ * v1 had no such setting, to v2's defaults (unused by the shared pool with the oracle).
+ */
+function withV1Protocol(v1: Record<string, unknown>): Record<string, unknown> {
+  const data = v1.data as Record<string, unknown>;
+  const pairing = data.pairing as Record<string, unknown>;
+  return {
+    ...v1,
+    data: {
+      ...data,
+      pairing: {
+        ...pairing,
+        protocol: 'shared',
+        jointShare: 0.5,
+        annotator: { temperature: 0.05, positionBias: 0.3, tieMargin: 0.02 },
+      },
+    },
+    eval: { ...(v1.eval as Record<string, unknown>), split: 'held-out' },
+  };
+}

@@ -11,7 +11,11 @@
  *   DIR/<run>/adapter_config.json   PEFT adapter (LoRA), or config.json + model.safetensors
  *   DIR/<run>/adapter_model.safetensors   (full fine-tuning), plus the tokenizer files
  *   DIR/metrics.jsonl, metrics.csv  the step lines above
- *   DIR/eval.json                   win-rate reports, mean oracle scores, every judged answer
+ *   DIR/eval.json                   win-rate reports, mean oracle scores, every judged answer, and
+ *                                   items[].outcomes[label]: each run's outcome (1, 0.5, 0) per held-out item
+ *   DIR/report.json                 per run: judge calls, pairs, ties, inconsistent verdicts, epochs,
+ *                                   steps; comparisons[]: every two runs' paired difference, 95%
+ *                                   interval and sign-flip p-value (src/lab/report.ts)
  *   DIR/pairs.jsonl                 the labelled training pairs {i_chosen, r_chosen, i_reject, r_reject}
  *   DIR/checkpoints/                resumable checkpoints (kept only with --resume; reset otherwise)
  * Every file is written to a temporary name and renamed, so a kill never leaves half a file.
@@ -22,6 +26,9 @@
  * path and the fix (exit code 1).
  * Ctrl-C stops cleanly after the current step (a checkpoint is saved with --out); exit code 130.
  * --backend auto (the spec's default) means cpu here: the CLI's WebGPU is Dawn, ask for it by name.
+ * --seeds N runs the spec with seeds seed, seed+1, ..., seed+N-1 (each seed's files in
+ * DIR/seed-<s>/), and writes one DIR/report.json with the comparison pooled over seeds and one
+ * DIR/eval.json with every seed's items.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,8 +39,10 @@ import { CorruptCheckpointError } from '../../lab/checkpoint.ts';
 import type { EvalReport, MetricsEvent, PipelineEvent } from '../../lab/events.ts';
 import { DirCheckpointStore, writeFileAtomic } from '../../lab/pipeline/checkpoint-dir.ts';
 import { type ExperimentResult, type PipelineEnv, runExperiment } from '../../lab/pipeline/index.ts';
+import { experimentReport, outcomeItems } from '../../lab/report.ts';
 import { nodeResolvers } from '../../lab/resolve.ts';
 import { type ExperimentSpec, formatSpecErrors, parseSpecJson } from '../../lab/spec.ts';
+import { describeComparison } from '../../lab/stats/paired.ts';
 import { openBackend } from '../preference-io.ts';
 
 const USAGE = `usage: npm run orchard -- train --spec FILE [options]
@@ -43,7 +52,8 @@ const USAGE = `usage: npm run orchard -- train --spec FILE [options]
   --out DIR               write adapters/models, metrics, eval report and checkpoints here
   --checkpoint-every N    with --out: save a checkpoint every N optimizer steps (default 10)
   --resume                with --out: continue from DIR/checkpoints instead of starting over
-  --reward-model DIR      ONNX reward model folder for the "reward-model" judge`;
+  --reward-model DIR      ONNX reward model folder for the "reward-model" judge
+  --seeds N               run N seeds (seed, seed+1, ...) and report the comparison pooled over them`;
 
 /** The repository's public/models (bundled models), wherever the command is run from. */
 export const BUNDLED_MODELS_DIR = fileURLToPath(new URL('../../../public/models', import.meta.url));
@@ -58,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
       'checkpoint-every': { type: 'string' },
       resume: { type: 'boolean' },
       'reward-model': { type: 'string' },
+      seeds: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -81,13 +92,16 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`train: --checkpoint-every must be a whole number >= 0 (got "${values['checkpoint-every']}")`);
     return 2;
   }
+  const nSeeds = Number(values.seeds ?? 1);
+  if (!(Number.isInteger(nSeeds) && nSeeds >= 1 && nSeeds <= 1000)) {
+    console.error(`train: --seeds must be a whole number from 1 to 1000 (got "${values.seeds}")\n\n${USAGE}`);
+    return 2;
+  }
   if (values.resume && !values.out) {
     console.error('train: --resume needs --out DIR (the checkpoints live in DIR/checkpoints)');
     return 2;
   }
 
-  const store = values.out ? new DirCheckpointStore(join(values.out, 'checkpoints')) : undefined;
-  if (store && !values.resume) await store.clear();
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(130);
@@ -95,10 +109,56 @@ export async function run(argv: string[]): Promise<number> {
     abort.abort();
   };
   process.on('SIGINT', onSigint);
+  const resolvers = await nodeResolvers({ modelsDir: BUNDLED_MODELS_DIR });
+  const results: ExperimentResult[] = [];
+  let code = 0;
+  for (let k = 0; k < nSeeds; k++) {
+    const seedSpec = nSeeds === 1 ? spec : { ...spec, seed: spec.seed + k };
+    const outDir = values.out && nSeeds > 1 ? join(values.out, `seed-${seedSpec.seed}`) : values.out;
+    if (nSeeds > 1) process.stderr.write(`[seeds] seed ${seedSpec.seed} (${k + 1} of ${nSeeds})\n`);
+    const one = await runSeed(seedSpec, outDir, { values, backendName, every, abort, resolvers }).finally(() => {
+      if (k === nSeeds - 1) process.off('SIGINT', onSigint);
+    });
+    if (typeof one === 'number') {
+      process.off('SIGINT', onSigint);
+      return one;
+    }
+    results.push(one.result);
+    code = Math.max(code, one.code); // a failed run: the others are still reported
+  }
+  const report = experimentReport(results);
+  for (const c of report.comparisons) process.stderr.write(`[compare] ${describeComparison(c)}\n`);
+  if (values.out) {
+    await mkdir(values.out, { recursive: true });
+    await writeFileAtomic(join(values.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    if (nSeeds > 1) {
+      const pooled = { seeds: report.seeds, items: outcomeItems(results) };
+      await writeFileAtomic(join(values.out, 'eval.json'), `${JSON.stringify(pooled, null, 2)}\n`);
+    }
+  }
+  return code;
+}
+
+interface SeedContext {
+  values: { out?: string; resume?: boolean; 'reward-model'?: string };
+  backendName: 'cpu' | 'webgpu';
+  every: number;
+  abort: AbortController;
+  resolvers: PipelineEnv['resolvers'];
+}
+
+/** One seed: the pipeline, its files under outDir; an exit code when it did not complete cleanly. */
+async function runSeed(
+  spec: ExperimentSpec,
+  outDir: string | undefined,
+  { values, backendName, every, abort, resolvers }: SeedContext,
+): Promise<number | { result: ExperimentResult; code: number }> {
   const rewardModelDir = values['reward-model'];
+  const store = outDir ? new DirCheckpointStore(join(outDir, 'checkpoints')) : undefined;
+  if (store && !values.resume) await store.clear();
   const env: PipelineEnv = {
     backend: () => openBackend(backendName),
-    resolvers: await nodeResolvers({ modelsDir: BUNDLED_MODELS_DIR }),
+    resolvers,
     checkpoints: store,
     checkpointEvery: every,
     signal: abort.signal,
@@ -113,27 +173,25 @@ export async function run(argv: string[]): Promise<number> {
     if (!(err instanceof CorruptCheckpointError)) throw err;
     console.error(`train: ${err.message}`);
     return 1;
-  } finally {
-    process.off('SIGINT', onSigint);
   }
-  if (values.out) await writeOutputs(values.out, result, spec);
+  if (outDir) await writeOutputs(outDir, result, spec);
   if (result.status === 'cancelled') {
     process.stderr.write(
-      `train: cancelled during ${result.stoppedAt}${values.out ? '; rerun with --resume to continue' : ''}\n`,
+      `train: cancelled during ${result.stoppedAt}${outDir ? '; rerun with --resume to continue' : ''}\n`,
     );
     return 130;
   }
   if (result.failed.length > 0) {
     for (const f of result.failed) process.stderr.write(`train: run ${f.run} failed: ${f.message}\n`);
     const kept = result.runs.filter((r) => r.status === 'completed').map((r) => r.label);
-    if (values.out && kept.length > 0) {
+    if (outDir && kept.length > 0) {
       process.stderr.write(
-        `train: the results of ${kept.join(', ')} are in ${values.out}; fix or remove the failed run and rerun with --resume to reuse them\n`,
+        `train: the results of ${kept.join(', ')} are in ${outDir}; fix or remove the failed run and rerun with --resume to reuse them\n`,
       );
     }
-    return 1;
+    return { result, code: 1 };
   }
-  return 0;
+  return { result, code: 0 };
 }
 
 async function readSpec(file: string): Promise<ExperimentSpec | null> {
@@ -245,7 +303,14 @@ async function writeOutputs(dir: string, result: ExperimentResult, spec: Experim
   await writeFileAtomic(join(dir, 'metrics.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
   await writeFileAtomic(join(dir, 'metrics.csv'), toCsv(lines));
   if (result.data) {
-    await writeFileAtomic(join(dir, 'pairs.jsonl'), result.data.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    // "per-run" pairing: each run's own pairs, marked with the run.
+    const perRun = result.data.perRun;
+    const rows = perRun
+      ? result.plan.runs.flatMap((run) =>
+          (perRun[`share:${run.jointShare}`]?.rows ?? []).map((r) => ({ run: run.label, ...r })),
+        )
+      : result.data.rows;
+    await writeFileAtomic(join(dir, 'pairs.jsonl'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
   const report = {
     name: spec.name,
@@ -274,6 +339,7 @@ async function writeOutputs(dir: string, result: ExperimentResult, spec: Experim
       })),
     })),
     timings: result.timings,
+    items: outcomeItems([result]),
   };
   await writeFileAtomic(join(dir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
 }

@@ -2,6 +2,7 @@
  * What the caller gives the pipeline (PipelineEnv) and what it gets back (ExperimentResult).
  */
 import type { Judge } from '../../data/judges/types.ts';
+import type { RunPairingCounts } from '../../data/run-pairing.ts';
 import type { Backend } from '../../engine/index.ts';
 import type { CheckpointStore } from '../checkpoint.ts';
 import type { ComparedItem, EvalItem } from '../evaluate.ts';
@@ -47,6 +48,12 @@ export interface RunResult {
   error: string | null;
   /** Training pairs this run used. */
   pairCount: number;
+  /** The run's training pairs by kind (edits applied). */
+  pairKinds: { conditional: number; joint: number };
+  /** What the run's judge budget bought ("per-run" protocol); null when runs share one pool. */
+  pairing: RunPairingCounts | null;
+  /** Passes over the run's own pairs (steps × pairs per step / pairs). */
+  epochs: number;
   steps: number;
   totalSteps: number;
   /** Every step logged (for a failed run: those before the failure). */

@@ -12,6 +12,7 @@ import type { Candidate, PreferenceRow } from '../../data/types.ts';
 import { isConditional } from '../../data/types.ts';
 import type { DataSpec, PairSet } from '../spec.ts';
 import { CancelledError, throwIfAborted } from './generation.ts';
+import type { RunPairingData } from './pair-per-run.ts';
 
 /** Pairs in a human judge's queue at once: a few to look at, not the whole budget. */
 export const HUMAN_JUDGE_CONCURRENCY = 4;
@@ -22,6 +23,13 @@ export interface PreparedData {
   kinds: PairKind[];
   /** Pairing statistics when the pipeline built pairs itself. */
   counts: PairingCounts | null;
+  /**
+   * The "per-run" protocol: each distinct run pairing by pairing-key (./pair-per-run.ts). `rows`
+   * then holds only the comparisons given as data (none for task data).
+   */
+  perRun?: Record<string, RunPairingData>;
+  /** The "per-run" protocol: the sampled candidates every run's judge budget is spent on. */
+  candidates?: Candidate[];
 }
 
 export interface PairCandidatesOptions {
@@ -57,7 +65,7 @@ export async function pairCandidates(candidates: Candidate[], o: PairCandidatesO
  * The judge, with every compare() that is still waiting rejected when `signal` aborts: a judge that
  * waits for a person would otherwise hold a cancelled run forever.
  */
-function abortable(judge: Judge, signal: AbortSignal): Judge {
+export function abortable(judge: Judge, signal: AbortSignal): Judge {
   const compare: Judge['compare'] = (a, b) =>
     new Promise((resolve, reject) => {
       if (signal.aborted) return reject(new CancelledError());
@@ -75,7 +83,9 @@ function abortable(judge: Judge, signal: AbortSignal): Judge {
       );
     });
   const score = judge.score?.bind(judge);
-  return score ? { name: judge.name, compare, score } : { name: judge.name, compare };
+  // Keep the basis: a score-comparison judge must still be reported as one after wrapping.
+  const base = { name: judge.name, compare, basis: judge.basis };
+  return score ? { ...base, score } : base;
 }
 
 /** Given rows filtered to the pairing mode: conditional rows need i_chosen === i_reject. */

@@ -19,6 +19,7 @@
  * Determinism: every random choice comes from the spec's seed (plan.ts, seeds.ts), so the same
  * spec on the same backend logs the same numbers (all but tokens_per_s, a wall-clock rate).
  */
+import { bradleyTerryAnnotator } from '../../data/judges/annotator.ts';
 import { applesOracle } from '../../data/judges/oracle.ts';
 import type { Judge } from '../../data/judges/types.ts';
 import { Generator } from '../../engine/index.ts';
@@ -32,13 +33,16 @@ import { evaluateStage } from './evaluate.ts';
 import { CancelledError, throwIfAborted } from './generation.ts';
 import { judgeAndPairStage, sharedPools } from './judge-and-pair.ts';
 import { type Loaded, loadStage } from './load.ts';
-import type { PreparedData } from './prepare-data.ts';
+import { pairingKey, pairPerRun, perRunPools } from './pair-per-run.ts';
+import { finishData, type PreparedData } from './prepare-data.ts';
 import { referenceStage } from './reference.ts';
 import { sampleStage } from './sample.ts';
 import { samplesOf } from './samples.ts';
+import { deriveSeed } from './seeds.ts';
 import { sftStage } from './sft.ts';
 import { applesEvalItems } from './task-data.ts';
-import { type TrainRunOutcome, trainRun } from './train.ts';
+import { testItemsStage } from './test-items.ts';
+import { runShape, type TrainRunOutcome, trainRun } from './train.ts';
 
 /** Runs an experiment; resolves with status 'cancelled' (never rejects) when env.signal aborts. */
 export async function runExperiment(
@@ -94,7 +98,11 @@ export async function runExperiment(
       await sftStage({ ...o, emit, gate, signal, now, checkpoints });
     }
     generator = new Generator(policy.model, policy.store, { build: policy.build });
-    const items = evalItemsOf(plan, env);
+    const test = plan.eval.test;
+    const items =
+      test && test.source !== 'task'
+        ? await testItemsStage(test, env.resolvers, emit, signal)
+        : evalItemsOf(plan, env);
     const sampleItems = items.slice(0, env.samples ?? 4);
     const scoreByTask = plan.data.source.source === 'task';
     const samples = (g: Generator) => samplesOf(g, tokenizer, sampleItems, plan.eval.decoding, scoreByTask);
@@ -107,6 +115,8 @@ export async function runExperiment(
     }
 
     clock.enter('sample');
+    const perRun = plan.data.pairing.protocol === 'per-run';
+    const pairingJudge = () => makeJudge(plan.data.pairing.judge, env, plan, 'pairing');
     const fromCheckpoint = checkpoints ? await checkpoints.data(plan.fingerprints.shared) : null;
     let data: PreparedData;
     if (fromCheckpoint) {
@@ -130,14 +140,30 @@ export async function runExperiment(
         signal,
       });
       emit({ kind: 'stage', stage: 'judge' });
-      const judge = () => makeJudge(plan.data.pairing.judge, env);
-      data = await judgeAndPairStage({ data: plan.data, ...sampled, judge, emit, signal });
-      await checkpoints?.saveData(plan.fingerprints.shared, data);
+      if (perRun && sampled.candidates.length > 0) {
+        // Budget-matched arms: each run is judged below; keep the candidates to judge runs added later.
+        data = { ...finishData(sampled.given, null), candidates: sampled.candidates, perRun: {} };
+      } else {
+        if (perRun) {
+          const message =
+            'the "per-run" protocol judges sampled candidates, but this data brings its comparisons: every run uses them (as "shared")';
+          emit({ kind: 'log', level: 'warn', message });
+        }
+        data = await judgeAndPairStage({ data: plan.data, ...sampled, judge: pairingJudge, emit, signal });
+        await checkpoints?.saveData(plan.fingerprints.shared, data);
+      }
+    }
+    if (data.perRun && data.candidates) {
+      const missing = plan.runs.some((r) => !data.perRun?.[pairingKey(r)]);
+      const done = data.perRun;
+      const o = { data: plan.data, candidates: data.candidates, runs: plan.runs, judge: pairingJudge, emit, signal };
+      data = { ...data, perRun: await pairPerRun({ ...o, done }) };
+      if (missing) await checkpoints?.saveData(plan.fingerprints.shared, data);
     }
     result.data = data;
 
     clock.enter('reference');
-    const pools = sharedPools(data, plan.runs);
+    const pools = data.perRun ? perRunPools(data.perRun, plan.runs) : sharedPools(data, plan.runs);
     const runData = await referenceStage({
       runs: plan.runs,
       encoding: plan.data.encoding,
@@ -166,7 +192,11 @@ export async function runExperiment(
         checkpoints,
         checkpointEvery: env.checkpointEvery ?? 0,
       });
-      const runResult = resultOf(run, outcome, rd.chosen.length, loaded);
+      const runResult = resultOf(run, outcome, rd.chosen.length, loaded, plan);
+      runResult.pairing = data.perRun?.[pairingKey(run)]?.counts ?? null;
+      const pool = pools.get(run.label);
+      const nJoint = pool ? pool.poolIndex.filter((p) => pool.rows[p].i_chosen !== pool.rows[p].i_reject).length : 0;
+      runResult.pairKinds = { conditional: rd.chosen.length - nJoint, joint: nJoint };
       result.runs.push(runResult);
       if (outcome.status === 'cancelled') throw new CancelledError();
       if (outcome.status === 'failed') {
@@ -199,7 +229,7 @@ export async function runExperiment(
         judge: () =>
           plan.eval.judge === 'human' && env.judges?.humanEval
             ? Promise.resolve(env.judges.humanEval)
-            : makeJudge(plan.eval.judge, env),
+            : makeJudge(plan.eval.judge, env, plan, 'eval'),
         policy,
         generator,
         tokenizer,
@@ -251,8 +281,20 @@ class StageClock {
   }
 }
 
-function resultOf(run: RunPlan, outcome: TrainRunOutcome, pairCount: number, loaded: Loaded): RunResult {
+function resultOf(
+  run: RunPlan,
+  outcome: TrainRunOutcome,
+  pairCount: number,
+  loaded: Loaded,
+  plan: ExperimentPlan,
+): RunResult {
+  // Passes over the run's own pairs: pairs visited (steps × pairs per step) / pairs.
+  const { P } = runShape(plan.training, pairCount);
+  const epochs = (outcome.steps * P * plan.training.gradAccumulation) / pairCount;
   return {
+    pairing: null,
+    pairKinds: { conditional: 0, joint: 0 },
+    epochs,
     label: run.label,
     objective: run.objective,
     pairs: run.pairs,
@@ -271,12 +313,23 @@ function resultOf(run: RunPlan, outcome: TrainRunOutcome, pairCount: number, loa
 }
 
 function evalItemsOf(plan: ExperimentPlan, env: PipelineEnv): EvalItem[] {
-  if (plan.data.source.source === 'task') return applesEvalItems(Math.max(plan.eval.nTest, env.samples ?? 4));
+  if (plan.data.source.source === 'task')
+    return applesEvalItems(Math.max(plan.eval.nTest, env.samples ?? 4), plan.eval.split);
   return env.evalItems ?? [];
 }
 
-async function makeJudge(kind: ExperimentPlan['eval']['judge'], env: PipelineEnv): Promise<Judge> {
+async function makeJudge(
+  kind: ExperimentPlan['eval']['judge'],
+  env: PipelineEnv,
+  plan: ExperimentPlan,
+  purpose: 'pairing' | 'eval',
+): Promise<Judge> {
   if (kind === 'oracle') return applesOracle();
+  if (kind === 'annotator') {
+    // Its own stream per purpose: pairing verdicts do not move when evaluation asks more questions.
+    const seed = deriveSeed(plan.data.pairing.seed, `annotator-${purpose}`);
+    return bradleyTerryAnnotator({ ...plan.data.pairing.annotator, seed });
+  }
   if (kind === 'human') {
     if (!env.judges?.human)
       throw new Error('the spec asks for a human judge, but none is connected (env.judges.human)');

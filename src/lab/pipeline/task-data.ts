@@ -6,7 +6,14 @@
  * train split; evaluation takes the test split in its fixed order.
  */
 import { appleOracleScore } from '../../data/judges/oracle.ts';
-import { type ListSpec, referenceAnswer, renderInstruction, splitSpecs } from '../../data/tasks/apples.ts';
+import {
+  type HeldOutSplit,
+  heldOutItems,
+  type ListSpec,
+  referenceAnswer,
+  renderInstruction,
+  splitSpecs,
+} from '../../data/tasks/apples.ts';
 import { Rng } from '../../engine/index.ts';
 import type { EvalItem } from '../evaluate.ts';
 
@@ -46,12 +53,17 @@ export function applesGoldRows(
   });
 }
 
-/** The first `n` held-out instructions (fixed order) with gold answers. */
-export function applesEvalItems(n: number): EvalItem[] {
-  const rng = new Rng(GOLD_SEED);
-  return theSplit()
-    .test.slice(0, n)
-    .map((spec) => ({ instruction: renderInstruction(spec), gold: referenceAnswer(spec, rng) }));
+/**
+ * The first `n` held-out instructions of `split` (fixed order) with gold answers: "test" for
+ * reported numbers, "validation" for choosing settings, "held-out" both (validation first: the list
+ * version-1 specs evaluate). An instruction has the same gold answer in every split.
+ */
+export function applesEvalItems(n: number, split: HeldOutSplit = 'held-out'): EvalItem[] {
+  return heldOutItems(split, {
+    seed: APPLES_SPLIT.seed,
+    testFraction: APPLES_SPLIT.testFraction,
+    goldSeed: GOLD_SEED,
+  }).slice(0, n);
 }
 
 /** Oracle score and reason of one answer (for samples events). */

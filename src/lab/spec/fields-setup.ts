@@ -7,7 +7,7 @@ import { RESPONSE_SEPARATORS } from '../../data/sequence.ts';
 import { checkRepoId, checkRepoPath, checkRevision } from '../hub/ids.ts';
 import { type Checker, show } from './check.ts';
 import { checkAddedRows, checkInlineRows, checkRemovedIndices } from './row-checks.ts';
-import { choice, type FieldSchema, group, int, num, SIZE_LIMITS, text } from './schema-kit.ts';
+import { choice, type FieldSchema, group, int, num, range, SIZE_LIMITS, text } from './schema-kit.ts';
 import {
   BUNDLED_MODELS,
   DATA_FORMATS,
@@ -15,6 +15,7 @@ import {
   JUDGE_KINDS,
   type JudgeKind,
   MODEL_SOURCES,
+  PAIRING_PROTOCOLS,
   SPEC_VERSION,
   TASKS,
 } from './types.ts';
@@ -31,7 +32,7 @@ const noNul = (value: unknown, path: string, c: Checker) => {
 };
 
 /** A file-system path (CLI only: the browser cannot read it). */
-const pathField = <P extends string>(
+export const pathField = <P extends string>(
   path: P,
   label: string,
   what: string,
@@ -41,7 +42,7 @@ const pathField = <P extends string>(
   text(path, [1, SIZE_LIMITS.pathLength], label, help, { fix: `the path of ${what}`, check: noNul, when });
 
 /** `<parent>.repo` and `<parent>.revision`: a Hub repository and the revision to pin. */
-const hubSource = <P extends string>(
+export const hubSource = <P extends string>(
   parent: P,
   labels: readonly [string, string],
   example: string,
@@ -66,13 +67,26 @@ export function defaultJudge(dataSource: unknown): JudgeKind {
   return dataSource === 'task' || dataSource === undefined ? 'oracle' : 'reward-model';
 }
 
-/** The judges a data source allows: "oracle" is a task's exact checker. */
+/**
+ * The pairing judge a spec gets when it names none: for task data the simulated pairwise annotator
+ * (noisy and position-biased like a real judge, so the both-orders filter has something to drop);
+ * evaluation keeps the exact checker (`defaultJudge`), so win-rates stay exact.
+ */
+export function defaultPairingJudge(dataSource: unknown): JudgeKind {
+  return dataSource === 'task' || dataSource === undefined ? 'annotator' : 'reward-model';
+}
+
+/** Judges built on a task's exact checker: the checker itself and the simulated annotator. */
+export const TASK_JUDGES: readonly JudgeKind[] = ['oracle', 'annotator'];
+
+/** The judges a data source allows: "oracle" and "annotator" need a task's exact checker. */
 export function allowedJudges(dataSource: unknown): readonly JudgeKind[] {
-  return dataSource === 'task' ? JUDGE_KINDS : JUDGE_KINDS.filter((j) => j !== 'oracle');
+  return dataSource === 'task' ? JUDGE_KINDS : JUDGE_KINDS.filter((j) => !TASK_JUDGES.includes(j));
 }
 
 export const JUDGE_LABELS: Record<JudgeKind, string> = {
   oracle: 'exact checker (task)',
+  annotator: 'simulated annotator (task)',
   'reward-model': 'reward model',
   human: 'a person',
 };
@@ -80,8 +94,9 @@ export const JUDGE_LABELS: Record<JudgeKind, string> = {
 const PAIRS_LABELS = { conditional: 'conditional', joint: 'joint', both: 'conditional + joint' };
 
 const judgeDefault = {
-  derive: ({ root }: { root: Record<string, unknown> }) => defaultJudge((root.data as { source?: unknown })?.source),
-  defaultText: '"oracle" for task data, else "reward-model"',
+  derive: ({ root }: { root: Record<string, unknown> }) =>
+    defaultPairingJudge((root.data as { source?: unknown })?.source),
+  defaultText: '"annotator" for task data, else "reward-model"',
   choiceLabels: JUDGE_LABELS,
 };
 
@@ -218,12 +233,30 @@ export const SETUP_FIELDS = [
     'which pairs to build and keep: same instruction (conditional), different instructions (joint), or both',
     { short: 'pairing', default: 'both', fix: 'JPO needs "joint" or "both"', choiceLabels: PAIRS_LABELS },
   ),
+  choice(
+    'data.pairing.protocol',
+    PAIRING_PROTOCOLS,
+    'Pairing protocol',
+    '"per-run": budget-matched arms, every run asks the judge about the same candidates with the same budget (conditional-only runs spend it on conditional pairs, conditional + joint runs on the mix), ties and inconsistent verdicts dropped per run; "shared": one labelled pool, each run keeps the kinds it trains on (version 1 specs)',
+    {
+      short: 'protocol',
+      default: 'per-run',
+      choiceLabels: { 'per-run': 'budget-matched (per run)', shared: 'one shared pool' },
+    },
+  ),
   num(
     'data.pairing.budget',
     int(1, 1_000_000),
     'Judge budget',
-    'judged pairs in total (with "both", half conditional and half joint); null (empty): all pairs',
-    { short: 'judge budget', default: 192, nullable: true, fix: 'or null for no limit' },
+    'pairs judged (two judge calls each, both orders): per run with "per-run"; in total with "shared" (with "both", half conditional and half joint; null: all pairs)',
+    { short: 'judge budget', default: 192, nullable: true, fix: 'or null for no limit ("shared" only)' },
+  ),
+  num(
+    'data.pairing.jointShare',
+    range(0, 1),
+    'Joint share',
+    'with "per-run": the share of a conditional + joint run\'s budget spent on joint comparisons (the paper: 0.5); conditional-only runs spend none',
+    { short: 'joint share', default: 0.5 },
   ),
   choice(
     'data.pairing.judge',
@@ -231,6 +264,33 @@ export const SETUP_FIELDS = [
     'Judge',
     'who labels the pairs the pipeline builds (human: the lab asks you, once per pair); rows that already carry a preference are used as given',
     judgeDefault,
+  ),
+  group(
+    'data.pairing.annotator',
+    'object',
+    'Simulated annotator',
+    'the "annotator" judge: a Bradley–Terry annotator on the exact checker, asked in both orders',
+  ),
+  num(
+    'data.pairing.annotator.temperature',
+    range(0, 10),
+    'Annotator noise',
+    'Bradley–Terry temperature on the score scale (0: always right); 0.05 gets one broken constraint right 98% of the time, the smallest differences 66-73%',
+    { short: 'annotator noise', default: 0.05 },
+  ),
+  num(
+    'data.pairing.annotator.positionBias',
+    range(0, 1),
+    'Position bias',
+    'probability of answering "the first side" when unsure (else "tie"); the two orders then disagree and the pair is dropped',
+    { short: 'position bias', default: 0.3 },
+  ),
+  num(
+    'data.pairing.annotator.tieMargin',
+    range(0, 1),
+    'Tie margin',
+    'score differences up to this are "cannot tell" (the task\'s smallest difference is 1/30)',
+    { short: 'tie margin', default: 0.02 },
   ),
   group('data.edits', 'object', 'Edits', 'hand-made changes to the labelled pairs'),
   {

@@ -9,6 +9,10 @@
  *   link trains with the same numbers as before (v1 links always stored every field).
  * - `reference` is dropped: its three modes (precomputed, frozen-copy, adapters-off) all scored
  *   the initial model and gave identical numbers.
+ * - Version 2's defaults changed what a run is compared on (issue 12); a v1 spec keeps v1's:
+ *   `data.pairing.protocol` "shared" (one labelled pool), `data.pairing.judge` "oracle" for task
+ *   data when it names none, 60 `steps` when it gives neither steps nor epochs, and `eval.split`
+ *   "held-out" (v1 evaluated the first nTest held-out items, validation and test alike).
  */
 import { fail, isPlainObject, show } from './check.ts';
 import { RUN_PARAM_FIELDS, type RunParamField } from './objectives.ts';
@@ -54,9 +58,36 @@ function fromV1(v1: Record<string, unknown>): Record<string, unknown> {
     const value = key === 'runs' && Array.isArray(v1.runs) ? v1.runs.map(runFromV1) : v1[key];
     Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   }
+  if (isPlainObject(out.data) || out.data === undefined) {
+    const data = { ...((out.data as Record<string, unknown> | undefined) ?? {}) };
+    if (isPlainObject(data.pairing) || data.pairing === undefined) {
+      const pairing: Record<string, unknown> = { ...((data.pairing as Record<string, unknown> | undefined) ?? {}) };
+      pairing.protocol = 'shared';
+      // Fields version 2 added; "shared" pairing ignores the share and the annotator's settings
+      // unless the spec is edited to use them.
+      if (pairing.jointShare === undefined) pairing.jointShare = V2_ADDED.jointShare;
+      if (pairing.annotator === undefined) pairing.annotator = { ...V2_ADDED.annotator };
+      if (pairing.judge === undefined)
+        pairing.judge = data.source === undefined || data.source === 'task' ? 'oracle' : 'reward-model';
+      data.pairing = pairing;
+    }
+    out.data = data;
+  }
+  if (out.steps === undefined && (out.epochs === undefined || out.epochs === null)) out.steps = V1_STEPS;
+  if (isPlainObject(out.eval) || out.eval === undefined) {
+    const ev = { ...((out.eval as Record<string, unknown> | undefined) ?? {}) };
+    if (ev.split === undefined) ev.split = 'held-out';
+    out.eval = ev;
+  }
   out.version = 2;
   return out;
 }
+
+/** Values of the pairing fields version 2 added (their defaults). */
+const V2_ADDED = { jointShare: 0.5, annotator: { temperature: 0.05, positionBias: 0.3, tieMargin: 0.02 } };
+
+/** Version 1's step count when a spec gave neither steps nor epochs. */
+const V1_STEPS = 60;
 
 function runFromV1(run: unknown): unknown {
   if (!isPlainObject(run)) return run;

@@ -26,10 +26,12 @@ function valid(spec: unknown, c: Checker, path: string): unknown {
 
 function oracleNeedsTask(s: Record<string, unknown>, c: Checker, at: 'data.pairing.judge' | 'eval.judge'): void {
   const source = valid(s, c, 'data.source');
-  if (valid(s, c, at) === 'oracle' && source !== undefined && source !== 'task') {
+  const judge = valid(s, c, at);
+  if ((judge === 'oracle' || judge === 'annotator') && source !== undefined && source !== 'task') {
+    const what = judge === 'oracle' ? 'is the exact checker of a task' : 'answers with the exact checker of a task';
     c.fail(
       at,
-      `"oracle" is the exact checker of a task and needs data.source "task" (got "${String(source)}"); use "reward-model" or "human"`,
+      `"${judge}" ${what} and needs data.source "task" (got "${String(source)}"); use "reward-model" or "human"`,
     );
   }
 }
@@ -82,10 +84,24 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     },
   },
   {
-    doc: 'The judge "oracle" (a task\'s exact checker) needs data.source "task", for pairing and for evaluation.',
+    doc: 'The judges "oracle" (a task\'s exact checker) and "annotator" (built on it) need data.source "task", for pairing and for evaluation.',
     check: (s, c) => {
       oracleNeedsTask(s, c, 'data.pairing.judge');
       oracleNeedsTask(s, c, 'eval.judge');
+    },
+  },
+  {
+    doc: 'With `data.pairing.protocol` "per-run", `data.pairing.budget` is a number (every run gets that many judged pairs).',
+    check: (s, c) => {
+      if (
+        valid(s, c, 'data.pairing.protocol') === 'per-run' &&
+        get(s, 'data.pairing.budget') === null &&
+        !c.failedWithin('data.pairing.budget')
+      )
+        c.fail(
+          'data.pairing.budget',
+          'is null (no limit), but the "per-run" protocol gives every run the same number of judged pairs; set a number (e.g. 192), or data.pairing.protocol to "shared"',
+        );
     },
   },
   {
@@ -119,6 +135,17 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
         c.fail(
           'schedule.warmupSteps',
           `must be less than steps (${steps}) (got ${warmup}); about a tenth of the steps is usual`,
+        );
+    },
+  },
+  {
+    doc: 'A test file (`eval.test.source` "file" or "hub") has no exact checker: its `eval.judge` is "reward-model" or "human".',
+    check: (s, c) => {
+      const test = valid(s, c, 'eval.test.source');
+      if ((test === 'file' || test === 'hub') && valid(s, c, 'eval.judge') === 'oracle')
+        c.fail(
+          'eval.judge',
+          `"oracle" is the exact checker of the task's own items; test items from a ${String(test)} need "reward-model" or "human"`,
         );
     },
   },

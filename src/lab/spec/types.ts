@@ -18,7 +18,15 @@ export const BUNDLED_MODELS = ['orchard-tiny'] as const;
 export const TASKS = ['apples'] as const;
 export const DATA_FORMATS = ['auto', 'jpo', 'trl', 'sft'] as const;
 /** Who labels a pair or compares two answers (the data layer's `Judge` is the object that does it). */
-export const JUDGE_KINDS = ['oracle', 'human', 'reward-model'] as const;
+export const JUDGE_KINDS = ['oracle', 'annotator', 'human', 'reward-model'] as const;
+/**
+ * How runs get their labelled pairs: 'per-run' (budget-matched arms: every run asks the judge the
+ * same number of questions about the same candidates, DPO only conditional ones, JPO the mix) or
+ * 'shared' (one labelled pool, each run keeps the kinds it trains on: version 1's protocol).
+ */
+export const PAIRING_PROTOCOLS = ['per-run', 'shared'] as const;
+/** Held-out split of the classroom task that evaluation reports on ('held-out': both, version 1). */
+export const EVAL_SPLITS = ['test', 'validation', 'held-out'] as const;
 export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;
 export const LORA_MODULES = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'cpu'] as const;
@@ -32,6 +40,8 @@ export type DataFormat = (typeof DATA_FORMATS)[number];
 /** Which pairs a run trains on, or the pairing builds: the data layer's pairing modes. */
 export type PairSet = PairingMode;
 export type JudgeKind = (typeof JUDGE_KINDS)[number];
+export type PairingProtocol = (typeof PAIRING_PROTOCOLS)[number];
+export type EvalSplit = (typeof EVAL_SPLITS)[number];
 export type Objective = ObjectiveName;
 export type ScheduleKind = (typeof SCHEDULES)[number];
 export type LoraModule = (typeof LORA_MODULES)[number];
@@ -54,8 +64,18 @@ export type DataOrigin =
 
 export interface PairingSpec {
   mode: PairSet;
+  protocol: PairingProtocol;
   budget: number | null;
+  jointShare: number;
   judge: JudgeKind;
+  annotator: AnnotatorSpec;
+}
+
+/** The simulated pairwise annotator's settings (src/data/judges/annotator.ts). */
+export interface AnnotatorSpec {
+  temperature: number;
+  positionBias: number;
+  tieMargin: number;
 }
 
 export interface DataEdits {
@@ -113,6 +133,18 @@ export interface LoraSpec {
   targetModules: LoraModule[];
 }
 
+/**
+ * Where evaluation's held-out items come from: the task's held-out instructions, or a file (a path,
+ * CLI) or Hub dataset file of {instruction, gold_response} rows (the paper's test files) or
+ * {instruction, response} rows (SFT files). Absent: the task's items for task data (else none).
+ */
+export const EVAL_TEST_SOURCES = ['task', 'file', 'hub'] as const;
+
+export type EvalTestSource =
+  | { source: 'task' }
+  | { source: 'file'; path: string }
+  | { source: 'hub'; repo: string; revision: string; file: string };
+
 export interface EvalSpec {
   nTest: number;
   maxNewTokens: number;
@@ -121,6 +153,8 @@ export interface EvalSpec {
   topP: number;
   judge: JudgeKind;
   compareAgainst: EvalBaseline;
+  test?: EvalTestSource;
+  split: EvalSplit;
 }
 
 export interface ExperimentSpec {
