@@ -15,7 +15,7 @@ import { type Tokenizer, tokenizerFromJson } from '../data/tokenizer.ts';
 import type { ImportProblem, PreferenceRow, RatedCandidate } from '../data/types.ts';
 import { type LoadedModel, loadModel, type ModelFiles } from '../engine/index.ts';
 import { type HubOptions, loadHubDatasetFile, loadHubModel } from './hub/index.ts';
-import type { BundledModelId, DataFormat, DataSpec, ModelSpec } from './spec.ts';
+import type { BundledModelId, DataFormat, DataOrigin, ModelSpec } from './spec.ts';
 
 export interface ResolvedModel {
   model: LoadedModel;
@@ -40,7 +40,7 @@ export interface ResolveContext {
 export interface Resolvers {
   model(spec: ModelSpec, ctx?: ResolveContext): Promise<ResolvedModel>;
   /** Rows of a file or hub data source (task data needs no resolving). */
-  data(spec: DataSpec, ctx?: ResolveContext): Promise<ResolvedData>;
+  data(spec: DataOrigin, ctx?: ResolveContext): Promise<ResolvedData>;
 }
 
 export interface ResolverOptions {

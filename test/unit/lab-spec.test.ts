@@ -106,6 +106,8 @@ describe('DEFAULT_SPEC and the field table', () => {
       withDefaults({ model: { source: 'hub', repo: 'a/b' }, data: { source: 'hub', repo: 'a/b', file: 'x.jsonl' } }),
       withDefaults({ model: { source: 'local', path: '/m' }, data: { source: 'file', path: 'x.jsonl' }, sft: {} }),
       withDefaults({ data: { source: 'file', rows: [{ prompt: 'p', chosen: 'c', rejected: 'r' }] } }),
+      withDefaults({ eval: { test: { source: 'file', path: 't.jsonl' } } }),
+      withDefaults({ eval: { test: { source: 'hub', repo: 'a/b', file: 't.jsonl' } } }),
     ];
     const paths = new Set(
       variants.flatMap((v) => leafPaths(v)).map((p) => p.replace(/^data\.(rows|edits\.add)\[\].*$/, 'data.$1')),

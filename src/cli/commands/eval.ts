@@ -1,5 +1,5 @@
 /**
- * `npm run orchard -- eval --spec FILE --model DIR [--backend cpu|webgpu] [--n N] [--reward-model DIR]`
+ * `npm run orchard -- eval --spec FILE --model DIR [--test FILE] [--backend cpu|webgpu] [--n N] [--reward-model DIR]`
  *
  * The paper's evaluation of a trained model: answers to the held-out instructions (spec.eval's
  * decoding), each compared by spec.eval's judge with the spec's model's answer (or the gold answer,
@@ -7,6 +7,8 @@
  *   {"model": DIR, "baseline": ..., "nTest": N, "baselineMeanScore": ..., "reports": [EvalReport, ...]}
  * DIR may be a PEFT adapter folder (applied to the spec's model), a full model folder, or the --out
  * folder of `orchard train` (every run folder in it is evaluated).
+ * The held-out items are the task's, or those of a test file (--test FILE, or the spec's eval.test):
+ * the paper's {instruction, gold_response} test files or {instruction, response} SFT files.
  * Note: the reference side is the spec's model as loaded; a spec with SFT is not re-fine-tuned here.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -26,8 +28,9 @@ import { generateAnswers } from '../../lab/pipeline/generation.ts';
 import { applesEvalItems } from '../../lab/pipeline/task-data.ts';
 import { generatorFor } from '../../lab/pipeline/trained-model.ts';
 import { evalDecoding } from '../../lab/plan.ts';
-import { nodeResolvers } from '../../lab/resolve.ts';
-import { type ExperimentSpec, formatSpecErrors, parseSpecJson } from '../../lab/spec.ts';
+import { loadTestItems, type TestFileSource } from '../../lab/pipeline/test-items.ts';
+import { nodeResolvers, type Resolvers } from '../../lab/resolve.ts';
+import { type ExperimentSpec, formatSpecErrors, parseSpecJson, validateSpec } from '../../lab/spec.ts';
 import { openBackend } from '../preference-io.ts';
 import { BUNDLED_MODELS_DIR } from './train.ts';
 
@@ -37,6 +40,8 @@ const USAGE = `usage: npm run orchard -- eval --spec FILE --model DIR [options]
   --model DIR            adapter folder, model folder, or the --out folder of "orchard train"
   --backend B            cpu | webgpu (default cpu)
   --n N                  held-out instructions (default: the spec's eval.nTest)
+  --test FILE            held-out items from a test file: {instruction, gold_response} rows (the paper's
+                         test files) or {instruction, response} rows; sets the spec's eval.test
   --reward-model DIR     ONNX reward model folder for the "reward-model" judge`;
 
 interface Candidate {
@@ -53,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
       model: { type: 'string' },
       backend: { type: 'string', default: 'cpu' },
       n: { type: 'string' },
+      test: { type: 'string' },
       'reward-model': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -70,14 +76,25 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`eval: ${values.spec} is not a valid experiment spec:\n${formatSpecErrors(parsed.errors)}`);
     return 2;
   }
-  const spec = parsed.spec;
+  let spec = parsed.spec;
+  if (values.test !== undefined) {
+    const withTest = validateSpec({ ...spec, eval: { ...spec.eval, test: { source: 'file', path: values.test } } });
+    if (!withTest.ok) {
+      console.error(`eval: --test ${values.test} does not fit the spec:\n${formatSpecErrors(withTest.errors)}`);
+      return 2;
+    }
+    spec = withTest.spec;
+  }
+  const test = spec.eval.test && spec.eval.test.source !== 'task' ? spec.eval.test : null;
   const n = values.n === undefined ? spec.eval.nTest : Number(values.n);
   if (!(Number.isInteger(n) && n > 0)) {
     console.error(`eval: --n must be a whole number > 0 (got "${values.n ?? spec.eval.nTest}")`);
     return 2;
   }
-  if (spec.data.source !== 'task') {
-    console.error('eval: held-out instructions come from the classroom task; this spec trains on other data');
+  if (spec.data.source !== 'task' && !test) {
+    console.error(
+      'eval: this spec trains on data without held-out items of its own; name a test file with --test FILE (or eval.test in the spec)',
+    );
     return 2;
   }
   const candidates = findCandidates(values.model);
@@ -86,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
   const base = await resolvers.model(spec.model);
   const backend = await openBackend(values.backend);
   try {
-    const items = applesEvalItems(n);
+    const items = test ? await testItems(test, resolvers, n) : applesEvalItems(n);
     const decode = evalDecoding(spec);
     const instructions = items.map((x) => x.instruction);
     const ref = generatorFor(base.model, backend);
@@ -122,6 +139,13 @@ export async function run(argv: string[]): Promise<number> {
     backend.dispose();
   }
   return 0;
+}
+
+/** The first n items of a test file; skipped rows are named on stderr. */
+async function testItems(test: TestFileSource, resolvers: Resolvers, n: number): Promise<EvalItem[]> {
+  const loaded = await loadTestItems(test, resolvers);
+  for (const p of loaded.problems) console.error(`eval: ${loaded.source}: line ${p.line} skipped: ${p.reason}`);
+  return loaded.items.slice(0, n);
 }
 
 /** What DIR holds: an adapter, a model, or run folders of `orchard train --out`. */

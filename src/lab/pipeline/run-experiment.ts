@@ -42,6 +42,7 @@ import { deriveSeed } from './seeds.ts';
 import { sftStage } from './sft.ts';
 import { applesEvalItems } from './task-data.ts';
 import { testItemsStage } from './test-items.ts';
+import { testItemsStage } from './test-items.ts';
 import { runShape, type TrainRunOutcome, trainRun } from './train.ts';
 
 /** Runs an experiment; resolves with status 'cancelled' (never rejects) when env.signal aborts. */
@@ -100,9 +101,7 @@ export async function runExperiment(
     generator = new Generator(policy.model, policy.store, { build: policy.build });
     const test = plan.eval.test;
     const items =
-      test && test.source !== 'task'
-        ? await testItemsStage(test, env.resolvers, emit, signal)
-        : evalItemsOf(plan, env);
+      test && test.source !== 'task' ? await testItemsStage(test, env.resolvers, emit, signal) : evalItemsOf(plan, env);
     const sampleItems = items.slice(0, env.samples ?? 4);
     const scoreByTask = plan.data.source.source === 'task';
     const samples = (g: Generator) => samplesOf(g, tokenizer, sampleItems, plan.eval.decoding, scoreByTask);

@@ -3,6 +3,7 @@
  * fields: `npx tsc` fails, naming the paths, when a field is added to one and not the other.
  */
 import type { PreferenceRow } from '../../data/types.ts';
+import type { EVAL_TEST_FIELDS } from './fields-eval-test.ts';
 import type { SETUP_FIELDS } from './fields-setup.ts';
 import type { TRAINING_FIELDS } from './fields-training.ts';
 import type { ExperimentSpec, InlineRow, LoraModule } from './types.ts';
@@ -24,7 +25,10 @@ type PathsOf<T, P extends string> = T extends Leaf | Opaque
       : never;
 
 type TypePaths = Exclude<PathsOf<ExperimentSpec, ''>, ''>;
-type TablePaths = (typeof SETUP_FIELDS)[number]['path'] | (typeof TRAINING_FIELDS)[number]['path'];
+type TablePaths =
+  | (typeof SETUP_FIELDS)[number]['path']
+  | (typeof TRAINING_FIELDS)[number]['path']
+  | (typeof EVAL_TEST_FIELDS)[number]['path'];
 
 type InTypesOnly = Exclude<TypePaths, TablePaths>;
 type InTableOnly = Exclude<TablePaths, TypePaths>;

@@ -1,13 +1,15 @@
 /**
- * The spec schema: the field table (./fields-setup.ts, ./fields-training.ts) indexed by path, the
+ * The spec schema: the field table (./fields-setup.ts, ./fields-training.ts, ./fields-eval-test.ts)
+ * indexed by path, the
  * fields that older versions had, and the bounds UIs use for sliders (`SPEC_LIMITS`).
  */
+import { EVAL_TEST_FIELDS } from './fields-eval-test.ts';
 import { SETUP_FIELDS } from './fields-setup.ts';
 import { TRAINING_FIELDS } from './fields-training.ts';
 import { type Bound, type FieldSchema, SIZE_LIMITS } from './schema-kit.ts';
 
 /** Every field of the spec, in canonical order (the order a validated spec's JSON has). */
-export const SPEC_FIELDS: readonly FieldSchema[] = [...SETUP_FIELDS, ...TRAINING_FIELDS];
+export const SPEC_FIELDS: readonly FieldSchema[] = [...SETUP_FIELDS, ...TRAINING_FIELDS, ...EVAL_TEST_FIELDS];
 
 const BY_PATH = new Map(SPEC_FIELDS.map((f) => [f.path, f]));
 
