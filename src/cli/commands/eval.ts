@@ -26,9 +26,9 @@ import { type EvalItem, evalReport, evaluateModel, goldAnswers } from '../../lab
 import type { EvalReport } from '../../lab/events.ts';
 import { generateAnswers } from '../../lab/pipeline/generation.ts';
 import { applesEvalItems } from '../../lab/pipeline/task-data.ts';
+import { loadTestItems, type TestFileSource } from '../../lab/pipeline/test-items.ts';
 import { generatorFor } from '../../lab/pipeline/trained-model.ts';
 import { evalDecoding } from '../../lab/plan.ts';
-import { loadTestItems, type TestFileSource } from '../../lab/pipeline/test-items.ts';
 import { nodeResolvers, type Resolvers } from '../../lab/resolve.ts';
 import { type ExperimentSpec, formatSpecErrors, parseSpecJson, validateSpec } from '../../lab/spec.ts';
 import { openBackend } from '../preference-io.ts';
