@@ -144,7 +144,9 @@ export async function run(argv: string[]): Promise<number> {
 /** The first n items of a test file; skipped rows are named on stderr. */
 async function testItems(test: TestFileSource, resolvers: Resolvers, n: number): Promise<EvalItem[]> {
   const loaded = await loadTestItems(test, resolvers);
-  for (const p of loaded.problems) console.error(`eval: ${loaded.source}: line ${p.line} skipped: ${p.reason}`);
+  for (const p of loaded.problems) {
+    console.error(`eval: ${p.file ?? loaded.source}: line ${p.line} skipped: ${p.reason}`);
+  }
   return loaded.items.slice(0, n);
 }
 

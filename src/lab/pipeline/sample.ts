@@ -59,7 +59,7 @@ export async function sampleStage(o: SampleStageOptions): Promise<Sampled> {
     onProgress: (message, done, total) => emit({ kind: 'progress', stage: 'sample', done, total, message }),
   });
   for (const p of data.problems.slice(0, 5)) {
-    emit({ kind: 'log', level: 'warn', message: `${data.source}: line ${p.line} skipped: ${p.reason}` });
+    emit({ kind: 'log', level: 'warn', message: `${p.file ?? data.source}: line ${p.line} skipped: ${p.reason}` });
   }
   if (data.problems.length > 5) {
     emit({ kind: 'log', level: 'warn', message: `${data.source}: ${data.problems.length - 5} more rows skipped` });

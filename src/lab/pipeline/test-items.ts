@@ -18,7 +18,7 @@ export interface TestItems {
   /** Where they came from, for messages. */
   source: string;
   /** Rows skipped, with line and reason. */
-  problems: { line: number; reason: string }[];
+  problems: { line: number; reason: string; file?: string }[];
 }
 
 /** Reads the items of a test file (a path through the resolvers' file access, or a Hub dataset file). */
@@ -53,7 +53,7 @@ export async function testItemsStage(
 ): Promise<EvalItem[]> {
   const loaded = await loadTestItems(test, resolvers, { signal });
   for (const p of loaded.problems.slice(0, 5)) {
-    emit({ kind: 'log', level: 'warn', message: `${loaded.source}: line ${p.line} skipped: ${p.reason}` });
+    emit({ kind: 'log', level: 'warn', message: `${p.file ?? loaded.source}: line ${p.line} skipped: ${p.reason}` });
   }
   if (loaded.problems.length > 5) {
     emit({ kind: 'log', level: 'warn', message: `${loaded.source}: ${loaded.problems.length - 5} more rows skipped` });

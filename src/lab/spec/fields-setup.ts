@@ -14,6 +14,7 @@ import {
   DATA_SOURCES,
   JUDGE_KINDS,
   type JudgeKind,
+  MAX_DATA_FILES,
   MODEL_SOURCES,
   PAIRING_PROTOCOLS,
   SPEC_VERSION,
@@ -30,6 +31,26 @@ const hubCheck =
 const noNul = (value: unknown, path: string, c: Checker) => {
   if (typeof value === 'string' && value.includes('\u0000')) c.fail(path, 'must not contain NUL characters');
 };
+
+/** A path: text of 1..pathLength characters without NUL. */
+function pathCheck(value: unknown, path: string, c: Checker): void {
+  if (c.string(value, path, 1, SIZE_LIMITS.pathLength, 'the path of a .json or .jsonl file') !== null) {
+    noNul(value, path, c);
+  }
+}
+
+/** One file, or a list of 1..MAX_DATA_FILES files, each checked by `one` at its own index. */
+function checkFileList(value: unknown, path: string, c: Checker, one: (value: unknown, path: string) => void): void {
+  if (!Array.isArray(value)) {
+    one(value, path);
+    return;
+  }
+  if (value.length === 0 || value.length > MAX_DATA_FILES) {
+    c.fail(path, `must list 1 to ${MAX_DATA_FILES} files (got ${value.length}); or give one file as a string`);
+    return;
+  }
+  for (const [i, v] of value.entries()) one(v, `${path}[${i}]`);
+}
 
 /** A file-system path (CLI only: the browser cannot read it). */
 export const pathField = <P extends string>(
@@ -177,14 +198,14 @@ export const SETUP_FIELDS = [
     { short: 'candidates', when: ['task'], default: 4 },
   ),
   {
-    ...pathField(
-      'data.path',
-      'Data file',
-      'a .json or .jsonl file',
-      'a .json/.jsonl file; exactly one of path and rows',
-      ['file'],
-    ),
+    path: 'data.path' as const,
+    type: 'text',
+    when: ['file'],
     optional: true,
+    label: 'Data file',
+    help: 'a .json/.jsonl file, or a list of them read in that order (each detects its own format); exactly one of path and rows',
+    allowedText: `a path, or a list of 1..${MAX_DATA_FILES} paths`,
+    check: (value, path, c) => checkFileList(value, path, c, (v, p) => pathCheck(v, p, c)),
   },
   {
     path: 'data.rows' as const,
@@ -214,15 +235,16 @@ export const SETUP_FIELDS = [
     'jointpreferences/sft_and_pref_data',
     'dataset revision, like model.revision',
   ),
-  text('data.file', null, 'File', 'file inside the dataset repository', {
+  text('data.file', null, 'File', 'file inside the dataset repository, or a list of them read in that order', {
     when: ['hub'],
-    allowedText: '.json/.jsonl path',
-    check: (value, path, c) => {
-      const file = checkRepoPath(value);
-      if (!file.ok) c.fail(path, file.message);
-      else if (!/\.(json|jsonl)$/i.test(file.value))
-        c.fail(path, `must be a .json or .jsonl file of the dataset repository (got ${show(value)})`);
-    },
+    allowedText: `.json/.jsonl path, or a list of 1..${MAX_DATA_FILES}`,
+    check: (value, path, c) =>
+      checkFileList(value, path, c, (v, p) => {
+        const file = checkRepoPath(v);
+        if (!file.ok) c.fail(p, file.message);
+        else if (!/\.(json|jsonl)$/i.test(file.value))
+          c.fail(p, `must be a .json or .jsonl file of the dataset repository (got ${show(v)})`);
+      }),
   }),
 
   group('data.pairing', 'object', 'Pairing', 'how comparisons are built and judged'),

@@ -53,14 +53,20 @@ export type ModelSpec =
   | { source: 'hub'; repo: string; revision: string }
   | { source: 'local'; path: string };
 
+/**
+ * Several files (a list for `data.path` or `data.file`) are read one by one, each with its own format
+ * detection, and their rows concatenated in the order listed (the paper's conditional + joint files).
+ */
+export const MAX_DATA_FILES = 16;
+
 /** A flat data row given inline (fields depend on `format`). */
 export type InlineRow = Record<string, string | number | boolean | null>;
 
 export type DataOrigin =
   | { source: 'task'; task: TaskId; nInstructions: number; candidatesPerInstruction: number }
-  | { source: 'file'; path: string; format: DataFormat }
+  | { source: 'file'; path: string | string[]; format: DataFormat }
   | { source: 'file'; rows: InlineRow[]; format: DataFormat }
-  | { source: 'hub'; repo: string; revision: string; file: string; format: DataFormat };
+  | { source: 'hub'; repo: string; revision: string; file: string | string[]; format: DataFormat };
 
 export interface PairingSpec {
   mode: PairSet;
