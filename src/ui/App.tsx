@@ -3,6 +3,7 @@ import { offerInterruptedRun } from '../state/interrupted-run.ts';
 import { useRunStore } from '../state/run-store.ts';
 import { useSpecStore } from '../state/spec-store.ts';
 import { CapabilityPanel } from './components/CapabilityPanel.tsx';
+import { DataUpload } from './components/DataUpload.tsx';
 import { DebugPanel } from './components/DebugPanel.tsx';
 import { SamplesPanel, WinRateTable } from './components/EvaluatePanel.tsx';
 import { ExperimentForm } from './components/ExperimentForm.tsx';
@@ -58,6 +59,7 @@ export function App() {
         <Hero />
         <WhatIsCompared />
         <ExperimentForm />
+        <DataUpload />
         <LessonsCard />
         {!hideLabels && (
           <Section id="labels" title="Labels" lead="Judge pairs yourself: your answers become training data.">
