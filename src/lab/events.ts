@@ -69,9 +69,19 @@ export interface EvalReport {
   baselineMeanScore?: number;
 }
 
+/** One held-out item of a run's evaluation: the question, both answers and how the run's answer fared. */
+export interface EvalItemOutcome {
+  instruction: string;
+  answer: string;
+  baseline: string;
+  outcome: 'win' | 'tie' | 'loss';
+}
+
 export interface EvalEvent {
   kind: 'eval';
   report: EvalReport;
+  /** Every held-out item, in the same order for every run (the lab lists them and pairs the runs on them). */
+  items?: EvalItemOutcome[];
 }
 
 export interface LogEvent {

@@ -58,6 +58,7 @@ export async function saveSession(): Promise<SavedRun | null> {
     spec: s.spec,
     series: s.series,
     evals: s.evals,
+    evalItems: s.evalItems,
     samples: s.samples,
     adapters: s.adapters,
   };

@@ -17,7 +17,7 @@
  * Import treats the file as hostile: size cap, strict format/version, the spec through
  * validateSpec, metrics through the CSV parser, adapters through base64 and a size check.
  */
-import type { EvalReport, SamplesEvent } from '../lab/events.ts';
+import type { EvalItemOutcome, EvalReport, SamplesEvent } from '../lab/events.ts';
 import { type ExperimentSpec, formatSpecErrors, validateSpec } from '../lab/spec.ts';
 import { type MetricRow, metricsFromCsv, metricsToCsv } from './metric-rows.ts';
 
@@ -41,6 +41,8 @@ export interface SavedRun {
   spec: ExperimentSpec;
   series: Record<string, MetricRow[]>;
   evals: EvalReport[];
+  /** Every held-out item per run, as judged; kept in this browser (the exported bundle leaves it out). */
+  evalItems?: Record<string, EvalItemOutcome[]>;
   samples: SamplesEvent[];
   adapters: SavedAdapter[];
 }

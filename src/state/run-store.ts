@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import type { AdapterExport, RunErrorInfo, TrainingBackend } from '../../workers/protocol.ts';
-import type { EvalReport, PipelineEvent, SamplesEvent, Stage } from '../lab/events.ts';
+import type { EvalItemOutcome, EvalReport, PipelineEvent, SamplesEvent, Stage } from '../lab/events.ts';
 import type { ExperimentSpec } from '../lab/spec.ts';
 import { type MetricRow, metricRow } from './metric-rows.ts';
 import type { BackendUsed, RunStatus, SavedAdapter, SavedRun } from './run-bundle.ts';
@@ -50,6 +50,8 @@ export interface RunSession {
   series: Record<string, MetricRow[]>;
   samples: SamplesEvent[];
   evals: EvalReport[];
+  /** Every held-out item per run label, as judged (for the per-item view and the paired difference). */
+  evalItems: Record<string, EvalItemOutcome[]>;
   logs: LogLine[];
   error: RunErrorInfo | null;
   adapters: SavedAdapter[];
@@ -99,6 +101,7 @@ function emptySession(id: string, spec: ExperimentSpec): RunSession {
     series: {},
     samples: [],
     evals: [],
+    evalItems: {},
     logs: [],
     error: null,
     adapters: [],
@@ -152,6 +155,7 @@ export const useRunStore = create<RunStoreState>()((set) => {
           series: run.series,
           samples: run.samples,
           evals: run.evals,
+          evalItems: run.evalItems ?? {},
           adapters: run.adapters,
           revision: 1,
         },
@@ -166,6 +170,7 @@ export function reduceEvents(s: RunSession, events: readonly PipelineEvent[], no
   let progress = s.progress;
   let samples = s.samples;
   let evals = s.evals;
+  let evalItems = s.evalItems;
   let logs = s.logs;
   let stage = s.stage;
   let seriesChanged = false;
@@ -216,6 +221,7 @@ export function reduceEvents(s: RunSession, events: readonly PipelineEvent[], no
         break;
       case 'eval':
         evals = [...evals.filter((r) => r.run !== e.report.run), e.report];
+        if (e.items) evalItems = { ...evalItems, [e.report.run]: e.items };
         break;
       case 'log':
         logs = [...logs, { level: e.level, message: e.message, at: Date.now() }].slice(-MAX_LOG_LINES);
@@ -227,6 +233,7 @@ export function reduceEvents(s: RunSession, events: readonly PipelineEvent[], no
     progress,
     samples,
     evals,
+    evalItems,
     logs,
     stage,
     revision: seriesChanged ? s.revision + 1 : s.revision,

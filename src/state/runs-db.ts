@@ -20,7 +20,9 @@ export interface HumanPairLabel {
 }
 
 /** What the runs table lists: a saved run without its bulky parts. */
-export type RunSummary = Omit<SavedRun, 'series' | 'adapters' | 'samples'> & { steps: Record<string, number> };
+export type RunSummary = Omit<SavedRun, 'series' | 'adapters' | 'samples' | 'evalItems'> & {
+  steps: Record<string, number>;
+};
 
 let opening: Promise<IDBDatabase> | null = null;
 
@@ -76,7 +78,7 @@ export async function deleteRun(id: string): Promise<void> {
 export async function listRuns(): Promise<RunSummary[]> {
   const runs = (await request((await store('runs', 'readonly')).getAll())) as SavedRun[];
   return runs
-    .map(({ series, adapters: _adapters, samples: _samples, ...rest }) => ({
+    .map(({ series, adapters: _adapters, samples: _samples, evalItems: _evalItems, ...rest }) => ({
       ...rest,
       steps: Object.fromEntries(Object.entries(series).map(([run, rows]) => [run, rows.length])),
     }))

@@ -5,6 +5,7 @@ import { useSpecStore } from '../state/spec-store.ts';
 import { CapabilityPanel } from './components/CapabilityPanel.tsx';
 import { DataUpload } from './components/DataUpload.tsx';
 import { DebugPanel } from './components/DebugPanel.tsx';
+import { EvalItemsTable, RunDifference } from './components/EvalItems.tsx';
 import { SamplesPanel, WinRateTable } from './components/EvaluatePanel.tsx';
 import { ExperimentForm } from './components/ExperimentForm.tsx';
 import { Header } from './components/Header.tsx';
@@ -77,6 +78,9 @@ export function App() {
             <>
               <h3 className="subhead">Win rates</h3>
               <WinRateTable />
+              <RunDifference />
+              <h3 className="subhead">Every held-out item</h3>
+              <EvalItemsTable />
               <h3 className="subhead">Samples</h3>
               <SamplesPanel />
             </>

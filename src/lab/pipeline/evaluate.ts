@@ -74,7 +74,13 @@ export async function evaluateStage(o: EvaluateStageOptions): Promise<{ answers:
     });
     run.eval = evalReport(run.label, plan.compareAgainst, judged);
     run.evalItems = judged.items;
-    emit({ kind: 'eval', report: run.eval });
+    const items = judged.items.map(({ instruction, answer, baseline, outcome }) => ({
+      instruction,
+      answer,
+      baseline,
+      outcome,
+    }));
+    emit({ kind: 'eval', report: run.eval, items });
   }
   emit({ kind: 'progress', stage: 'evaluate', done: o.runs.length, total: o.runs.length, message: 'evaluation done' });
   return initial;
