@@ -22,7 +22,17 @@
  *    - 'conditional' (DPO): 1 on the response tokens and EOS, 0 on BOS and prompt.
  *    - 'joint' (JPO): 1 on every position except position 0 (BOS, or for a tokenizer without BOS the
  *      first prompt token, which has nothing to be predicted from).
- * 5. truncation (TRL's order, `truncated` says whether anything was cut):
+ * 5. truncation, `truncated` says whether anything was cut. Prompts keep their END, so the
+ *    "### Response:" cue survives; responses keep their start. Two rules (`truncation`):
+ *    'trl' (TRL's DPOTrainer and the paper's code, truncation_mode keep_end): with L = the longer
+ *    response of the pair plus EOS (`pairedResponse` is the other side's; without it, this side's),
+ *    when BOS + prompt + L > maxLength the prompt is cut to maxPromptLength tokens (the BOS counted
+ *    among them, as TRL counts it); when BOS + prompt + L still exceeds maxLength, every response
+ *    longer than maxLength − maxPromptLength tokens (EOS counted) is cut to that, and a cut response
+ *    loses its EOS. A prompt that fits with its responses is never cut. One difference: TRL's
+ *    keep_end slices the BOS off with the prompt's start; here the BOS stays and one fewer prompt
+ *    token is kept.
+ *    'prompt-first' (version 1, the default of this function):
  *    - maxPromptLength bounds the prompt tokens (BOS not counted) and keeps the END of the prompt,
  *      so the "### Response:" cue survives.
  *    - maxLength bounds the whole sequence (BOS and EOS counted). Response tokens are cut from the
@@ -31,6 +41,7 @@
  *      its end) so that one response token (or the EOS of an empty response) remains.
  * 6. batching pads on the right with padId and mask 0; padding never counts.
  */
+import { encodeHead, encodeTail } from './tokenize-bounded.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 export const PAPER_TEMPLATE = '### Instructions: {instruction}\n\n### Response:';
@@ -39,6 +50,10 @@ export const CHAT_TEMPLATE = 'chat';
 export const DEFAULT_BUCKETS: readonly number[] = [16, 32, 64, 128, 256, 512, 1024];
 
 export type SequenceMode = 'joint' | 'conditional';
+
+/** Rule 5's choices: how a pair that does not fit is cut. */
+export const TRUNCATION_RULES = ['trl', 'prompt-first'] as const;
+export type TruncationRule = (typeof TRUNCATION_RULES)[number];
 
 /** Rule 2's choices: what goes between the prompt and the response. */
 export const RESPONSE_SEPARATORS = ['auto', 'none'] as const;
@@ -55,6 +70,10 @@ export interface EncodeOptions {
   maxLength?: number;
   maxPromptLength?: number;
   separator?: ResponseSeparator;
+  /** Rule 5's rule (default 'prompt-first'). */
+  truncation?: TruncationRule;
+  /** The other side's response ('trl' compares with the pair's longer response, as TRL does). */
+  pairedResponse?: string;
 }
 
 export interface EncodedPair extends Encoded {
@@ -96,18 +115,46 @@ export function responseText(prompt: string, response: string, separator: Respon
 /** Rules 3-5: ids and mask of one side. */
 export function encodePair(tok: Tokenizer, instruction: string, response: string, opts: EncodeOptions): EncodedPair {
   const promptStr = formatPrompt(tok, instruction, opts.template);
-  let prompt = tok.encode(promptStr);
-  let resp = tok.encode(responseText(promptStr, response, opts.separator));
+  const trl = opts.truncation === 'trl';
+  const maxLength = opts.maxLength ?? Number.POSITIVE_INFINITY;
+  // Only what truncation can keep is tokenized (a 10 MB row must not be encoded in full); the ids
+  // are those of tokenize-then-truncate (tokenize-bounded.ts). 'trl' may keep a whole prompt that fits.
+  const promptLimit = trl ? maxLength : Math.min(opts.maxPromptLength ?? Number.POSITIVE_INFINITY, maxLength);
+  let prompt = encodeTail(tok, promptStr, promptLimit);
+  let resp = encodeHead(tok, responseText(promptStr, response, opts.separator), opts.maxLength);
   const bos = tok.bosId === null ? [] : [tok.bosId];
   let eos = tok.eosId === null ? [] : [tok.eosId];
   let truncated = false;
 
-  if (opts.maxPromptLength !== undefined && prompt.length > opts.maxPromptLength) {
+  if (trl) {
+    if (opts.maxLength !== undefined) {
+      const max = opts.maxLength;
+      checkLimit('maxLength', max, bos.length + 1);
+      const other =
+        opts.pairedResponse === undefined
+          ? 0
+          : encodeHead(tok, responseText(promptStr, opts.pairedResponse, opts.separator), opts.maxLength).length;
+      const longest = Math.max(resp.length, other) + eos.length;
+      const maxPrompt = opts.maxPromptLength ?? opts.maxLength;
+      checkLimit('maxPromptLength', maxPrompt, bos.length);
+      const over = () => bos.length + prompt.length + longest > max;
+      if (over() && bos.length + prompt.length > maxPrompt) {
+        prompt = prompt.slice(prompt.length - (maxPrompt - bos.length));
+        truncated = true;
+      }
+      const room = max - maxPrompt;
+      if (over() && resp.length + eos.length > room) {
+        resp = resp.slice(0, Math.max(0, room));
+        eos = [];
+        truncated = true;
+      }
+    }
+  } else if (opts.maxPromptLength !== undefined && prompt.length > opts.maxPromptLength) {
     checkLimit('maxPromptLength', opts.maxPromptLength, 0);
     prompt = prompt.slice(prompt.length - opts.maxPromptLength);
     truncated = true;
   }
-  if (opts.maxLength !== undefined) {
+  if (!trl && opts.maxLength !== undefined) {
     checkLimit('maxLength', opts.maxLength, bos.length + 1);
     const promptRoom = opts.maxLength - bos.length - 1;
     if (prompt.length > promptRoom) {
@@ -180,7 +227,7 @@ export function encodeRow(
   opts: EncodeOptions,
 ): { chosen: EncodedPair; rejected: EncodedPair } {
   return {
-    chosen: encodePair(tok, row.i_chosen, row.r_chosen, opts),
-    rejected: encodePair(tok, row.i_reject, row.r_reject, opts),
+    chosen: encodePair(tok, row.i_chosen, row.r_chosen, { ...opts, pairedResponse: row.r_reject }),
+    rejected: encodePair(tok, row.i_reject, row.r_reject, { ...opts, pairedResponse: row.r_chosen }),
   };
 }

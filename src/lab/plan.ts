@@ -14,7 +14,7 @@
  * The backend is not part of any fingerprint: a checkpoint records the backend that made it, and
  * the pipeline resumes it only on the same backend unless told otherwise (checkpoint.ts).
  */
-import type { ResponseSeparator } from '../data/sequence.ts';
+import type { ResponseSeparator, TruncationRule } from '../data/sequence.ts';
 import { type MaskMode, type ObjectiveParams, objectiveSpec } from '../engine/index.ts';
 import type { DecodingOptions, PromptOptions } from './pipeline/generation.ts';
 import { deriveSeed, SEED_PURPOSE } from './pipeline/seeds.ts';
@@ -42,6 +42,7 @@ export interface EncodingPlan {
   maxLength: number;
   maxPromptLength: number;
   separator: ResponseSeparator | undefined;
+  truncation: TruncationRule;
 }
 
 /** AdamW's settings besides the learning rate; maxGradNorm 0 means no clipping. */
@@ -166,6 +167,7 @@ export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
     maxLength: d.maxLength,
     maxPromptLength: d.maxPromptLength,
     separator: d.separator,
+    truncation: d.truncation ?? 'trl',
   };
   const optimizer: OptimizerPlan = {
     beta1: spec.optimizer.beta1,

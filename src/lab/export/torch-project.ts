@@ -106,12 +106,18 @@ export async function exportTorchProject(input: ExperimentSpec, env: TorchExport
   const runs: ExportedRun[] = plan.runs.map((run, k) => {
     const poolIndex = selectPairs(data, run.pairs);
     const { P, totalSteps } = runShape(plan.training, poolIndex.length);
-    const encode = (i: string, r: string) =>
-      encodePair(resolved.tokenizer, i, r, { mode: run.mode, ...plan.data.encoding });
+    const encode = (i: string, r: string, other: string) =>
+      encodePair(resolved.tokenizer, i, r, { mode: run.mode, ...plan.data.encoding, pairedResponse: other });
     const encoded = new Map(
       poolIndex.map((p) => {
         const row = data.rows[p];
-        return [p, { chosen: encode(row.i_chosen, row.r_chosen), rejected: encode(row.i_reject, row.r_reject) }];
+        return [
+          p,
+          {
+            chosen: encode(row.i_chosen, row.r_chosen, row.r_reject),
+            rejected: encode(row.i_reject, row.r_reject, row.r_chosen),
+          },
+        ];
       }),
     );
     const microBatches = trainingBatches(data, run, plan.training).map((b) => b.poolIndex);

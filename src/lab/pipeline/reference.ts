@@ -47,10 +47,12 @@ export async function referenceStage(o: ReferenceStageOptions): Promise<Map<stri
     const key = `${pool.key}|${run.mode}`;
     let rows = encoded.get(key);
     if (!rows) {
-      const enc = (i: string, r: string) => encodePair(o.tokenizer, i, r, { mode: run.mode, ...o.encoding });
+      // Each side knows the other's response: TRL's truncation looks at the pair's longer one.
+      const enc = (i: string, r: string, other: string) =>
+        encodePair(o.tokenizer, i, r, { mode: run.mode, ...o.encoding, pairedResponse: other });
       rows = {
-        chosen: poolIndex.map((p) => enc(pairs[p].i_chosen, pairs[p].r_chosen)),
-        rejected: poolIndex.map((p) => enc(pairs[p].i_reject, pairs[p].r_reject)),
+        chosen: poolIndex.map((p) => enc(pairs[p].i_chosen, pairs[p].r_chosen, pairs[p].r_reject)),
+        rejected: poolIndex.map((p) => enc(pairs[p].i_reject, pairs[p].r_reject, pairs[p].r_chosen)),
       };
       encoded.set(key, rows);
     }

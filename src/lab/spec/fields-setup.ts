@@ -3,7 +3,7 @@
  * types, validation, defaults, the form and docs/spec.md all come from these entries.
  */
 import { PAIRING_MODES } from '../../data/pairing.ts';
-import { RESPONSE_SEPARATORS } from '../../data/sequence.ts';
+import { RESPONSE_SEPARATORS, TRUNCATION_RULES } from '../../data/sequence.ts';
 import { checkRepoId, checkRepoPath, checkRevision } from '../hub/ids.ts';
 import { type Checker, show } from './check.ts';
 import { checkAddedRows, checkInlineRows, checkRemovedIndices } from './row-checks.ts';
@@ -367,5 +367,12 @@ export const SETUP_FIELDS = [
       optional: true,
       default: 'auto',
     },
+  ),
+  choice(
+    'data.truncation',
+    TRUNCATION_RULES,
+    'Truncation',
+    '"trl" (TRL and the paper\'s code): the prompt is cut to maxPromptLength only when prompt + response exceed maxLength, then the response; "prompt-first" (version 1): the prompt always to maxPromptLength',
+    { optional: true, default: 'trl' },
   ),
 ] satisfies FieldSchema[];

@@ -13,6 +13,8 @@
  *   `data.pairing.protocol` "shared" (one labelled pool), `data.pairing.judge` "oracle" for task
  *   data when it names none, 60 `steps` when it gives neither steps nor epochs, and `eval.split`
  *   "held-out" (v1 evaluated the first nTest held-out items, validation and test alike).
+ * - `data.truncation` "prompt-first": version 1 always cut the prompt to maxPromptLength; version
+ *   2's default "trl" cuts it only when prompt + response do not fit.
  */
 import { fail, isPlainObject, show } from './check.ts';
 import { RUN_PARAM_FIELDS, type RunParamField } from './objectives.ts';
@@ -71,6 +73,7 @@ function fromV1(v1: Record<string, unknown>): Record<string, unknown> {
         pairing.judge = data.source === undefined || data.source === 'task' ? 'oracle' : 'reward-model';
       data.pairing = pairing;
     }
+    if (data.truncation === undefined) data.truncation = 'prompt-first';
     out.data = data;
   }
   if (out.steps === undefined && (out.epochs === undefined || out.epochs === null)) out.steps = V1_STEPS;

@@ -8,7 +8,7 @@
  * added comparison is the data layer's PreferenceRow.
  */
 import type { PairingMode } from '../../data/pairing.ts';
-import type { ResponseSeparator } from '../../data/sequence.ts';
+import type { ResponseSeparator, TruncationRule } from '../../data/sequence.ts';
 import type { PreferenceRow } from '../../data/types.ts';
 import type { ObjectiveName } from '../../engine/objectives/index.ts';
 
@@ -96,6 +96,8 @@ export type DataSpec = DataOrigin & {
   maxPromptLength: number;
   template: string;
   separator?: ResponseSeparator;
+  /** Left out: 'trl'. Version 1 specs migrate to 'prompt-first', their rule. */
+  truncation?: TruncationRule;
 };
 
 export interface SftSpec {
