@@ -29,7 +29,7 @@ let report: { initialMeanScore: number; runs: RunReport[] };
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'orchard-default-'));
   const specFile = join(dir, 'spec.json');
-  writeFileSync(specFile, JSON.stringify({ version: 1 }));
+  writeFileSync(specFile, JSON.stringify({ version: 2 }));
   await exec(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'train', '--spec', specFile, '--backend', 'cpu', '--out', join(dir, 'out')],
