@@ -93,6 +93,11 @@ export class Graph {
   unary(a: Node, fn: UnaryFn): Node {
     return this.apply('unary', [a], { fn });
   }
+
+  /** x / (1 − p) where a seeded mask keeps it, else 0 (ops/dropout); seed: an i32 [1] input. */
+  dropout(x: Node, seed: Node, p: number, salt: number): Node {
+    return this.apply('dropout', [x, seed], { p, salt });
+  }
   unaryGrad(a: Node, g: Node, fn: UnaryFn): Node {
     return this.apply('unary_grad', [a, g], { fn });
   }

@@ -11,6 +11,7 @@
  */
 import type { AdamwAttrs } from './ops/adamw/index.ts';
 import type { CacheAttrs } from './ops/cache/index.ts';
+import type { DropoutAttrs } from './ops/dropout/index.ts';
 import type { ElementwiseAttrs } from './ops/elementwise/index.ts';
 import type { EmbeddingAttrs } from './ops/embedding/index.ts';
 import type { LayoutAttrs } from './ops/layout/index.ts';
@@ -44,6 +45,7 @@ export interface OpAttrs
     CacheAttrs,
     SoftmaxAttrs,
     LogprobsAttrs,
+    DropoutAttrs,
     AdamwAttrs {}
 
 export type OpKind = keyof OpAttrs;

@@ -1,6 +1,7 @@
 /** The registry of backward rules, gathered from the op families (ops without one have no gradient). */
 import type { GraphOp } from '../ops.ts';
 import type { BackwardRules } from './backward-kit.ts';
+import { dropoutBackward } from './dropout/backward.ts';
 import { elementwiseBackward } from './elementwise/backward.ts';
 import { embeddingBackward } from './embedding/backward.ts';
 import { layoutBackward } from './layout/backward.ts';
@@ -21,4 +22,5 @@ export const BACKWARD_RULES: BackwardRules<GraphOp> = {
   ...ropeBackward,
   ...softmaxBackward,
   ...logprobsBackward,
+  ...dropoutBackward,
 };

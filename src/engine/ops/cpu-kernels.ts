@@ -3,6 +3,7 @@ import type { CpuKernels } from '../backends/cpu/kernel-kit.ts';
 import type { KernelOp } from '../ops.ts';
 import { adamwCpu } from './adamw/cpu.ts';
 import { cacheCpu } from './cache/cpu.ts';
+import { dropoutCpu } from './dropout/cpu.ts';
 import { elementwiseCpu } from './elementwise/cpu.ts';
 import { embeddingCpu } from './embedding/cpu.ts';
 import { layoutCpu } from './layout/cpu.ts';
@@ -25,4 +26,5 @@ export const CPU_KERNELS: CpuKernels<KernelOp> = {
   ...softmaxCpu,
   ...logprobsCpu,
   ...adamwCpu,
+  ...dropoutCpu,
 };

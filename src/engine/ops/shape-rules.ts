@@ -1,6 +1,7 @@
 /** The registry of shape rules, one per graph op, gathered from the op families. */
 import type { GraphOp, OpAttrs } from '../ops.ts';
 import { cacheShapes } from './cache/index.ts';
+import { dropoutShapes } from './dropout/index.ts';
 import { elementwiseShapes } from './elementwise/index.ts';
 import { embeddingShapes } from './embedding/index.ts';
 import { layoutShapes } from './layout/index.ts';
@@ -23,4 +24,5 @@ export const SHAPE_RULES: ShapeRules<Pick<OpAttrs, GraphOp>> = {
   ...cacheShapes,
   ...softmaxShapes,
   ...logprobsShapes,
+  ...dropoutShapes,
 };

@@ -6,6 +6,7 @@ import type { WgslKernels } from '../backends/webgpu/kernels/types.ts';
 import type { KernelOp } from '../ops.ts';
 import { adamwWgsl } from './adamw/wgsl.ts';
 import { cacheWgsl } from './cache/wgsl.ts';
+import { dropoutWgsl } from './dropout/wgsl.ts';
 import { elementwiseWgsl } from './elementwise/wgsl.ts';
 import { embeddingWgsl } from './embedding/wgsl.ts';
 import { layoutWgsl } from './layout/wgsl.ts';
@@ -28,4 +29,5 @@ export const WGSL_KERNELS: WgslKernels<KernelOp> = {
   ...softmaxWgsl,
   ...logprobsWgsl,
   ...adamwWgsl,
+  ...dropoutWgsl,
 };
