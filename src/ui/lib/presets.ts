@@ -22,6 +22,11 @@ export interface Lesson extends Preset {
   lookFor: string;
   /** Sections a teacher link hides by default, so students see only what the lesson varies. */
   hide: HideableSection[];
+  /**
+   * What will happen, stated before pressing Run, as a measurable effect; a unit test
+   * (test/unit/lessons-effect.test.ts) checks it appears with the shipped settings.
+   */
+  prediction: string;
 }
 
 function build(partial: PartialSpec, what: string): ExperimentSpec {
@@ -43,7 +48,8 @@ export const PRESETS: Preset[] = [
   {
     id: 'classroom',
     title: 'Classroom (default)',
-    description: 'DPO vs JPO on the apples task: 60 steps, 32 held-out questions. A few minutes on a GPU.',
+    description:
+      'DPO vs JPO on the apples task at an equal judge budget: 3 epochs each, 32 held-out test questions. Under a minute on a CPU.',
     spec: build({ name: 'DPO vs JPO on apples' }, 'classroom'),
   },
   {
@@ -67,6 +73,25 @@ export const PRESETS: Preset[] = [
       'longer',
     ),
   },
+  {
+    id: 'paper',
+    title: 'Paper settings',
+    description:
+      "The paper's training details on the classroom task: LoRA dropout 0.05, weight decay 0.05, a cosine schedule, β 0.1.",
+    spec: build(
+      {
+        name: 'DPO vs JPO, paper settings',
+        lora: { dropout: 0.05 },
+        optimizer: { weightDecay: 0.05 },
+        schedule: { kind: 'cosine' },
+        runs: [
+          { label: 'DPO', objective: 'dpo', pairs: 'conditional', beta: 0.1 },
+          { label: 'JPO', objective: 'jpo', pairs: 'both', beta: 0.1 },
+        ],
+      },
+      'paper',
+    ),
+  },
 ];
 
 const LESSON_HIDE: HideableSection[] = ['model', 'sft', 'optimizer', 'schedule', 'lora', 'backend'];
@@ -88,15 +113,24 @@ function flippedRows(seed: number, count: number): PreferenceRow[] {
   return rows.slice(0, count);
 }
 
+/**
+ * Training of the β lessons: long and fast enough (60 steps at lr 2e-3) for the paper's β = 0.1 to
+ * saturate its loss, so β's effect shows. Shorter runs stay where DPO's loss is nearly linear and
+ * Adam's normalised steps make every β move the weights alike (measured: identical curves at 20
+ * steps, lr 5e-4).
+ */
+const BETA_TRAINING: PartialSpec = { steps: 60, optimizer: { lr: 2e-3 } };
+
 /** A lesson of two DPO runs that differ only in β (run labels "β 0.01", "β 0.1"). */
 function betaLesson(
   id: string,
   title: string,
   betas: readonly number[],
-  words: Pick<Lesson, 'description' | 'question' | 'lookFor'>,
+  words: Pick<Lesson, 'description' | 'question' | 'lookFor' | 'prediction'>,
 ): Lesson {
   const runs = betas.map((beta) => ({ label: `β ${beta}`, objective: 'dpo' as const, beta }));
-  return { id, title, ...words, hide: LESSON_HIDE, spec: build({ ...QUICK, name: `Lesson: ${title}`, runs }, id) };
+  const spec = build({ ...QUICK, ...BETA_TRAINING, name: `Lesson: ${title}`, runs }, id);
+  return { id, title, ...words, hide: LESSON_HIDE, spec };
 }
 
 export const LESSONS: Lesson[] = [
@@ -107,6 +141,7 @@ export const LESSONS: Lesson[] = [
     question: 'If both sides of every pair share the instruction, does scoring the prompt change anything?',
     lookFor:
       'The loss, accuracy and grad-norm curves of the two runs lie on top of each other: the prompt terms of the policy and the reference cancel exactly. Only the logged log-probabilities differ (JPO’s include the prompt tokens).',
+    prediction: 'The two runs log the same loss at every step (to rounding), and give the same win rate.',
     hide: LESSON_HIDE,
     spec: build(
       {
@@ -126,12 +161,15 @@ export const LESSONS: Lesson[] = [
     question: 'β scales the implicit reward. What happens when it is tiny?',
     lookFor:
       'With β = 0.01 the rewards stay near zero, the loss barely leaves log 2 ≈ 0.69, and the model must move far from the reference to separate the pairs: watch its log-probabilities drift.',
+    prediction:
+      'logps/chosen and logps/rejected drift further from where they started with β = 0.01 than with β = 0.1 (measured at seed 42: about −35 and −48 against −25 and −36 nats).',
   }),
   betaLesson('beta-too-high', 'β too high', [0.1, 5], {
     description: 'DPO with β = 5 next to the paper’s β = 0.1.',
     question: 'What if β is large?',
     lookFor:
       'With β = 5 the loss falls fast and the accuracy saturates, but the log-probabilities hardly move: a large β keeps the policy close to the reference, so it learns little that shows in the samples.',
+    prediction: 'logps/chosen and logps/rejected drift less with β = 5 than with β = 0.1.',
   }),
   {
     id: 'noisy-labels',
@@ -140,6 +178,8 @@ export const LESSONS: Lesson[] = [
     question: 'Can a loss that expects some wrong labels (robust DPO, ε = 0.2) hold up better than plain DPO?',
     lookFor:
       'Compare the win rates and the accuracy curves: plain DPO fits the wrong pairs too, robust DPO discounts them. The data edits in the spec are the flipped pairs.',
+    prediction:
+      'Not yet shown: on the validation split, robust DPO’s win rate was within the interval of DPO’s (difference ≈ 0) at every setting tried, so the lab makes no claim here.',
     hide: LESSON_HIDE,
     spec: build(
       {
@@ -166,6 +206,8 @@ export const LESSONS: Lesson[] = [
       'Do pairs with different instructions (“a good list of fruits beats a poor list of beach activities”) help?',
     lookFor:
       'The joint run sees more comparisons for the same labelling budget. Compare the win rates, and the chosen rewards: on joint pairs JPO also raises the likelihood of the chosen instruction.',
+    prediction:
+      'At the same judge budget, “JPO joint” keeps more labelled pairs than DPO: joint comparisons tie less often than two answers to the same instruction.',
     hide: LESSON_HIDE,
     spec: build(
       {
