@@ -55,6 +55,7 @@ export {
   type AdapterFiles,
   defaultTargetModules,
   initLoraWeights,
+  LORA_DROPOUT_SEED,
   type LoraConfig,
   type LoraTarget,
   loadAdapter,

@@ -11,7 +11,9 @@
  * - merging adds scaling * B A to W ([out, in]), transposed for GPT-2's Conv1D (fan_in_fan_out).
  * Module paths are PEFT's, i.e. the module names of the *LM-head* model (GPT-2's
  * "transformer.h.0.attn.c_attn" even when the weight file stores "h.0.attn.c_attn.weight").
- * Dropout is not modelled (lora_dropout is written as 0).
+ * - dropout (PEFT's lora_dropout) on the adapter's input while training: B A dropout(x); the mask
+ *   comes from the dropout op's seed, an i32 input named LORA_DROPOUT_SEED that the training loop
+ *   feeds per micro-batch. Graphs built without `training` (generation, reference, eval) have none.
  */
 import type { Rng } from './random.ts';
 import { readSafetensors, type Tensor, writeSafetensors } from './safetensors.ts';
@@ -22,7 +24,12 @@ export interface LoraConfig {
   /** PEFT semantics: a list matches a module equal to an entry or ending in "." + entry; a string is a full-match regex. */
   targetModules: string[] | string;
   useRslora?: boolean;
+  /** PEFT's lora_dropout: the probability an adapter input element is dropped while training (default 0). */
+  dropout?: number;
 }
+
+/** The graph input the training loop feeds the LoRA dropout seed through (i32 [1]). */
+export const LORA_DROPOUT_SEED = 'lora_dropout_seed';
 
 /** The paper's default (q, k, v): GPT-2 fuses them into c_attn. */
 export function defaultTargetModules(arch: 'gpt2' | 'llama'): string[] {
@@ -102,7 +109,7 @@ export function saveAdapter(
     inference_mode: true,
     init_lora_weights: true,
     lora_alpha: c.alpha,
-    lora_dropout: 0,
+    lora_dropout: c.dropout ?? 0,
     modules_to_save: null,
     peft_type: 'LORA',
     r: c.r,

@@ -3,13 +3,15 @@
  * branch), head split/merge and causal self-attention. Only ops from the catalogue (ops.ts).
  */
 import type { Graph, Node } from '../graph.ts';
-import { type LoraConfig, loraParamNames, loraScaling, targetsModule } from '../lora.ts';
+import { LORA_DROPOUT_SEED, type LoraConfig, loraParamNames, loraScaling, targetsModule } from '../lora.ts';
 
 export interface BuildOptions {
   /** Whether the base weights get gradients (false under LoRA: only adapters train). */
   trainableBase?: boolean;
   /** Adds LoRA adapters to the linear layers whose module names match lora.targetModules. */
   lora?: LoraConfig;
+  /** A training graph: LoRA dropout (lora.dropout > 0) is applied, seeded by the LORA_DROPOUT_SEED input. */
+  training?: boolean;
 }
 
 export interface BuildContext {
@@ -18,10 +20,13 @@ export interface BuildContext {
   lora?: LoraConfig;
   /** Graph names of the LoRA adapters added while building, by module. */
   adapters: Map<string, { A: string; B: string; inFeatures: number; outFeatures: number }>;
+  /** Whether LoRA dropout applies (a training graph with lora.dropout > 0). */
+  dropout: boolean;
 }
 
 export function buildContext(g: Graph, opts: BuildOptions = {}): BuildContext {
-  return { g, trainableBase: opts.trainableBase ?? !opts.lora, lora: opts.lora, adapters: new Map() };
+  const dropout = !!opts.training && (opts.lora?.dropout ?? 0) > 0;
+  return { g, trainableBase: opts.trainableBase ?? !opts.lora, lora: opts.lora, adapters: new Map(), dropout };
 }
 
 export interface LinearSpec {
@@ -47,11 +52,17 @@ export function linear(ctx: BuildContext, x: Node, s: LinearSpec): Node {
     const names = loraParamNames(s.module);
     const a = g.param(names.A, [ctx.lora.r, s.inFeatures], true);
     const b = g.param(names.B, [s.outFeatures, ctx.lora.r], true);
-    const delta = g.matmul(g.matmul(x, a, false, true), b, false, true);
+    // PEFT: B A dropout(x); each adapter its own salt (its index), one seed input per graph.
+    const xin = ctx.dropout ? g.dropout(x, dropoutSeed(g), ctx.lora.dropout ?? 0, ctx.adapters.size) : x;
+    const delta = g.matmul(g.matmul(xin, a, false, true), b, false, true);
     y = g.add(y, g.scale(delta, loraScaling(ctx.lora)));
     ctx.adapters.set(s.module, { ...names, inFeatures: s.inFeatures, outFeatures: s.outFeatures });
   }
   return y;
+}
+
+function dropoutSeed(g: Graph): Node {
+  return g.inputs().find((n) => n.attrs.name === LORA_DROPOUT_SEED) ?? g.input(LORA_DROPOUT_SEED, [1], 'i32');
 }
 
 /** [B, T, H*D] -> [B, H, T, D]. */

@@ -85,7 +85,7 @@ export class Policy {
     if (loraSpec.enabled) {
       const { targets, notes } = loraTargetModules(model.arch, loraSpec.targetModules);
       this.notes = notes;
-      this.lora = { r: loraSpec.r, alpha: loraSpec.alpha, targetModules: targets };
+      this.lora = { r: loraSpec.r, alpha: loraSpec.alpha, targetModules: targets, dropout: loraSpec.dropout ?? 0 };
       this.targets = selectTargets(model.linearModules(), this.lora);
     } else {
       this.notes = [];

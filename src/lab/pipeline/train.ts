@@ -19,6 +19,7 @@ import {
   type EncodedRow,
   Graph,
   hostMetrics,
+  LORA_DROPOUT_SEED,
   lrAt,
   type Node,
   objectiveSpec,
@@ -200,7 +201,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
       T,
       objective: objective.name,
       params: run.loss,
-      build: policy.build,
+      build: { ...policy.build, training: true },
     });
     metricNames = Object.keys(pg.metrics).sort();
     hasRewards = !!pg.rewards;
@@ -254,6 +255,9 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
       now: o.now,
       hyper: (done) => ({ lr: lrAt(done, schedule), ...training.optimizer }),
       microBatch: () => {
+        // LoRA dropout's mask: seeded by where in the data order this micro-batch starts, so a
+        // resumed run draws the same masks as an uninterrupted one.
+        const at = { ...order.cursor };
         const idx = order.next(P);
         const rows = [...idx.map((i) => data.chosen[i]), ...idx.map((i) => data.rejected[i])];
         const T = bucketLength(Math.max(...rows.map((r) => r.ids.length)));
@@ -264,6 +268,10 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
         );
         if (objective.usesReference && data.reference) {
           Object.assign(feeds, referenceFeeds(data.reference, objective.logps, idx));
+        }
+        if ((policy.lora?.dropout ?? 0) > 0) {
+          const seed = deriveSeed(training.orderSeed, `lora-dropout-${at.epoch}-${at.offset}`);
+          feeds[LORA_DROPOUT_SEED] = Int32Array.of(seed | 0);
         }
         let tokens = 0;
         for (const len of batch.lengths) tokens += len;

@@ -240,6 +240,13 @@ export const TRAINING_FIELDS = [
     short: 'LoRA α',
     default: 16,
   }),
+  num(
+    'lora.dropout',
+    below(0, 1),
+    'LoRA dropout',
+    "probability that an adapter input is dropped while training (PEFT's lora_dropout); the paper uses 0.05",
+    { short: 'LoRA dropout', optional: true, default: 0 },
+  ),
   {
     path: 'lora.targetModules' as const,
     type: 'set',

@@ -139,6 +139,8 @@ export interface LoraSpec {
   r: number;
   alpha: number;
   targetModules: LoraModule[];
+  /** PEFT's lora_dropout while training; left out: 0. */
+  dropout?: number;
 }
 
 /**
