@@ -64,7 +64,8 @@ it('judges pairs with the keyboard alone; the labels become training pairs and s
 
   await tabUntil((el) => el.text.startsWith('Add my 2 labels to the experiment'), 'the “Add my labels” button');
   await page.keyboard.press('Enter');
-  await page.getByTestId('edits-summary').waitFor();
+  // The summary sits in the folded Customise section: it is there, whether shown or not.
+  await page.getByTestId('edits-summary').waitFor({ state: 'attached' });
   expect(await page.getByTestId('edits-summary').textContent()).toMatch(
     /2 extra labelled pairs \(1 conditional, 1 joint\)/,
   );
