@@ -83,9 +83,10 @@ function v1Spec(): Record<string, unknown> {
   // Fields and defaults version 2 added: a v1 spec has none of them, and v1's 60 steps.
   const { protocol: _p, jointShare: _j, annotator: _a, ...pairing } = rest.data.pairing;
   const { split: _s, ...evalV1 } = rest.eval;
+  const { truncation: _t, ...dataV1 } = rest.data;
   return {
     ...rest,
-    data: { ...rest.data, pairing: { ...pairing, judge: 'oracle' } },
+    data: { ...dataV1, pairing: { ...pairing, judge: 'oracle' } },
     eval: evalV1,
     steps: 60,
     epochs: null,
@@ -215,7 +216,8 @@ describe('the schema is the one source', () => {
 
 /**
  * A complete v1 spec as version 2 reads it: the fields v2 added, set to what v1 did (one shared
- * labelled pool, evaluation on the first nTest held-out items of validation and test alike) or, where
+ * labelled pool, the prompt cut first, evaluation on the first nTest held-out items of validation
+ * and test alike) or, where
  * v1 had no such setting, to v2's defaults (unused by the shared pool with the oracle).
  */
 function withV1Protocol(v1: Record<string, unknown>): Record<string, unknown> {
@@ -225,6 +227,7 @@ function withV1Protocol(v1: Record<string, unknown>): Record<string, unknown> {
     ...v1,
     data: {
       ...data,
+      truncation: 'prompt-first',
       pairing: {
         ...pairing,
         protocol: 'shared',
