@@ -103,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
   const base = await resolvers.model(spec.model);
   const backend = await openBackend(values.backend);
   try {
-    const items = test ? await testItems(test, resolvers, n) : applesEvalItems(n);
+    const items = test ? await testItems(test, resolvers, n) : applesEvalItems(n, spec.eval.split);
     const decode = evalDecoding(spec);
     const instructions = items.map((x) => x.instruction);
     const ref = generatorFor(base.model, backend);
