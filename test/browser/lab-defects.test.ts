@@ -84,6 +84,14 @@ it('D6: labels added to the experiment are not dropped silently by a preset; the
   await notice.waitFor({ state: 'detached' });
   expect(await page.getByTestId('label-summary').textContent()).toContain('1 pair in the experiment');
   expect(await page.getByTestId('spec-origin').textContent()).toBe('preset: Quick look');
+  // A lesson replaces the experiment too, and says so the same way.
+  await page.locator('[data-testid="lessons"] summary').click();
+  await page.locator('.lesson').first().getByRole('button', { name: 'Open' }).click();
+  await notice.waitFor();
+  expect(await notice.textContent()).toContain('Your added pair is not in this lesson');
+  await notice.getByRole('button', { name: 'Leave them out' }).click();
+  await notice.waitFor({ state: 'detached' });
+  expect(await page.getByTestId('label-summary').textContent()).toContain('none in the experiment yet');
   expect(tab.errors).toEqual([]);
   await tab.close();
 });

@@ -3,12 +3,13 @@
  * to its field), and the actions: Compare DPO vs JPO, Run, Share, spec files.
  */
 import { useRef, useState } from 'react';
-import { type ExperimentSpec, parseSpecJson } from '../../lab/spec.ts';
-import { showNotice, useNoticeStore } from '../../state/notice-store.ts';
+import { parseSpecJson } from '../../lab/spec.ts';
+import { showNotice } from '../../state/notice-store.ts';
 import { isLiveStatus, useRunStore } from '../../state/run-store.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
 import { problemSeparator, problemText } from '../format.ts';
 import { PRESETS } from '../lib/presets.ts';
+import { replaceExperiment } from '../lib/replace-experiment.ts';
 import { startExperiment } from '../lib/run-actions.ts';
 import { DataSection, EditsSummary, EvalSection, ModelSection, RunsSection, TrainingSection } from './FormSections.tsx';
 import { Field, SpecFormContext } from './fields.tsx';
@@ -30,32 +31,6 @@ export function ExperimentForm() {
   const hide = new Set<string>(view.hide);
   const locked = view.readonly;
   const sectionProps = { disabled: locked };
-
-  /** A preset replaces the whole experiment: pairs added by hand (the Labels section) would vanish unseen. */
-  const pickPreset = (spec: ExperimentSpec, origin: string) => {
-    const added = draft.data.edits.add;
-    setDraft(spec, origin);
-    if (added.length === 0 || spec.data.edits.add.length > 0) return;
-    showNotice({
-      id: 'labels-left-out',
-      kind: 'warn',
-      title: `Your ${added.length === 1 ? 'added pair is' : `${added.length} added pairs are`} not in this preset`,
-      message:
-        'A preset replaces the whole experiment, including the pairs added in the Labels section. Add them back to train on them too.',
-      actions: [
-        {
-          label: 'Add them back',
-          run: () => {
-            edit((d) => {
-              d.data.edits.add = added;
-            });
-            useNoticeStore.getState().dismiss('labels-left-out');
-          },
-        },
-        { label: 'Leave them out', run: () => useNoticeStore.getState().dismiss('labels-left-out') },
-      ],
-    });
-  };
 
   const openSpecFile = async (file: File) => {
     const parsed = parseSpecJson(await file.text());
@@ -100,7 +75,7 @@ export function ExperimentForm() {
                 value=""
                 onChange={(e) => {
                   const p = PRESETS.find((x) => x.id === e.target.value);
-                  if (p) pickPreset(p.spec, `preset: ${p.title}`);
+                  if (p) replaceExperiment(p.spec, `preset: ${p.title}`, 'preset');
                 }}
               >
                 <option value="">Choose…</option>

@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import { useSpecStore } from '../../state/spec-store.ts';
 import { LESSONS, type Lesson, lessonById } from '../lib/presets.ts';
+import { replaceExperiment } from '../lib/replace-experiment.ts';
 
 export function LessonBanner() {
   const lessonId = useSpecStore((s) => s.view.lesson);
@@ -25,10 +26,9 @@ export function LessonBanner() {
 export function LessonsCard() {
   const view = useSpecStore((s) => s.view);
   const setView = useSpecStore((s) => s.setView);
-  const setDraft = useSpecStore((s) => s.setDraft);
   if (view.readonly) return null;
   const open = (l: Lesson) => {
-    setDraft(l.spec, `lesson: ${l.title}`);
+    replaceExperiment(l.spec, `lesson: ${l.title}`, 'lesson');
     setView({ ...view, lesson: l.id });
   };
   return (
