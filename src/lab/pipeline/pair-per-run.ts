@@ -10,7 +10,7 @@
  * identical data. Each run still reports the judge calls of its own budget.
  */
 import type { Judge } from '../../data/judges/types.ts';
-import { pairForRun, pairingMechanism, type RunPairingCounts } from '../../data/run-pairing.ts';
+import { pairForRun, pairingMechanism, planRunPairs, type RunPairingCounts } from '../../data/run-pairing.ts';
 import type { Candidate } from '../../data/types.ts';
 import type { PairingEvent, PipelineListener } from '../events.ts';
 import type { DataPlan, RunPlan } from '../plan.ts';
@@ -50,22 +50,18 @@ export async function pairPerRun(o: PairPerRunOptions): Promise<Record<string, R
     if (out[key]) continue;
     judge ??= await o.judge();
     const asked = o.signal ? abortable(judge, o.signal) : judge;
+    const options = { judgeCalls: 2 * budget, jointShare: run.jointShare, seed: o.data.pairing.seed };
+    const progress = (done: number, total: number, message: string) =>
+      o.emit({ kind: 'progress', stage: 'judge', run: run.label, done, total, message });
+    // Tell the page how many pairs are coming before the first (possibly slow, human) verdict.
+    const planned = planRunPairs(o.candidates, options).pairs.length;
+    progress(0, planned, `${run.label}: judging ${planned} pairs (both orders)`);
     const result = await pairForRun(o.candidates, asked, {
-      judgeCalls: 2 * budget,
-      jointShare: run.jointShare,
-      seed: o.data.pairing.seed,
+      ...options,
       concurrency: o.data.pairing.judge === 'human' ? HUMAN_JUDGE_CONCURRENCY : 1,
       onProgress: ({ judged, planned }) => {
-        if (o.signal?.aborted) return;
-        if (judged === 1 || judged === planned)
-          o.emit({
-            kind: 'progress',
-            stage: 'judge',
-            run: run.label,
-            done: judged,
-            total: planned,
-            message: `${run.label}: judged ${judged}/${planned} pairs (both orders)`,
-          });
+        if (!o.signal?.aborted)
+          progress(judged, planned, `${run.label}: judged ${judged}/${planned} pairs (both orders)`);
       },
     });
     const rows = applyEdits(result.rows, o.data.source.edits);
