@@ -2,9 +2,10 @@
  * The judge and pair stages: candidates planned into pairs with the paper's protocol
  * (src/data/pairing.ts), each pair judged in both orders (ties and inconsistent verdicts dropped),
  * then the given comparisons and the judged ones become the labelled pool, with the spec's edits
- * applied. The pool is what every run trains on (each run keeps the pairs its `pairs` selects:
- * `sharedPools`). Per-run pairing (src/data/run-pairing.ts, one judge budget per run) would give
- * each run a pool of its own instead; the stages after this one only see `RunPool`s.
+ * applied. With the "shared" protocol (version 1) the pool is what every run trains on (each run
+ * keeps the pairs its `pairs` selects: `sharedPools`). The "per-run" protocol, the version-2 default,
+ * gives each run a pool of its own instead (./pair-per-run.ts); the stages after this one only see
+ * `RunPool`s.
  */
 import type { Judge } from '../../data/judges/types.ts';
 import type { Candidate, PreferenceRow } from '../../data/types.ts';
