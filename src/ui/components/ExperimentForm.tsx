@@ -1,6 +1,7 @@
 /**
- * The experiment: presets, every setting of the spec (validated as you type, with each problem next
- * to its field), and the actions: Compare DPO vs JPO, Run, Share, spec files.
+ * The experiment, folded under "Customise" (the hero's Compare needs none of it): presets, every
+ * setting of the spec (validated as you type, with each problem next to its field), and the
+ * actions: Run my settings (the runs as set; a locked lesson's one button), Share, spec files.
  */
 import { useRef, useState } from 'react';
 import { parseSpecJson } from '../../lab/spec.ts';
