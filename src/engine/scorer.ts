@@ -53,6 +53,40 @@ export class SequenceScorer {
     return { sum, mean };
   }
 
+  /**
+   * Per-token log-probs of each row: out[b][t] = log p(ids[b, t] | ids[b, <t]) for every t >= 1 with
+   * batch.mask[b, t] != 0, and 0 elsewhere (t = 0 has nothing to be predicted from). The values
+   * `score` sums; pass a mask of ones to get every token. Rows are cut to their real length.
+   */
+  async tokenLogps(batch: HostBatch): Promise<Float32Array[]> {
+    const key = `tokens:${batch.B}x${batch.T}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const g = new Graph();
+      const seq = buildSequenceStats(g, this.model, {
+        B: batch.B,
+        T: batch.T,
+        reductions: [],
+        build: { lora: this.lora },
+      });
+      this.params.addFromGraph(g, (name) => {
+        const w = this.weights.get(name);
+        if (!w) throw new Error(`SequenceScorer: no weights for "${name}"`);
+        return w;
+      });
+      s = { g, fwd: compileForward(g, [seq.tokenLogps], this.params.backend, this.params) };
+      this.sessions.set(key, s);
+    }
+    const [flat] = await s.fwd.run(feedsFor(s.g, sequenceFeeds(batch)));
+    const { T } = batch;
+    // The graph scores position p against token p + 1: shift by one so index t is token t's.
+    return batch.lengths.map((len, b) => {
+      const row = new Float32Array(len);
+      for (let t = 1; t < len; t++) row[t] = batch.mask[b * T + t] !== 0 ? flat[b * T + t - 1] : 0;
+      return row;
+    });
+  }
+
   dispose(): void {
     for (const s of this.sessions.values()) s.fwd.dispose();
     this.sessions.clear();
