@@ -69,17 +69,27 @@ async function uninterrupted() {
 }
 
 describe('runExperiment', () => {
-  it('runs every stage, DPO on the conditional pairs and JPO on the whole pool, from the same weights', async () => {
+  it('runs every stage, DPO and JPO each on the pairs of its own judge budget, from the same weights', async () => {
     const { result, events } = await uninterrupted();
     expect(result.status).toBe('completed');
     const stages = [...new Set(events.filter((e) => e.kind === 'progress').map((e) => (e as { stage: string }).stage))];
     expect(stages).toEqual(['load', 'sample', 'judge', 'pair', 'reference', 'train', 'evaluate', 'done']);
+    // Budget-matched arms (the v2 default): the same judge calls per run, DPO's pairs all conditional.
     const data = result.data as NonNullable<ExperimentResult['data']>;
-    const nCond = data.kinds.filter((k) => k === 'conditional').length;
-    expect(nCond).toBeGreaterThan(0);
-    expect(data.rows.length).toBeGreaterThan(nCond);
+    const pools = Object.values(data.perRun ?? {});
+    expect(pools).toHaveLength(2);
     const [dpo, jpo] = result.runs;
-    expect([dpo.label, dpo.pairCount, jpo.label, jpo.pairCount]).toEqual(['DPO', nCond, 'JPO', data.rows.length]);
+    expect([dpo.pairing?.judgeCalls, jpo.pairing?.judgeCalls]).toEqual([48, 48]);
+    expect(dpo.pairKinds.joint).toBe(0);
+    expect(dpo.pairKinds.conditional).toBeGreaterThan(0);
+    expect(jpo.pairKinds.joint).toBeGreaterThan(0);
+    expect([dpo.label, dpo.pairCount, jpo.label, jpo.pairCount]).toEqual([
+      'DPO',
+      dpo.pairKinds.conditional,
+      'JPO',
+      jpo.pairKinds.conditional + jpo.pairKinds.joint,
+    ]);
+    expect(events.filter((e) => e.kind === 'pairing').map((e) => (e as { run: string }).run)).toEqual(['DPO', 'JPO']);
     // Both start at the reference: loss log 2, zero rewards.
     for (const r of [dpo, jpo]) {
       expect(r.metrics[0].loss).toBeCloseTo(Math.LN2, 5);
