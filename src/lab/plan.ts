@@ -19,7 +19,6 @@ import { type MaskMode, type ObjectiveParams, objectiveSpec } from '../engine/in
 import type { DecodingOptions, PromptOptions } from './pipeline/generation.ts';
 import { deriveSeed, SEED_PURPOSE } from './pipeline/seeds.ts';
 import type { EvalTestSource } from './spec/types.ts';
-import type { EvalTestSource } from './spec/types.ts';
 import {
   type BackendChoice,
   type DataSpec,
@@ -114,8 +113,6 @@ export interface EvalPlan {
   decoding: PromptOptions & DecodingOptions;
   judge: JudgeKind;
   compareAgainst: EvalBaseline;
-  /** Where the held-out items come from (spec.eval.test); null: the task's, as before. */
-  test: EvalTestSource | null;
   /** Where the held-out items come from (spec.eval.test); null: the task's, as before. */
   test: EvalTestSource | null;
   /** Task data: the held-out split reported on (apples.ts heldOutItems). */
@@ -232,7 +229,6 @@ export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
       decoding: evalDecoding(spec),
       judge: spec.eval.judge,
       compareAgainst: spec.eval.compareAgainst,
-      test: spec.eval.test ?? null,
       test: spec.eval.test ?? null,
       split: spec.eval.split,
       blindSeed: seed,

@@ -42,7 +42,6 @@ import { deriveSeed } from './seeds.ts';
 import { sftStage } from './sft.ts';
 import { applesEvalItems } from './task-data.ts';
 import { testItemsStage } from './test-items.ts';
-import { testItemsStage } from './test-items.ts';
 import { runShape, type TrainRunOutcome, trainRun } from './train.ts';
 
 /** Runs an experiment; resolves with status 'cancelled' (never rejects) when env.signal aborts. */

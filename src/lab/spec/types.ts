@@ -155,18 +155,6 @@ export type EvalTestSource =
   | { source: 'file'; path: string }
   | { source: 'hub'; repo: string; revision: string; file: string };
 
-/**
- * Where evaluation's held-out items come from: the task's held-out instructions, or a file (a path,
- * CLI) or Hub dataset file of {instruction, gold_response} rows (the paper's test files) or
- * {instruction, response} rows (SFT files). Absent: the task's items for task data (else none).
- */
-export const EVAL_TEST_SOURCES = ['task', 'file', 'hub'] as const;
-
-export type EvalTestSource =
-  | { source: 'task' }
-  | { source: 'file'; path: string }
-  | { source: 'hub'; repo: string; revision: string; file: string };
-
 export interface EvalSpec {
   nTest: number;
   maxNewTokens: number;
@@ -175,7 +163,6 @@ export interface EvalSpec {
   topP: number;
   judge: JudgeKind;
   compareAgainst: EvalBaseline;
-  test?: EvalTestSource;
   test?: EvalTestSource;
   split: EvalSplit;
 }
