@@ -229,7 +229,8 @@ export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
       decoding: evalDecoding(spec),
       judge: spec.eval.judge,
       compareAgainst: spec.eval.compareAgainst,
-      test: spec.eval.test ?? null,
+      // The paper's bundled data brings its own test file.
+      test: spec.eval.test ?? (d.source === 'paper' ? { source: 'paper', dataset: d.dataset } : null),
       split: spec.eval.split,
       blindSeed: seed,
     },

@@ -109,6 +109,7 @@ describe('DEFAULT_SPEC and the field table', () => {
       withDefaults({ data: { source: 'file', rows: [{ prompt: 'p', chosen: 'c', rejected: 'r' }] } }),
       withDefaults({ eval: { test: { source: 'file', path: 't.jsonl' } } }),
       withDefaults({ eval: { test: { source: 'hub', repo: 'a/b', file: 't.jsonl' } } }),
+      withDefaults({ data: { source: 'paper' }, eval: { test: { source: 'paper' } } }),
     ];
     const paths = new Set(
       variants.flatMap((v) => leafPaths(v)).map((p) => p.replace(/^data\.(rows|edits\.add)\[\].*$/, 'data.$1')),

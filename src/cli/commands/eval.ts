@@ -85,7 +85,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     spec = withTest.spec;
   }
-  const test = spec.eval.test && spec.eval.test.source !== 'task' ? spec.eval.test : null;
+  const testSpec =
+    spec.eval.test ?? (spec.data.source === 'paper' ? { source: 'paper', dataset: spec.data.dataset } : null);
+  const test = testSpec && testSpec.source !== 'task' ? testSpec : null;
   const n = values.n === undefined ? spec.eval.nTest : Number(values.n);
   if (!(Number.isInteger(n) && n > 0)) {
     console.error(`eval: --n must be a whole number > 0 (got "${values.n ?? spec.eval.nTest}")`);

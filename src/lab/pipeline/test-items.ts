@@ -1,14 +1,16 @@
 /**
- * Held-out items from a test file (`eval.test` "file" or "hub"): the paper's test files
+ * Held-out items from a test file (`eval.test` "file", "hub" or "paper", the bundled ones): the paper's test files
  * ({instruction, gold_response}; TL;DR's test.json is JSON Lines despite its name, and its
  * instruction_id/subreddit/title fields are ignored) or SFT files ({instruction, response}), read
  * by the data importer like training files, in file order. The response is the item's gold answer.
  * Rows that cannot be used are reported with their line; a file of preference comparisons is
  * refused with what a test row looks like.
  */
+
+import { PAPER_TEST_FILES } from '../../data/paper-data.ts';
 import type { EvalItem } from '../evaluate.ts';
 import type { PipelineListener } from '../events.ts';
-import type { ResolveContext, Resolvers } from '../resolve.ts';
+import type { DataRequest, ResolveContext, Resolvers } from '../resolve.ts';
 import type { EvalTestSource } from '../spec/types.ts';
 
 export type TestFileSource = Exclude<EvalTestSource, { source: 'task' }>;
@@ -27,10 +29,12 @@ export async function loadTestItems(
   resolvers: Resolvers,
   ctx: ResolveContext = {},
 ): Promise<TestItems> {
-  const origin =
+  const origin: DataRequest =
     test.source === 'file'
-      ? { source: 'file' as const, path: test.path, format: 'auto' as const }
-      : { source: 'hub' as const, repo: test.repo, revision: test.revision, file: test.file, format: 'auto' as const };
+      ? { source: 'file', path: test.path, format: 'auto' }
+      : test.source === 'paper'
+        ? { source: 'paper', files: [PAPER_TEST_FILES[test.dataset]] }
+        : { source: 'hub', repo: test.repo, revision: test.revision, file: test.file, format: 'auto' };
   const data = await resolvers.data(origin, ctx);
   if (data.candidates.length === 0) {
     throw new Error(

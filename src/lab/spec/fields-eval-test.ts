@@ -1,7 +1,9 @@
 /**
  * The field table, part 3: where evaluation's held-out items come from (`eval.test`). Left out, the
- * task's held-out instructions are used as before, so older specs are unchanged.
+ * task's held-out instructions are used as before (for the paper's bundled data: its test file), so
+ * older specs are unchanged.
  */
+import { PAPER_SET_LABELS, PAPER_TEST_SETS } from '../../data/paper-data.ts';
 import { checkRepoPath } from '../hub/ids.ts';
 import { show } from './check.ts';
 import { hubSource, pathField } from './fields-setup.ts';
@@ -23,9 +25,19 @@ export const EVAL_TEST_FIELDS = [
     "the task's held-out instructions, or a file of {instruction, gold_response} rows (the paper's test files; JSON Lines even when named .json) or {instruction, response} rows (SFT files); other fields are ignored",
     {
       default: 'task',
-      choiceLabels: { task: 'the task', file: 'a test file (CLI)', hub: 'a Hugging Face dataset file' },
+      choiceLabels: {
+        task: 'the task',
+        file: 'a test file (CLI)',
+        hub: 'a Hugging Face dataset file',
+        paper: "the paper's test file (bundled)",
+      },
     },
   ),
+  choice('eval.test.dataset', PAPER_TEST_SETS, 'Paper test set', "which of the paper's bundled test files", {
+    when: ['paper'],
+    default: 'anthropic_helpful',
+    choiceLabels: PAPER_SET_LABELS,
+  }),
   pathField(
     'eval.test.path',
     'Test file',

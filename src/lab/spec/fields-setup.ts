@@ -3,6 +3,7 @@
  * types, validation, defaults, the form and docs/spec.md all come from these entries.
  */
 import { PAIRING_MODES } from '../../data/pairing.ts';
+import { PAPER_SET_LABELS, PAPER_TRAIN_SETS } from '../../data/paper-data.ts';
 import { RESPONSE_SEPARATORS, TRUNCATION_RULES } from '../../data/sequence.ts';
 import { checkRepoId, checkRepoPath, checkRevision } from '../hub/ids.ts';
 import { type Checker, show } from './check.ts';
@@ -180,7 +181,22 @@ export const SETUP_FIELDS = [
   ),
 
   group('data', 'variant', 'Data', 'the training comparisons'),
-  choice('data.source', DATA_SOURCES, 'Data', 'where training comparisons come from', { default: 'task' }),
+  choice('data.source', DATA_SOURCES, 'Data', 'where training comparisons come from', {
+    default: 'task',
+    choiceLabels: {
+      task: 'the classroom task',
+      file: 'a file',
+      hub: 'a Hugging Face dataset',
+      paper: 'Paper data (bundled)',
+    },
+  }),
+  choice(
+    'data.dataset',
+    PAPER_TRAIN_SETS,
+    'Paper dataset',
+    "the JPO paper's own files, bundled (first rows): its conditional comparisons, then its SFT rows for joint pairs",
+    { when: ['paper'], default: 'anthropic_helpful', choiceLabels: PAPER_SET_LABELS },
+  ),
   choice('data.task', TASKS, 'Task', 'the classroom list task with an exact judge', {
     when: ['task'],
     default: 'apples',
@@ -224,7 +240,7 @@ export const SETUP_FIELDS = [
     'Format',
     'jpo: i_chosen/r_chosen/i_reject/r_reject; trl: prompt/chosen/rejected; sft: instruction/response (pairs are then built and judged)',
     {
-      when: ['file', 'hub'],
+      when: ['file', 'hub', 'paper'],
       default: 'auto',
       fix: '"auto" detects the format from the field names',
     },

@@ -139,10 +139,10 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     },
   },
   {
-    doc: 'A test file (`eval.test.source` "file" or "hub") has no exact checker: its `eval.judge` is "reward-model" or "human".',
+    doc: 'A test file (`eval.test.source` "file", "hub" or "paper") has no exact checker: its `eval.judge` is "reward-model" or "human".',
     check: (s, c) => {
       const test = valid(s, c, 'eval.test.source');
-      if ((test === 'file' || test === 'hub') && valid(s, c, 'eval.judge') === 'oracle')
+      if ((test === 'file' || test === 'hub' || test === 'paper') && valid(s, c, 'eval.judge') === 'oracle')
         c.fail(
           'eval.judge',
           `"oracle" is the exact checker of the task's own items; test items from a ${String(test)} need "reward-model" or "human"`,

@@ -8,6 +8,7 @@
  * added comparison is the data layer's PreferenceRow.
  */
 import type { PairingMode } from '../../data/pairing.ts';
+import type { PaperTestSet, PaperTrainSet } from '../../data/paper-data.ts';
 import type { ResponseSeparator, TruncationRule } from '../../data/sequence.ts';
 import type { PreferenceRow } from '../../data/types.ts';
 import type { ObjectiveName } from '../../engine/objectives/index.ts';
@@ -32,7 +33,7 @@ export const LORA_MODULES = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'cpu'] as const;
 export const EVAL_BASELINES = ['reference-model', 'gold'] as const;
 export const MODEL_SOURCES = ['bundled', 'hub', 'local'] as const;
-export const DATA_SOURCES = ['task', 'file', 'hub'] as const;
+export const DATA_SOURCES = ['task', 'file', 'hub', 'paper'] as const;
 
 export type BundledModelId = (typeof BUNDLED_MODELS)[number];
 export type TaskId = (typeof TASKS)[number];
@@ -66,7 +67,8 @@ export type DataOrigin =
   | { source: 'task'; task: TaskId; nInstructions: number; candidatesPerInstruction: number }
   | { source: 'file'; path: string | string[]; format: DataFormat }
   | { source: 'file'; rows: InlineRow[]; format: DataFormat }
-  | { source: 'hub'; repo: string; revision: string; file: string | string[]; format: DataFormat };
+  | { source: 'hub'; repo: string; revision: string; file: string | string[]; format: DataFormat }
+  | { source: 'paper'; dataset: PaperTrainSet; format: DataFormat };
 
 export interface PairingSpec {
   mode: PairSet;
@@ -148,12 +150,13 @@ export interface LoraSpec {
  * CLI) or Hub dataset file of {instruction, gold_response} rows (the paper's test files) or
  * {instruction, response} rows (SFT files). Absent: the task's items for task data (else none).
  */
-export const EVAL_TEST_SOURCES = ['task', 'file', 'hub'] as const;
+export const EVAL_TEST_SOURCES = ['task', 'file', 'hub', 'paper'] as const;
 
 export type EvalTestSource =
   | { source: 'task' }
   | { source: 'file'; path: string }
-  | { source: 'hub'; repo: string; revision: string; file: string };
+  | { source: 'hub'; repo: string; revision: string; file: string }
+  | { source: 'paper'; dataset: PaperTestSet };
 
 export interface EvalSpec {
   nTest: number;
