@@ -175,9 +175,12 @@ describe('validateSpec', () => {
       }),
     ).toContain('data.pairing.mode is "conditional"');
     expect(errorAt('runs[1].label', { 'runs[1].label': 'DPO' })).toContain('also the label of runs[0]');
-    expect(errorAt('steps', { epochs: 2 })).toContain('exactly one of "steps" and "epochs"');
-    expect(errorAt('steps', { steps: null })).toContain('exactly one');
-    expect(errorAt('schedule.warmupSteps', { 'schedule.warmupSteps': 60 })).toContain('less than steps (60)');
+    // The v2 default is equal epochs (steps null).
+    expect(errorAt('steps', { steps: 2 })).toContain('exactly one of "steps" and "epochs"');
+    expect(errorAt('steps', { epochs: null })).toContain('exactly one');
+    expect(errorAt('schedule.warmupSteps', { steps: 60, epochs: null, 'schedule.warmupSteps': 60 })).toContain(
+      'less than steps (60)',
+    );
     expect(errorAt('runs[0].pairs', { 'runs[0].objective': 'simpo', 'runs[0].pairs': 'joint' })).toContain(
       'set pairs to "conditional", or the objective to "jpo"',
     );
@@ -186,14 +189,14 @@ describe('validateSpec', () => {
     const fileData = (s: ExperimentSpec) => {
       s.data = { ...withDefaults({ data: { source: 'file', path: 'x.jsonl' } }).data, pairing: s.data.pairing };
     };
-    expect(errorAt('data.pairing.judge', fileData)).toContain('"oracle" is the exact checker of a task');
+    expect(errorAt('data.pairing.judge', fileData)).toContain('"annotator" answers with the exact checker of a task');
     expect(errorAt('eval.judge', fileData)).toContain('needs data.source "task"');
-    // Valid alternatives pass: JPO on joint pairs only, SFT on both, epochs instead of steps.
+    // Valid alternatives pass: JPO on joint pairs only, SFT on both, steps instead of epochs.
     const ok = copy();
     ok.runs[1].pairs = 'joint';
     ok.runs[0] = { label: 'SFT', objective: 'sft', pairs: 'both' };
-    ok.steps = null;
-    ok.epochs = 3;
+    ok.steps = 40;
+    ok.epochs = null;
     expect(validateSpec(ok).ok).toBe(true);
   });
 
@@ -313,7 +316,14 @@ describe('withDefaults and parseSpec', () => {
 
     const cond = withDefaults({ data: { pairing: { mode: 'conditional' } } });
     expect(cond.runs.map((r) => r.pairs)).toEqual(['conditional', 'conditional']);
-    expect(cond.data.pairing).toEqual({ mode: 'conditional', budget: 192, judge: 'oracle' });
+    expect(cond.data.pairing).toEqual({
+      mode: 'conditional',
+      protocol: 'per-run',
+      budget: 192,
+      jointShare: 0.5,
+      judge: 'annotator',
+      annotator: { temperature: 0.05, positionBias: 0.3, tieMargin: 0.02 },
+    });
     expect(validateSpec(cond).ok).toBe(true);
     expect(withDefaults({ sft: { steps: 5 } }).sft).toEqual({ steps: 5, lr: 1e-3, batchSize: 8 });
   });
@@ -331,7 +341,7 @@ describe('withDefaults and parseSpec', () => {
     const r = parseSpecJson('{"version": 1, "seed": 7,}');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors[0].message).toMatch(/^the spec is not valid JSON \(/);
-    expect(parseSpecJson('{"version": 1}')).toEqual({ ok: true, spec: DEFAULT_SPEC });
+    expect(parseSpecJson('{"version": 2}')).toEqual({ ok: true, spec: DEFAULT_SPEC });
   });
 
   it('parses a hand-written partial spec file', () => {

@@ -20,7 +20,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const SPEC: ExperimentSpec = withDefaults({
   name: 'batches test',
   seed: 3,
-  data: { nInstructions: 8, candidatesPerInstruction: 3, pairing: { budget: 24 } },
+  // One shared labelled pool (the "shared" protocol): the fairness rule is about runs sharing it.
+  data: { nInstructions: 8, candidatesPerInstruction: 3, pairing: { budget: 24, protocol: 'shared' } },
   steps: 7,
   batchSize: 3,
   gradAccumulation: 2,

@@ -81,6 +81,7 @@ describe('the form state', () => {
     edit((d) => writeField(d, 'runs[1].beta', null));
     expect('beta' in draft().runs[1]).toBe(false);
     expect(effectivePlaceholder(draft(), 'runs[1].beta')).toBe('0.1 (JPO default)');
+    edit((d) => writeField(d, 'data.pairing.protocol', 'shared')); // "per-run" needs a number
     edit((d) => writeField(d, 'data.pairing.budget', null));
     expect(draft().data.pairing.budget).toBeNull();
     edit((d) => writeField(d, 'eval.temperature', null));

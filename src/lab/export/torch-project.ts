@@ -27,11 +27,12 @@ import { modelFiles } from '../../engine/models/save.ts';
 import { objectiveSpec } from '../../engine/objectives/index.ts';
 import type { PipelineListener } from '../events.ts';
 import { judgeAndPairStage } from '../pipeline/judge-and-pair.ts';
+import { perRunData, taskAnnotator } from '../pipeline/pair-per-run.ts';
 import { Policy } from '../pipeline/policy.ts';
 import type { PreparedData } from '../pipeline/prepare-data.ts';
 import { sampleStage } from '../pipeline/sample.ts';
-import { runShape, selectPairs, trainingBatches } from '../pipeline/train.ts';
-import { planExperiment } from '../plan.ts';
+import { runPoolOf, runShape, selectPairs, trainingBatches } from '../pipeline/train.ts';
+import { type DataPlan, planExperiment } from '../plan.ts';
 import type { Resolvers } from '../resolve.ts';
 import { type ExperimentSpec, formatSpecErrors, type RunSpec, validateSpec } from '../spec.ts';
 import { exportReadme } from './readme.ts';
@@ -59,6 +60,8 @@ export interface ExportedRun {
   microBatches: number[][];
   totalSteps: number;
   P: number;
+  /** The labelled list "pair" indexes: the run's own pairing ("per-run") or the shared pool. */
+  rows: PreparedData['rows'];
 }
 
 export interface TorchProject {
@@ -92,7 +95,12 @@ export async function exportTorchProject(input: ExperimentSpec, env: TorchExport
       generator,
       resolvers: env.resolvers,
     });
-    data = await judgeAndPairStage({ ...common, ...sampled, judge: () => pairingJudge(spec, env) });
+    const judge = () => pairingJudge(spec, env, plan.data);
+    // The pipeline's protocol: budget-matched arms judge each run's own pairs (../pipeline/pair-per-run.ts).
+    data =
+      plan.data.pairing.protocol === 'per-run' && sampled.candidates.length > 0
+        ? await perRunData({ ...common, candidates: sampled.candidates, given: sampled.given, runs: plan.runs, judge })
+        : await judgeAndPairStage({ ...common, ...sampled, judge });
     if (policy.lora) {
       const initial = await policy.readTrainable();
       adapterConfig = saveAdapter(policy.lora, policy.targets, initial, resolved.name)['adapter_config.json'];
@@ -104,13 +112,14 @@ export async function exportTorchProject(input: ExperimentSpec, env: TorchExport
 
   const folders = runFolderNames(plan.runs.map((r) => r.label));
   const runs: ExportedRun[] = plan.runs.map((run, k) => {
-    const poolIndex = selectPairs(data, run.pairs);
+    const pool = runPoolOf(data, run);
+    const poolIndex = selectPairs(pool, run.pairs);
     const { P, totalSteps } = runShape(plan.training, poolIndex.length);
     const encode = (i: string, r: string, other: string) =>
       encodePair(resolved.tokenizer, i, r, { mode: run.mode, ...plan.data.encoding, pairedResponse: other });
     const encoded = new Map(
       poolIndex.map((p) => {
-        const row = data.rows[p];
+        const row = pool.rows[p];
         return [
           p,
           {
@@ -121,7 +130,16 @@ export async function exportTorchProject(input: ExperimentSpec, env: TorchExport
       }),
     );
     const microBatches = trainingBatches(data, run, plan.training).map((b) => b.poolIndex);
-    return { label: run.label, folder: folders[k], run: spec.runs[k], encoded, microBatches, totalSteps, P };
+    return {
+      label: run.label,
+      folder: folders[k],
+      run: spec.runs[k],
+      encoded,
+      microBatches,
+      totalSteps,
+      P,
+      rows: pool.rows,
+    };
   });
 
   const lines: string[] = [];
@@ -135,7 +153,7 @@ export async function exportTorchProject(input: ExperimentSpec, env: TorchExport
             step: Math.floor(m / spec.gradAccumulation) + 1,
             micro: m % spec.gradAccumulation,
             pair,
-            ...data.rows[pair],
+            ...r.rows[pair],
             chosen: { ids: e.chosen.ids, mask: e.chosen.mask },
             rejected: { ids: e.rejected.ids, mask: e.rejected.mask },
           }),
@@ -221,9 +239,10 @@ export function runFolderNames(labels: readonly string[]): string[] {
   });
 }
 
-async function pairingJudge(spec: ExperimentSpec, env: TorchExportEnv): Promise<Judge> {
+async function pairingJudge(spec: ExperimentSpec, env: TorchExportEnv, data: DataPlan): Promise<Judge> {
   const kind = spec.data.pairing.judge;
   if (kind === 'oracle') return applesOracle();
+  if (kind === 'annotator') return taskAnnotator(data, 'pairing');
   if (kind === 'reward-model' && env.rewardModel) return env.rewardModel();
   if (kind === 'reward-model')
     throw new Error('export torch: the spec pairs with a reward model; pass --reward-model DIR');

@@ -9,6 +9,7 @@
  * judged once and share their pairs: DPO and robust DPO in the "noisy labels" lesson train on
  * identical data. Each run still reports the judge calls of its own budget.
  */
+import { bradleyTerryAnnotator } from '../../data/judges/annotator.ts';
 import type { Judge } from '../../data/judges/types.ts';
 import { pairForRun, pairingMechanism, planRunPairs, type RunPairingCounts } from '../../data/run-pairing.ts';
 import type { Candidate } from '../../data/types.ts';
@@ -16,16 +17,32 @@ import type { PairingEvent, PipelineListener } from '../events.ts';
 import type { DataPlan, RunPlan } from '../plan.ts';
 import type { RunPool } from './judge-and-pair.ts';
 import { abortable, applyEdits, finishData, HUMAN_JUDGE_CONCURRENCY, type PreparedData } from './prepare-data.ts';
-import { selectPairs } from './train.ts';
+import { deriveSeed } from './seeds.ts';
+import { pairingKey, selectPairs } from './train.ts';
 
 /** One run's labelled pairs under the per-run protocol (edits applied), and its judge counts. */
 export interface RunPairingData extends Omit<PreparedData, 'counts' | 'perRun'> {
   counts: RunPairingCounts;
 }
 
-/** The key of a run's pairing: runs with the same joint share ask the same questions. */
-export function pairingKey(run: Pick<RunPlan, 'jointShare'>): string {
-  return `share:${run.jointShare}`;
+export { pairingKey };
+
+/** The spec's simulated annotator; its own stream per purpose, so evaluation asking more never moves pairing verdicts. */
+export function taskAnnotator(data: DataPlan, purpose: 'pairing' | 'eval'): Judge {
+  return bradleyTerryAnnotator({
+    ...data.pairing.annotator,
+    seed: deriveSeed(data.pairing.seed, `annotator-${purpose}`),
+  });
+}
+
+/**
+ * The labelled data of the "per-run" protocol from sampled candidates: every run's pairing (each
+ * distinct joint share judged once); `rows` keeps only comparisons given as data.
+ */
+export async function perRunData(
+  o: Omit<PairPerRunOptions, 'done'> & { given: PreparedData['rows']; done?: PairPerRunOptions['done'] },
+): Promise<PreparedData> {
+  return { ...finishData(o.given, null), candidates: o.candidates, perRun: await pairPerRun(o) };
 }
 
 export interface PairPerRunOptions {

@@ -19,7 +19,6 @@
  * Determinism: every random choice comes from the spec's seed (plan.ts, seeds.ts), so the same
  * spec on the same backend logs the same numbers (all but tokens_per_s, a wall-clock rate).
  */
-import { bradleyTerryAnnotator } from '../../data/judges/annotator.ts';
 import { applesOracle } from '../../data/judges/oracle.ts';
 import type { Judge } from '../../data/judges/types.ts';
 import { Generator } from '../../engine/index.ts';
@@ -33,12 +32,11 @@ import { evaluateStage } from './evaluate.ts';
 import { CancelledError, throwIfAborted } from './generation.ts';
 import { judgeAndPairStage, sharedPools } from './judge-and-pair.ts';
 import { type Loaded, loadStage } from './load.ts';
-import { pairingKey, pairPerRun, perRunPools } from './pair-per-run.ts';
+import { pairingKey, pairPerRun, perRunPools, taskAnnotator } from './pair-per-run.ts';
 import { finishData, type PreparedData } from './prepare-data.ts';
 import { referenceStage } from './reference.ts';
 import { sampleStage } from './sample.ts';
 import { samplesOf } from './samples.ts';
-import { deriveSeed } from './seeds.ts';
 import { sftStage } from './sft.ts';
 import { applesEvalItems } from './task-data.ts';
 import { testItemsStage } from './test-items.ts';
@@ -324,9 +322,7 @@ async function makeJudge(
 ): Promise<Judge> {
   if (kind === 'oracle') return applesOracle();
   if (kind === 'annotator') {
-    // Its own stream per purpose: pairing verdicts do not move when evaluation asks more questions.
-    const seed = deriveSeed(plan.data.pairing.seed, `annotator-${purpose}`);
-    return bradleyTerryAnnotator({ ...plan.data.pairing.annotator, seed });
+    return taskAnnotator(plan.data, purpose);
   }
   if (kind === 'human') {
     if (!env.judges?.human)

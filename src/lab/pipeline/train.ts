@@ -54,6 +54,19 @@ export function epochOrder(seed: number, epoch: number, poolSize: number): numbe
   return rng.shuffle(Array.from({ length: poolSize }, (_, i) => i));
 }
 
+/** The key of a run's pairing under the "per-run" protocol: runs with the same joint share ask the same questions. */
+export function pairingKey(run: Pick<RunPlan, 'jointShare'>): string {
+  return `share:${run.jointShare}`;
+}
+
+/** The labelled list a run's pairs come from: its own pairing ("per-run" protocol) or the shared pool. */
+export function runPoolOf(
+  data: Pick<PreparedData, 'rows' | 'kinds' | 'perRun'>,
+  run: Pick<RunPlan, 'jointShare'>,
+): Pick<PreparedData, 'rows' | 'kinds'> {
+  return data.perRun?.[pairingKey(run)] ?? data;
+}
+
 /** Which pool entries a run trains on, in pool order. */
 export function selectPairs(data: Pick<PreparedData, 'kinds'>, pairs: PairSet): number[] {
   const out: number[] = [];
@@ -128,10 +141,11 @@ export interface TrainingBatch {
  * dropped when the pool was built; the seeded data order applied). Pure: no model, no backend.
  */
 export function trainingBatches(
-  data: Pick<PreparedData, 'rows' | 'kinds'>,
-  run: Pick<RunPlan, 'pairs' | 'label'>,
+  prepared: Pick<PreparedData, 'rows' | 'kinds' | 'perRun'>,
+  run: Pick<RunPlan, 'pairs' | 'label' | 'jointShare'>,
   training: TrainingPlan,
 ): TrainingBatch[] {
+  const data = runPoolOf(prepared, run);
   const poolIndex = selectPairs(data, run.pairs);
   if (poolIndex.length === 0) throw new Error(`run "${run.label}" trains on ${run.pairs} pairs, but the pool has none`);
   const { P, totalSteps } = runShape(training, poolIndex.length);
