@@ -11,6 +11,7 @@ import type { ExperimentPlan } from '../plan.ts';
 import type { Resolvers } from '../resolve.ts';
 import type { BackendChoice, ExperimentSpec, PairSet, RunSpec } from '../spec.ts';
 import type { PreparedData } from './prepare-data.ts';
+import type { TrainingSnapshots } from './snapshots.ts';
 
 export interface PipelineEnv {
   /** A backend (the caller keeps it) or a factory (the pipeline disposes what it made). */
@@ -37,6 +38,8 @@ export interface PipelineEnv {
   now?: () => number;
   /** Held-out instructions shown in samples events (default 4). */
   samples?: number;
+  /** Receives each run's trainable params at a few steps, for the token-by-token margin view. */
+  snapshots?: TrainingSnapshots;
 }
 
 export interface RunResult {

@@ -17,4 +17,5 @@ export { blindOrder } from './evaluate.ts';
 export { PauseController } from './gate.ts';
 export { DivergedError } from './loop.ts';
 export { runExperiment } from './run-experiment.ts';
+export { evenlySpacedSteps, type SnapshotContext, type TrainingSnapshots } from './snapshots.ts';
 export { type TrainingBatch, trainingBatches } from './train.ts';

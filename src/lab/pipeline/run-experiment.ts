@@ -38,6 +38,7 @@ import { referenceStage } from './reference.ts';
 import { sampleStage } from './sample.ts';
 import { samplesOf } from './samples.ts';
 import { sftStage } from './sft.ts';
+import { policySnapshotContext, trainingPairs } from './snapshots.ts';
 import { applesEvalItems } from './task-data.ts';
 import { testItemsStage } from './test-items.ts';
 import { runShape, type TrainRunOutcome, trainRun } from './train.ts';
@@ -172,6 +173,8 @@ export async function runExperiment(
     });
 
     clock.enter('train');
+    const snapshots = env.snapshots;
+    snapshots?.begin({ ...policySnapshotContext(loaded, plan), pairs: trainingPairs(pools, plan.runs) });
     for (const run of plan.runs) {
       const rd = runData.get(run.label) as NonNullable<ReturnType<typeof runData.get>>;
       const outcome = await trainRun({
@@ -187,6 +190,10 @@ export async function runExperiment(
         now,
         checkpoints,
         checkpointEvery: env.checkpointEvery ?? 0,
+        snapshot: snapshots && {
+          steps: snapshots.steps(runShape(plan.training, rd.chosen.length).totalSteps, !policy.lora),
+          take: (step, trainable) => snapshots.take(run.label, step, trainable),
+        },
       });
       const runResult = resultOf(run, outcome, rd.chosen.length, loaded, plan);
       runResult.pairing = data.perRun?.[pairingKey(run)]?.counts ?? null;

@@ -175,6 +175,13 @@ export interface TrainRunOptions {
   checkpoints: Checkpoints | null;
   /** Save every this many optimizer steps (0: only when cancelled and when done). */
   checkpointEvery: number;
+  /** Hands the trainable params at these steps (and at the last) to the caller (./snapshots.ts). */
+  snapshot?: RunSnapshots;
+}
+
+export interface RunSnapshots {
+  steps: ReadonlySet<number>;
+  take: (step: number, trainable: Map<string, Float32Array>) => void;
 }
 
 export interface TrainRunOutcome {
@@ -225,6 +232,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
   };
 
   policy.reset();
+  if (o.snapshot?.steps.has(0)) o.snapshot.take(0, await policy.readTrainable());
   o.emit({ kind: 'run-started', run: run.label, objective: run.objective, totalSteps });
   const loop = new TrainingLoop(policy, o.backend, graph);
   const order = new DataOrder(training.orderSeed, data.poolIndex, data.poolSize, { epoch: 0, offset: 0 });
@@ -253,6 +261,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
       o.emit({ kind: 'run-resumed', run: run.label, step: ck.step, done: ck.done });
       for (const m of ck.metrics) o.emit({ ...m, restored: true });
       if (ck.done) {
+        o.snapshot?.take(ck.step, ck.params);
         o.emit({ kind: 'run-finished', run: run.label, steps: ck.step });
         return { status: 'completed', steps: ck.step, totalSteps, metrics, trained: ck.params };
       }
@@ -324,6 +333,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
           message: `step ${s.step}/${totalSteps}`,
         });
         if (o.checkpointEvery > 0 && s.step % o.checkpointEvery === 0 && s.step < totalSteps) await save(false);
+        if (o.snapshot?.steps.has(s.step) && s.step < totalSteps) o.snapshot.take(s.step, await policy.readTrainable());
       },
     });
     if (status === 'cancelled') {
@@ -331,6 +341,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunOutcome> {
       return { status, steps: loop.step, totalSteps, metrics, trained: await policy.readTrainable() };
     }
     const trained = await policy.readTrainable();
+    o.snapshot?.take(loop.step, trained);
     await save(true, trained);
     o.emit({ kind: 'run-finished', run: run.label, steps: loop.step });
     return { status, steps: loop.step, totalSteps, metrics, trained };
