@@ -63,6 +63,16 @@ async function handle(msg: ToWorker): Promise<void> {
       current.answer(msg.comparison, msg.winner);
       return;
     }
+    case 'token-margins': {
+      if (!current || current.runId !== msg.runId) {
+        throw new Error(
+          `run ${msg.runId} is not the last experiment trained in this page; train it again to see its tokens`,
+        );
+      }
+      const answer = await current.tokenMargins(msg.run, msg.pairFrom, msg.pairIndex, msg.step);
+      post(withVersion<FromWorker>({ type: 'token-margins-result', id: msg.id, runId: msg.runId, answer }));
+      return;
+    }
     case 'debug-lose-device': {
       if (!current?.active) throw new Error('no run is training, so there is no device to lose');
       current.loseDevice();

@@ -28,6 +28,7 @@ import type { Candidate } from '../src/data/types.ts';
 import type { ProbeReport } from '../src/engine/gpu-probe/probe.ts';
 import type { PipelineEvent, Stage } from '../src/lab/events.ts';
 import type { ExperimentSpec } from '../src/lab/spec.ts';
+import type { TokenMarginsAnswer } from '../src/lab/token-margins-keeper.ts';
 
 export const PROTOCOL_VERSION = 1;
 export type ProtocolVersion = typeof PROTOCOL_VERSION;
@@ -80,7 +81,22 @@ export type ToWorker =
    * Testing and teaching aid: destroy the WebGPU device the current run uses, as a driver reset
    * would. The run continues on the CPU from its last checkpoint (run-backend tells the page).
    */
-  | { v: ProtocolVersion; type: 'debug-lose-device'; id: number };
+  | { v: ProtocolVersion; type: 'debug-lose-device'; id: number }
+  /**
+   * The token-by-token margins of one training pair under `run`'s params at `step` (null: the last
+   * kept), from the finished experiment `runId`'s snapshots; `pairIndex` indexes the training pairs
+   * of run `pairFrom`. Answered by token-margins-result or by error with this id.
+   */
+  | {
+      v: ProtocolVersion;
+      type: 'token-margins';
+      id: number;
+      runId: string;
+      run: string;
+      pairFrom: string;
+      pairIndex: number;
+      step: number | null;
+    };
 
 /** Worker → page. */
 export type FromWorker =
@@ -128,6 +144,8 @@ export type FromWorker =
       error: RunErrorInfo | null;
       elapsedMs: number;
     }
+  /** The answer to a token-margins request (only ever sent when asked). */
+  | { v: ProtocolVersion; type: 'token-margins-result'; id: number; runId: string; answer: TokenMarginsAnswer }
   /** A request failed, or (id null) something failed outside any request. */
   | { v: ProtocolVersion; type: 'error'; id: number | null; message: string };
 
@@ -142,6 +160,7 @@ const TO_WORKER_TYPES: ReadonlySet<string> = new Set<ToWorkerType>([
   'stop',
   'judge-answer',
   'debug-lose-device',
+  'token-margins',
 ]);
 const FROM_WORKER_TYPES: ReadonlySet<string> = new Set<FromWorkerType>([
   'ready',
@@ -153,6 +172,7 @@ const FROM_WORKER_TYPES: ReadonlySet<string> = new Set<FromWorkerType>([
   'judge-pending',
   'run-adapters',
   'run-finished',
+  'token-margins-result',
   'error',
 ]);
 

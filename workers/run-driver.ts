@@ -30,6 +30,7 @@ import { CancelledError } from '../src/lab/pipeline/generation.ts';
 import { type ExperimentResult, PauseController, runExperiment } from '../src/lab/pipeline/index.ts';
 import { createResolvers } from '../src/lab/resolve.ts';
 import type { ExperimentSpec } from '../src/lab/spec.ts';
+import { type TokenMarginsAnswer, TokenMarginsKeeper } from '../src/lab/token-margins-keeper.ts';
 import { Batcher } from './batcher.ts';
 import { IdbCheckpointStore } from './idb-checkpoint-store.ts';
 import { PersonJudges } from './person-judges.ts';
@@ -75,6 +76,8 @@ export class RunDriver {
   private lastStep: number | null = null;
   private lastYield = 0;
   private readonly people: PersonJudges;
+  /** The trained params at a few steps, kept after the run for the token view (token-margins). */
+  private readonly snapshots = new TokenMarginsKeeper();
 
   constructor(
     readonly runId: string,
@@ -152,6 +155,22 @@ export class RunDriver {
   /** A person's verdict from the page (person-judges.ts). */
   answer(comparison: string, winner: Winner): void {
     this.people.answer(comparison, winner);
+  }
+
+  /** A token-margins request: computed on the CPU (the run's GPU backend is gone by then). */
+  async tokenMargins(
+    run: string,
+    pairFrom: string,
+    pairIndex: number,
+    step: number | null,
+  ): Promise<TokenMarginsAnswer> {
+    if (this.active) throw new Error('the token view is ready when the experiment has finished');
+    const cpu = new CpuBackend();
+    try {
+      return await this.snapshots.margins(run, pairIndex, step, cpu, pairFrom);
+    } finally {
+      cpu.dispose();
+    }
   }
 
   /** The run ended on purpose (not cut short by a reload): nothing is left to resume. */
@@ -249,6 +268,7 @@ export class RunDriver {
         signal: this.abort.signal,
         gate: () => this.gate(),
         judges: this.people.judges(),
+        snapshots: this.snapshots,
       },
       (e) => this.emit(e),
     );

@@ -20,6 +20,7 @@ import { useLiveJudgeStore } from './live-judge-store.ts';
 import { showNotice, useNoticeStore } from './notice-store.ts';
 import { forgetRunInProgress, holdCheckpointLock, rememberRunInProgress } from './run-in-progress.ts';
 import { isLiveStatus, useRunStore } from './run-store.ts';
+import { isTokenMarginsRequest, type TokenMarginsQuery, useTokenMarginsStore } from './token-margins-store.ts';
 
 let worker: Worker | null = null;
 /** Releases of the Web Locks that tell other tabs a run is training here (run-in-progress.ts). */
@@ -131,8 +132,12 @@ function route(msg: FromWorker): void {
       }
       void saveSession();
       return;
+    case 'token-margins-result':
+      useTokenMarginsStore.getState().received(msg.id, msg.answer);
+      return;
     case 'error':
       console.error(`orchard worker: ${msg.message}`);
+      if (isTokenMarginsRequest(msg.id)) useTokenMarginsStore.getState().failed(msg.id as number, msg.message);
       if (msg.id !== null && msg.id === pendingProbe) {
         pendingProbe = null;
         useCapabilityStore.getState().failed(msg.message);
@@ -190,4 +195,14 @@ export function answerComparison(comparison: string, winner: Winner): void {
 /** Destroys the GPU device of the current run (tests and the "what if the GPU resets?" lesson). */
 export function loseDevice(): void {
   send({ type: 'debug-lose-device' });
+}
+
+/** Asks the worker for one pair's token margins under each of `runs` at `query.step` (the token view). */
+export function requestTokenMargins(query: TokenMarginsQuery, runs: readonly string[]): void {
+  const ids: Record<number, string> = {};
+  for (const run of runs) {
+    const { runId, pairFrom, pairIndex, step } = query;
+    ids[send({ type: 'token-margins', runId, run, pairFrom, pairIndex, step })] = run;
+  }
+  useTokenMarginsStore.getState().asked(query, ids);
 }

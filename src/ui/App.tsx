@@ -19,6 +19,7 @@ import { PipelineNav } from './components/PipelineNav.tsx';
 import { RunProgress } from './components/RunProgress.tsx';
 import { RunsTable } from './components/RunsTable.tsx';
 import { Section } from './components/Section.tsx';
+import { TokenMargins } from './components/TokenMargins.tsx';
 import { WhatIsCompared } from './components/WhatIsCompared.tsx';
 import { useUrlState } from './use-url-state.ts';
 
@@ -83,6 +84,8 @@ export function App() {
               <EvalItemsTable />
               <h3 className="subhead">Samples</h3>
               <SamplesPanel />
+              <h3 className="subhead">Token by token</h3>
+              <TokenMargins />
             </>
           ) : (
             <p className="muted empty">Win rates and sample answers appear here once a run has trained.</p>
