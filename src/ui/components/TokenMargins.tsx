@@ -229,7 +229,7 @@ function signed(x: number): string {
 /** Newlines and empty tokens stay visible as tokens. */
 function visible(text: string): string {
   if (text === '') return '∅';
-  return text.replace(/\n/g, '↵\n');
+  return text.replace(/\n/g, '↵');
 }
 
 /** Green for positive, red for negative, opacity by size against the largest shown. */
