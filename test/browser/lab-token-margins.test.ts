@@ -147,6 +147,15 @@ it('shows JPO prompt tokens contributing and DPO prompt tokens masked, with the 
   // Focus shows a token's numbers in words.
   await page.locator('[data-testid="token-side-JPO-chosen"] button.token[data-part="prompt"]').nth(1).focus();
   expect(await page.getByTestId('token-detail').textContent()).toMatch(/\(prompt\): [+−]\d/);
+
+  // On a phone the view wraps inside the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const view = page.getByTestId('token-margins');
+  const right = await view.evaluate((el) =>
+    Math.max(...[el, ...el.querySelectorAll('*')].map((e) => e.getBoundingClientRect().right)),
+  );
+  expect(right).toBeLessThanOrEqual(await page.evaluate(() => document.documentElement.clientWidth));
+  await view.screenshot({ path: join(ROOT, 'test-artifacts', 'token-view-phone.png') });
   backend.dispose();
   expect(tab.errors).toEqual([]);
 }, 600_000);
