@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodePair } from '../../src/data/sequence.ts';
 import { CpuBackend, padRows, SequenceScorer } from '../../src/engine/index.ts';
-import { runExperiment } from '../../src/lab/pipeline/index.ts';
+import { type ExperimentResult, runExperiment } from '../../src/lab/pipeline/index.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
 import { type ExperimentSpec, withDefaults } from '../../src/lab/spec.ts';
 import { TokenMarginsKeeper } from '../../src/lab/token-margins-keeper.ts';
@@ -40,18 +40,27 @@ function must<T>(v: T | null | undefined): T {
   return v;
 }
 
+let withSnapshots: ExperimentResult;
+let without: ExperimentResult;
+
 beforeAll(async () => {
-  const result = await runExperiment(SPEC, {
-    backend,
-    resolvers: await nodeResolvers({ root: ROOT }),
-    snapshots: keeper,
-  });
-  expect(result.status).toBe('completed');
+  const resolvers = await nodeResolvers({ root: ROOT });
+  withSnapshots = await runExperiment(SPEC, { backend, resolvers, snapshots: keeper });
+  without = await runExperiment(SPEC, { backend, resolvers });
+  expect(withSnapshots.status).toBe('completed');
 }, 180_000);
 
 describe('token margins', () => {
-  it('keeps snapshots from step 0 to the last step for every run', () => {
+  it('keeps snapshots from step 0 to the last step for every run, without changing training', () => {
     expect(keeper.runs()).toEqual(['DPO', 'JPO']);
+    const losses = (r: ExperimentResult) => r.runs.map((run) => run.metrics.map((m) => [m.loss, m.metrics]));
+    expect(losses(withSnapshots)).toEqual(losses(without));
+    for (const [k, run] of withSnapshots.runs.entries()) {
+      expect(run.trained).toEqual(without.runs[k].trained);
+      // The last snapshot is the trained params; step 0 the initial ones every run starts from.
+      expect(keeper.snapshot(run.label, run.steps)).toEqual(run.trained);
+      expect(keeper.snapshot(run.label, 0)).toEqual(keeper.snapshot('DPO', 0));
+    }
   });
 
   it('sums each side to β·(log πθ − log πref) of the training encoding, DPO masking the prompt and JPO not', async () => {
