@@ -114,3 +114,40 @@ describe('LoRA dropout in the pipeline', () => {
     expect(a.slice(1)).not.toEqual(none.slice(1));
   });
 });
+
+describe('LoRA dropout in SFT', () => {
+  const ROOT = join(import.meta.dirname, '..', '..');
+  const sftLosses = async (dropout: number) => {
+    const spec = withDefaults({
+      seed: 4,
+      data: { nInstructions: 8, candidatesPerInstruction: 2, pairing: { budget: 4 } },
+      runs: [{ label: 'DPO', objective: 'dpo', pairs: 'conditional' }],
+      sft: { steps: 3, batchSize: 2 },
+      steps: 1,
+      epochs: null,
+      batchSize: 2,
+      schedule: { warmupSteps: 0 },
+      lora: { dropout },
+      eval: { nTest: 0 },
+      backend: 'cpu',
+    });
+    const messages: string[] = [];
+    await runExperiment(
+      spec,
+      { backend: new CpuBackend(), resolvers: await nodeResolvers({ root: ROOT }), samples: 0 },
+      (e) => {
+        if (e.kind === 'progress' && e.stage === 'sft' && e.message.startsWith('SFT step')) messages.push(e.message);
+      },
+    );
+    return messages;
+  };
+
+  it('applies to SFT too (PEFT trains with it on), with the same masks on a rerun', { timeout: 120_000 }, async () => {
+    const a = await sftLosses(0.3);
+    expect(a).toHaveLength(3);
+    expect(await sftLosses(0.3)).toEqual(a);
+    const none = await sftLosses(0);
+    expect(a[0]).toBe(none[0]);
+    expect(a.slice(1)).not.toEqual(none.slice(1));
+  });
+});

@@ -8,7 +8,16 @@
  */
 import { bucketLength, encodePair } from '../../data/sequence.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
-import { type Backend, buildSequenceStats, Graph, type Node, padRows, Rng, sequenceFeeds } from '../../engine/index.ts';
+import {
+  type Backend,
+  buildSequenceStats,
+  Graph,
+  LORA_DROPOUT_SEED,
+  type Node,
+  padRows,
+  Rng,
+  sequenceFeeds,
+} from '../../engine/index.ts';
 import type { Checkpoints } from '../checkpoint.ts';
 import type { PipelineListener } from '../events.ts';
 import type { DataPlan, SftPlan } from '../plan.ts';
@@ -16,6 +25,7 @@ import type { Resolvers } from '../resolve.ts';
 import { CancelledError } from './generation.ts';
 import { TrainingLoop } from './loop.ts';
 import type { Policy } from './policy.ts';
+import { deriveSeed } from './seeds.ts';
 import { applesGoldRows, applesTrainInstructions } from './task-data.ts';
 
 export interface SftStageOptions {
@@ -78,6 +88,7 @@ async function runSft(o: SftStageOptions, examples: { instruction: string; respo
   const B = Math.min(o.sft.batchSize, rows.length);
   const rng = new Rng(o.sft.orderSeed);
   let order: number[] = [];
+  let microBatches = 0;
   const nextBatch = (): number[] => {
     const out: number[] = [];
     while (out.length < B) {
@@ -88,7 +99,8 @@ async function runSft(o: SftStageOptions, examples: { instruction: string; respo
   };
   const loop = new TrainingLoop(o.policy, o.backend, (T) => {
     const g = new Graph();
-    const { nll } = buildSequenceStats(g, o.policy.model, { B, T, reductions: ['nll'], build: o.policy.build });
+    const build = { ...o.policy.build, training: true };
+    const { nll } = buildSequenceStats(g, o.policy.model, { B, T, reductions: ['nll'], build });
     return { g, loss: nll as Node, outputs: [] };
   });
   try {
@@ -107,7 +119,12 @@ async function runSft(o: SftStageOptions, examples: { instruction: string; respo
         const batch = padRows(batchRows, o.tokenizer.padId, T);
         let tokens = 0;
         for (const len of batch.lengths) tokens += len;
-        return { T, feeds: sequenceFeeds(batch), tokens };
+        const feeds = sequenceFeeds(batch);
+        // LoRA dropout (PEFT applies it in every training pass): one mask seed per micro-batch.
+        if ((o.policy.lora?.dropout ?? 0) > 0) {
+          feeds[LORA_DROPOUT_SEED] = Int32Array.of(deriveSeed(o.sft.orderSeed, `lora-dropout-${microBatches++}`) | 0);
+        }
+        return { T, feeds, tokens };
       },
       afterStep: (s) =>
         o.emit({
