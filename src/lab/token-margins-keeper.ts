@@ -15,6 +15,15 @@ import { type TokenMargins, tokenMargins } from './token-margins.ts';
 
 export const LORA_SNAPSHOTS = 11;
 export const FULL_SNAPSHOTS = 4;
+/** Pairs of each kind the view offers to pick from. */
+export const PAIRS_PER_KIND = 4;
+
+/** A pair the view offers: its index in the run's training pairs, its kind and instruction. */
+export interface PairOption {
+  index: number;
+  kind: 'conditional' | 'joint';
+  instruction: string;
+}
 
 export interface TokenMarginsAnswer {
   run: string;
@@ -27,8 +36,9 @@ export interface TokenMarginsAnswer {
   step: number;
   /** The steps this run has snapshots of, ascending (0 = before training). */
   steps: number[];
-  /** Training pairs of `pairFrom`. */
+  /** Training pairs of `pairFrom`, and the first few of each kind to pick from. */
   pairCount: number;
+  pairOptions: PairOption[];
   pair: PreferenceRow;
   margins: TokenMargins;
 }
@@ -126,8 +136,20 @@ export class TokenMarginsKeeper implements TrainingSnapshots {
       step: at,
       steps,
       pairCount: pairs.length,
+      pairOptions: pairOptions(pairs),
       pair: pairs[pairIndex],
       margins,
     };
   }
+}
+
+/** The first PAIRS_PER_KIND conditional and joint pairs (a run's pool lists conditional ones first). */
+export function pairOptions(pairs: readonly PreferenceRow[]): PairOption[] {
+  const out: PairOption[] = [];
+  const count = { conditional: 0, joint: 0 };
+  pairs.forEach((p, index) => {
+    const kind = p.i_chosen === p.i_reject ? 'conditional' : 'joint';
+    if (count[kind]++ < PAIRS_PER_KIND) out.push({ index, kind, instruction: p.i_chosen });
+  });
+  return out;
 }

@@ -43,12 +43,13 @@ async function shownSide(page: Page, run: string, side: 'chosen' | 'rejected'): 
   );
 }
 
-/** Waits until both runs show `step` and no request is pending. */
-async function waitForStep(page: Page, step: number): Promise<void> {
+/** Waits until both runs show `step` of pair `pair` ("RUN:index") and no request is pending. */
+async function waitForStep(page: Page, step: number, pair = 'DPO:0'): Promise<void> {
   const view = page.getByTestId('token-margins');
   await view.locator(`[data-testid="token-state"]:text-is("ready")`).waitFor();
-  for (const run of ['DPO', 'JPO'])
-    await view.locator(`[data-testid="token-run-${run}"][data-step="${step}"]`).waitFor();
+  for (const run of ['DPO', 'JPO']) {
+    await view.locator(`[data-testid="token-run-${run}"][data-step="${step}"][data-pair="${pair}"]`).waitFor();
+  }
   await page.locator('[data-testid="token-margins"][aria-busy="false"]').waitFor();
 }
 
@@ -147,6 +148,23 @@ it('shows JPO prompt tokens contributing and DPO prompt tokens masked, with the 
   // Focus shows a token's numbers in words.
   await page.locator('[data-testid="token-side-JPO-chosen"] button.token[data-part="prompt"]').nth(1).focus();
   expect(await page.getByTestId('token-detail').textContent()).toMatch(/\(prompt\): [+−]\d/);
+
+  // A joint pair of JPO's: two instructions, so under JPO the prompts differ and count; DPO's row says
+  // it never trains on such pairs.
+  const joint = keeper.pairs('JPO').findIndex((p) => p.i_chosen !== p.i_reject);
+  expect(joint).toBeGreaterThanOrEqual(0);
+  {
+    await page.getByTestId('token-pair-from').selectOption('JPO');
+    await page.getByTestId('token-pair').selectOption(String(joint));
+    await waitForStep(page, 2, `JPO:${joint}`);
+    await page.getByTestId('token-joint-note').waitFor();
+    const promptText = async (side: 'chosen' | 'rejected') =>
+      (await shownSide(page, 'JPO', side))
+        .filter((t) => t.part === 'prompt')
+        .map((t) => t.text)
+        .join('');
+    expect(await promptText('chosen')).not.toBe(await promptText('rejected'));
+  }
 
   // On a phone the view wraps inside the screen.
   await page.setViewportSize({ width: 390, height: 844 });

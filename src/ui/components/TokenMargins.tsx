@@ -13,9 +13,6 @@ import { useRunStore } from '../../state/run-store.ts';
 import { useTokenMarginsStore } from '../../state/token-margins-store.ts';
 import '../styles/token-margins.css';
 
-/** Pairs offered per run: enough to compare a few, few enough for one select. */
-const PAIRS_OFFERED = 6;
-
 export function TokenMargins() {
   const session = useRunStore((s) => s.session);
   const runs = useMemo(() => Object.keys(session?.series ?? {}), [session?.series]);
@@ -91,11 +88,10 @@ export function TokenMargins() {
               ask({ pairIndex: Number(e.target.value) });
             }}
           >
-            {Array.from({ length: Math.min(PAIRS_OFFERED, Math.max(pairCount, 1)) }, (_, k) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: the options are the pair numbers
-              <option key={k} value={k}>
-                training pair {k + 1}
-                {pairCount ? ` of ${pairCount}` : ''}
+            {(first?.pairOptions ?? [{ index: 0, kind: 'conditional', instruction: '' }]).map((o) => (
+              <option key={o.index} value={o.index}>
+                {o.index + 1} of {pairCount}, {o.kind}
+                {o.instruction ? `: ${clip(o.instruction)}` : ''}
               </option>
             ))}
           </select>
@@ -133,6 +129,10 @@ export function TokenMargins() {
       )}
     </div>
   );
+}
+
+function clip(text: string): string {
+  return text.length > 32 ? `${text.slice(0, 31)}…` : text;
 }
 
 function sides(a: TokenMarginsAnswer) {
@@ -173,13 +173,24 @@ function TokenDetailHost({ answers, scale }: { answers: TokenMarginsAnswer[]; sc
         {focused ? describe(focused.t, focused.beta) : 'Hover over or tab to a token to see its numbers.'}
       </p>
       {answers.map((a) => (
-        <section key={a.run} className="token-run" data-testid={`token-run-${a.run}`} data-step={a.step}>
+        <section
+          key={a.run}
+          className="token-run"
+          data-testid={`token-run-${a.run}`}
+          data-step={a.step}
+          data-pair={`${a.pairFrom}:${a.pairIndex}`}
+        >
           <h4>
             {a.run}{' '}
             <span className="muted">({a.mode === 'joint' ? 'joint log π(x, y)' : 'conditional log π(y|x)'})</span> —
             reward margin {signed(a.margins.margin)}
           </h4>
           {a.mode === 'conditional' && <p className="muted">masked: DPO scores the response only</p>}
+          {a.mode === 'conditional' && a.pair.i_chosen !== a.pair.i_reject && (
+            <p className="muted" data-testid="token-joint-note">
+              A joint pair (two instructions): {a.run} never trains on such pairs; its numbers are shown for comparison.
+            </p>
+          )}
           {sides(a).map((s) => (
             <div className="token-side" key={s.name} data-testid={`token-side-${a.run}-${s.name}`}>
               <span>
@@ -218,8 +229,8 @@ function TokenDetailHost({ answers, scale }: { answers: TokenMarginsAnswer[]; sc
 
 function describe(t: TokenMargin, beta: number): string {
   const text = JSON.stringify(t.text);
-  if (t.masked) return `${text} (${t.part}): masked, contributes 0 (log πθ ${t.policyLogp.toFixed(4)})`;
-  return `${text} (${t.part}): ${signed(t.contribution)} = ${beta}·(${t.policyLogp.toFixed(4)} − ${t.referenceLogp.toFixed(4)})`;
+  if (t.masked) return `${text} (${t.part}): masked, contributes 0 (log πθ ${t.policyLogp.toFixed(5)})`;
+  return `${text} (${t.part}): ${signed(t.contribution)} = β·(log πθ ${t.policyLogp.toFixed(5)} − log πref ${t.referenceLogp.toFixed(5)}), β = ${beta}`;
 }
 
 function signed(x: number): string {
