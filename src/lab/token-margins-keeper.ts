@@ -4,8 +4,10 @@
  * token-by-token margins of one pair at one step.
  *
  * Memory: under LoRA a snapshot is the adapters (small), so up to LORA_SNAPSHOTS steps are kept per
- * run; under full fine-tuning a snapshot is a whole model, so only FULL_SNAPSHOTS (the initial
- * weights, shared by every run as the reference, and a few steps including the last).
+ * run; under full fine-tuning a snapshot is a whole model, so only FULL_SNAPSHOTS per run (step 0,
+ * two steps between, the last). The reference is the context's initial params, shared by every run,
+ * so a run resumed from a checkpoint has its margins at the steps it did keep (one resumed
+ * finished: step 0 and its last).
  */
 import type { PreferenceRow } from '../data/types.ts';
 import type { Backend } from '../engine/index.ts';
@@ -110,10 +112,7 @@ export class TokenMarginsKeeper implements TrainingSnapshots {
     const steps = [...snapshots.keys()].sort((a, b) => a - b);
     const at = step ?? steps[steps.length - 1];
     const policy = snapshots.get(at);
-    // Every run starts from the same initial params: any run's step 0 is the reference.
-    const reference = snapshots.get(0) ?? [...this.byRun.values()].find((s) => s.has(0))?.get(0);
     if (!policy) throw new Error(`run "${run}" has no snapshot at step ${at}; steps kept: ${steps.join(', ')}`);
-    if (!reference) throw new Error(`run "${run}" has no snapshot of its initial params (it was resumed finished)`);
     const margins = await tokenMargins({
       model: ctx.model,
       lora: ctx.lora,
@@ -121,7 +120,8 @@ export class TokenMarginsKeeper implements TrainingSnapshots {
       tokenizer: ctx.tokenizer,
       encoding: ctx.encoding,
       policy,
-      reference,
+      // Every run starts from the same initial params: the reference.
+      reference: ctx.initial,
       pair: pairs[pairIndex],
       mode: plan.mode,
       beta: plan.loss.beta,

@@ -136,8 +136,12 @@ function route(msg: FromWorker): void {
       useTokenMarginsStore.getState().received(msg.id, msg.answer);
       return;
     case 'error':
+      // The token view shows its own failures (a request the user made, not a fault of the page).
+      if (isTokenMarginsRequest(msg.id)) {
+        useTokenMarginsStore.getState().failed(msg.id as number, msg.message);
+        return;
+      }
       console.error(`orchard worker: ${msg.message}`);
-      if (isTokenMarginsRequest(msg.id)) useTokenMarginsStore.getState().failed(msg.id as number, msg.message);
       if (msg.id !== null && msg.id === pendingProbe) {
         pendingProbe = null;
         useCapabilityStore.getState().failed(msg.message);

@@ -5,13 +5,15 @@
  *   sequence log-probs computed independently (SequenceScorer.score on the training encoding);
  * - the same conditional pair: DPO's prompt tokens are masked and contribute exactly 0, JPO's
  *   (joint log-probs) are not masked and contribute non-zero amounts after training;
- * - step 0 is the reference itself: every contribution is 0; snapshots cover 0..last step.
+ * - step 0 is the reference itself: every contribution is 0; snapshots cover 0..last step;
+ * - keeping snapshots changes no logged number or trained weight; runs resumed from checkpoints
+ *   (one already finished, one mid-run) show the same numbers as uninterrupted.
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodePair } from '../../src/data/sequence.ts';
 import { CpuBackend, padRows, SequenceScorer } from '../../src/engine/index.ts';
-import { type ExperimentResult, runExperiment } from '../../src/lab/pipeline/index.ts';
+import { type ExperimentResult, MemoryCheckpointStore, runExperiment } from '../../src/lab/pipeline/index.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
 import { type ExperimentSpec, withDefaults } from '../../src/lab/spec.ts';
 import { TokenMarginsKeeper } from '../../src/lab/token-margins-keeper.ts';
@@ -125,6 +127,30 @@ describe('token margins', () => {
     const jpo = await keeper.margins('JPO', 0, 0, backend);
     for (const side of [jpo.margins.chosen, jpo.margins.rejected]) {
       for (const t of side.tokens) expect(t.contribution).toBe(0);
+    }
+  });
+
+  it('shows runs resumed from checkpoints (finished: step 0 and the last kept) with the same numbers', async () => {
+    const resolvers = await nodeResolvers({ root: ROOT });
+    const store = new MemoryCheckpointStore();
+    const abort = new AbortController();
+    const first = await runExperiment(SPEC, { backend, resolvers, checkpoints: store, signal: abort.signal }, (e) => {
+      if (e.kind === 'metrics' && e.run === 'JPO' && e.step === 2) abort.abort();
+    });
+    expect(first.status).toBe('cancelled');
+    const resumed = new TokenMarginsKeeper();
+    await runExperiment(SPEC, { backend, resolvers, checkpoints: store, snapshots: resumed });
+    // DPO finished before the cut: its step 0 (the reset) and its last; JPO continues from step 2.
+    for (const [run, steps] of [
+      ['DPO', [0, 6]],
+      ['JPO', [0, 3, 4, 5, 6]],
+    ] as const) {
+      const [again, before] = [
+        await resumed.margins(run, 1, null, backend),
+        await keeper.margins(run, 1, null, backend),
+      ];
+      expect(again.steps).toEqual(steps);
+      expect(again.margins).toEqual(before.margins);
     }
   });
 

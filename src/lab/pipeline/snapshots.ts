@@ -18,6 +18,8 @@ export interface SnapshotContext {
   tokenizer: Tokenizer;
   encoding: EncodingPlan;
   runs: readonly RunPlan[];
+  /** Every param at the start of training (the reference of every run), for runs resumed finished. */
+  initial: ReadonlyMap<string, Float32Array>;
   /** Each run's training pairs by label, in the order the run encodes them (pair k = index k). */
   pairs: ReadonlyMap<string, readonly PreferenceRow[]>;
 }
@@ -46,6 +48,7 @@ export function policySnapshotContext(loaded: Loaded, plan: ExperimentPlan): Omi
     tokenizer: loaded.tokenizer,
     encoding: plan.data.encoding,
     runs: plan.runs,
+    initial: loaded.policy.fullWeights(),
   };
 }
 
