@@ -21,8 +21,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAdapter } from '../../src/engine/lora.ts';
 import { dirFiles } from '../../src/engine/models/files-node.ts';
 import { loadModel } from '../../src/engine/models/index.ts';
-import { runFolderNames } from '../../src/lab/export/torch-project.ts';
 import type { ExperimentResult } from '../../src/lab/pipeline/index.ts';
+import { runFolderNames } from '../../src/lab/run-folders.ts';
 import { runFromBundle } from '../../src/state/run-bundle.ts';
 import {
   BUNDLED,
@@ -103,7 +103,9 @@ describe('export torch: GPT-2 with LoRA', () => {
     expect(one.map((l) => Object.keys(l))).toEqual(ours.map((l) => Object.keys(l)));
     expect(one).toHaveLength(20);
     const worst = worstRelErr(one, ours, betas(project));
-    console.info(`export torch (${SPEC_NAME}): vs Orchard CPU: worst difference ${worst.err.toExponential(2)} at ${worst.at}`);
+    console.info(
+      `export torch (${SPEC_NAME}): vs Orchard CPU: worst difference ${worst.err.toExponential(2)} at ${worst.at}`,
+    );
     expect(worst.err, worst.at).toBeLessThan(1e-4);
     // The test means something: training moved the loss, and clipping acted.
     expect(Math.min(...one.map((l) => l.loss as number))).toBeLessThan(0.69);
@@ -151,7 +153,9 @@ describe('export torch: GPT-2 with LoRA', () => {
   it('torchrun with 2 processes (DDP, gloo): the same curves as one process within 1e-4', () => {
     expect(two.map((l) => `${l.run}:${l.step}`)).toEqual(one.map((l) => `${l.run}:${l.step}`));
     const worst = worstRelErr(two, one, betas(project));
-    console.info(`export torch (${SPEC_NAME}): torchrun 2 processes vs 1: worst difference ${worst.err.toExponential(2)} at ${worst.at}`);
+    console.info(
+      `export torch (${SPEC_NAME}): torchrun 2 processes vs 1: worst difference ${worst.err.toExponential(2)} at ${worst.at}`,
+    );
     expect(worst.err, worst.at).toBeLessThan(1e-4);
   });
 

@@ -8,7 +8,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { TRAIN_TEMPLATE, tokenizerFiles } from '../../src/cli/commands/export.ts';
+import { TRAIN_TEMPLATE } from '../../src/cli/commands/export.ts';
+import { stepLine } from '../../src/cli/commands/train.ts';
+import { tokenizerFiles } from '../../src/cli/spec-files.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { padRows } from '../../src/engine/logprobs.ts';
 import { type LoraConfig, loadAdapter } from '../../src/engine/lora.ts';
@@ -92,20 +94,9 @@ function freePort(): Promise<number> {
 
 export type MetricLine = Record<string, string | number>;
 
-/** Orchard's metrics of every run as metrics.jsonl lines (stepLine's order). */
+/** Orchard's metrics of every run as `orchard train` writes them to metrics.jsonl. */
 export function orchardLines(result: ExperimentResult): MetricLine[] {
-  return result.runs.flatMap((r) =>
-    r.metrics.map((e) => ({
-      run: e.run,
-      step: e.step,
-      objective: e.objective,
-      loss: e.loss,
-      ...e.metrics,
-      grad_norm: e.grad_norm,
-      learning_rate: e.learning_rate,
-      tokens_per_s: e.tokens_per_s,
-    })),
-  );
+  return result.runs.flatMap((r) => r.metrics.map(stepLine));
 }
 
 export function readMetrics(file: string): MetricLine[] {

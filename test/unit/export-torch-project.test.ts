@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TRAIN_TEMPLATE } from '../../src/cli/commands/export.ts';
-import { runFolders } from '../../src/cli/commands/train.ts';
 import { encodePair } from '../../src/data/sequence.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
-import { exportTorchProject, runFolderNames } from '../../src/lab/export/torch-project.ts';
+import { exportTorchProject } from '../../src/lab/export/torch-project.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
+import { runFolderNames } from '../../src/lab/run-folders.ts';
 import { BUNDLED, fullSpec } from './export-torch-helpers.ts';
 
 const ROWS = [
@@ -33,9 +33,9 @@ async function exportSpec(partial: unknown) {
 }
 
 describe('export torch: the project files', () => {
-  it('names run folders as orchard train --out does', () => {
+  it('names run folders safe, lower-case and unique (one function for this and orchard train --out)', () => {
     const labels = ['DPO', 'JPO', 'dpo', 'β = 0.1 / run', '---', 'JPO'];
-    expect(runFolderNames(labels)).toEqual(runFolders(labels));
+    expect(runFolderNames(labels)).toEqual(['dpo', 'jpo', 'dpo-2', '0.1-run', 'run', 'jpo-2']);
   });
 
   it('refuses a spec with an SFT stage, saying what to change', async () => {

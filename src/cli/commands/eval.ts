@@ -30,9 +30,9 @@ import { loadTestItems, type TestFileSource } from '../../lab/pipeline/test-item
 import { generatorFor } from '../../lab/pipeline/trained-model.ts';
 import { evalDecoding } from '../../lab/plan.ts';
 import { nodeResolvers, type Resolvers } from '../../lab/resolve.ts';
-import { type ExperimentSpec, formatSpecErrors, parseSpecJson, validateSpec } from '../../lab/spec.ts';
+import { type ExperimentSpec, formatSpecErrors, validateSpec } from '../../lab/spec.ts';
 import { openBackend } from '../preference-io.ts';
-import { BUNDLED_MODELS_DIR } from './train.ts';
+import { BUNDLED_MODELS_DIR, readSpecFile } from '../spec-files.ts';
 
 const USAGE = `usage: npm run orchard -- eval --spec FILE --model DIR [options]
   Win-rate of a trained model against the spec's model (or gold answers), judged in both orders.
@@ -71,12 +71,8 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`eval: --spec and --model are required\n\n${USAGE}`);
     return 2;
   }
-  const parsed = parseSpecJson(await readFile(values.spec, 'utf8'));
-  if (!parsed.ok) {
-    console.error(`eval: ${values.spec} is not a valid experiment spec:\n${formatSpecErrors(parsed.errors)}`);
-    return 2;
-  }
-  let spec = parsed.spec;
+  let spec = await readSpecFile('eval', values.spec);
+  if (!spec) return 2;
   if (values.test !== undefined) {
     const withTest = validateSpec({ ...spec, eval: { ...spec.eval, test: { source: 'file', path: values.test } } });
     if (!withTest.ok) {

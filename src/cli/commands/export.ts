@@ -7,15 +7,15 @@
  * The data stage (sampling and judging for task data) runs here on the CPU backend.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadRewardModelJudge } from '../../data/judges/reward-model.ts';
 import { exportTorchProject } from '../../lab/export/torch-project.ts';
 import { nodeResolvers } from '../../lab/resolve.ts';
-import { type ExperimentSpec, formatSpecErrors, parseSpecJson } from '../../lab/spec.ts';
 import { openBackend } from '../preference-io.ts';
+import { BUNDLED_MODELS_DIR, readSpecFile, tokenizerFiles } from '../spec-files.ts';
 
 const USAGE = `usage: npm run orchard -- export torch --spec FILE --out DIR [options]
   Writes a PyTorch project that trains the spec's runs on exactly Orchard's pairs and batches:
@@ -24,9 +24,6 @@ const USAGE = `usage: npm run orchard -- export torch --spec FILE --out DIR [opt
   --spec FILE             experiment spec (JSON; missing fields take the defaults)
   --out DIR               the project folder to write
   --reward-model DIR      ONNX reward model folder, when the spec pairs with the "reward-model" judge`;
-
-/** The repository's public/models (bundled models); as train.ts's, without loading the whole pipeline. */
-const BUNDLED_MODELS_DIR = fileURLToPath(new URL('../../../public/models', import.meta.url));
 
 export const TRAIN_TEMPLATE = fileURLToPath(new URL('../../lab/export/torch-train.py', import.meta.url));
 
@@ -53,12 +50,8 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`export: --spec and --out are required\n\n${USAGE}`);
     return 2;
   }
-  const parsed = parseSpecJson(await readFile(values.spec, 'utf8'));
-  if (!parsed.ok) {
-    console.error(`export: ${values.spec} is not a valid experiment spec:\n${formatSpecErrors(parsed.errors)}`);
-    return 2;
-  }
-  const spec = parsed.spec;
+  const spec = await readSpecFile('export', values.spec);
+  if (!spec) return 2;
   const backend = await openBackend('cpu');
   const rewardModelDir = values['reward-model'];
   try {
@@ -85,27 +78,4 @@ export async function run(argv: string[]): Promise<number> {
     backend.dispose();
   }
   return 0;
-}
-
-/** Tokenizer files of a bundled or local model, copied into model/ so trained full models load on their own. */
-export async function tokenizerFiles(
-  spec: ExperimentSpec,
-  modelsDir = BUNDLED_MODELS_DIR,
-): Promise<Record<string, Uint8Array>> {
-  const dir =
-    spec.model.source === 'bundled'
-      ? join(modelsDir, spec.model.id)
-      : spec.model.source === 'local'
-        ? spec.model.path
-        : null;
-  const out: Record<string, Uint8Array> = {};
-  if (!dir) return out;
-  for (const name of ['tokenizer.json', 'tokenizer_config.json']) {
-    try {
-      out[name] = await readFile(join(dir, name));
-    } catch {
-      // optional: a model folder without tokenizer files still trains from pairs.jsonl
-    }
-  }
-  return out;
 }

@@ -30,9 +30,8 @@
  * DIR/seed-<s>/), and writes one DIR/report.json with the comparison pooled over seeds and one
  * DIR/eval.json with every seed's items.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadRewardModelJudge } from '../../data/judges/reward-model.ts';
 import { CorruptCheckpointError } from '../../lab/checkpoint.ts';
@@ -41,9 +40,11 @@ import { DirCheckpointStore, writeFileAtomic } from '../../lab/pipeline/checkpoi
 import { type ExperimentResult, type PipelineEnv, runExperiment } from '../../lab/pipeline/index.ts';
 import { experimentReport, outcomeItems } from '../../lab/report.ts';
 import { nodeResolvers } from '../../lab/resolve.ts';
-import { type ExperimentSpec, formatSpecErrors, parseSpecJson } from '../../lab/spec.ts';
+import { runFolderNames } from '../../lab/run-folders.ts';
+import type { ExperimentSpec } from '../../lab/spec.ts';
 import { describeComparison } from '../../lab/stats/paired.ts';
 import { openBackend } from '../preference-io.ts';
+import { BUNDLED_MODELS_DIR, readSpecFile, tokenizerFiles } from '../spec-files.ts';
 
 const USAGE = `usage: npm run orchard -- train --spec FILE [options]
   Runs an experiment spec: data, DPO/JPO runs, evaluation. One JSON line per step on stdout.
@@ -54,9 +55,6 @@ const USAGE = `usage: npm run orchard -- train --spec FILE [options]
   --resume                with --out: continue from DIR/checkpoints instead of starting over
   --reward-model DIR      ONNX reward model folder for the "reward-model" judge
   --seeds N               run N seeds (seed, seed+1, ...) and report the comparison pooled over them`;
-
-/** The repository's public/models (bundled models), wherever the command is run from. */
-export const BUNDLED_MODELS_DIR = fileURLToPath(new URL('../../../public/models', import.meta.url));
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -80,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`train: --spec is required\n\n${USAGE}`);
     return 2;
   }
-  const spec = await readSpec(values.spec);
+  const spec = await readSpecFile('train', values.spec);
   if (!spec) return 2;
   const backendName = values.backend ?? (spec.backend === 'auto' ? 'cpu' : spec.backend);
   if (backendName !== 'cpu' && backendName !== 'webgpu') {
@@ -194,22 +192,6 @@ async function runSeed(
   return { result, code: 0 };
 }
 
-async function readSpec(file: string): Promise<ExperimentSpec | null> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    console.error(`train: cannot read the spec ${file}: ${(err as Error).message}`);
-    return null;
-  }
-  const parsed = parseSpecJson(text);
-  if (!parsed.ok) {
-    console.error(`train: ${file} is not a valid experiment spec:\n${formatSpecErrors(parsed.errors)}`);
-    return null;
-  }
-  return parsed.spec;
-}
-
 /** One step as the flat JSON object the CLI prints (TRL's metric names as keys). */
 export function stepLine(e: MetricsEvent): Record<string, string | number> {
   return {
@@ -269,34 +251,18 @@ export function formatReport(r: EvalReport): string {
   return `${r.run}: win-rate vs ${r.baseline} ${pct(w.rate)} [${pct(w.low)}, ${pct(w.high)}] (${w.wins} wins, ${w.ties} ties, ${w.losses} losses of ${w.n})${scores}`;
 }
 
-/** Folder names for run labels: lower-case, safe characters, unique. */
-export function runFolders(labels: readonly string[]): string[] {
-  const used = new Set<string>();
-  return labels.map((label) => {
-    const base =
-      label
-        .toLowerCase()
-        .replace(/[^a-z0-9._-]+/g, '-')
-        .replace(/^-+|-+$/g, '') || 'run';
-    let name = base;
-    for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
-    used.add(name);
-    return name;
-  });
-}
-
 async function writeOutputs(dir: string, result: ExperimentResult, spec: ExperimentSpec): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
-  const folders = runFolders(result.runs.map((r) => r.label));
-  const tokenizerFiles = await bundledTokenizerFiles(spec);
+  const folders = runFolderNames(result.runs.map((r) => r.label));
+  const tokenizers = await tokenizerFiles(spec);
   for (const [k, run] of result.runs.entries()) {
     if (run.status !== 'completed') continue; // a cancelled run lives in the checkpoints, a failed one in its metrics
     const runDir = join(dir, folders[k]);
     await mkdir(runDir, { recursive: true });
     for (const [name, content] of Object.entries(run.files)) await writeFileAtomic(join(runDir, name), content);
     if (!('adapter_config.json' in run.files)) {
-      for (const [name, content] of Object.entries(tokenizerFiles)) await writeFileAtomic(join(runDir, name), content);
+      for (const [name, content] of Object.entries(tokenizers)) await writeFileAtomic(join(runDir, name), content);
     }
   }
   const lines = result.runs.flatMap((r) => r.metrics.map(stepLine));
@@ -342,26 +308,6 @@ async function writeOutputs(dir: string, result: ExperimentResult, spec: Experim
     items: outcomeItems([result]),
   };
   await writeFileAtomic(join(dir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
-}
-
-/** Tokenizer files next to a fully fine-tuned model, so the folder loads on its own. */
-async function bundledTokenizerFiles(spec: ExperimentSpec): Promise<Record<string, Uint8Array>> {
-  const out: Record<string, Uint8Array> = {};
-  const dir =
-    spec.model.source === 'bundled'
-      ? join(BUNDLED_MODELS_DIR, spec.model.id)
-      : spec.model.source === 'local'
-        ? spec.model.path
-        : null;
-  if (!dir) return out;
-  for (const name of ['tokenizer.json', 'tokenizer_config.json']) {
-    try {
-      out[name] = await readFile(join(dir, name));
-    } catch {
-      // optional
-    }
-  }
-  return out;
 }
 
 function toCsv(rows: Record<string, string | number>[]): string {

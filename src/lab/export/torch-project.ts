@@ -34,6 +34,7 @@ import { sampleStage } from '../pipeline/sample.ts';
 import { runPoolOf, runShape, selectPairs, trainingBatches } from '../pipeline/train.ts';
 import { type DataPlan, planExperiment } from '../plan.ts';
 import type { Resolvers } from '../resolve.ts';
+import { runFolderNames } from '../run-folders.ts';
 import { type ExperimentSpec, formatSpecErrors, type RunSpec, validateSpec } from '../spec.ts';
 import { exportReadme } from './readme.ts';
 
@@ -218,25 +219,6 @@ export async function exportTorchProject(input: ExperimentSpec, env: TorchExport
   };
   for (const [name, bytes] of Object.entries(env.modelExtras ?? {})) files[`model/${name}`] = bytes;
   return { files, runs, data };
-}
-
-/**
- * Folder names for run labels, exactly as `orchard train --out` names them (runFolders in
- * src/cli/commands/train.ts, which the lab cannot import): lower-case, safe characters, unique.
- */
-export function runFolderNames(labels: readonly string[]): string[] {
-  const used = new Set<string>();
-  return labels.map((label) => {
-    const base =
-      label
-        .toLowerCase()
-        .replace(/[^a-z0-9._-]+/g, '-')
-        .replace(/^-+|-+$/g, '') || 'run';
-    let name = base;
-    for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
-    used.add(name);
-    return name;
-  });
 }
 
 async function pairingJudge(spec: ExperimentSpec, env: TorchExportEnv, data: DataPlan): Promise<Judge> {
