@@ -15,7 +15,7 @@ import type { PairingEvent } from '../../src/lab/events.ts';
 import { runExperiment } from '../../src/lab/pipeline/index.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
 import { type ExperimentSpec, validateSpec } from '../../src/lab/spec.ts';
-import { lessonById } from '../../src/ui/lib/presets.ts';
+import { LESSONS, lessonById } from '../../src/ui/lib/presets.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -27,6 +27,14 @@ function lessonSpec(id: string): ExperimentSpec {
 }
 
 describe('lessons show the effect they predict, with their shipped settings', () => {
+  it('every lesson states a prediction and judges enough held-out test questions for a useful interval', () => {
+    for (const lesson of LESSONS) {
+      expect(lesson.prediction.length, lesson.id).toBeGreaterThan(20);
+      expect(lesson.spec.eval.nTest, lesson.id).toBeGreaterThanOrEqual(64);
+      expect(lesson.spec.eval.split, lesson.id).toBe('test');
+    }
+  });
+
   it('β too low drifts the log-probabilities further than β 0.1, β too high less', { timeout: 240_000 }, async () => {
     const low = lessonSpec('beta-too-low');
     const high = lessonSpec('beta-too-high');

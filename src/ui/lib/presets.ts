@@ -96,6 +96,13 @@ export const PRESETS: Preset[] = [
 
 const LESSON_HIDE: HideableSection[] = ['model', 'sft', 'optimizer', 'schedule', 'lora', 'backend'];
 
+/**
+ * Lessons judge 64 held-out test questions (QUICK's 8 gave intervals ~50 points wide): a run's
+ * win-rate interval is then about ±11 points, and the paired difference of two runs about ±6 to ±11
+ * (measured ±4 to ±8 on 128 validation questions).
+ */
+const LESSON_EVAL: PartialSpec['eval'] = { nTest: 64, maxNewTokens: 16 };
+
 /** Wrong labels for the noisy-labels lesson: a flawed answer marked better than the task's reference answer. */
 function flippedRows(seed: number, count: number): PreferenceRow[] {
   const candidates = trainCandidates(seed + 1, count);
@@ -129,7 +136,7 @@ function betaLesson(
   words: Pick<Lesson, 'description' | 'question' | 'lookFor' | 'prediction'>,
 ): Lesson {
   const runs = betas.map((beta) => ({ label: `β ${beta}`, objective: 'dpo' as const, beta }));
-  const spec = build({ ...QUICK, ...BETA_TRAINING, name: `Lesson: ${title}`, runs }, id);
+  const spec = build({ ...QUICK, ...BETA_TRAINING, eval: LESSON_EVAL, name: `Lesson: ${title}`, runs }, id);
   return { id, title, ...words, hide: LESSON_HIDE, spec };
 }
 
@@ -147,6 +154,7 @@ export const LESSONS: Lesson[] = [
       {
         ...QUICK,
         name: 'Lesson: JPO = DPO on shared prompts',
+        eval: LESSON_EVAL,
         data: { ...QUICK.data, pairing: { mode: 'conditional', budget: 64 } },
         runs: [
           { label: 'DPO', objective: 'dpo', pairs: 'conditional' },
@@ -185,6 +193,7 @@ export const LESSONS: Lesson[] = [
       {
         ...QUICK,
         name: 'Lesson: noisy labels',
+        eval: LESSON_EVAL,
         data: {
           ...QUICK.data,
           pairing: { mode: 'conditional', budget: 64 },
@@ -213,6 +222,7 @@ export const LESSONS: Lesson[] = [
       {
         ...QUICK,
         name: 'Lesson: joint vs conditional',
+        eval: LESSON_EVAL,
         runs: [
           { label: 'JPO joint', objective: 'jpo', pairs: 'both' },
           { label: 'JPO cond.', objective: 'jpo', pairs: 'conditional' },
