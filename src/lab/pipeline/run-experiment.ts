@@ -125,7 +125,7 @@ export async function runExperiment(
         stage: 'pair',
         done: n,
         total: n,
-        message: `${n} labelled pairs (from the checkpoint)`,
+        message: data.perRun ? 'judged candidates (from the checkpoint)' : `${n} labelled pairs (from the checkpoint)`,
       });
     } else {
       const sampled = await sampleStage({
