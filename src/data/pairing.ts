@@ -88,29 +88,9 @@ export interface PairPlan {
 /** Steps 1-3: which pairs to ask about, in order. Deterministic for a seed. */
 export function planPairs(candidates: Candidate[], opts: Omit<PairingOptions, 'concurrency' | 'onProgress'>): PairPlan {
   const rng = new Rng(opts.seed);
-  const seen = new Set<string>();
-  const unique: Candidate[] = [];
-  for (const c of candidates) {
-    const key = JSON.stringify([c.instruction, c.response]);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    unique.push({ instruction: c.instruction, response: c.response });
-  }
-  const groups = new Map<string, number[]>();
-  unique.forEach((c, k) => {
-    const g = groups.get(c.instruction);
-    if (g) g.push(k);
-    else groups.set(c.instruction, [k]);
-  });
-
-  const conditional: PlannedPair[] = [];
-  for (const members of groups.values()) {
-    for (let x = 0; x < members.length; x++) {
-      for (let y = x + 1; y < members.length; y++) {
-        conditional.push({ kind: 'conditional', a: unique[members[x]], b: unique[members[y]] });
-      }
-    }
-  }
+  const unique = dedupeCandidates(candidates);
+  const groups = groupByInstruction(unique);
+  const conditional = conditionalPairs(unique, groups);
   const n = unique.length;
   let jointAvailable = (n * (n - 1)) / 2;
   for (const m of groups.values()) jointAvailable -= (m.length * (m.length - 1)) / 2;
@@ -121,11 +101,7 @@ export function planPairs(candidates: Candidate[], opts: Omit<PairingOptions, 'c
   const jointTarget = Math.min(jointAvailable, opts.jointPairs ?? (conditional.length > 0 ? conditional.length : n));
   const jointList = wantsJoint ? sampleJoint(unique, jointTarget, jointAvailable, rng) : [];
 
-  let pairs: PlannedPair[] = [];
-  for (let k = 0; k < Math.max(condList.length, jointList.length); k++) {
-    if (k < condList.length) pairs.push(condList[k]);
-    if (k < jointList.length) pairs.push(jointList[k]);
-  }
+  let pairs = interleave(condList, jointList);
   if (opts.budget !== undefined) {
     if (!(opts.budget >= 0)) throw new Error(`budget must be a number of judge calls >= 0, got ${opts.budget}`);
     pairs = pairs.slice(0, Math.floor(opts.budget / 2));
@@ -146,19 +122,66 @@ export function planPairs(candidates: Candidate[], opts: Omit<PairingOptions, 'c
 
 /** `target` distinct unordered pairs with different instructions, in random order. */
 function sampleJoint(items: Candidate[], target: number, available: number, rng: Rng): PlannedPair[] {
+  if (target <= 0) return [];
+  // Dense: shuffle every cross pair. Sparse: at most half the cross pairs are wanted, so each draw succeeds often.
+  return target * 2 >= available
+    ? rng.shuffle(allJointPairs(items)).slice(0, target)
+    : drawJointPairs(items, target, rng);
+}
+
+/** Candidates without repeats (same instruction and response), first occurrence kept, in order. */
+export function dedupeCandidates(pool: readonly Candidate[]): Candidate[] {
+  const seen = new Set<string>();
+  const out: Candidate[] = [];
+  for (const c of pool) {
+    const key = JSON.stringify([c.instruction, c.response]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ instruction: c.instruction, response: c.response });
+  }
+  return out;
+}
+
+/** Indices of the items per instruction, instructions in order of first appearance. */
+export function groupByInstruction(items: readonly Candidate[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  items.forEach((c, k) => {
+    const g = groups.get(c.instruction);
+    if (g) g.push(k);
+    else groups.set(c.instruction, [k]);
+  });
+  return groups;
+}
+
+/** Every pair of two answers to the same instruction, group by group (not shuffled). */
+export function conditionalPairs(items: readonly Candidate[], groups: Map<string, number[]>): PlannedPair[] {
+  const out: PlannedPair[] = [];
+  for (const m of groups.values()) {
+    for (let x = 0; x < m.length; x++) {
+      for (let y = x + 1; y < m.length; y++) out.push({ kind: 'conditional', a: items[m[x]], b: items[m[y]] });
+    }
+  }
+  return out;
+}
+
+/** Every unordered pair of items with different instructions (not shuffled). */
+export function allJointPairs(items: readonly Candidate[]): PlannedPair[] {
+  const out: PlannedPair[] = [];
+  for (let x = 0; x < items.length; x++) {
+    for (let y = x + 1; y < items.length; y++) {
+      if (items[x].instruction !== items[y].instruction) out.push({ kind: 'joint', a: items[x], b: items[y] });
+    }
+  }
+  return out;
+}
+
+/**
+ * `target` distinct joint pairs drawn at random (rejection sampling), for pools too large to list
+ * every cross pair; `target` must not exceed the joint pairs available.
+ */
+export function drawJointPairs(items: readonly Candidate[], target: number, rng: Rng): PlannedPair[] {
   const n = items.length;
   const out: PlannedPair[] = [];
-  if (target <= 0) return out;
-  if (target * 2 >= available) {
-    // Dense: enumerate every cross pair, shuffle, keep the first `target`.
-    for (let x = 0; x < n; x++) {
-      for (let y = x + 1; y < n; y++) {
-        if (items[x].instruction !== items[y].instruction) out.push({ kind: 'joint', a: items[x], b: items[y] });
-      }
-    }
-    return rng.shuffle(out).slice(0, target);
-  }
-  // Sparse: rejection sampling; at most half the cross pairs are wanted, so each draw succeeds often.
   const taken = new Set<number>();
   while (out.length < target) {
     let x = rng.int(n);
@@ -173,27 +196,47 @@ function sampleJoint(items: Candidate[], target: number, available: number, rng:
   return out;
 }
 
+/** Conditional and joint pairs alternated (c0, j0, c1, j1, ...), the longer list's rest at the end. */
+export function interleave(conditional: readonly PlannedPair[], joint: readonly PlannedPair[]): PlannedPair[] {
+  const pairs: PlannedPair[] = [];
+  for (let k = 0; k < Math.max(conditional.length, joint.length); k++) {
+    if (k < conditional.length) pairs.push(conditional[k]);
+    if (k < joint.length) pairs.push(joint[k]);
+  }
+  return pairs;
+}
+
+/** Asks the judge about every pair in both orders (`concurrency` pairs at a time), in the pairs' order. */
+export async function judgeBothOrders(
+  pairs: readonly PlannedPair[],
+  judge: Judge,
+  opts: Pick<PairingOptions, 'concurrency' | 'onProgress'>,
+): Promise<JudgedPair[]> {
+  const judged: JudgedPair[] = new Array(pairs.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < pairs.length) {
+      const k = next++;
+      const p = pairs[k];
+      const first = await judge.compare(p.a, p.b);
+      const second = await judge.compare(p.b, p.a);
+      judged[k] = { ...p, first, second, outcome: outcomeOf(first, second) };
+      opts.onProgress?.({ judged: ++done, planned: pairs.length });
+    }
+  };
+  const workers = Math.max(1, Math.min(opts.concurrency ?? 1, pairs.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return judged;
+}
+
 /** Steps 4-5: asks the judge about every planned pair in both orders and keeps consistent winners. */
 export async function judgePairs(
   plan: PairPlan,
   judge: Judge,
   opts: Pick<PairingOptions, 'concurrency' | 'onProgress'> = {},
 ): Promise<PairingResult> {
-  const judged: JudgedPair[] = new Array(plan.pairs.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < plan.pairs.length) {
-      const k = next++;
-      const p = plan.pairs[k];
-      const first = await judge.compare(p.a, p.b);
-      const second = await judge.compare(p.b, p.a);
-      judged[k] = { ...p, first, second, outcome: outcomeOf(first, second) };
-      opts.onProgress?.({ judged: ++done, planned: plan.pairs.length });
-    }
-  };
-  const workers = Math.max(1, Math.min(opts.concurrency ?? 1, plan.pairs.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  const judged = await judgeBothOrders(plan.pairs, judge, opts);
 
   const kept = (kind: PairKind) => judged.filter((j) => j.kind === kind && (j.outcome === 'a' || j.outcome === 'b'));
   const ordered = [...kept('conditional'), ...kept('joint')];

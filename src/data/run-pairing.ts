@@ -19,7 +19,19 @@
  */
 import { Rng } from '../engine/random.ts';
 import type { Judge, JudgeBasis } from './judges/types.ts';
-import { type JudgedPair, outcomeOf, type PairKind, type PlannedPair, toRow } from './pairing.ts';
+import {
+  allJointPairs,
+  conditionalPairs,
+  dedupeCandidates,
+  drawJointPairs,
+  groupByInstruction,
+  interleave,
+  type JudgedPair,
+  judgeBothOrders,
+  type PairKind,
+  type PlannedPair,
+  toRow,
+} from './pairing.ts';
 import type { Candidate, PreferenceRow } from './types.ts';
 
 /** Share of the judge calls spent on joint comparisons: DPO 0, JPO 0.5 (the paper's mix). */
@@ -84,13 +96,8 @@ export function planRunPairs(
   opts: Omit<RunPairingOptions, 'concurrency' | 'onProgress'>,
 ): RunPlan {
   checkOptions(pool, opts);
-  const unique = dedupe(pool);
-  const groups = new Map<string, number[]>();
-  unique.forEach((c, k) => {
-    const g = groups.get(c.instruction);
-    if (g) g.push(k);
-    else groups.set(c.instruction, [k]);
-  });
+  const unique = dedupeCandidates(pool);
+  const groups = groupByInstruction(unique);
   let conditionalAvailable = 0;
   for (const g of groups.values()) conditionalAvailable += (g.length * (g.length - 1)) / 2;
   const n = unique.length;
@@ -107,11 +114,7 @@ export function planRunPairs(
   const jointRng = root.fork();
   const conditional = nConditional > 0 ? conditionalOrder(unique, groups, conditionalRng).slice(0, nConditional) : [];
   const joint = nJoint > 0 ? jointOrder(unique, jointAvailable, nJoint, jointRng) : [];
-  const pairs: PlannedPair[] = [];
-  for (let k = 0; k < Math.max(conditional.length, joint.length); k++) {
-    if (k < conditional.length) pairs.push(conditional[k]);
-    if (k < joint.length) pairs.push(joint[k]);
-  }
+  const pairs = interleave(conditional, joint);
   return { pairs, available: { conditional: conditionalAvailable, joint: jointAvailable }, budget: opts.judgeCalls };
 }
 
@@ -122,21 +125,7 @@ export async function pairForRun(
   opts: RunPairingOptions,
 ): Promise<RunPairing> {
   const plan = planRunPairs(pool, opts);
-  const judged: JudgedPair[] = new Array(plan.pairs.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < plan.pairs.length) {
-      const k = next++;
-      const p = plan.pairs[k];
-      const first = await judge.compare(p.a, p.b);
-      const second = await judge.compare(p.b, p.a);
-      judged[k] = { ...p, first, second, outcome: outcomeOf(first, second) };
-      opts.onProgress?.({ judged: ++done, planned: plan.pairs.length });
-    }
-  };
-  const workers = Math.max(1, Math.min(opts.concurrency ?? 1, plan.pairs.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  const judged = await judgeBothOrders(plan.pairs, judge, opts);
 
   const count = (kind: PairKind, keep: (j: JudgedPair) => boolean) =>
     judged.filter((j) => j.kind === kind && keep(j)).length;
@@ -206,50 +195,13 @@ function checkOptions(pool: readonly Candidate[], o: Omit<RunPairingOptions, 'co
   }
 }
 
-function dedupe(pool: readonly Candidate[]): Candidate[] {
-  const seen = new Set<string>();
-  const out: Candidate[] = [];
-  for (const c of pool) {
-    const key = JSON.stringify([c.instruction, c.response]);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push({ instruction: c.instruction, response: c.response });
-  }
-  return out;
-}
-
 function conditionalOrder(items: Candidate[], groups: Map<string, number[]>, rng: Rng): PlannedPair[] {
-  const out: PlannedPair[] = [];
-  for (const m of groups.values()) {
-    for (let x = 0; x < m.length; x++) {
-      for (let y = x + 1; y < m.length; y++) out.push({ kind: 'conditional', a: items[m[x]], b: items[m[y]] });
-    }
-  }
-  return rng.shuffle(out);
+  return rng.shuffle(conditionalPairs(items, groups));
 }
 
 /** The first `target` joint pairs of the seeded order; the method depends on the pool only, not on target. */
 function jointOrder(items: Candidate[], available: number, target: number, rng: Rng): PlannedPair[] {
-  const n = items.length;
-  const out: PlannedPair[] = [];
-  if (available <= DENSE_JOINT_LIMIT) {
-    for (let x = 0; x < n; x++) {
-      for (let y = x + 1; y < n; y++) {
-        if (items[x].instruction !== items[y].instruction) out.push({ kind: 'joint', a: items[x], b: items[y] });
-      }
-    }
-    return rng.shuffle(out).slice(0, target);
-  }
-  const taken = new Set<number>();
-  while (out.length < target) {
-    let x = rng.int(n);
-    let y = rng.int(n);
-    if (x === y || items[x].instruction === items[y].instruction) continue;
-    if (x > y) [x, y] = [y, x];
-    const key = x * n + y;
-    if (taken.has(key)) continue;
-    taken.add(key);
-    out.push({ kind: 'joint', a: items[x], b: items[y] });
-  }
-  return out;
+  return available <= DENSE_JOINT_LIMIT
+    ? rng.shuffle(allJointPairs(items)).slice(0, target)
+    : drawJointPairs(items, target, rng);
 }
