@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { aptInstallUnless, runEnsure } from './apt-install.mjs';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -14,27 +15,7 @@ const hasTorch = () => spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignor
 
 /** Returns null when torch imports (installing it if possible), else a one-line instruction. */
 export function ensurePythonTorch() {
-  if (hasTorch()) return null;
-  const isRoot = process.getuid?.() === 0;
-  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!isRoot || !hasApt) {
-    return `${PYTHON} cannot import torch: install Debian's PyTorch (sudo apt-get update && sudo apt-get install -y python3-torch) and run npm test again`;
-  }
-  console.log(`orchard: ${PYTHON} cannot import torch; installing Debian's python3-torch with apt-get`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'python3-torch']]) {
-    const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
-    if (r.status !== 0)
-      return `apt-get ${args.join(' ')} failed (exit ${r.status}); install python3-torch by hand and retry`;
-  }
-  return hasTorch() ? null : `apt-get installed python3-torch but ${PYTHON} still cannot import torch`;
+  return aptInstallUnless(hasTorch, 'python3-torch', `${PYTHON} cannot import torch`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const problem = ensurePythonTorch();
-  if (problem) {
-    console.error(`orchard: ${problem}`);
-    process.exit(1);
-  }
-  console.log(`orchard: ${PYTHON} imports torch`);
-}
+if (process.argv[1] === fileURLToPath(import.meta.url)) runEnsure(ensurePythonTorch, `${PYTHON} imports torch`);
