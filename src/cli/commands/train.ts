@@ -38,6 +38,7 @@ import { CorruptCheckpointError } from '../../lab/checkpoint.ts';
 import type { EvalReport, MetricsEvent, PipelineEvent } from '../../lab/events.ts';
 import { DirCheckpointStore, writeFileAtomic } from '../../lab/pipeline/checkpoint-dir.ts';
 import { type ExperimentResult, type PipelineEnv, runExperiment } from '../../lab/pipeline/index.ts';
+import { pairingKey } from '../../lab/pipeline/train.ts';
 import { experimentReport, outcomeItems } from '../../lab/report.ts';
 import { nodeResolvers } from '../../lab/resolve.ts';
 import { runFolderNames } from '../../lab/run-folders.ts';
@@ -272,9 +273,7 @@ async function writeOutputs(dir: string, result: ExperimentResult, spec: Experim
     // "per-run" pairing: each run's own pairs, marked with the run.
     const perRun = result.data.perRun;
     const rows = perRun
-      ? result.plan.runs.flatMap((run) =>
-          (perRun[`share:${run.jointShare}`]?.rows ?? []).map((r) => ({ run: run.label, ...r })),
-        )
+      ? result.plan.runs.flatMap((run) => (perRun[pairingKey(run)]?.rows ?? []).map((r) => ({ run: run.label, ...r })))
       : result.data.rows;
     await writeFileAtomic(join(dir, 'pairs.jsonl'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
