@@ -103,6 +103,9 @@ it('shows JPO prompt tokens contributing and DPO prompt tokens masked, with the 
       for (const [b, side] of (['chosen', 'rejected'] as const).entries()) {
         const shown = await shownSide(page, run, side);
         expect(shown.length).toBe(engine.rows[b].ids.length);
+        // The same pair: each token's text as the page writes it (newline ↵, empty ∅).
+        const texts = engine.rows[b].ids.map((id) => tok.decode([id]).replace(/\n/g, '↵') || '∅');
+        expect(shown.map((t) => t.text)).toEqual(texts);
         for (const [t, token] of shown.entries()) {
           const masked = engine.rows[b].mask[t] === 0;
           expect(token.masked).toBe(masked);
