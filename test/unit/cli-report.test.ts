@@ -9,23 +9,19 @@
  *   outcomes (exact enumeration of the sign-flip distribution by counting, written here), and its
  *   interval is the paired bootstrap of those same outcomes with the documented seed.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deriveSeed } from '../../src/lab/pipeline/seeds.ts';
 import { comparePaired } from '../../src/lab/stats/paired.ts';
-
-const exec = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..', '..');
+import { orchard, smallData } from './small-experiment.ts';
 
 const SPEC = {
   version: 2,
   name: 'report test',
   seed: 9,
-  data: { nInstructions: 8, candidatesPerInstruction: 3, pairing: { budget: 16 } },
+  data: smallData(16),
   epochs: 1,
   batchSize: 4,
   schedule: { warmupSteps: 0 },
@@ -44,23 +40,16 @@ let items: { seed: number; instruction: string; outcomes: Record<string, number>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'orchard-report-'));
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(SPEC));
-  await exec(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'train',
-      '--spec',
-      join(dir, 'spec.json'),
-      '--backend',
-      'cpu',
-      '--out',
-      join(dir, 'out'),
-      '--seeds',
-      '2',
-    ],
-    { cwd: ROOT, maxBuffer: 1 << 26 },
+  await orchard(
+    'train',
+    '--spec',
+    join(dir, 'spec.json'),
+    '--backend',
+    'cpu',
+    '--out',
+    join(dir, 'out'),
+    '--seeds',
+    '2',
   );
   report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
   items = JSON.parse(readFileSync(join(dir, 'out', 'eval.json'), 'utf8')).items;
@@ -120,7 +109,11 @@ describe('orchard train --seeds 2: report.json and eval.json', () => {
     const c = report.comparisons[0] as { difference: number; ci95: [number, number]; pValue: number };
     const diffs = items.map((x) => x.outcomes.JPO - x.outcomes.DPO);
     expect(c.difference).toBeCloseTo(diffs.reduce((s, d) => s + d, 0) / diffs.length, 12);
-    expect(c.pValue).toBeCloseTo(exactSignFlip(diffs), 12);
+    // Two seeds: the sign flips whole seeds (each seed's summed difference).
+    const seedSums = [9, 10].map((s) =>
+      items.filter((x) => x.seed === s).reduce((sum, x) => sum + x.outcomes.JPO - x.outcomes.DPO, 0),
+    );
+    expect(c.pValue).toBeCloseTo(exactSignFlip(seedSums), 12);
     const bySeed = (label: string) =>
       [9, 10].map((s) => items.filter((x) => x.seed === s).map((x) => x.outcomes[label]));
     const again = comparePaired(bySeed('DPO'), bySeed('JPO'), { seed: deriveSeed(9, 'report-bootstrap-DPO-JPO') });

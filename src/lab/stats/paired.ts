@@ -8,8 +8,9 @@
  *
  * - Interval: paired bootstrap percentile interval over items, and over seeds when several were
  *   run (./bootstrap.ts; default scheme 'crossed': seeds and items resampled together).
- * - p-value: exact two-sided sign-flip permutation test on the per-item differences
- *   (./sign-flip.ts), every (seed, item) cell flipped independently.
+ * - p-value: exact two-sided sign-flip permutation test (./sign-flip.ts): on the per-item differences
+ *   when one seed was run; on each seed's summed difference when several were, so that, like the
+ *   crossed bootstrap, it counts seed-to-seed variance and the two agree on whether 0 is plausible.
  * Both are deterministic: the bootstrap draws from the seeded Rng (pass a seed derived from the
  * spec's seed), the p-value draws nothing.
  */
@@ -20,7 +21,7 @@ import {
   DEFAULT_BOOTSTRAP_DRAWS,
   percentileInterval,
 } from './bootstrap.ts';
-import { signFlipPValue } from './sign-flip.ts';
+import { signFlipPValue, signFlipPValueOfSums } from './sign-flip.ts';
 
 /** Outcomes of one run: per seed, per item (1, 0.5 or 0). One seed may be given as a flat list. */
 export type OutcomeTable = readonly (readonly number[])[] | readonly number[];
@@ -37,7 +38,12 @@ export interface PairedComparison {
   perSeed: number[];
   /** True when 0 lies inside ci95: the experiment cannot tell the runs apart. */
   intervalContainsZero: boolean;
-  method: { bootstrap: BootstrapScheme; draws: number; seed: number; pValue: 'exact sign-flip' };
+  method: {
+    bootstrap: BootstrapScheme;
+    draws: number;
+    seed: number;
+    pValue: 'exact sign-flip over items' | 'exact sign-flip over seeds';
+  };
 }
 
 export const OUTCOME_VALUES = [0, 0.5, 1] as const;
@@ -69,7 +75,7 @@ export function comparePaired(a: OutcomeTable, b: OutcomeTable, opts: BootstrapO
   return {
     difference,
     ci95,
-    pValue: signFlipPValue(differences.flat()),
+    pValue: ta.length > 1 ? signFlipPValueOfSums(differences.map(sum)) : signFlipPValue(differences[0]),
     nItems,
     nSeeds: ta.length,
     winRates: { a: mean(ta.map(mean)), b: mean(tb.map(mean)) },
@@ -79,7 +85,7 @@ export function comparePaired(a: OutcomeTable, b: OutcomeTable, opts: BootstrapO
       bootstrap: opts.scheme ?? 'crossed',
       draws: opts.draws ?? DEFAULT_BOOTSTRAP_DRAWS,
       seed: opts.seed,
-      pValue: 'exact sign-flip',
+      pValue: ta.length > 1 ? 'exact sign-flip over seeds' : 'exact sign-flip over items',
     },
   };
 }
@@ -149,4 +155,10 @@ function mean(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
   return s / xs.length;
+}
+
+function sum(xs: readonly number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
 }

@@ -14,8 +14,11 @@
  * no sign and drop out. This counts every one of the 2^(k1+k2) sign vectors, as full enumeration
  * would, without visiting them.
  *
- * With several seeds every (seed, item) cell is flipped independently: the test asks whether the
- * trained models differ on the item population; seed-to-seed training variance is the bootstrap's job.
+ * With several seeds, comparePaired flips whole seeds instead (signFlipPValueOfSums on each seed's
+ * summed difference): the seed is the unit that was randomised (runs a and b of one seed share data,
+ * initial weights and order), and flipping (seed, item) cells independently would treat the same item
+ * under ten seeds as ten independent items, ignore seed-to-seed variance, and give p < 0.001 where the
+ * crossed bootstrap interval, which resamples seeds, still contains 0.
  */
 
 /** Two-sided exact sign-flip p-value for differences on the half-point lattice (see the header). */
@@ -48,6 +51,44 @@ export function signFlipPValue(differences: readonly number[]): number {
     const jMin = Math.max(0, Math.ceil((t + k1 - 2 * (2 * l - k2)) / 2));
     if (jMin <= k1) upper += pmf(l, k2) * tail[jMin];
   }
+  return Math.min(1, 2 * upper);
+}
+
+/**
+ * Two-sided exact sign-flip p-value for values on the half-point lattice of any size (e.g. each
+ * seed's summed difference): P(|Σ ε_s v_s| ≥ |Σ v_s|) over independent fair signs, counted exactly
+ * by convolution over the half-point sums (O(n · Σ|v|) work). 2 seeds can at best give p = 0.5 and
+ * 10 seeds p ≈ 0.002: a claim about training runs needs enough runs.
+ */
+export function signFlipPValueOfSums(values: readonly number[]): number {
+  const units: number[] = [];
+  let observed = 0;
+  for (const [k, v] of values.entries()) {
+    const half = Math.round(2 * v);
+    if (!Number.isFinite(v) || Math.abs(2 * v - half) > 1e-6) {
+      throw new Error(`signFlipPValueOfSums: value ${k} is ${v}; sums of outcome differences are multiples of 0.5`);
+    }
+    if (half !== 0) units.push(Math.abs(half));
+    observed += half;
+  }
+  const t = Math.abs(observed);
+  if (t === 0) return 1;
+  const total = units.reduce((sum, u) => sum + u, 0);
+  // prob[s + total] = P(flipped sum = s), built one value at a time (each sign has probability ½).
+  let prob = new Float64Array(2 * total + 1);
+  prob[total] = 1;
+  for (const u of units) {
+    const next = new Float64Array(prob.length);
+    for (let s = 0; s < prob.length; s++) {
+      if (prob[s] === 0) continue;
+      next[s + u] += prob[s] / 2;
+      next[s - u] += prob[s] / 2;
+    }
+    prob = next;
+  }
+  // P(S ≥ t), summed from the top so small tails keep their precision, doubled by symmetry.
+  let upper = 0;
+  for (let s = 2 * total; s >= total + t; s--) upper += prob[s];
   return Math.min(1, 2 * upper);
 }
 
