@@ -15,6 +15,7 @@ import { LessonBanner, LessonsCard } from './components/Lessons.tsx';
 import { LiveJudgePanel } from './components/LiveJudgePanel.tsx';
 import { MetricsPanel } from './components/MetricsPanel.tsx';
 import { Notices } from './components/Notices.tsx';
+import { PaperData } from './components/PaperData.tsx';
 import { PipelineNav } from './components/PipelineNav.tsx';
 import { RunProgress } from './components/RunProgress.tsx';
 import { RunsTable } from './components/RunsTable.tsx';
@@ -62,6 +63,7 @@ export function App() {
         <WhatIsCompared />
         <ExperimentForm />
         <DataUpload />
+        <PaperData />
         <LessonsCard />
         {!hideLabels && (
           <Section id="labels" title="Labels" lead="Judge pairs yourself: your answers become training data.">

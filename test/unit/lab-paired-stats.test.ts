@@ -104,7 +104,7 @@ describe('paired comparison on fixed outcomes', () => {
     const a = [0, 1, 2].map(() => Array.from({ length: 150 }, () => draw(0.45)));
     const b = [0, 1, 2].map(() => Array.from({ length: 150 }, () => draw(0.55)));
     const c = comparePaired(a, b, { seed: 3, draws: 500 });
-    const perSeedSums = a.map((row, s) => row.reduce((sum, x, i) => sum + b[s][i] - x, 0));
+    const perSeedSums = a.map((row, s) => row.reduce((sum: number, x, i) => sum + b[s][i] - x, 0));
     const ref = convolutionPValue(perSeedSums);
     // 3 seeds, all favouring b: 2 of the 8 sign patterns are as extreme.
     expect(perSeedSums.every((x) => x > 0)).toBe(true);

@@ -25,6 +25,7 @@ import {
   setSft,
   switchModelSource,
 } from '../lib/spec-form.ts';
+import { EvalTestField } from './EvalTestField.tsx';
 import { CheckboxField, Field, useSpecForm } from './fields.tsx';
 
 export interface SectionProps {
@@ -76,7 +77,9 @@ export function DataSection({ disabled, showPairing }: SectionProps & { showPair
         </>
       ) : (
         <p className="muted field-wide">
-          Data from {d.source === 'hub' ? `the Hub (${d.repo})` : 'a file'} in format “{d.format}”.
+          {d.source === 'paper'
+            ? 'Data from the JPO paper’s bundled Anthropic-helpful files (see Paper data).'
+            : `Data from ${d.source === 'hub' ? `the Hub (${d.repo})` : 'a file'} in format “${d.format}”.`}
         </p>
       )}
       {showPairing && (
@@ -237,6 +240,7 @@ export function EvalSection({ disabled }: SectionProps) {
   return (
     <fieldset className="form-section" id="eval-form" disabled={disabled}>
       <legend>Evaluation</legend>
+      <EvalTestField />
       <Field path="eval.nTest" />
       <Field path="eval.maxNewTokens" />
       <Field path="eval.temperature" />
