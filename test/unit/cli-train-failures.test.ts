@@ -8,41 +8,22 @@
  *   and writes the same metrics and report;
  * - a truncated checkpoint is reported with its path and the fix, not as a bare parse error.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function orchard(...args: string[]): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: ROOT, maxBuffer: 1 << 26 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { type Outcome, orchardOutcome, smallData } from './small-experiment.ts';
 
 /** `orchard train --spec DIR/<spec> --backend cpu --out DIR/out ...extra`. */
 const train = (spec: string, ...extra: string[]) =>
-  orchard('train', '--spec', join(dir, spec), '--backend', 'cpu', '--out', out, ...extra);
+  orchardOutcome('train', '--spec', join(dir, spec), '--backend', 'cpu', '--out', out, ...extra);
 
 const DPO = { label: 'DPO', objective: 'dpo', pairs: 'conditional' };
 const SPEC = {
   version: 1,
   name: 'divergence test',
   seed: 3,
-  data: { nInstructions: 8, candidatesPerInstruction: 3, pairing: { budget: 24 } },
+  data: smallData(),
   steps: 8,
   batchSize: 2,
   optimizer: { lr: 1, maxGradNorm: null },

@@ -8,31 +8,14 @@
  * - `orchard eval` on that folder loads the saved adapters from disk and must reproduce the
  *   training run's win-rate reports exactly (an independent path: files instead of memory).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAdapter } from '../../src/engine/lora.ts';
+import { orchard, smallSpec } from './small-experiment.ts';
 
-const exec = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..', '..');
-
-async function orchard(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, maxBuffer: 1 << 26 });
-}
-
-const SPEC = {
-  version: 1,
-  name: 'cli test',
-  seed: 5,
-  data: { nInstructions: 8, candidatesPerInstruction: 3, pairing: { budget: 24 } },
-  steps: 4,
-  batchSize: 2,
-  schedule: { warmupSteps: 1 },
-  eval: { nTest: 6, maxNewTokens: 16 },
-};
+const SPEC = smallSpec({ version: 1, name: 'cli test', seed: 5, steps: 4, eval: { nTest: 6, maxNewTokens: 16 } });
 
 let dir = '';
 let specFile = '';

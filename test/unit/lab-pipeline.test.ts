@@ -12,7 +12,6 @@
  * - state events say where the pipeline is; a resumed run re-emits its restored metrics;
  * - a run that diverges fails alone (step and fix named) while the other run trains and is evaluated.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import type { PipelineEvent } from '../../src/lab/events.ts';
@@ -25,20 +24,11 @@ import {
 } from '../../src/lab/pipeline/index.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
 import { type ExperimentSpec, withDefaults } from '../../src/lab/spec.ts';
+import { ROOT, smallSpec } from './small-experiment.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-
-const SPEC: ExperimentSpec = withDefaults({
-  name: 'pipeline test',
-  seed: 3,
-  data: { nInstructions: 8, candidatesPerInstruction: 3, pairing: { budget: 24 } },
-  steps: 5,
-  batchSize: 2,
-  gradAccumulation: 2,
-  schedule: { warmupSteps: 1 },
-  eval: { nTest: 4, maxNewTokens: 16 },
-  backend: 'cpu',
-});
+const SPEC: ExperimentSpec = withDefaults(
+  smallSpec({ name: 'pipeline test', seed: 3, steps: 5, gradAccumulation: 2, backend: 'cpu' }),
+);
 
 async function env(extra: Partial<PipelineEnv> = {}): Promise<PipelineEnv> {
   return { backend: new CpuBackend(), resolvers: await nodeResolvers({ root: ROOT }), samples: 2, ...extra };
