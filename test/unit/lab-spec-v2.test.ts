@@ -238,3 +238,26 @@ function withV1Protocol(v1: Record<string, unknown>): Record<string, unknown> {
     eval: { ...(v1.eval as Record<string, unknown>), split: 'held-out' },
   };
 }
+
+describe('runs that are not a list', () => {
+  it('are refused by name, never replaced by the default runs', () => {
+    for (const [runs, got] of [
+      [null, 'null'],
+      [{}, 'an object'],
+      ['dpo', '"dpo"'],
+      [3, '3'],
+      [[], '0 items'],
+    ] as const) {
+      const checked = validateSpec({ ...withDefaults({}), runs });
+      expect(checked.ok, JSON.stringify(runs)).toBe(false);
+      if (!checked.ok) {
+        expect(checked.errors).toEqual([
+          {
+            path: 'runs',
+            message: `must be a list of 1 to 4 items (got ${got}); e.g. a DPO run and a JPO run to compare`,
+          },
+        ]);
+      }
+    }
+  });
+});
