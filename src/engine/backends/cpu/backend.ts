@@ -6,6 +6,9 @@ import type { Backend, DeviceTensor, Launch, Program } from '../../backend.ts';
 import type { DType } from '../../ops.ts';
 import { bindLaunch, JS_KERNELS, type KernelContext } from './kernels.ts';
 import { CpuTensor } from './tensor.ts';
+import type { GemmPool } from './threads/gemm-pool.ts';
+import { sharedGemmPool } from './threads/shared-pool.ts';
+import { resolveThreadCount } from './threads/thread-count.ts';
 import { createWasmGemm } from './wasm-gemm.ts';
 
 function cpuTensor(t: DeviceTensor, where: string): CpuTensor {
@@ -21,19 +24,40 @@ export interface CpuBackendOptions {
   matmul?: 'auto' | 'js';
   /** Time every kernel by op kind (see profile()); costs a clock read per launch. */
   profile?: boolean;
+  /**
+   * Threads for the SIMD gemm, this one included (results identical for any count): default
+   * ORCHARD_CPU_THREADS, else all cores up to 8. 1, or a runtime without shared memory and
+   * blocking waits (a page's main thread), runs single-threaded; `threadsNote` says why.
+   */
+  threads?: number;
 }
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   /** Which gemm this backend runs. */
   readonly matmulKernel: 'wasm-simd' | 'js';
+  /** Threads the gemm runs on (1: single-threaded), and why fewer than asked, if so. */
+  readonly threads: number;
+  readonly threadsNote: string | null;
   private readonly timings = new Map<string, { ms: number; calls: number }>();
   private readonly kernels: KernelContext;
+  private readonly pool: GemmPool | undefined;
 
   constructor(private readonly opts: CpuBackendOptions = {}) {
     const wasm = (opts.matmul ?? 'auto') === 'auto' ? createWasmGemm() : null;
-    this.kernels = wasm ? { gemmFor: () => wasm } : JS_KERNELS;
+    const want = wasm ? resolveThreadCount(opts.threads) : 1;
+    const pool = want > 1 ? sharedGemmPool(want) : null;
+    const threaded = pool && typeof pool !== 'string' ? pool : undefined;
+    this.pool = threaded;
+    this.kernels = wasm ? { gemmFor: () => wasm, threads: threaded } : JS_KERNELS;
     this.matmulKernel = wasm ? 'wasm-simd' : 'js';
+    this.threads = threaded?.threads ?? 1;
+    this.threadsNote = typeof pool === 'string' ? pool : null;
+  }
+
+  /** Resolves once the gemm's helper threads have started (until then jobs use those that have). */
+  whenThreadsReady(): Promise<void> {
+    return this.pool?.whenReady() ?? Promise.resolve();
   }
 
   /** Milliseconds and calls per op kind since construction, slowest first (needs `profile: true`). */

@@ -7,11 +7,14 @@ import type { Launch } from '../../backend.ts';
 import type { KernelOp } from '../../ops.ts';
 import type { Gemm, MatmulDims } from './gemm.ts';
 import type { ArrayView, F32View, I32View } from './tensor.ts';
+import type { GemmPool } from './threads/gemm-pool.ts';
 
 /** What kernels may need from their backend beyond the launch itself. */
 export interface KernelContext {
   /** The gemm for a matmul launch of these dims (SIMD when available). */
   gemmFor(d: MatmulDims, transA: boolean, transB: boolean): Gemm;
+  /** Helper threads for large matmuls (same numbers as one thread); absent when single-threaded. */
+  threads?: Pick<GemmPool, 'tryMatmul'>;
 }
 
 export type CpuKernel<K extends KernelOp> = (

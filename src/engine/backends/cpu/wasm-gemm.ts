@@ -65,8 +65,18 @@ const f32x4Splat = op.simd(0x13);
 const f32x4Add = op.simd(0xe4);
 const f32x4Mul = op.simd(0xe6);
 
-/** gemm(aPtr, bPtr, cPtr, M4, N8, K): C[M4][N8] = packedA . packedB (byte pointers). */
-function gemmModule(): Uint8Array<ArrayBuffer> {
+/** Limits of a shared memory the module imports as env.mem (threads/gemm-pool.ts), in 64 KiB pages. */
+export interface SharedMemoryLimits {
+  initial: number;
+  maximum: number;
+}
+
+/**
+ * gemm(aPtr, bPtr, cPtr, M4, N8, K): C[M4][N8] = packedA . packedB (byte pointers). The module
+ * defines its own memory, or with `shared` imports a shared one (env.mem) that several threads
+ * run it on.
+ */
+export function gemmModule(shared?: SharedMemoryLimits): Uint8Array<ArrayBuffer> {
   // params
   const [aPtr, bPtr, cPtr, M4, N8, K] = [0, 1, 2, 3, 4, 5];
   // i32 locals
@@ -116,8 +126,15 @@ function gemmModule(): Uint8Array<ArrayBuffer> {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec(new Array(6).fill([I32])), ...vec([])]])),
+    // import "env" "mem": a memory with flags 0x03 (shared, has a maximum)
+    ...(shared
+      ? section(
+          2,
+          vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(shared.initial), ...uleb(shared.maximum)]]),
+        )
+      : []),
     ...section(3, vec([uleb(0)])),
-    ...section(5, vec([[0x00, ...uleb(1)]])),
+    ...(shared ? [] : section(5, vec([[0x00, ...uleb(1)]]))),
     ...section(
       7,
       vec([

@@ -30,6 +30,10 @@ export const matmulCpu: CpuKernels<'matmul'> = {
     const { transA, transB } = l.attrs;
     const dims = matmulDims(a.shape, b.shape, transA);
     const gemm = ctx.gemmFor(dims, transA, transB);
-    return () => matmul(f32(a), f32(b), transA, transB, f32(o), dims, gemm);
+    const threads = ctx.threads;
+    return () => {
+      if (threads?.tryMatmul(f32(a), f32(b), transA, transB, f32(o), dims)) return;
+      matmul(f32(a), f32(b), transA, transB, f32(o), dims, gemm);
+    };
   },
 };

@@ -1,0 +1,178 @@
+/**
+ * One thread's share of a threaded gemm job, run by the calling thread (rank 0) and by every helper
+ * thread on the same shared WebAssembly memory. Phase 1 packs operands (A row groups and B column
+ * panels, split evenly over threads) exactly as the single-thread kernel packs them; a barrier;
+ * phase 2 runs the SIMD kernel on this thread's output tiles (row groups, or column panels when
+ * there are too few row groups) and copies them into the unpadded output. Work is split over output
+ * elements only, never over K, so every element is the same sum in the same order as with one
+ * thread: results are bit-identical for any thread count.
+ *
+ * runGemmShare must stay self-contained (no imports, no module-level names): the helper threads
+ * run its source text (worker-source.ts).
+ */
+
+/** Indices into the job's control array (an Int32Array over a SharedArrayBuffer). */
+export const JOB = {
+  /** Products in the job (a batched matmul), each C[M][N] = A'[M][K] . B'[K][N]. */
+  P: 0,
+  M: 1,
+  N: 2,
+  K: 3,
+  TRANS_A: 4,
+  TRANS_B: 5,
+  /** Floats between consecutive products' raw A; raw B likewise, 0 when every product shares one B. */
+  A_STRIDE: 6,
+  B_STRIDE: 7,
+  /** Float offsets in the shared heap of: raw operands, packed panels, padded C, unpadded output. */
+  RAW_A: 8,
+  RAW_B: 9,
+  PACK_A: 10,
+  PACK_B: 11,
+  C_PAD: 12,
+  OUT: 13,
+  /** 1: threads split each product's column panels; 0: they split (product, row group) tiles. */
+  BY_COLS: 14,
+  /** Threads taking part in this job (the caller included). */
+  THREADS: 15,
+  /** Threads that finished packing (phase barrier), and helpers that finished the job. */
+  BARRIER: 16,
+  DONE: 17,
+  SHUTDOWN: 18,
+  /** Microseconds a thread spins on a shared counter before it sleeps in Atomics.wait. */
+  SPIN_US: 19,
+  /** Per helper thread w: SLOTS + SLOT * w + (0: job generation, 1: ready flag, 2: rank). */
+  SLOTS: 24,
+  SLOT: 4,
+} as const;
+
+export type JobLayout = typeof JOB;
+
+/** The kernel's export: gemm(aPtr, bPtr, cPtr, M4, N8, K) over packed panels, byte pointers. */
+export type GemmExport = (a: number, b: number, c: number, m4: number, n8: number, k: number) => void;
+
+/**
+ * Waits until ctl[i] >= target: spins for up to ctl[SPIN_US] microseconds, then sleeps. Spinning
+ * matters: a sleeping thread's wake-up often lands on the waker's core and runs after it instead
+ * of beside it. Self-contained like runGemmShare (helpers run its source).
+ */
+export function awaitCount(L: JobLayout, ctl: Int32Array, i: number, target: number): void {
+  if (Atomics.load(ctl, i) >= target) return;
+  const until = performance.now() + ctl[L.SPIN_US] / 1000;
+  for (let s = 1; Atomics.load(ctl, i) < target; s++) if ((s & 63) === 0 && performance.now() > until) break;
+  for (let v = Atomics.load(ctl, i); v < target; v = Atomics.load(ctl, i)) Atomics.wait(ctl, i, v);
+}
+
+export function runGemmShare(
+  L: JobLayout,
+  ctl: Int32Array,
+  heap: Float32Array,
+  gemm: GemmExport,
+  rank: number,
+  wait: typeof awaitCount,
+): void {
+  const P = ctl[L.P];
+  const M = ctl[L.M];
+  const N = ctl[L.N];
+  const K = ctl[L.K];
+  const transA = ctl[L.TRANS_A] !== 0;
+  const transB = ctl[L.TRANS_B] !== 0;
+  const aStride = ctl[L.A_STRIDE];
+  const bStride = ctl[L.B_STRIDE];
+  const rawA = ctl[L.RAW_A];
+  const rawB = ctl[L.RAW_B];
+  const packA = ctl[L.PACK_A];
+  const packB = ctl[L.PACK_B];
+  const cPad = ctl[L.C_PAD];
+  const out = ctl[L.OUT];
+  const T = ctl[L.THREADS];
+  const M4 = ((M + 3) >> 2) << 2;
+  const N8 = ((N + 7) >> 3) << 3;
+  const G = M4 >> 2;
+  const Q = N8 >> 3;
+  const PB = bStride === 0 ? 1 : P;
+  /** Start of share r when n units are split over T threads (contiguous, sizes differ by <= 1). */
+  const split = (n: number, r: number) => Math.floor((n * r) / T);
+
+  // Phase 1a: A' row groups -> [M4/4][K][4] per product; padding rows are zero.
+  for (let u = split(P * G, rank), end = split(P * G, rank + 1); u < end; u++) {
+    const p = Math.floor(u / G);
+    const i0 = (u - p * G) * 4;
+    const src = rawA + p * aStride;
+    const dst = packA + p * M4 * K + i0 * K;
+    for (let r = 0; r < 4; r++) {
+      const i = i0 + r;
+      if (i >= M) {
+        for (let k = 0; k < K; k++) heap[dst + k * 4 + r] = 0;
+      } else if (transA) {
+        for (let k = 0; k < K; k++) heap[dst + k * 4 + r] = heap[src + k * M + i];
+      } else {
+        const row = src + i * K;
+        for (let k = 0; k < K; k++) heap[dst + k * 4 + r] = heap[row + k];
+      }
+    }
+  }
+  // Phase 1b: B' column panels -> [N8/8][K][8] per distinct B; padding columns are zero.
+  for (let u = split(PB * Q, rank), end = split(PB * Q, rank + 1); u < end; u++) {
+    const q = Math.floor(u / Q);
+    const j0 = (u - q * Q) * 8;
+    const src = rawB + q * bStride;
+    const dst = packB + q * N8 * K + j0 * K;
+    const width = Math.min(8, N - j0);
+    if (transB) {
+      for (let jj = 0; jj < 8; jj++) {
+        const row = src + (j0 + jj) * K;
+        if (jj >= width) for (let k = 0; k < K; k++) heap[dst + k * 8 + jj] = 0;
+        else for (let k = 0; k < K; k++) heap[dst + k * 8 + jj] = heap[row + k];
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        const row = src + k * N + j0;
+        const d = dst + k * 8;
+        for (let jj = 0; jj < 8; jj++) heap[d + jj] = jj < width ? heap[row + jj] : 0;
+      }
+    }
+  }
+
+  // Barrier: every panel must be packed before anyone multiplies.
+  if (Atomics.add(ctl, L.BARRIER, 1) + 1 === T) Atomics.notify(ctl, L.BARRIER);
+  else wait(L, ctl, L.BARRIER, T);
+
+  // Phase 2: this thread's output tiles, then its rows of the unpadded output.
+  if (ctl[L.BY_COLS] === 0) {
+    const u0 = split(P * G, rank);
+    const u1 = split(P * G, rank + 1);
+    for (let u = u0; u < u1; ) {
+      const p = Math.floor(u / G);
+      const g0 = u - p * G;
+      const g1 = Math.min(G, g0 + (u1 - u));
+      const q = bStride === 0 ? 0 : p;
+      gemm(
+        (packA + p * M4 * K + g0 * 4 * K) * 4,
+        (packB + q * N8 * K) * 4,
+        (cPad + p * M4 * N8 + g0 * 4 * N8) * 4,
+        (g1 - g0) * 4,
+        N8,
+        K,
+      );
+      if (out !== cPad) {
+        for (let i = g0 * 4; i < Math.min(M, g1 * 4); i++) {
+          const from = cPad + p * M4 * N8 + i * N8;
+          heap.copyWithin(out + p * M * N + i * N, from, from + N);
+        }
+      }
+      u += g1 - g0;
+    }
+  } else {
+    const c0 = split(Q, rank);
+    const c1 = split(Q, rank + 1);
+    const w = (c1 - c0) * 8;
+    const cols = Math.min(w, N - c0 * 8);
+    for (let p = 0; p < P && c1 > c0; p++) {
+      const q = bStride === 0 ? 0 : p;
+      // This thread's tile of product p: [M4][w] at the start of its columns' share of C_pad.
+      const tile = cPad + p * M4 * N8 + M4 * c0 * 8;
+      gemm((packA + p * M4 * K) * 4, (packB + q * N8 * K + c0 * 8 * K) * 4, tile * 4, M4, w, K);
+      for (let i = 0; i < M; i++) heap.copyWithin(out + p * M * N + i * N + c0 * 8, tile + i * w, tile + i * w + cols);
+    }
+  }
+}
