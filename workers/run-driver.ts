@@ -22,8 +22,8 @@
  */
 import type { Winner } from '../src/data/judges/types.ts';
 import type { Backend } from '../src/engine/backend.ts';
-import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import type { WebGPUBackend } from '../src/engine/backends/webgpu/index.ts';
+import { CpuBackend, chooseBackend, identifyAdapter } from '../src/engine/index.ts';
 import { Checkpoints, checkpointNamespace } from '../src/lab/checkpoint.ts';
 import type { PipelineEvent, Stage } from '../src/lab/events.ts';
 import { CancelledError } from '../src/lab/pipeline/generation.ts';
@@ -195,11 +195,15 @@ export class RunDriver {
     if (this.spec.backend === 'cpu') return { backend: new CpuBackend(), note: null };
     const gpu = this.gpu();
     const asked = this.spec.backend === 'webgpu' ? 'the experiment asks for WebGPU, but ' : '';
-    if (typeof gpu === 'string') return { backend: new CpuBackend(), note: `${asked}${gpu}; training on the CPU` };
+    // "auto" looks at the adapter before creating anything: a software one trains faster on the CPU.
+    const decision = chooseBackend(this.spec.backend, typeof gpu === 'string' ? gpu : await identifyAdapter(gpu));
+    if (decision.backend === 'cpu' || typeof gpu === 'string') {
+      return { backend: new CpuBackend(), note: decision.reason };
+    }
     try {
       const { createWebGPUBackend } = await import('../src/engine/backends/webgpu/index.ts');
       this.gpuBackend = await createWebGPUBackend(gpu);
-      return { backend: this.gpuBackend, note: null };
+      return { backend: this.gpuBackend, note: decision.reason };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return {

@@ -9,12 +9,29 @@ import { bucketLength, encodePair, PAPER_TEMPLATE, type SequenceMode } from '../
 import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
 import type { PreferenceRow } from '../data/types.ts';
 import type { Backend } from '../engine/backend.ts';
+import { type AdapterIdentity, type BackendDecision, chooseBackend } from '../engine/backends/auto-choice.ts';
 import { createBackend } from '../engine/backends/create.ts';
+import { identifyAdapter } from '../engine/backends/webgpu/device.ts';
 import { dirFiles } from '../engine/models/files-node.ts';
 import { type LoadedModel, loadModel } from '../engine/models/index.ts';
 import type { EncodedRow } from '../engine/reference.ts';
 
 /** `--backend NAME`; Node's WebGPU comes from Dawn (webgpu/node-gpu.ts). */
+/**
+ * The backend `auto` means in Node: WebGPU (Dawn) on a hardware adapter, the CPU backend when the
+ * adapter is a software one or there is none; the same rule as the lab (engine/backends/auto-choice.ts).
+ */
+export async function resolveAutoBackend(): Promise<BackendDecision> {
+  let identity: AdapterIdentity | string;
+  try {
+    const { getNodeGPU } = await import('../engine/backends/webgpu/node-gpu.ts');
+    identity = await identifyAdapter(await getNodeGPU());
+  } catch (err) {
+    identity = `WebGPU is not available in Node here (${err instanceof Error ? err.message : String(err)})`;
+  }
+  return chooseBackend('auto', identity);
+}
+
 export async function openBackend(name: string): Promise<Backend> {
   if (name === 'webgpu') {
     const { getNodeGPU } = await import('../engine/backends/webgpu/node-gpu.ts');

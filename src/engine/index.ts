@@ -6,15 +6,22 @@
 
 // Backends.
 export type { Backend, DeviceTensor } from './backend.ts';
+// WebGPU capability probe, and what backend "auto" picks.
+export {
+  type AdapterIdentity,
+  type BackendDecision,
+  type BackendRequest,
+  chooseBackend,
+} from './backends/auto-choice.ts';
 export { CpuBackend, type CpuBackendOptions } from './backends/cpu/backend.ts';
 export { BACKEND_NAMES, type BackendName, createBackend } from './backends/create.ts';
-// WebGPU capability probe.
 export type {
   CapabilityReport,
   OrchardDevice,
   OrchardFeatureName,
   OrchardLimitName,
 } from './backends/webgpu/device.ts';
+export { identifyAdapter } from './backends/webgpu/device.ts';
 // Type only: importing the front door never loads WebGPU code (createBackend loads it on demand).
 export type { BackendCounters, WebGPUBackend } from './backends/webgpu/index.ts';
 // Generation and randomness.

@@ -3,6 +3,7 @@
  * matmul with correct numbers, and the capability panel shows it, with no request leaving 127.0.0.1.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { softwareAdapterName } from '../../src/engine/backends/auto-choice.ts';
 import type { ProbeReport } from '../../src/engine/gpu-probe/probe.ts';
 import { type LabPage, readCapabilityReport } from './harness.ts';
 import { labForFile } from './lab-helpers.ts';
@@ -17,11 +18,13 @@ beforeAll(async () => {
 });
 
 describe('capability panel', () => {
-  it('gets a WebGPU adapter and device in the worker', () => {
+  it('gets a WebGPU adapter and device in the worker; "auto" picks the CPU on a software adapter and says why', () => {
     expect(report.host).toBe('browser-worker');
-    expect(report.fallbackReason).toBeNull();
-    expect(report.backend).toBe('webgpu');
     expect(report.webgpu).not.toBeNull();
+    const software = report.webgpu ? softwareAdapterName(report.webgpu.adapter) : null;
+    expect(report.backend).toBe(software ? 'cpu' : 'webgpu');
+    if (software) expect(report.fallbackReason).toContain(`the WebGPU adapter is ${software}`);
+    else expect(report.fallbackReason).toBeNull();
     const limits = report.webgpu?.limits;
     // The adapter's own limits were requested, so they are at least the spec's defaults.
     expect(limits?.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 1024 * 1024);
@@ -42,7 +45,7 @@ describe('capability panel', () => {
     const { page } = tab;
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Orchard');
     const panel = page.locator('[data-testid="capability-panel"]');
-    expect(await panel.getAttribute('data-backend')).toBe('webgpu');
+    expect(await panel.getAttribute('data-backend')).toBe(report.backend);
     const facts = await page.locator('[data-testid="adapter-facts"]').textContent();
     expect(facts).toContain(report.webgpu?.adapter.architecture);
     expect(await page.locator('[data-testid="selftest"]').getAttribute('data-passed')).toBe('true');

@@ -29,6 +29,8 @@ function useTinySpec(page: LabPage['page']): Promise<void> {
     steps: '20',
     'eval.nTest': '2',
     'eval.maxNewTokens': '8',
+    // WebGPU by name: "auto" would pick the CPU on this software adapter.
+    backend: 'webgpu',
   });
 }
 

@@ -59,6 +59,8 @@ it('continues on the CPU from the last checkpoint when the GPU device is lost', 
     'data.nInstructions': '8',
     'data.pairing.budget': '32',
     steps: '16',
+    // WebGPU by name: "auto" would pick the CPU on this software adapter.
+    backend: 'webgpu',
     'eval.nTest': '2',
     'eval.maxNewTokens': '8',
   });

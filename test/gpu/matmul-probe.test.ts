@@ -3,6 +3,7 @@
  * shapes that are odd, non-square and straddle the 8×8 tile edges.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { softwareAdapterName } from '../../src/engine/backends/auto-choice.ts';
 import { type OrchardDevice, requestOrchardDevice } from '../../src/engine/backends/webgpu/device.ts';
 import { getNodeGPU } from '../../src/engine/backends/webgpu/node-gpu.ts';
 import { checkMatmul } from '../../src/engine/gpu-probe/check.ts';
@@ -75,9 +76,17 @@ describe('probeBackend in Node', () => {
   it('reports the SwiftShader (or real) adapter, its limits, and a passing matmul', async () => {
     const { report, device } = await probeBackend({ host: 'node', getGpu: getNodeGPU, describeRuntime: () => 'test' });
     device?.device.destroy();
-    expect(report.fallbackReason).toBeNull();
-    expect(report.backend).toBe('webgpu');
     expect(report.matmul?.passed).toBe(true);
+    // "auto" trains on WebGPU on a hardware adapter, on the CPU on a software one, and says why.
+    const software = report.webgpu ? softwareAdapterName(report.webgpu.adapter) : null;
+    if (software) {
+      expect(report.backend).toBe('cpu');
+      expect(report.fallbackReason).toContain(`the WebGPU adapter is ${software}, a software implementation`);
+      expect(device).toBeNull();
+    } else {
+      expect(report.backend).toBe('webgpu');
+      expect(report.fallbackReason).toBeNull();
+    }
     const limits = report.webgpu?.limits;
     // Orchard requests the adapter's limits, so they must exceed the spec defaults on any adapter we use.
     expect(limits?.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 1024 * 1024);

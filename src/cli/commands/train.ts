@@ -25,7 +25,8 @@
  * fixing the failed run reuses the others. A checkpoint that cannot be read is reported with its
  * path and the fix (exit code 1).
  * Ctrl-C stops cleanly after the current step (a checkpoint is saved with --out); exit code 130.
- * --backend auto (the spec's default) means cpu here: the CLI's WebGPU is Dawn, ask for it by name.
+ * --backend auto (the spec's default) means WebGPU (Dawn) on a hardware adapter and the CPU backend on
+ * a software one or none, the lab's rule (engine/backends/auto-choice.ts).
  * --seeds N runs the spec with seeds seed, seed+1, ..., seed+N-1 (each seed's files in
  * DIR/seed-<s>/), and writes one DIR/report.json with the comparison pooled over seeds and one
  * DIR/eval.json with every seed's items.
@@ -44,13 +45,14 @@ import { nodeResolvers } from '../../lab/resolve.ts';
 import { runFolderNames } from '../../lab/run-folders.ts';
 import type { ExperimentSpec } from '../../lab/spec.ts';
 import { describeComparison } from '../../lab/stats/paired.ts';
-import { openBackend } from '../preference-io.ts';
+import { openBackend, resolveAutoBackend } from '../preference-io.ts';
 import { BUNDLED_MODELS_DIR, readSpecFile, tokenizerFiles } from '../spec-files.ts';
 
 const USAGE = `usage: npm run orchard -- train --spec FILE [options]
   Runs an experiment spec: data, DPO/JPO runs, evaluation. One JSON line per step on stdout.
   --spec FILE             experiment spec (JSON; missing fields take the defaults)
-  --backend B             cpu | webgpu (default: the spec's backend; "auto" runs on cpu)
+  --backend B             auto | cpu | webgpu (default: the spec's backend; auto: WebGPU on a
+                          hardware adapter, the CPU on a software one or none)
   --out DIR               write adapters/models, metrics, eval report and checkpoints here
   --checkpoint-every N    with --out: save a checkpoint every N optimizer steps (default 10)
   --resume                with --out: continue from DIR/checkpoints instead of starting over
@@ -81,9 +83,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const spec = await readSpecFile('train', values.spec);
   if (!spec) return 2;
-  const backendName = values.backend ?? (spec.backend === 'auto' ? 'cpu' : spec.backend);
+  let backendName = values.backend ?? spec.backend;
+  if (backendName === 'auto') {
+    const decision = await resolveAutoBackend();
+    backendName = decision.backend;
+    if (decision.reason) console.error(`train: backend auto: ${decision.reason}`);
+  }
   if (backendName !== 'cpu' && backendName !== 'webgpu') {
-    console.error(`train: --backend must be cpu or webgpu (got "${backendName}")`);
+    console.error(`train: --backend must be auto, cpu or webgpu (got "${backendName}")`);
     return 2;
   }
   const every = Number(values['checkpoint-every'] ?? 10);

@@ -3,6 +3,8 @@
  * browser's training worker (with navigator.gpu) and in the CLI (with getNodeGPU()), so the page
  * and `npm run orchard -- gpu-info` show the same report.
  */
+
+import { chooseBackend } from '../backends/auto-choice.ts';
 import { type CapabilityReport, type OrchardDevice, requestOrchardDevice } from '../backends/webgpu/device.ts';
 import { checkMatmul, type MatmulCheck } from './check.ts';
 
@@ -12,9 +14,9 @@ export interface ProbeReport {
   host: ProbeHost;
   /** Free text about the runtime: the browser's user agent, or Node's version and Vulkan set-up. */
   runtime: string;
-  /** The backend training will use. */
+  /** The backend an experiment with backend "auto" trains on (../backends/auto-choice.ts). */
   backend: 'webgpu' | 'cpu';
-  /** One sentence saying why training falls back to the CPU; null on WebGPU. */
+  /** One sentence saying why "auto" trains on the CPU (no adapter, a failed self-test, a software adapter); null on WebGPU. */
   fallbackReason: string | null;
   /** What WebGPU offered, when an adapter and device were obtained. */
   webgpu: CapabilityReport | null;
@@ -70,6 +72,12 @@ export async function probeBackend({ host, getGpu, describeRuntime }: ProbeEnvir
     acquired.device.destroy();
     const why = matmul.error ?? `max scaled error ${matmul.maxScaledError.toExponential(2)} > ${matmul.tolerance}`;
     return cpu(`the WebGPU self-test matmul failed (${why})`, acquired.report, matmul);
+  }
+  // What "auto" picks: a software adapter works (the self-test passed) but the CPU backend is faster.
+  const decision = chooseBackend('auto', acquired.report.adapter);
+  if (decision.backend === 'cpu') {
+    acquired.device.destroy();
+    return cpu(decision.reason ?? 'the CPU backend is the better choice here', acquired.report, matmul);
   }
   return done({ backend: 'webgpu', fallbackReason: null, webgpu: acquired.report, matmul }, acquired);
 }

@@ -95,7 +95,30 @@ export async function requestOrchardDevice(gpu: GPU, opts: RequestOrchardDeviceO
   return { adapter, device, report: describeDevice(adapter, device) };
 }
 
+/**
+ * The adapter's identity without creating a device (what backend "auto" decides from, see
+ * ../auto-choice.ts), or one sentence saying why there is no adapter.
+ */
+export async function identifyAdapter(gpu: GPU): Promise<AdapterSummary | string> {
+  try {
+    const adapter = await gpu.requestAdapter();
+    return adapter ? describeAdapter(adapter) : 'requestAdapter() returned null: no WebGPU adapter is available';
+  } catch (err) {
+    return `requestAdapter() failed: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
 export function describeDevice(adapter: GPUAdapter, device: GPUDevice): CapabilityReport {
+  const summary = describeAdapter(adapter);
+  const limits = {} as Record<OrchardLimitName, number>;
+  for (const name of ORCHARD_LIMITS) limits[name] = device.limits[name];
+  const features = {} as Record<OrchardFeatureName, boolean>;
+  for (const name of ORCHARD_FEATURES) features[name] = device.features.has(name);
+
+  return { adapter: summary, limits, features };
+}
+
+function describeAdapter(adapter: GPUAdapter): AdapterSummary {
   const info = adapter.info;
   const summary: AdapterSummary = {
     vendor: info.vendor,
@@ -109,13 +132,7 @@ export function describeDevice(adapter: GPUAdapter, device: GPUDevice): Capabili
   };
   if (info.subgroupMinSize !== undefined) summary.subgroupMinSize = info.subgroupMinSize;
   if (info.subgroupMaxSize !== undefined) summary.subgroupMaxSize = info.subgroupMaxSize;
-
-  const limits = {} as Record<OrchardLimitName, number>;
-  for (const name of ORCHARD_LIMITS) limits[name] = device.limits[name];
-  const features = {} as Record<OrchardFeatureName, boolean>;
-  for (const name of ORCHARD_FEATURES) features[name] = device.features.has(name);
-
-  return { adapter: summary, limits, features };
+  return summary;
 }
 
 function adapterLimit(adapter: GPUAdapter, name: OrchardLimitName): number | undefined {
