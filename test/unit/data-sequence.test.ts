@@ -166,43 +166,27 @@ describe('truncation', () => {
   const opts = { template: '{instruction}:' } as const;
 
   it('keeps the end of a long prompt', () => {
-    const e = encodePair(tok, 'abcdef', 'xy', {
-      ...opts,
-      mode: 'conditional',
-      maxPromptLength: 3,
-    });
+    const e = encodePair(tok, 'abcdef', 'xy', { ...opts, mode: 'conditional', maxPromptLength: 3 });
     expect(tok.decode(e.ids.slice(1, 4))).toBe('ef:');
     expect(e.ids.length).toBe(1 + 3 + 3 + 1);
     expect(e.truncated).toBe(true);
   });
 
   it('cuts the response end and drops EOS', () => {
-    const e = encodePair(tok, 'ab', 'wxyz', {
-      ...opts,
-      mode: 'conditional',
-      maxLength: 6,
-    });
+    const e = encodePair(tok, 'ab', 'wxyz', { ...opts, mode: 'conditional', maxLength: 6 });
     expect(e.ids).toEqual([1000, 97, 98, 58, 32, 119]);
     expect(e.mask).toEqual([0, 0, 0, 0, 1, 1]);
     expect(e.truncated).toBe(true);
   });
 
   it('keeps EOS when the sequence fits exactly', () => {
-    const e = encodePair(tok, 'ab', 'w', {
-      ...opts,
-      mode: 'joint',
-      maxLength: 7,
-    });
+    const e = encodePair(tok, 'ab', 'w', { ...opts, mode: 'joint', maxLength: 7 });
     expect(e.ids).toEqual([1000, 97, 98, 58, 32, 119, 1001]);
     expect(e.truncated).toBe(false);
   });
 
   it('cuts the prompt further when it alone fills maxLength', () => {
-    const e = encodePair(tok, 'abcdef', 'xy', {
-      ...opts,
-      mode: 'conditional',
-      maxLength: 4,
-    });
+    const e = encodePair(tok, 'abcdef', 'xy', { ...opts, mode: 'conditional', maxLength: 4 });
     expect(e.ids).toEqual([1000, 102, 58, 32]);
     expect(e.mask).toEqual([0, 0, 0, 1]);
     expect(() => encodePair(tok, 'a', 'b', { ...opts, mode: 'joint', maxLength: 1 })).toThrow(/maxLength/);
