@@ -31,25 +31,7 @@ export class SequenceScorer {
   }
 
   async score(batch: HostBatch): Promise<RowLogps> {
-    const key = `${batch.B}x${batch.T}`;
-    let s = this.sessions.get(key);
-    if (!s) {
-      const g = new Graph();
-      const seq = buildSequenceStats(g, this.model, {
-        B: batch.B,
-        T: batch.T,
-        reductions: ['sum', 'mean'],
-        build: { lora: this.lora },
-      });
-      this.params.addFromGraph(g, (name) => {
-        const w = this.weights.get(name);
-        if (!w) throw new Error(`SequenceScorer: no weights for "${name}"`);
-        return w;
-      });
-      s = { g, fwd: compileForward(g, [seq.sum as Node, seq.mean as Node], this.params.backend, this.params) };
-      this.sessions.set(key, s);
-    }
-    const [sum, mean] = await s.fwd.run(feedsFor(s.g, sequenceFeeds(batch)));
+    const [sum, mean] = await this.run('rows', batch);
     return { sum, mean };
   }
 
@@ -59,25 +41,7 @@ export class SequenceScorer {
    * `score` sums; pass a mask of ones to get every token. Rows are cut to their real length.
    */
   async tokenLogps(batch: HostBatch): Promise<Float32Array[]> {
-    const key = `tokens:${batch.B}x${batch.T}`;
-    let s = this.sessions.get(key);
-    if (!s) {
-      const g = new Graph();
-      const seq = buildSequenceStats(g, this.model, {
-        B: batch.B,
-        T: batch.T,
-        reductions: [],
-        build: { lora: this.lora },
-      });
-      this.params.addFromGraph(g, (name) => {
-        const w = this.weights.get(name);
-        if (!w) throw new Error(`SequenceScorer: no weights for "${name}"`);
-        return w;
-      });
-      s = { g, fwd: compileForward(g, [seq.tokenLogps], this.params.backend, this.params) };
-      this.sessions.set(key, s);
-    }
-    const [flat] = await s.fwd.run(feedsFor(s.g, sequenceFeeds(batch)));
+    const [flat] = await this.run('tokens', batch);
     const { T } = batch;
     // The graph scores position p against token p + 1: shift by one so index t is token t's.
     return batch.lengths.map((len, b) => {
@@ -85,6 +49,30 @@ export class SequenceScorer {
       for (let t = 1; t < len; t++) row[t] = batch.mask[b * T + t] !== 0 ? flat[b * T + t - 1] : 0;
       return row;
     });
+  }
+
+  /** Runs the batch through the session for its (B, T) and output kind, compiled on first use. */
+  private async run(kind: 'rows' | 'tokens', batch: HostBatch): Promise<Float32Array[]> {
+    const key = `${kind}:${batch.B}x${batch.T}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const g = new Graph();
+      const seq = buildSequenceStats(g, this.model, {
+        B: batch.B,
+        T: batch.T,
+        reductions: kind === 'rows' ? ['sum', 'mean'] : [],
+        build: { lora: this.lora },
+      });
+      this.params.addFromGraph(g, (name) => {
+        const w = this.weights.get(name);
+        if (!w) throw new Error(`SequenceScorer: no weights for "${name}"`);
+        return w;
+      });
+      const outputs = kind === 'rows' ? [seq.sum as Node, seq.mean as Node] : [seq.tokenLogps];
+      s = { g, fwd: compileForward(g, outputs, this.params.backend, this.params) };
+      this.sessions.set(key, s);
+    }
+    return s.fwd.run(feedsFor(s.g, sequenceFeeds(batch)));
   }
 
   dispose(): void {
