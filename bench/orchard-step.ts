@@ -65,7 +65,8 @@ export async function runOrchard(
   const times = timed.intervals;
   const counters =
     gpu && before ? { ...perStep(before, gpu.counters, steps.timed), blockingReadbacks: blocking / steps.timed } : null;
-  const notes = gpu ? [`matmul ${gpu.matmul}, rows ${gpu.rows}`] : ['CPU backend, one thread'];
+  const threads = (backend as { threads?: number }).threads ?? 1;
+  const notes = gpu ? [`matmul ${gpu.matmul}, rows ${gpu.rows}`] : [`CPU backend, ${threads} thread(s) for matmuls`];
   notes.push(`${train.stats.launchesPerUpdateStep} launches/step`);
   const result: RunResult = {
     ...timedRun(engine, host, w.bench, steps, times, losses, rowLogps),
