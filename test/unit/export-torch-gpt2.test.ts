@@ -12,11 +12,9 @@
  * Needs /usr/bin/python3 with torch: `npm test` installs python3-torch when it can
  * (scripts/ensure-python-torch.mjs).
  */
-import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAdapter } from '../../src/engine/lora.ts';
 import { dirFiles } from '../../src/engine/models/files-node.ts';
@@ -26,31 +24,20 @@ import { runFolderNames } from '../../src/lab/run-folders.ts';
 import { runFromBundle } from '../../src/state/run-bundle.ts';
 import {
   BUNDLED,
-  betas,
+  expectSameCurves,
+  expectSameTrainedLogps,
   fullSpec,
   type MetricLine,
-  maxRelErr,
   orchardLines,
-  orchardTrain,
-  pythonWeights,
-  readMetrics,
-  runRows,
-  scoreRows,
-  trainPython,
-  trainTorchrun,
-  worstRelErr,
+  trainThreeWays,
 } from './export-torch-helpers.ts';
-
-const exec = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..', '..');
-const orchard = (...args: string[]) =>
-  exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, maxBuffer: 1 << 26 });
+import { orchard, smallData } from './small-experiment.ts';
 
 const SPEC = fullSpec({
   version: 1,
   name: 'export gpt2 lora',
   seed: 11,
-  data: { nInstructions: 8, candidatesPerInstruction: 3, pairing: { budget: 24 } },
+  data: smallData(),
   steps: 10,
   batchSize: 4,
   schedule: { kind: 'cosine', warmupSteps: 2 },
@@ -71,11 +58,7 @@ beforeAll(async () => {
   project = join(dir, 'project');
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(SPEC));
   await orchard('export', 'torch', '--spec', join(dir, 'spec.json'), '--out', project);
-  const trained = orchardTrain(SPEC);
-  await Promise.all([trainPython(project, join(dir, 'one')), trainTorchrun(project, join(dir, 'two')), trained]);
-  result = await trained;
-  one = readMetrics(join(dir, 'one', 'metrics.jsonl'));
-  two = readMetrics(join(dir, 'two', 'metrics.jsonl'));
+  ({ result, one, two } = await trainThreeWays(SPEC, project, dir));
 }, 180_000);
 
 describe('export torch: GPT-2 with LoRA', () => {
@@ -99,14 +82,9 @@ describe('export torch: GPT-2 with LoRA', () => {
 
   it('one process: every step of every run equals Orchard CPU within 1e-4 (loss, TRL metrics, grad norm, lr)', () => {
     const ours = orchardLines(result);
-    expect(one.map((l) => `${l.run}:${l.step}`)).toEqual(ours.map((l) => `${l.run}:${l.step}`));
-    expect(one.map((l) => Object.keys(l))).toEqual(ours.map((l) => Object.keys(l)));
     expect(one).toHaveLength(20);
-    const worst = worstRelErr(one, ours, betas(project));
-    console.info(
-      `export torch (${SPEC_NAME}): vs Orchard CPU: worst difference ${worst.err.toExponential(2)} at ${worst.at}`,
-    );
-    expect(worst.err, worst.at).toBeLessThan(1e-4);
+    expect(one.map((l) => Object.keys(l))).toEqual(ours.map((l) => Object.keys(l)));
+    expectSameCurves(one, ours, project, `${SPEC_NAME}: vs Orchard CPU`);
     // The test means something: training moved the loss, and clipping acted.
     expect(Math.min(...one.map((l) => l.loss as number))).toBeLessThan(0.69);
     expect(Math.max(...one.map((l) => l.grad_norm as number))).toBeGreaterThan(0.25);
@@ -116,19 +94,20 @@ describe('export torch: GPT-2 with LoRA', () => {
     const base = await loadModel(dirFiles(join(BUNDLED, 'orchard-tiny')));
     const folders = runFolderNames(result.runs.map((r) => r.label));
     for (const [k, r] of result.runs.entries()) {
-      const rows = runRows(project, r.label);
-      const py = await pythonWeights(base, join(dir, 'one', folders[k]));
       const mine = loadAdapter({
         config: r.files['adapter_config.json'] as string,
         safetensors: r.files['adapter_model.safetensors'] as Uint8Array,
       });
-      const orchardLogps = await scoreRows(base, new Map([...base.weights, ...mine.weights]), mine.config, rows, 948);
-      const pythonLogps = await scoreRows(py.model, py.weights, py.lora, rows, 948);
-      const err = maxRelErr(pythonLogps, orchardLogps);
-      console.info(
-        `export torch (${SPEC_NAME}): ${r.label} final log-probs differ by ${err.toExponential(2)} (relative)`,
+      const weights = new Map([...base.weights, ...mine.weights]);
+      const pythonDir = join(dir, 'one', folders[k]);
+      await expectSameTrainedLogps(
+        project,
+        r.label,
+        pythonDir,
+        base,
+        { weights, lora: mine.config },
+        `${SPEC_NAME}: ${r.label}`,
       );
-      expect(err).toBeLessThan(1e-4);
       expect(readFileSync(join(dir, 'one', folders[k], 'adapter_config.json'), 'utf8')).toBe(
         r.files['adapter_config.json'],
       );
@@ -151,12 +130,7 @@ describe('export torch: GPT-2 with LoRA', () => {
   });
 
   it('torchrun with 2 processes (DDP, gloo): the same curves as one process within 1e-4', () => {
-    expect(two.map((l) => `${l.run}:${l.step}`)).toEqual(one.map((l) => `${l.run}:${l.step}`));
-    const worst = worstRelErr(two, one, betas(project));
-    console.info(
-      `export torch (${SPEC_NAME}): torchrun 2 processes vs 1: worst difference ${worst.err.toExponential(2)} at ${worst.at}`,
-    );
-    expect(worst.err, worst.at).toBeLessThan(1e-4);
+    expectSameCurves(two, one, project, `${SPEC_NAME}: torchrun 2 processes vs 1`);
   });
 
   it("orchard eval loads the exported adapters: the same wins, ties and losses as Orchard's adapters", async () => {

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 import { TRAIN_TEMPLATE } from '../../src/cli/commands/export.ts';
 import { stepLine } from '../../src/cli/commands/train.ts';
 import { tokenizerFiles } from '../../src/cli/spec-files.ts';
@@ -93,6 +94,42 @@ function freePort(): Promise<number> {
 }
 
 export type MetricLine = Record<string, string | number>;
+
+/** Orchard's result for a spec, and the metrics of its exported project on one process and on two. */
+export interface TrainedThreeWays {
+  result: ExperimentResult;
+  one: MetricLine[];
+  two: MetricLine[];
+}
+
+/**
+ * Trains `spec` with Orchard's CPU backend and, at the same time, its exported `project` with
+ * train.py on one process (DIR/one) and under torchrun with two (DIR/two).
+ */
+export async function trainThreeWays(spec: ExperimentSpec, project: string, dir: string): Promise<TrainedThreeWays> {
+  const trained = orchardTrain(spec);
+  await Promise.all([trainPython(project, join(dir, 'one')), trainTorchrun(project, join(dir, 'two')), trained]);
+  return {
+    result: await trained,
+    one: readMetrics(join(dir, 'one', 'metrics.jsonl')),
+    two: readMetrics(join(dir, 'two', 'metrics.jsonl')),
+  };
+}
+
+/** `got` logs `want`'s steps, each field within 1e-4 (worstRelErr); prints the worst difference, as `what`. */
+export function expectSameCurves(got: MetricLine[], want: MetricLine[], project: string, what: string): void {
+  expect(got.map((l) => `${l.run}:${l.step}`)).toEqual(want.map((l) => `${l.run}:${l.step}`));
+  const worst = worstRelErr(got, want, betas(project));
+  console.info(`export torch (${what}): worst difference ${worst.err.toExponential(2)} at ${worst.at}`);
+  expect(worst.err, worst.at).toBeLessThan(1e-4);
+}
+
+/** Python's and Orchard's log-probs of the same rows agree within 1e-4 (relative); prints the difference, as `what`. */
+export function expectSameLogps(python: readonly number[], orchard: readonly number[], what: string): void {
+  const err = maxRelErr(python, orchard);
+  console.info(`export torch (${what}): final log-probs differ by ${err.toExponential(2)} (relative)`);
+  expect(err).toBeLessThan(1e-4);
+}
 
 /** Orchard's metrics of every run as `orchard train` writes them to metrics.jsonl. */
 export function orchardLines(result: ExperimentResult): MetricLine[] {
@@ -195,6 +232,27 @@ export async function pythonWeights(
     const model = await loadModel(dirFiles(folder));
     return { model, weights: model.weights };
   }
+}
+
+/**
+ * Run `label`'s training pairs (pairs.jsonl of `project`) scored with what train.py saved in
+ * `pythonDir` and with Orchard's trained `weights` (and `lora`) on the same model: equal within
+ * 1e-4. `base`: the base model when train.py saved adapters; null when it saved a full model.
+ */
+export async function expectSameTrainedLogps(
+  project: string,
+  label: string,
+  pythonDir: string,
+  base: LoadedModel | null,
+  orchard: { weights: ReadonlyMap<string, Float32Array>; lora?: LoraConfig },
+  what: string,
+): Promise<void> {
+  const py = await pythonWeights(base, pythonDir);
+  const rows = runRows(project, label);
+  const padId = 948; // end of text in the bundled tokenizer, which every exported model here uses
+  const orchardLogps = await scoreRows(py.model, orchard.weights, orchard.lora, rows, padId);
+  const pythonLogps = await scoreRows(py.model, py.weights, py.lora, rows, padId);
+  expectSameLogps(pythonLogps, orchardLogps, what);
 }
 
 export function maxRelErr(a: readonly number[], b: readonly number[]): number {

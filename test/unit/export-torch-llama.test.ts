@@ -20,20 +20,13 @@ import type { TorchProject } from '../../src/lab/export/torch-project.ts';
 import type { ExperimentResult } from '../../src/lab/pipeline/index.ts';
 import {
   BUNDLED,
-  betas,
+  expectSameCurves,
+  expectSameTrainedLogps,
   exportTo,
   fullSpec,
   type MetricLine,
-  maxRelErr,
   orchardLines,
-  orchardTrain,
-  pythonWeights,
-  readMetrics,
-  runRows,
-  scoreRows,
-  trainPython,
-  trainTorchrun,
-  worstRelErr,
+  trainThreeWays,
 } from './export-torch-helpers.ts';
 
 /** A small random Llama (Rng-seeded weights) with the bundled model's tokenizer files. */
@@ -108,45 +101,28 @@ beforeAll(async () => {
     eval: { nTest: 0 },
   });
   project = await exportTo(spec, join(dir, 'project'));
-  const trained = orchardTrain(spec);
-  const p = join(dir, 'project');
-  await Promise.all([trainPython(p, join(dir, 'one')), trainTorchrun(p, join(dir, 'two')), trained]);
-  result = await trained;
-  one = readMetrics(join(dir, 'one', 'metrics.jsonl'));
-  two = readMetrics(join(dir, 'two', 'metrics.jsonl'));
+  ({ result, one, two } = await trainThreeWays(spec, join(dir, 'project'), dir));
 }, 180_000);
 
 describe('export torch: a Llama-shaped model, full fine-tuning', () => {
   it('one process: every step of both runs equals Orchard CPU within 1e-4', () => {
     const ours = orchardLines(result);
-    expect(one.map((l) => `${l.run}:${l.step}`)).toEqual(ours.map((l) => `${l.run}:${l.step}`));
     expect(one).toHaveLength(20);
     expect(one.map((l) => Object.keys(l))).toEqual(ours.map((l) => Object.keys(l)));
     expect(Object.keys(one[10])).toContain('log_odds_ratio');
-    const worst = worstRelErr(one, ours, betas(join(dir, 'project')));
-    console.info(`export torch (${SPEC_NAME}): vs Orchard CPU: worst difference ${worst.err.toExponential(2)} at ${worst.at}`);
-    expect(worst.err, worst.at).toBeLessThan(1e-4);
+    expectSameCurves(one, ours, join(dir, 'project'), `${SPEC_NAME}: vs Orchard CPU`);
     expect(Math.max(...one.map((l) => l.grad_norm as number))).toBeGreaterThan(1); // clipping acted
   });
 
   it("the trained model folders give the training pairs Orchard's log-probs (1e-4)", async () => {
     for (const [k, r] of result.runs.entries()) {
-      const py = await pythonWeights(null, join(dir, 'one', project.runs[k].folder));
-      const rows = runRows(join(dir, 'project'), r.label);
-      const orchardLogps = await scoreRows(py.model, r.trained, undefined, rows, 948);
-      const pythonLogps = await scoreRows(py.model, py.weights, undefined, rows, 948);
-      const err = maxRelErr(pythonLogps, orchardLogps);
-      console.info(
-        `export torch (${SPEC_NAME}): ${r.label} final log-probs differ by ${err.toExponential(2)} (relative)`,
-      );
-      expect(err).toBeLessThan(1e-4);
+      const pythonDir = join(dir, 'one', project.runs[k].folder);
+      const what = `${SPEC_NAME}: ${r.label}`;
+      await expectSameTrainedLogps(join(dir, 'project'), r.label, pythonDir, null, { weights: r.trained }, what);
     }
   });
 
   it('torchrun with 2 processes (DDP, gloo): the same curves as one process within 1e-4', () => {
-    expect(two.map((l) => `${l.run}:${l.step}`)).toEqual(one.map((l) => `${l.run}:${l.step}`));
-    const worst = worstRelErr(two, one, betas(join(dir, 'project')));
-    console.info(`export torch (${SPEC_NAME}): torchrun 2 processes vs 1: worst difference ${worst.err.toExponential(2)} at ${worst.at}`);
-    expect(worst.err, worst.at).toBeLessThan(1e-4);
+    expectSameCurves(two, one, join(dir, 'project'), `${SPEC_NAME}: torchrun 2 processes vs 1`);
   });
 });

@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { loadRewardModelJudge } from '../../data/judges/reward-model.ts';
 import { exportTorchProject } from '../../lab/export/torch-project.ts';
 import { nodeResolvers } from '../../lab/resolve.ts';
+import { runCommand, TEXT, UsageError } from '../args.ts';
 import { openBackend } from '../preference-io.ts';
 import { BUNDLED_MODELS_DIR, readSpecFile, tokenizerFiles } from '../spec-files.ts';
 
@@ -27,33 +27,26 @@ const USAGE = `usage: npm run orchard -- export torch --spec FILE --out DIR [opt
 
 export const TRAIN_TEMPLATE = fileURLToPath(new URL('../../lab/export/torch-train.py', import.meta.url));
 
-export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      spec: { type: 'string' },
-      out: { type: 'string' },
-      'reward-model': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+const COMMAND = {
+  name: 'export',
+  usage: USAGE,
+  flags: { spec: TEXT, out: TEXT, 'reward-model': TEXT },
+  required: ['spec', 'out'],
+  positionals: ['TARGET'],
+} as const;
+
+export function run(argv: string[]): Promise<number> {
+  return runCommand(COMMAND, argv, async ({ values, positionals }) => {
+    if (positionals[0] !== 'torch')
+      throw new UsageError(`export: say what to export to ("export torch"); got "${positionals[0]}"`);
+    return exportTorch(values.spec, values.out, values['reward-model']);
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals[0] !== 'torch' || positionals.length !== 1) {
-    console.error(`export: say what to export to ("export torch"); got "${positionals.join(' ')}"\n\n${USAGE}`);
-    return 2;
-  }
-  if (!values.spec || !values.out) {
-    console.error(`export: --spec and --out are required\n\n${USAGE}`);
-    return 2;
-  }
-  const spec = await readSpecFile('export', values.spec);
+}
+
+async function exportTorch(specFile: string, outDir: string, rewardModelDir: string | undefined): Promise<number> {
+  const spec = await readSpecFile('export', specFile);
   if (!spec) return 2;
   const backend = await openBackend('cpu');
-  const rewardModelDir = values['reward-model'];
   try {
     const project = await exportTorchProject(spec, {
       backend,
@@ -68,12 +61,12 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
     for (const [path, content] of Object.entries(project.files)) {
-      const file = join(values.out, path);
+      const file = join(outDir, path);
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, content);
     }
     const pairs = project.runs.map((r) => `${r.label}: ${r.encoded.size} pairs, ${r.totalSteps} steps`).join('; ');
-    process.stderr.write(`export: wrote ${values.out} (${pairs}); run: python3 ${join(values.out, 'train.py')}\n`);
+    process.stderr.write(`export: wrote ${outDir} (${pairs}); run: python3 ${join(outDir, 'train.py')}\n`);
   } finally {
     backend.dispose();
   }
