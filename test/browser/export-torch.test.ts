@@ -11,6 +11,7 @@ import type { Download } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { encodeShareLink } from '../../src/lab/share-link.ts';
 import { exportTo, fullSpec, PYTHON } from '../unit/export-torch-helpers.ts';
+import { smallData } from '../unit/small-experiment.ts';
 import { inNewTab, labForFile } from './lab-helpers.ts';
 
 const lab = labForFile();
@@ -19,7 +20,7 @@ const SPEC = fullSpec({
   version: 1,
   name: 'Export from the lab',
   seed: 9,
-  data: { nInstructions: 6, candidatesPerInstruction: 3, pairing: { budget: 12 } },
+  data: smallData(12, 6),
   steps: 3,
   batchSize: 2,
   schedule: { warmupSteps: 1 },

@@ -11,8 +11,10 @@ import {
   configureTinyCpuRun,
   labForFile,
   openCustomise,
+  oracleJudged,
   pauseInTraining,
   setField,
+  startComparison,
   waitForInterruptedRunCheck,
   waitForRunEnd,
 } from './lab-helpers.ts';
@@ -97,14 +99,8 @@ it('D6: labels added to the experiment are not dropped silently by a preset; the
 });
 
 it('D8: after a reload during training, the Resume offer is in view and has the keyboard', async () => {
-  const tab = await lab().open('/');
+  const tab = await startComparison(lab(), (page) => configureTinyCpuRun(page, 'Reload in view', oracleJudged(32, 16)));
   const { page } = tab;
-  await configureTinyCpuRun(page, 'Reload in view', {
-    'data.pairing.budget': '32',
-    steps: '16',
-    'data.pairing.judge': 'oracle',
-  });
-  await page.getByTestId('compare').click();
   await pauseInTraining(page, { runs: ['DPO', 'JPO'], steps: 16, atLeast: 6 });
   // The reader is down at the charts when the tab reloads.
   await page.evaluate(() => document.getElementById('train')?.scrollIntoView({ block: 'start' }));
@@ -130,11 +126,7 @@ it('D9: at 390 px a finished run leaves the page 390 px wide; Labels is not done
   const tab = await lab().open('/');
   const { page } = tab;
   await page.setViewportSize({ width: 390, height: 844 });
-  await configureTinyCpuRun(page, 'Phone run', {
-    'data.pairing.budget': '16',
-    steps: '4',
-    'data.pairing.judge': 'oracle',
-  });
+  await configureTinyCpuRun(page, 'Phone run', oracleJudged(16, 4));
   await page.getByTestId('compare').click();
   expect(await waitForRunEnd(page, 180_000)).toBe('done');
   const wide = await page.evaluate(() => {

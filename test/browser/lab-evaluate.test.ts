@@ -5,22 +5,17 @@
  * plain word when the interval contains 0.
  */
 import { expect, it } from 'vitest';
-import { configureTinyCpuRun, labForFile, waitForRunEnd } from './lab-helpers.ts';
+import { configureTinyCpuRun, labForFile, oracleJudged, startComparison, waitForRunEnd } from './lab-helpers.ts';
 
 const lab = labForFile({ webgpu: false });
 const N_TEST = 6;
 const VALUE: Record<string, number> = { win: 1, tie: 0.5, loss: 0 };
 
 it('lists every held-out item per run, filters them, and gives the paired difference with its interval', async () => {
-  const tab = await lab().open('/');
+  const tab = await startComparison(lab(), (page) =>
+    configureTinyCpuRun(page, 'Every item', { ...oracleJudged(16, 4), 'eval.nTest': String(N_TEST) }),
+  );
   const { page } = tab;
-  await configureTinyCpuRun(page, 'Every item', {
-    'data.pairing.budget': '16',
-    steps: '4',
-    'data.pairing.judge': 'oracle',
-    'eval.nTest': String(N_TEST),
-  });
-  await page.getByTestId('compare').click();
   expect(await waitForRunEnd(page, 300_000)).toBe('done');
   const table = page.getByTestId('eval-items');
   await table.waitFor();

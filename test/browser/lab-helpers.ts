@@ -61,6 +61,14 @@ export function configureTinyCpuRun(page: Page, name: string, fields: Record<str
   });
 }
 
+/**
+ * Form fields for a run whose pairs the exact oracle judges (so a test does not depend on which
+ * judge the defaults name): `budget` judge calls, `steps` optimizer steps per run.
+ */
+export function oracleJudged(budget: number, steps: number): Record<string, string> {
+  return { 'data.pairing.budget': String(budget), steps: String(steps), 'data.pairing.judge': 'oracle' };
+}
+
 const RUN_PROGRESS = '[data-testid="run-progress"]';
 const RUN_ENDED = `${RUN_PROGRESS}:is([data-status="done"], [data-status="stopped"], [data-status="failed"])`;
 

@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { configureTinyCpuRun, labForFile, waitForRunEnd } from './lab-helpers.ts';
+import { configureTinyCpuRun, labForFile, oracleJudged, waitForRunEnd } from './lab-helpers.ts';
 
 const lab = labForFile({ webgpu: false });
 
@@ -53,11 +53,7 @@ it('one click trains DPO and JPO, with a total ETA during the run; the next esti
   const { page } = tab;
   // Sized down to seconds of training (the click is the same); the exact judge keeps the test
   // independent of which pairing judge the defaults name.
-  await configureTinyCpuRun(page, 'One click', {
-    'data.pairing.budget': '16',
-    steps: '6',
-    'data.pairing.judge': 'oracle',
-  });
+  await configureTinyCpuRun(page, 'One click', oracleJudged(16, 6));
   await page.getByTestId('hero-eta').waitFor();
   const t0 = Date.now();
   await page.getByTestId('compare').click();

@@ -9,7 +9,6 @@
  * - keeping snapshots changes no logged number or trained weight; runs resumed from checkpoints
  *   (one already finished, one mid-run) show the same numbers as uninterrupted.
  */
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodePair } from '../../src/data/sequence.ts';
 import { CpuBackend, padRows, SequenceScorer } from '../../src/engine/index.ts';
@@ -17,19 +16,11 @@ import { type ExperimentResult, MemoryCheckpointStore, runExperiment } from '../
 import { nodeResolvers } from '../../src/lab/resolve.ts';
 import { type ExperimentSpec, withDefaults } from '../../src/lab/spec.ts';
 import { TokenMarginsKeeper } from '../../src/lab/token-margins-keeper.ts';
+import { ROOT, smallSpec } from './small-experiment.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-
-const SPEC: ExperimentSpec = withDefaults({
-  name: 'token margins test',
-  seed: 3,
-  data: { nInstructions: 8, candidatesPerInstruction: 3, pairing: { budget: 24 } },
-  steps: 6,
-  batchSize: 2,
-  schedule: { warmupSteps: 1 },
-  eval: { nTest: 1, maxNewTokens: 4 },
-  backend: 'cpu',
-});
+const SPEC: ExperimentSpec = withDefaults(
+  smallSpec({ name: 'token margins test', seed: 3, steps: 6, eval: { nTest: 1, maxNewTokens: 4 }, backend: 'cpu' }),
+);
 
 const backend = new CpuBackend();
 const keeper = new TokenMarginsKeeper();

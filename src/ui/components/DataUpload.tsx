@@ -3,12 +3,13 @@
  * reads), see the same summary (counts, lengths, problems and warnings by line), then put its
  * rows into the experiment (data.rows) to train on.
  */
-import { type DragEvent, useRef, useState } from 'react';
+import { type DragEvent, useState } from 'react';
 import type { LengthStats } from '../../data/summary.ts';
 import { validateSpec } from '../../lab/spec.ts';
 import { useSpecStore } from '../../state/spec-store.ts';
 import { formatCount, problemText } from '../format.ts';
 import { judgeChanges, readDataFile, type UploadedData, withUploadedRows } from '../lib/uploaded-data.ts';
+import { FilePickButton } from './FilePickButton.tsx';
 
 const SHOWN_PROBLEMS = 20;
 
@@ -19,7 +20,6 @@ export function DataUpload() {
   const [data, setData] = useState<UploadedData | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
   if (locked) return null;
 
   const read = async (file: File) => {
@@ -65,22 +65,14 @@ export function DataUpload() {
         onDrop={onDrop}
       >
         Drop a file here, or{' '}
-        <button type="button" className="button button-small" onClick={() => input.current?.click()}>
-          pick a file
-        </button>
-        <input
-          ref={input}
-          type="file"
+        <FilePickButton
+          className="button button-small"
           accept=".json,.jsonl,.csv,.tsv,application/json,text/csv"
-          className="visually-hidden"
-          tabIndex={-1}
-          aria-label="Data file to inspect"
-          onChange={(e) => {
-            const f = e.target.files?.[0];
-            if (f) void read(f);
-            e.target.value = '';
-          }}
-        />
+          inputLabel="Data file to inspect"
+          onFile={(f) => void read(f)}
+        >
+          pick a file
+        </FilePickButton>
       </div>
       {failure && (
         <p className="notice notice-error" role="alert">

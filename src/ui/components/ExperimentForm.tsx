@@ -3,7 +3,7 @@
  * setting of the spec (validated as you type, with each problem next to its field), and the
  * actions: Run my settings (the runs as set; a locked lesson's one button), Share, spec files.
  */
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import { parseSpecJson } from '../../lab/spec.ts';
 import { showNotice } from '../../state/notice-store.ts';
 import { isLiveStatus, useRunStore } from '../../state/run-store.ts';
@@ -12,6 +12,7 @@ import { problemSeparator, problemText } from '../format.ts';
 import { PRESETS } from '../lib/presets.ts';
 import { replaceExperiment } from '../lib/replace-experiment.ts';
 import { startExperiment } from '../lib/run-actions.ts';
+import { FilePickButton } from './FilePickButton.tsx';
 import { DataSection, EditsSummary, EvalSection, ModelSection, RunsSection, TrainingSection } from './FormSections.tsx';
 import { Field, SpecFormContext } from './fields.tsx';
 import { ShareBox } from './ShareBox.tsx';
@@ -27,7 +28,6 @@ export function ExperimentForm() {
   const setCustomiseOpen = useSpecStore((s) => s.setCustomiseOpen);
   const running = useRunStore((s) => s.session?.origin === 'live' && isLiveStatus(s.session.status));
   const [sharing, setSharing] = useState(false);
-  const fileInput = useRef<HTMLInputElement>(null);
 
   const hide = new Set<string>(view.hide);
   const locked = view.readonly;
@@ -158,24 +158,14 @@ export function ExperimentForm() {
           Share link
         </button>
         {!locked && (
-          <>
-            <button type="button" className="button" onClick={() => fileInput.current?.click()}>
-              Open spec file
-            </button>
-            <input
-              ref={fileInput}
-              type="file"
-              accept=".json,application/json"
-              className="visually-hidden"
-              tabIndex={-1}
-              aria-label="Spec file to open"
-              onChange={(e) => {
-                const f = e.target.files?.[0];
-                if (f) void openSpecFile(f);
-                e.target.value = '';
-              }}
-            />
-          </>
+          <FilePickButton
+            className="button"
+            accept=".json,application/json"
+            inputLabel="Spec file to open"
+            onFile={(f) => void openSpecFile(f)}
+          >
+            Open spec file
+          </FilePickButton>
         )}
       </div>
       {sharing && errors.length === 0 && <ShareBox spec={draft} onClose={() => setSharing(false)} />}
