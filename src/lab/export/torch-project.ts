@@ -20,11 +20,7 @@
 import { applesOracle } from '../../data/judges/oracle.ts';
 import type { Judge } from '../../data/judges/types.ts';
 import { type EncodedPair, encodePair } from '../../data/sequence.ts';
-import type { Backend } from '../../engine/backend.ts';
-import { Generator } from '../../engine/generate.ts';
-import { loraScaling, saveAdapter } from '../../engine/lora.ts';
-import { modelFiles } from '../../engine/models/save.ts';
-import { objectiveSpec } from '../../engine/objectives/index.ts';
+import { type Backend, Generator, loraScaling, modelFiles, objectiveSpec, saveAdapter } from '../../engine/index.ts';
 import type { PipelineListener } from '../events.ts';
 import { judgeAndPairStage } from '../pipeline/judge-and-pair.ts';
 import { perRunData, taskAnnotator } from '../pipeline/pair-per-run.ts';

@@ -3,7 +3,7 @@
  * packed as one zip under a `<name>-pytorch/` folder. Loaded on demand, so the page bundle does not
  * carry the exporter until someone exports.
  */
-import { CpuBackend } from '../../engine/backends/cpu/backend.ts';
+import { CpuBackend } from '../../engine/index.ts';
 import { createResolvers, fetchModelFiles } from '../resolve.ts';
 import type { ExperimentSpec } from '../spec.ts';
 import { exportTorchProject } from './torch-project.ts';

@@ -5,11 +5,7 @@
  * - each run field's per-objective default (`effectiveRunParams`, `lossParamsOf`);
  * - which pair sets an objective may train on (the one home of "only jpo and sft may use joint pairs").
  */
-import {
-  OBJECTIVES as ENGINE_OBJECTIVES,
-  type ObjectiveName,
-  type ObjectiveParams,
-} from '../../engine/objectives/index.ts';
+import { OBJECTIVES as ENGINE_OBJECTIVES, type ObjectiveName, type ObjectiveParams } from '../../engine/index.ts';
 import type { PairSet, RunSpec } from './types.ts';
 
 /** In the engine table's order (jpo, dpo, cdpo, …). */

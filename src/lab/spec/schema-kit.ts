@@ -3,7 +3,7 @@
  * (./fields-*.ts) to a line or three per field. Everything about a field lives in its entry: path,
  * type, bounds, default, form label, help text, and which variant or objectives it belongs to.
  */
-import type { ObjectiveName } from '../../engine/objectives/index.ts';
+import type { ObjectiveName } from '../../engine/index.ts';
 import type { Bound, Checker } from './check.ts';
 
 export type { Bound };

@@ -11,7 +11,7 @@ import type { PairingMode } from '../../data/pairing.ts';
 import type { PaperTestSet, PaperTrainSet } from '../../data/paper-data.ts';
 import type { ResponseSeparator, TruncationRule } from '../../data/sequence.ts';
 import type { PreferenceRow } from '../../data/types.ts';
-import type { ObjectiveName } from '../../engine/objectives/index.ts';
+import type { ObjectiveName } from '../../engine/index.ts';
 
 export const SPEC_VERSION = 2;
 

@@ -17,7 +17,7 @@
  * rng.int(S) then I calls rng.int(I). Percentiles interpolate linearly between order statistics
  * (R's type 7): q(p) = x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋]) with h = (draws − 1)·p.
  */
-import { Rng } from '../../engine/random.ts';
+import { Rng } from '../../engine/index.ts';
 
 export const BOOTSTRAP_SCHEMES = ['crossed', 'nested'] as const;
 export type BootstrapScheme = (typeof BOOTSTRAP_SCHEMES)[number];
