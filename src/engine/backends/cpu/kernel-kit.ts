@@ -7,14 +7,19 @@ import type { Launch } from '../../backend.ts';
 import type { KernelOp } from '../../ops.ts';
 import type { Gemm, MatmulDims } from './gemm.ts';
 import type { ArrayView, F32View, I32View } from './tensor.ts';
-import type { GemmPool } from './threads/gemm-pool.ts';
+
+/** What the CPU matmul kernel needs of the helper-thread pool (threads/gemm-pool.ts implements it). */
+export interface MatmulThreads {
+  /** Runs the matmul on the helper threads; false when it should run on the calling thread instead. */
+  tryMatmul(a: F32View, b: F32View, transA: boolean, transB: boolean, out: F32View, d: MatmulDims): boolean;
+}
 
 /** What kernels may need from their backend beyond the launch itself. */
 export interface KernelContext {
   /** The gemm for a matmul launch of these dims (SIMD when available). */
   gemmFor(d: MatmulDims, transA: boolean, transB: boolean): Gemm;
   /** Helper threads for large matmuls (same numbers as one thread); absent when single-threaded. */
-  threads?: Pick<GemmPool, 'tryMatmul'>;
+  threads?: MatmulThreads;
 }
 
 export type CpuKernel<K extends KernelOp> = (
