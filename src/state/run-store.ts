@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import type { AdapterExport, RunErrorInfo, TrainingBackend } from '../../workers/protocol.ts';
-import type { EvalItemOutcome, EvalReport, PipelineEvent, SamplesEvent, Stage } from '../lab/events.ts';
+import type { EvalItemOutcome, EvalReport, PairingEvent, PipelineEvent, SamplesEvent, Stage } from '../lab/events.ts';
 import type { ExperimentSpec } from '../lab/spec.ts';
 import { type MetricRow, metricRow } from './metric-rows.ts';
 import type { BackendUsed, RunStatus, SavedAdapter, SavedRun } from './run-bundle.ts';
@@ -53,6 +53,8 @@ export interface RunSession {
   /** Every held-out item per run label, as judged (for the per-item view and the paired difference). */
   evalItems: Record<string, EvalItemOutcome[]>;
   logs: LogLine[];
+  /** Each run's judge counts (pairs kept, ties, inconsistent verdicts) by run label; empty for saved runs. */
+  pairing: Record<string, PairingEvent>;
   error: RunErrorInfo | null;
   adapters: SavedAdapter[];
   /** Bumped on every change of series, so charts can memoise on one number. */
@@ -103,6 +105,7 @@ function emptySession(id: string, spec: ExperimentSpec): RunSession {
     evals: [],
     evalItems: {},
     logs: [],
+    pairing: {},
     error: null,
     adapters: [],
     revision: 0,
@@ -172,6 +175,7 @@ export function reduceEvents(s: RunSession, events: readonly PipelineEvent[], no
   let evals = s.evals;
   let evalItems = s.evalItems;
   let logs = s.logs;
+  let pairing = s.pairing;
   let stage = s.stage;
   let seriesChanged = false;
   const copied = new Set<string>();
@@ -223,6 +227,9 @@ export function reduceEvents(s: RunSession, events: readonly PipelineEvent[], no
         evals = [...evals.filter((r) => r.run !== e.report.run), e.report];
         if (e.items) evalItems = { ...evalItems, [e.report.run]: e.items };
         break;
+      case 'pairing':
+        pairing = { ...pairing, [e.run]: e };
+        break;
       case 'log':
         logs = [...logs, { level: e.level, message: e.message, at: Date.now() }].slice(-MAX_LOG_LINES);
         break;
@@ -235,6 +242,7 @@ export function reduceEvents(s: RunSession, events: readonly PipelineEvent[], no
     evals,
     evalItems,
     logs,
+    pairing,
     stage,
     revision: seriesChanged ? s.revision + 1 : s.revision,
   };

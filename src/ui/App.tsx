@@ -15,6 +15,7 @@ import { LessonBanner, LessonsCard } from './components/Lessons.tsx';
 import { LiveJudgePanel } from './components/LiveJudgePanel.tsx';
 import { MetricsPanel } from './components/MetricsPanel.tsx';
 import { Notices } from './components/Notices.tsx';
+import { PairingStats } from './components/PairingStats.tsx';
 import { PaperData } from './components/PaperData.tsx';
 import { PipelineNav } from './components/PipelineNav.tsx';
 import { RunProgress } from './components/RunProgress.tsx';
@@ -72,6 +73,7 @@ export function App() {
         )}
         <Section id="train" title="Train" lead="Progress and live metrics, every run overlaid.">
           <RunProgress />
+          <PairingStats />
           <DebugPanel />
           <LiveJudgePanel />
           <MetricsPanel />
