@@ -3,6 +3,7 @@
  * tokenizer), the paper's JSONL rows, and their tokenization into chosen/rejected sequences.
  */
 import { stat } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { importPreferences } from '../data/import.ts';
 import { readInputFile } from '../data/read-file-node.ts';
 import { bucketLength, encodePair, PAPER_TEMPLATE, type SequenceMode } from '../data/sequence.ts';
@@ -37,7 +38,7 @@ export async function openBackend(name: string): Promise<Backend> {
     const { getNodeGPU } = await import('../engine/backends/webgpu/node-gpu.ts');
     return createBackend(name, { gpu: await getNodeGPU() });
   }
-  return createBackend(name);
+  return createBackend(name, { memoryBudgetBytes: totalmem() });
 }
 
 export async function loadModelDir(dir: string): Promise<{ model: LoadedModel; tokenizer: Tokenizer }> {

@@ -3,6 +3,7 @@
  * emits a list of launches over device tensors, and a backend compiles that list once (pipelines,
  * bind groups, CPU closures) and runs it many times. The CPU backend is the numerical reference.
  */
+import type { MemoryBudget } from './memory-fit.ts';
 import type { DType, OpAttrs, OpKind, Shape } from './ops.ts';
 
 /** A device allocation. It may be larger than the tensor that a launch views through it. */
@@ -46,4 +47,6 @@ export interface Backend {
   /** Resolves when all queued work is done. */
   sync(): Promise<void>;
   dispose(): void;
+  /** What this backend can hold, for checkFits (memory-fit.ts); absent: no limit is known. */
+  memoryBudget?(): MemoryBudget;
 }

@@ -73,6 +73,17 @@ export {
   selectTargets,
   targetsModule,
 } from './lora.ts';
+// Will a session fit on this device? Checked before any graph or buffer is built.
+export {
+  checkFits,
+  estimateSessionMemory,
+  formatBytes,
+  type MemoryBudget,
+  type ModelDims,
+  ModelDoesNotFitError,
+  type SessionMemoryEstimate,
+  type SessionMemoryRequest,
+} from './memory-fit.ts';
 // Models, weights, adapters.
 export {
   type Arch,

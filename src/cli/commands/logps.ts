@@ -5,6 +5,7 @@
  */
 import { scoreAll } from '../../engine/reference.ts';
 import { SequenceScorer } from '../../engine/scorer.ts';
+import { checkScoringFits } from '../../lab/pipeline/fits.ts';
 import { mergedAdapterWeights } from '../adapter-io.ts';
 import { choiceFlag, runCommand, TEXT, textOr } from '../args.ts';
 import { cliBucket, encodeRows, loadModelDir, openBackend, readPaperRows, requireFinite } from '../preference-io.ts';
@@ -45,6 +46,7 @@ export function run(argv: string[]): Promise<number> {
     const encoded = encodeRows(tokenizer, rows, mode, values.template);
     const weights = values.adapter ? await mergedAdapterWeights(model, values.adapter) : model.weights;
     const backend = await openBackend(values.backend);
+    checkScoringFits(model, [...encoded.chosen, ...encoded.rejected], backend);
     const scorer = new SequenceScorer(model, weights, backend);
     try {
       const opts = { backend, padId: tokenizer.padId, bucket: cliBucket };

@@ -12,6 +12,7 @@ import { evaluateObjective } from '../../engine/objectives/evaluate.ts';
 import { OBJECTIVES, objectiveSpec } from '../../engine/objectives/index.ts';
 import { computeReferenceTable, type ReferenceStrategy } from '../../engine/reference.ts';
 import { type Tensor, writeSafetensors } from '../../engine/safetensors.ts';
+import { checkScoringFits } from '../../lab/pipeline/fits.ts';
 import { mergedAdapterWeights } from '../adapter-io.ts';
 import { numberFlag, runCommand, TEXT, textOr } from '../args.ts';
 import {
@@ -79,6 +80,7 @@ export function run(argv: string[]): Promise<number> {
     const policyWeights = values.adapter ? await mergedAdapterWeights(model, values.adapter) : model.weights;
     const backend = await openBackend(values.backend);
     try {
+      checkScoringFits(model, [...pairs.chosen, ...pairs.rejected], backend);
       let strategy: ReferenceStrategy = { kind: 'initial' };
       if (!spec.usesReference) strategy = { kind: 'none' };
       // The reference shares the policy's tokenizer, so its folder needs no tokenizer.json.

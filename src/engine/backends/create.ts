@@ -9,8 +9,12 @@ import { CpuBackend } from './cpu/backend.ts';
 export type BackendName = 'cpu' | 'webgpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'webgpu'];
 
-export async function createBackend(name: string, opts: { gpu?: GPU } = {}): Promise<Backend> {
-  if (name === 'cpu') return new CpuBackend();
+/** `memoryBudgetBytes`: what the CPU backend may use in all (checkFits); the CLI passes the machine's memory. */
+export async function createBackend(
+  name: string,
+  opts: { gpu?: GPU; memoryBudgetBytes?: number } = {},
+): Promise<Backend> {
+  if (name === 'cpu') return new CpuBackend({ memoryBudgetBytes: opts.memoryBudgetBytes });
   if (name === 'webgpu') {
     const gpu = opts.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
     if (!gpu) throw new Error('backend webgpu: no WebGPU here (navigator.gpu is missing); use --backend cpu');

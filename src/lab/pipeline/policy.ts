@@ -24,6 +24,7 @@ import {
   selectTargets,
 } from '../../engine/index.ts';
 import type { LoraModule, LoraSpec } from '../spec.ts';
+import { checkPolicyFits, type StepSize } from './fits.ts';
 
 const GPT2_MODULES: Record<LoraModule, string | null> = {
   q: 'attn.c_attn',
@@ -79,9 +80,9 @@ export class Policy {
   private model_: LoadedModel;
   private initial: Map<string, Float32Array>;
 
-  constructor(model: LoadedModel, loraSpec: LoraSpec, seed: number, backend: Backend) {
+  /** `step`: the largest step the plan feeds; given, a model that cannot fit is refused before any upload. */
+  constructor(model: LoadedModel, loraSpec: LoraSpec, seed: number, backend: Backend, step?: StepSize) {
     this.model_ = model;
-    this.store = new ParamStore(backend);
     if (loraSpec.enabled) {
       const { targets, notes } = loraTargetModules(model.arch, loraSpec.targetModules);
       this.notes = notes;
@@ -92,6 +93,8 @@ export class Policy {
       this.lora = null;
       this.targets = [];
     }
+    if (step) checkPolicyFits(model, this.lora, this.targets, step, backend);
+    this.store = new ParamStore(backend);
     for (const [name, w] of model.weights) {
       this.store.add(name, model.shapes.get(name) as number[], w, !this.lora);
     }

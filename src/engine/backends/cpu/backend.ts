@@ -3,6 +3,7 @@
  * the WebGPU kernels and for PyTorch parity, and the fallback where WebGPU is missing.
  */
 import type { Backend, DeviceTensor, Launch, Program } from '../../backend.ts';
+import type { MemoryBudget } from '../../memory-fit.ts';
 import type { DType } from '../../ops.ts';
 import { bindLaunch, JS_KERNELS, type KernelContext } from './kernels.ts';
 import { CpuTensor } from './tensor.ts';
@@ -30,7 +31,15 @@ export interface CpuBackendOptions {
    * blocking waits (a page's main thread), runs single-threaded; `threadsNote` says why.
    */
   threads?: number;
+  /**
+   * Bytes all tensors may take together, for checkFits: the CLI passes this machine's memory; by
+   * default a browser's navigator.deviceMemory, else no total limit.
+   */
+  memoryBudgetBytes?: number;
 }
+
+/** V8's longest typed array (2^32 elements): one CPU tensor cannot be longer. */
+const MAX_TYPED_ARRAY_ELEMENTS = 2 ** 32;
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
@@ -63,6 +72,19 @@ export class CpuBackend implements Backend {
   /** Milliseconds and calls per op kind since construction, slowest first (needs `profile: true`). */
   profile(): { op: string; ms: number; calls: number }[] {
     return [...this.timings].map(([op, t]) => ({ op, ...t })).sort((a, b) => b.ms - a.ms);
+  }
+
+  memoryBudget(): MemoryBudget {
+    const maxTensor = { maxTensorBytes: MAX_TYPED_ARRAY_ELEMENTS * 4, maxTensorSource: 'the longest typed array' };
+    if (this.opts.memoryBudgetBytes !== undefined) {
+      return { totalBytes: this.opts.memoryBudgetBytes, totalSource: 'the CPU memory budget', ...maxTensor };
+    }
+    // GiB, rounded and capped by the browser (8 in Chrome): a conservative budget for a tab.
+    const gib = (globalThis as { navigator?: { deviceMemory?: number } }).navigator?.deviceMemory;
+    if (typeof gib === 'number' && gib > 0) {
+      return { totalBytes: gib * 2 ** 30, totalSource: "the browser's navigator.deviceMemory", ...maxTensor };
+    }
+    return { totalSource: 'unknown', ...maxTensor };
   }
 
   alloc(numel: number, dtype: DType): DeviceTensor {

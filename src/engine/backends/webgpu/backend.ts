@@ -5,6 +5,7 @@
  * batch (command-batch.ts): a program run and the reads after it are one queue submission.
  */
 import type { Backend, DeviceTensor, Launch } from '../../backend.ts';
+import type { MemoryBudget } from '../../memory-fit.ts';
 import type { DType } from '../../ops.ts';
 import { BufferPool, type MemoryStats } from './buffer-pool.ts';
 import { CommandBatch } from './command-batch.ts';
@@ -248,6 +249,21 @@ export class WebGPUBackend implements Backend {
       bytesNeeded,
       largestTensorBytes,
     );
+  }
+
+  /**
+   * For checkFits (memory-fit.ts): the largest tensor the kernels can bind (estimateFit's split
+   * into segments) and the caller's budget, if given: WebGPU does not report device memory.
+   */
+  memoryBudget(): MemoryBudget {
+    const fit = this.estimateFit(0, 0);
+    return {
+      totalBytes: this.options.memoryBudgetBytes,
+      totalSource: 'the WebGPU memory budget',
+      maxTensorBytes: fit.maxTensorBytes,
+      maxTensorSource: 'the largest tensor this GPU can bind (in maxStorageBufferBindingSize segments)',
+      alternative: 'use the CPU backend',
+    };
   }
 
   /** estimateFit, throwing DoesNotFitError with the numbers when it does not fit. */
