@@ -21,6 +21,7 @@ import { PipelineNav } from './components/PipelineNav.tsx';
 import { RunProgress } from './components/RunProgress.tsx';
 import { RunsTable } from './components/RunsTable.tsx';
 import { Section } from './components/Section.tsx';
+import { SeedRepeat } from './components/SeedRepeat.tsx';
 import { TokenMargins } from './components/TokenMargins.tsx';
 import { WhatIsCompared } from './components/WhatIsCompared.tsx';
 import { useUrlState } from './use-url-state.ts';
@@ -84,6 +85,8 @@ export function App() {
               <h3 className="subhead">Win rates</h3>
               <WinRateTable />
               <RunDifference />
+              <h3 className="subhead">Repeat over seeds</h3>
+              <SeedRepeat />
               <h3 className="subhead">Every held-out item</h3>
               <EvalItemsTable />
               <h3 className="subhead">Samples</h3>

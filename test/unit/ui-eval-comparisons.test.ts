@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EvalItemOutcome } from '../../src/lab/events.ts';
 import { DEFAULT_SPEC, type ExperimentSpec } from '../../src/lab/spec.ts';
-import { runComparisons } from '../../src/ui/lib/eval-comparisons.ts';
+import { runComparisons, runComparisonsOverSeeds } from '../../src/ui/lib/eval-comparisons.ts';
 import { dpoVsJpo } from '../../src/ui/lib/presets.ts';
 
 const spec = dpoVsJpo(DEFAULT_SPEC as ExperimentSpec);
@@ -44,5 +44,28 @@ describe('runComparisons', () => {
   it('compares nothing when a run is not evaluated or the items differ', () => {
     expect(runComparisons(spec, { DPO: items('wl') })).toEqual([]);
     expect(runComparisons(spec, { DPO: items('wl'), JPO: items('wl', 'other') })).toEqual([]);
+  });
+});
+
+describe('runComparisonsOverSeeds (the lab\'s "repeat over N seeds")', () => {
+  it('gives each seed its own JPO − DPO and pools the paired outcomes of every seed', () => {
+    const seeds = [
+      { DPO: items('wtll'), JPO: items('wwtl') },
+      { DPO: items('wwwl'), JPO: items('wwll') },
+    ];
+    const [c] = runComparisonsOverSeeds(spec, seeds);
+    expect([c.a, c.b, c.nSeeds, c.nItems]).toEqual(['DPO', 'JPO', 2, 4]);
+    // By hand: seed 1 DPO 1.5, JPO 2.5 of 4; seed 2 DPO 3, JPO 2 of 4.
+    expect(c.perSeed[0]).toBeCloseTo(1 / 4, 12);
+    expect(c.perSeed[1]).toBeCloseTo(-1 / 4, 12);
+    expect(c.difference).toBeCloseTo(0, 12);
+    expect(c.intervalContainsZero).toBe(true);
+    // One seed pooled is the single-run comparison.
+    expect(runComparisonsOverSeeds(spec, [seeds[0]])).toEqual(runComparisons(spec, seeds[0]));
+  });
+
+  it('compares nothing when a seed did not evaluate a run', () => {
+    expect(runComparisonsOverSeeds(spec, [{ DPO: items('wl'), JPO: items('lw') }, { DPO: items('wl') }])).toEqual([]);
+    expect(runComparisonsOverSeeds(spec, [])).toEqual([]);
   });
 });

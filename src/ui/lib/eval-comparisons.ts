@@ -1,7 +1,7 @@
 /**
  * The paired difference between runs, from their per-item evaluation outcomes, as the pipeline's
  * report computes it (src/lab/report.ts): compareRuns over the shared held-out items, the bootstrap
- * seeded from the spec, JPO − DPO first.
+ * seeded from the spec, JPO − DPO first; for one run or pooled over several seeds of one spec.
  */
 import type { EvalItemOutcome } from '../../lab/events.ts';
 import { deriveSeed } from '../../lab/pipeline/seeds.ts';
@@ -15,19 +15,35 @@ export function runComparisons(
   spec: ExperimentSpec,
   items: Readonly<Record<string, EvalItemOutcome[]>>,
 ): RunComparison[] {
-  const labels = spec.runs.map((r) => r.label).filter((l) => (items[l]?.length ?? 0) > 0);
+  return runComparisonsOverSeeds(spec, [items]);
+}
+
+/**
+ * The same comparisons pooled over several seeds of one spec (`perSeed[s]`: seed s's items by run
+ * label), the bootstrap resampling seeds and items (the lab's "repeat over N seeds"). A pair of runs
+ * is compared only when every seed judged both on the same items in the same order.
+ */
+export function runComparisonsOverSeeds(
+  spec: ExperimentSpec,
+  perSeed: readonly Readonly<Record<string, EvalItemOutcome[]>>[],
+): RunComparison[] {
+  if (perSeed.length === 0) return [];
+  const judged = (l: string) => perSeed.every((items) => (items[l]?.length ?? 0) > 0);
+  const labels = spec.runs.map((r) => r.label).filter(judged);
   const objective = (l: string) => spec.runs.find((r) => r.label === l)?.objective;
+  const sameItems = (x: EvalItemOutcome[], y: EvalItemOutcome[]) =>
+    x.length === y.length && x.every((item, k) => item.instruction === y[k].instruction);
   const out: RunComparison[] = [];
   for (let i = 0; i < labels.length; i++) {
     for (let j = i + 1; j < labels.length; j++) {
       let [a, b] = [labels[i], labels[j]];
       if (objective(a) === 'jpo' && objective(b) === 'dpo') [a, b] = [b, a];
-      const n = items[a].length;
-      if (items[b].length !== n || items[b].some((x, k) => x.instruction !== items[a][k].instruction)) continue;
-      const perItem = items[a].map((x, k) => ({
-        outcomes: { [a]: VALUE[x.outcome], [b]: VALUE[items[b][k].outcome] },
-      }));
-      out.push(compareRuns(a, b, [perItem], { seed: deriveSeed(spec.seed, `report-bootstrap-${a}-${b}`) }));
+      if (!perSeed.every((items) => sameItems(items[a], items[b]))) continue;
+      if (!perSeed.every((items) => items[a].length === perSeed[0][a].length)) continue;
+      const table = perSeed.map((items) =>
+        items[a].map((x, k) => ({ outcomes: { [a]: VALUE[x.outcome], [b]: VALUE[items[b][k].outcome] } })),
+      );
+      out.push(compareRuns(a, b, table, { seed: deriveSeed(spec.seed, `report-bootstrap-${a}-${b}`) }));
     }
   }
   const headline = (c: RunComparison) => (objective(c.b) === 'jpo' && objective(c.a) === 'dpo' ? 0 : 1);
