@@ -18,7 +18,7 @@
 
 import { readSafetensors, writeSafetensors } from '../engine/index.ts';
 import type { MetricsEvent } from './events.ts';
-import type { PreparedData } from './pipeline/prepare-data.ts';
+import type { PreparedData } from './pipeline/data-types.ts';
 import { specFingerprint } from './plan.ts';
 import type { ExperimentSpec } from './spec.ts';
 

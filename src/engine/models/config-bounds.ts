@@ -4,7 +4,7 @@
  * (n_layer: 1e6) must fail in milliseconds with the field named, not exhaust the heap building a
  * million-layer graph. The limits are far above every released model of the supported families.
  */
-import type { ModelConfig } from './config.ts';
+import type { ModelConfig } from './config-types.ts';
 
 /** Upper bounds per normalized field, with the config.json keys they come from. */
 export const CONFIG_LIMITS = {

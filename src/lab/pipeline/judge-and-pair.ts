@@ -11,7 +11,8 @@ import type { Judge } from '../../data/judges/types.ts';
 import type { Candidate, PreferenceRow } from '../../data/types.ts';
 import type { PipelineListener } from '../events.ts';
 import type { DataPlan, RunPlan } from '../plan.ts';
-import { applyEdits, finishData, HUMAN_JUDGE_CONCURRENCY, type PreparedData, pairCandidates } from './prepare-data.ts';
+import type { PreparedData, RunPool } from './data-types.ts';
+import { applyEdits, finishData, HUMAN_JUDGE_CONCURRENCY, pairCandidates } from './prepare-data.ts';
 import { selectPairs } from './train.ts';
 
 export interface JudgeAndPairOptions {
@@ -64,15 +65,7 @@ export async function judgeAndPairStage(o: JudgeAndPairOptions): Promise<Prepare
   return data;
 }
 
-/** The labelled pairs one run trains on: positions `poolIndex` of `rows`. */
-export interface RunPool {
-  /** Runs whose pools share this key share their encoded rows and reference log-probs. */
-  key: string;
-  rows: readonly PreferenceRow[];
-  poolIndex: number[];
-  /** Rows in the pool the data order shuffles (train.ts: the fairness rule). */
-  poolSize: number;
-}
+export type { RunPool } from './data-types.ts';
 
 /** Every run's pool from the one shared labelled pool: the pairs its `pairs` selects. */
 export function sharedPools(data: PreparedData, runs: readonly RunPlan[]): Map<string, RunPool> {

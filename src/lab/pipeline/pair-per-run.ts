@@ -15,15 +15,12 @@ import { pairForRun, pairingMechanism, planRunPairs, type RunPairingCounts } fro
 import type { Candidate } from '../../data/types.ts';
 import type { PairingEvent, PipelineListener } from '../events.ts';
 import type { DataPlan, RunPlan } from '../plan.ts';
-import type { RunPool } from './judge-and-pair.ts';
-import { abortable, applyEdits, finishData, HUMAN_JUDGE_CONCURRENCY, type PreparedData } from './prepare-data.ts';
+import type { PreparedData, RunPairingData, RunPool } from './data-types.ts';
+import { abortable, applyEdits, finishData, HUMAN_JUDGE_CONCURRENCY } from './prepare-data.ts';
 import { deriveSeed } from './seeds.ts';
 import { pairingKey, selectPairs } from './train.ts';
 
-/** One run's labelled pairs under the per-run protocol (edits applied), and its judge counts. */
-export interface RunPairingData extends Omit<PreparedData, 'counts' | 'perRun'> {
-  counts: RunPairingCounts;
-}
+export type { RunPairingData } from './data-types.ts';
 
 export { pairingKey };
 

@@ -11,26 +11,13 @@ import { judgePairs, type PairingCounts, type PairKind, planPairs } from '../../
 import type { Candidate, PreferenceRow } from '../../data/types.ts';
 import { isConditional } from '../../data/types.ts';
 import type { DataSpec, PairSet } from '../spec.ts';
+import type { PreparedData } from './data-types.ts';
 import { CancelledError, throwIfAborted } from './generation.ts';
-import type { RunPairingData } from './pair-per-run.ts';
+
+export type { PreparedData } from './data-types.ts';
 
 /** Pairs in a human judge's queue at once: a few to look at, not the whole budget. */
 export const HUMAN_JUDGE_CONCURRENCY = 4;
-
-export interface PreparedData {
-  /** The labelled comparisons, edits applied: the training pool of every run. */
-  rows: PreferenceRow[];
-  kinds: PairKind[];
-  /** Pairing statistics when the pipeline built pairs itself. */
-  counts: PairingCounts | null;
-  /**
-   * The "per-run" protocol: each distinct run pairing by pairing-key (./pair-per-run.ts). `rows`
-   * then holds only the comparisons given as data (none for task data).
-   */
-  perRun?: Record<string, RunPairingData>;
-  /** The "per-run" protocol: the sampled candidates every run's judge budget is spent on. */
-  candidates?: Candidate[];
-}
 
 export interface PairCandidatesOptions {
   mode: PairSet;

@@ -33,9 +33,9 @@ import type { Checkpoints, DataCursor } from '../checkpoint.ts';
 import type { MetricsEvent, PipelineListener } from '../events.ts';
 import type { RunPlan, TrainingPlan } from '../plan.ts';
 import type { PairSet } from '../spec.ts';
+import type { PreparedData } from './data-types.ts';
 import { DivergedError, TrainingLoop } from './loop.ts';
 import type { Policy } from './policy.ts';
-import type { PreparedData } from './prepare-data.ts';
 import { deriveSeed } from './seeds.ts';
 
 export interface RunData {
