@@ -84,7 +84,8 @@ describe('DPO vs JPO comparison', () => {
     await expect.poll(() => row.count()).toBe(1);
     const chips = await row.locator('[data-testid="diff-labels"] li').allTextContents();
     expect(chips).toEqual(
-      expect.arrayContaining(['steps 60 → 20', 'instructions 48 → 6', 'batch 8 → 2', 'eval items 32 → 2']),
+      // Version-2 defaults train 3 epochs (no step count), so a step count reads as set and epochs as off.
+      expect.arrayContaining(['steps 20', 'epochs off', 'instructions 48 → 6', 'batch 8 → 2', 'eval items 32 → 2']),
     );
     await page.locator('#runs').screenshot({ path: `${ARTIFACTS_DIR}/lab-runs-table.png` });
     const csv = await exportSavedMetrics(page);
