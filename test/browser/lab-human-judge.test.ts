@@ -22,6 +22,8 @@ const lab = labForFile({ webgpu: false });
 
 function configure(page: Page): Promise<void> {
   return configureTinyCpuRun(page, 'Judged by a person', {
+    // One shared pool: the person labels it once, and both runs train on their kinds of pairs.
+    'data.pairing.protocol': 'shared',
     'data.pairing.budget': '4',
     'data.pairing.judge': 'human',
     steps: '4',

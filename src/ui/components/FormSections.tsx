@@ -85,7 +85,9 @@ export function DataSection({ disabled, showPairing }: SectionProps & { showPair
       {showPairing && (
         <>
           <Field path="data.pairing.mode" write={(s, mode: PairSet) => setPairingMode(s, mode)} />
+          <Field path="data.pairing.protocol" />
           <Field path="data.pairing.budget" />
+          {d.pairing.protocol === 'per-run' && <Field path="data.pairing.jointShare" />}
           <Field
             path="data.pairing.judge"
             choices={allowedJudges(d.source)}
