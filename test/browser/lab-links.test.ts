@@ -189,7 +189,7 @@ describe('long runs', () => {
       backend: 'webgpu',
       backendNotes: [],
       elapsedMs: 3_600_000,
-      spec: { ...structuredClone(DEFAULT_SPEC), name: 'Long run', steps },
+      spec: { ...structuredClone(DEFAULT_SPEC), name: 'Long run', steps, epochs: null },
       series: { DPO: rows(0), JPO: rows(1) },
       evals: [],
       samples: [],
