@@ -5,13 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ModelDoesNotFitError } from '../../src/engine/index.ts';
-import { parseConfig } from '../../src/engine/models/config.ts';
 import { gpt2Architecture } from '../../src/engine/models/gpt2.ts';
 import { expectedParams, type LoadedModel } from '../../src/engine/models/index.ts';
 import { checkPolicyFits } from '../../src/lab/pipeline/fits.ts';
 import { Policy } from '../../src/lab/pipeline/policy.ts';
 import type { LoraSpec } from '../../src/lab/spec.ts';
-import { tinyGpt2 } from '../unit/generate-helpers.ts';
+import { gpt2SmallConfig, tinyGpt2 } from '../unit/generate-helpers.ts';
 import { makeGpuBackend } from './webgpu-helpers.ts';
 
 const MiB = 2 ** 20;
@@ -19,14 +18,7 @@ const NO_LORA: LoraSpec = { enabled: false, r: 8, alpha: 16, targetModules: ['q'
 
 /** GPT-2 small's shapes without weights: the check reads shapes only. */
 function gpt2Shaped(): LoadedModel {
-  const config = parseConfig({
-    model_type: 'gpt2',
-    vocab_size: 50257,
-    n_positions: 1024,
-    n_embd: 768,
-    n_layer: 12,
-    n_head: 12,
-  });
+  const config = gpt2SmallConfig();
   return {
     name: 'gpt2-shaped',
     config,

@@ -45,6 +45,17 @@ function simdGemm(): Gemm {
 }
 
 const local = simdGemm();
+
+/** The pool's product of random M×K and K×N matrices equals the one-thread kernel's, bit for bit. */
+function expectSameAsOneThread(pool: GemmPool, M: number, N: number, K: number): void {
+  const A = rng.normals(M * K);
+  const B = rng.normals(K * N);
+  const one = new Float32Array(M * N);
+  const many = new Float32Array(M * N);
+  local(A, 0, false, B, 0, false, one, 0, M, N, K);
+  pool.gemm(A, 0, false, B, 0, false, many, 0, M, N, K);
+  expect(sameBits(many, one)).toBe(true);
+}
 const pools = new Map<number, GemmPool>();
 
 beforeAll(async () => {
@@ -124,15 +135,8 @@ describe('threaded gemm', () => {
     const pool = createGemmPool({ threads: 2 });
     if (typeof pool === 'string') throw new Error(pool);
     await pool.whenReady();
-    const [M, N, K] = [6, 7, 5];
-    const A = rng.normals(M * K);
-    const B = rng.normals(K * N);
-    const one = new Float32Array(M * N);
-    const many = new Float32Array(M * N);
-    local(A, 0, false, B, 0, false, one, 0, M, N, K);
-    pool.gemm(A, 0, false, B, 0, false, many, 0, M, N, K);
+    expectSameAsOneThread(pool, 6, 7, 5);
     expect(pool.stats).toMatchObject({ threadedJobs: 0, localJobs: 1 });
-    expect(sameBits(many, one)).toBe(true);
     await pool.dispose();
   });
 
@@ -143,14 +147,7 @@ describe('threaded gemm', () => {
     expect(pool.liveHelpers).toBe(2);
     await pool.dispose();
     expect(pool.liveHelpers).toBe(0);
-    const [M, N, K] = [9, 10, 11];
-    const A = rng.normals(M * K);
-    const B = rng.normals(K * N);
-    const one = new Float32Array(M * N);
-    const many = new Float32Array(M * N);
-    local(A, 0, false, B, 0, false, one, 0, M, N, K);
-    pool.gemm(A, 0, false, B, 0, false, many, 0, M, N, K);
-    expect(sameBits(many, one)).toBe(true);
+    expectSameAsOneThread(pool, 9, 10, 11);
     expect(pool.stats.threadedJobs).toBe(0);
   });
 });

@@ -88,3 +88,15 @@ export async function fullRecomputeLogits(
   const V = model.config.vocabSize;
   return out.slice((T - 1) * V, T * V);
 }
+
+/** GPT-2 small's config (124M parameters), for checks that need its shapes and never its weights. */
+export function gpt2SmallConfig() {
+  return parseConfig({
+    model_type: 'gpt2',
+    vocab_size: 50257,
+    n_positions: 1024,
+    n_embd: 768,
+    n_layer: 12,
+    n_head: 12,
+  });
+}

@@ -16,7 +16,6 @@ import {
 import { buildSequenceStats } from '../../src/engine/logprobs.ts';
 import { defaultTargetModules, type LoraConfig } from '../../src/engine/lora.ts';
 import { estimateMemory } from '../../src/engine/memory.ts';
-import { parseConfig } from '../../src/engine/models/config.ts';
 import { gpt2Architecture } from '../../src/engine/models/gpt2.ts';
 import { expectedParams } from '../../src/engine/models/index.ts';
 import { buildPreferenceGraph } from '../../src/engine/objectives/index.ts';
@@ -26,7 +25,7 @@ import { loadStage } from '../../src/lab/pipeline/load.ts';
 import { Policy } from '../../src/lab/pipeline/policy.ts';
 import type { Resolvers } from '../../src/lab/resolve.ts';
 import type { LoraSpec } from '../../src/lab/spec.ts';
-import { tinyGpt2, tinyLlama } from './generate-helpers.ts';
+import { gpt2SmallConfig, tinyGpt2, tinyLlama } from './generate-helpers.ts';
 
 const GiB = 2 ** 30;
 
@@ -41,14 +40,7 @@ class CountingCpu extends CpuBackend {
 
 /** GPT-2 small's shapes (124M parameters) without its weights: the check needs shapes only. */
 function gpt2Shaped(): LoadedModel {
-  const config = parseConfig({
-    model_type: 'gpt2',
-    vocab_size: 50257,
-    n_positions: 1024,
-    n_embd: 768,
-    n_layer: 12,
-    n_head: 12,
-  });
+  const config = gpt2SmallConfig();
   const shapes = expectedParams(gpt2Architecture(config, 'transformer.'));
   const fail = () => {
     throw new Error('the memory check must refuse before the model is used');
