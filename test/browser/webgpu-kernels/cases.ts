@@ -52,6 +52,12 @@ export function sweepCases(seed = 31): SweepCase[] {
     add(`unary ${fn}`, { op: 'unary', attrs: { fn }, inputs: [x], out: S });
     add(`unary_grad ${fn}`, { op: 'unary_grad', attrs: { fn }, inputs: [x, randn(rng, S)], out: S });
   }
+  // The mask is an integer hash, so both backends drop exactly the same elements.
+  add(
+    'dropout',
+    { op: 'dropout', attrs: { p: 0.3, salt: 5 }, inputs: [randn(rng, S), i32([1], [12345])], out: S },
+    TIGHT,
+  );
   add('sum_all', { op: 'sum_all', attrs: {}, inputs: [randn(rng, [5001])], out: [1] }, { rtol: 1e-4, atol: 1e-3 });
   add('sumsq', { op: 'sumsq', attrs: {}, inputs: [randn(rng, [5001])], out: [1] });
   add('sum_leading', { op: 'sum_leading', attrs: { keep: 1 }, inputs: [randn(rng, [300, 7])], out: [7] });
