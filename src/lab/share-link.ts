@@ -286,11 +286,16 @@ export const HIDEABLE_SECTIONS = [
   'optimizer',
   'schedule',
   'lora',
-  'reference',
   'eval',
   'backend',
 ] as const;
 export type HideableSection = (typeof HIDEABLE_SECTIONS)[number];
+
+/** Sections older links may name that no longer exist, with what became of them. */
+const RETIRED_SECTIONS: Readonly<Record<string, string>> = {
+  reference:
+    'the reference-model setting was removed in spec version 2 (the reference is always the frozen starting model), so there is nothing to hide',
+};
 
 export interface ViewFlags {
   /** `?hide=data,optimizer`: sections not shown. */
@@ -339,7 +344,9 @@ export function parseViewFlags(
       for (const part of value.split(',')) {
         const section = part.trim().toLowerCase();
         if (section === '') continue;
-        if (!(HIDEABLE_SECTIONS as readonly string[]).includes(section)) {
+        if (Object.hasOwn(RETIRED_SECTIONS, section)) {
+          warnings.push(`hide: section "${section}" ignored: ${RETIRED_SECTIONS[section]}`);
+        } else if (!(HIDEABLE_SECTIONS as readonly string[]).includes(section)) {
           warnings.push(`hide: unknown section "${clip(section)}" ignored (sections: ${HIDEABLE_SECTIONS.join(', ')})`);
         } else if (!flags.hide.includes(section as HideableSection)) {
           flags.hide.push(section as HideableSection);

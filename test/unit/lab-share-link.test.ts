@@ -244,4 +244,12 @@ describe('parseViewFlags', () => {
     expect(long.flags.hide).toEqual(['data']);
     expect(long.warnings[0]).toContain('only the first 2000 were read');
   });
+
+  it('accepts the retired "reference" section of version-1 teacher links with a warning that says why', () => {
+    const r = parseViewFlags('?hide=reference,data');
+    expect(r.flags.hide).toEqual(['data']);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/hide: section "reference" ignored: .*removed in spec version 2/),
+    ]);
+  });
 });
