@@ -59,6 +59,7 @@ export async function saveSession(): Promise<SavedRun | null> {
     series: s.series,
     evals: s.evals,
     evalItems: s.evalItems,
+    pairing: s.pairing,
     samples: s.samples,
     adapters: s.adapters,
   };

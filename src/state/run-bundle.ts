@@ -17,7 +17,7 @@
  * Import treats the file as hostile: size cap, strict format/version, the spec through
  * validateSpec, metrics through the CSV parser, adapters through base64 and a size check.
  */
-import type { EvalItemOutcome, EvalReport, SamplesEvent } from '../lab/events.ts';
+import type { EvalItemOutcome, EvalReport, PairingEvent, SamplesEvent } from '../lab/events.ts';
 import { type ExperimentSpec, formatSpecErrors, validateSpec } from '../lab/spec.ts';
 import { type MetricRow, metricsFromCsv, metricsToCsv } from './metric-rows.ts';
 
@@ -43,6 +43,8 @@ export interface SavedRun {
   evals: EvalReport[];
   /** Every held-out item per run, as judged; kept in this browser (the exported bundle leaves it out). */
   evalItems?: Record<string, EvalItemOutcome[]>;
+  /** Each run's judge-budget counts (pairs kept, ties, inconsistent verdicts); kept in this browser. */
+  pairing?: Record<string, PairingEvent>;
   samples: SamplesEvent[];
   adapters: SavedAdapter[];
 }

@@ -159,6 +159,7 @@ export const useRunStore = create<RunStoreState>()((set) => {
           samples: run.samples,
           evals: run.evals,
           evalItems: run.evalItems ?? {},
+          pairing: run.pairing ?? {},
           adapters: run.adapters,
           revision: 1,
         },

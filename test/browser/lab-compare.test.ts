@@ -118,8 +118,22 @@ describe('DPO vs JPO comparison', () => {
   });
 });
 
+/** Each run's row of the judge-budget table, cell by cell. */
+async function pairingCells(page: LabPage['page']): Promise<Record<string, string[]>> {
+  const rows = page.locator('[data-testid="pairing-stats"] tbody tr');
+  await rows.first().waitFor();
+  const out: Record<string, string[]> = {};
+  for (const row of await rows.all()) {
+    out[(await row.getAttribute('data-run')) ?? '?'] = (await row.locator('[data-cell]').allTextContents()).map((t) =>
+      t.trim(),
+    );
+  }
+  return out;
+}
+
 describe('reproducing a shared run', () => {
   let second: LabPage;
+  let livePairing: Record<string, string[]> = {};
 
   it('opens the link in a fresh context and reproduces the first 20 losses of both runs', async () => {
     const url = new URL(shareUrl);
@@ -129,6 +143,8 @@ describe('reproducing a shared run', () => {
     expect(await page.locator('[data-path="name"] input').inputValue()).toBe('Tiny comparison');
     await page.getByTestId('run').click();
     expect(await waitForRunEnd(page, RUN_TIMEOUT)).toBe('done');
+    livePairing = await pairingCells(page);
+    expect(Object.keys(livePairing)).toEqual(['DPO', 'JPO']);
     const again = lossesFromCsv((await exportSavedMetrics(page)).text);
     expect(again.DPO.slice(0, 20)).toEqual(original.DPO.slice(0, 20));
     expect(again.JPO.slice(0, 20)).toEqual(original.JPO.slice(0, 20));
@@ -144,6 +160,8 @@ describe('reproducing a shared run', () => {
     await page.locator('[data-testid="run-progress"][data-status="done"]').waitFor();
     expect(await page.getByTestId('run-status').textContent()).toBe('Saved run');
     expect(await chartPoints(page, 'loss')).toEqual({ DPO: 20, JPO: 20 });
+    // The judge-budget table comes back with the saved run: same counts as the live run showed.
+    expect(await pairingCells(page)).toEqual(livePairing);
     expect(await page.locator('[data-testid="winrate-table"] tbody tr').count()).toBe(2);
     expect(second.errors).toEqual([]);
     await second.close();

@@ -6,7 +6,7 @@
 import { useMemo, useState } from 'react';
 import { describeComparison } from '../../lab/stats/paired.ts';
 import { useRunStore } from '../../state/run-store.ts';
-import { runComparisons } from '../lib/eval-comparisons.ts';
+import { comparisonAttrs, runComparisons } from '../lib/eval-comparisons.ts';
 
 const FILTERS = ['all', 'win', 'tie', 'loss'] as const;
 type Filter = (typeof FILTERS)[number];
@@ -23,16 +23,7 @@ export function RunDifference() {
   return (
     <ul className="run-differences" data-testid="run-differences">
       {comparisons.map((c) => (
-        <li
-          key={`${c.a}-${c.b}`}
-          data-a={c.a}
-          data-b={c.b}
-          data-difference={c.difference}
-          data-ci-low={c.ci95[0]}
-          data-ci-high={c.ci95[1]}
-          data-contains-zero={c.intervalContainsZero}
-          className={c.intervalContainsZero ? 'difference-unclear' : 'difference-clear'}
-        >
+        <li key={`${c.a}-${c.b}`} data-a={c.a} data-b={c.b} {...comparisonAttrs(c)}>
           {describeComparison(c)}
         </li>
       ))}

@@ -8,7 +8,7 @@ import { useMemo, useState } from 'react';
 import { describeComparison } from '../../lab/stats/paired.ts';
 import { isLiveStatus, useRunStore } from '../../state/run-store.ts';
 import { MAX_REPEAT_SEEDS, repeatOverSeeds, useSeedRepeatStore } from '../../state/seed-repeat-store.ts';
-import { runComparisonsOverSeeds } from '../lib/eval-comparisons.ts';
+import { comparisonAttrs, runComparisonsOverSeeds } from '../lib/eval-comparisons.ts';
 
 const points = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} points`;
 
@@ -91,15 +91,7 @@ export function SeedRepeat() {
               </li>
             ))}
           </ul>
-          <p
-            data-testid="seed-pooled"
-            data-seeds={pooled.nSeeds}
-            data-difference={pooled.difference}
-            data-ci-low={pooled.ci95[0]}
-            data-ci-high={pooled.ci95[1]}
-            data-contains-zero={pooled.intervalContainsZero}
-            className={pooled.intervalContainsZero ? 'difference-unclear' : 'difference-clear'}
-          >
+          <p data-testid="seed-pooled" data-seeds={pooled.nSeeds} {...comparisonAttrs(pooled)}>
             Pooled over {pooled.nSeeds} seeds × {pooled.nItems} items: {describeComparison(pooled)}
           </p>
         </>

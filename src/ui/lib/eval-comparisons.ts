@@ -49,3 +49,14 @@ export function runComparisonsOverSeeds(
   const headline = (c: RunComparison) => (objective(c.b) === 'jpo' && objective(c.a) === 'dpo' ? 0 : 1);
   return out.sort((x, y) => headline(x) - headline(y));
 }
+
+/** The data attributes and class every view of a comparison carries (tests and styles read them). */
+export function comparisonAttrs(c: RunComparison) {
+  return {
+    'data-difference': c.difference,
+    'data-ci-low': c.ci95[0],
+    'data-ci-high': c.ci95[1],
+    'data-contains-zero': c.intervalContainsZero,
+    className: c.intervalContainsZero ? 'difference-unclear' : 'difference-clear',
+  };
+}
