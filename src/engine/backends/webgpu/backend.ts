@@ -36,6 +36,12 @@ export interface WebGPUBackendOptions {
   matmul?: MatmulVariant;
   /** Row reductions: a workgroup per row ('workgroup', for GPUs) or a thread per row ('thread', for CPU adapters). */
   rows?: RowStrategy;
+  /**
+   * Fuse launches into fewer dispatches (fusion/index.ts): elementwise epilogues into their
+   * producers, whole-tensor sums and scalar ops into multi-tensor kernels. Default true; tests turn
+   * it off to compare against the one-kernel-per-launch path.
+   */
+  fusion?: boolean;
   /** Whether the adapter is a software fallback (picks the default matmul and row strategies). */
   isFallbackAdapter?: boolean;
   /** Budget for all device allocations, used by estimateFit (WebGPU does not expose device memory). */
@@ -223,7 +229,7 @@ export class WebGPUBackend implements Backend {
       flush: () => this.commands.flush(),
       onDispose: (program) => this.programs.delete(program),
     };
-    const program = compileProgram(host, launches, (owned) => this.kernelContext(owned));
+    const program = compileProgram(host, launches, (owned) => this.kernelContext(owned), this.options.fusion ?? true);
     this.programs.add(program);
     return program;
   }

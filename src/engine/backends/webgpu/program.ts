@@ -5,6 +5,7 @@
  */
 import type { Launch, Program } from '../../backend.ts';
 import type { OpKind } from '../../ops.ts';
+import { fusedDispatches } from './fusion/index.ts';
 import { kernelFor } from './kernels/registry.ts';
 import type { DispatchSpec, KernelContext } from './kernels/types.ts';
 import type { PipelineCache } from './pipeline-cache.ts';
@@ -19,6 +20,10 @@ export interface ProgramStats {
   readonly submissions: number;
   /** Launches that needed no kernel (reshape aliasing its input). */
   readonly aliasedLaunches: number;
+  /** Launches the program was compiled from. */
+  readonly launches: number;
+  /** Launches computed inside another launch's kernels by the fusion pass (fusion/index.ts). */
+  readonly fusedLaunches: number;
   readonly uniformBytes: number;
   readonly scratchBytes: number;
 }
@@ -95,25 +100,31 @@ export function compileProgram(
   host: ProgramHost,
   launches: readonly Launch[],
   makeContext: (owned: GPUBuffer[]) => KernelContext,
+  fusion = true,
 ): WebGPUProgram {
   host.assertAlive();
   const owned: GPUBuffer[] = [];
   const ctx = makeContext(owned);
-  const specs: DispatchSpec[] = [];
-  let aliasedLaunches = 0;
-  launches.forEach((launch, index) => {
-    checkAliasing(launch, index);
-    if (launch.op === 'reshape' && launch.output.tensor === launch.inputs[0].tensor) {
-      aliasedLaunches++;
-      return;
-    }
+  launches.forEach(checkAliasing);
+  const kept = launches.filter((l) => !(l.op === 'reshape' && l.output.tensor === l.inputs[0].tensor));
+  const aliasedLaunches = launches.length - kept.length;
+  const compileOne = (launch: Launch, index: number, c: KernelContext): DispatchSpec[] => {
     try {
-      specs.push(...kernelFor(launch.op)(launch, ctx));
+      return kernelFor(launch.op)(launch, c);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       throw new Error(`WebGPU compile: launch #${index} (${launch.op}): ${msg}`, { cause: e });
     }
-  });
+  };
+  let specs: DispatchSpec[];
+  let fusedLaunches = 0;
+  if (fusion) {
+    const fused = fusedDispatches(kept, ctx, compileOne);
+    specs = fused.specs;
+    fusedLaunches = fused.stats.fusedLaunches;
+  } else {
+    specs = kept.flatMap((l, i) => compileOne(l, i, ctx));
+  }
 
   const align = host.device.limits.minUniformBufferOffsetAlignment;
   const offsets: number[] = [];
@@ -149,6 +160,8 @@ export function compileProgram(
     dispatches: dispatches.length,
     submissions: 1,
     aliasedLaunches,
+    launches: launches.length,
+    fusedLaunches,
     uniformBytes,
     scratchBytes,
   });

@@ -20,6 +20,18 @@ interface Bound {
   readonly access: Access;
 }
 
+/**
+ * Replaces the store of a kernel's output (fusion/epilogue.ts): when a kernel binds `out` to
+ * `target`, its own store becomes `raw` and `install` binds what the hook needs and returns the
+ * WGSL of the `st_out(i, v)` the kernel body calls.
+ */
+export interface StoreHook {
+  readonly target: GpuTensor;
+  /** Module-scope WGSL the hook uses, left out when the kernel already declares it. */
+  readonly helpers?: string;
+  install(k: Kernel, raw: string): string;
+}
+
 /** A kernel's label, bindings and WGSL body, for the dispatch helpers (per-output.ts, per-row.ts). */
 export interface KernelSource {
   readonly label: string;
@@ -53,6 +65,7 @@ export class Kernel {
   private readonly bindings: BufferBinding[] = [];
   private readonly access: Access[] = [];
   private readonly bound: Bound[] = [];
+  private hooked = false;
 
   constructor(
     private readonly ctx: KernelContext,
@@ -117,7 +130,9 @@ export class Kernel {
         );
       }
     }
-    const wgsl = `${struct}${this.decls.join('')}\n${body}`;
+    const hookHelpers = this.hooked ? (this.ctx.storeHook?.helpers ?? '') : '';
+    const helpers = hookHelpers && !body.includes(hookHelpers) ? hookHelpers : '';
+    const wgsl = `${struct}${helpers}${this.decls.join('')}\n${body}`;
     return { label: this.label, wgsl, uniform, bindings: this.bindings, access: this.access, workgroups };
   }
 
@@ -142,13 +157,29 @@ export class Kernel {
       this.decls.push(`@group(0) @binding(${first + k}) var<storage, ${access}> ${name}_${k}: array<${type}>;\n`);
     });
     this.decls.push(accessor('ld', name, type, buffers.length, this.ctx.layout.shift));
-    if (access === 'read_write') this.decls.push(accessor('st', name, type, buffers.length, this.ctx.layout.shift));
+    const hook = this.ctx.storeHook;
+    const shift = this.ctx.layout.shift;
+    if (hook && !this.hooked && name === 'out' && access === 'read_write' && buffers[0] === hook.target.segments[0]) {
+      // A fused epilogue (fusion/epilogue.ts) wraps this kernel's output store.
+      this.hooked = true;
+      this.decls.push(accessor('st', name, type, buffers.length, shift, 'st_out_raw'));
+      this.decls.push(hook.install(this, 'st_out_raw'));
+    } else if (access === 'read_write') {
+      this.decls.push(accessor('st', name, type, buffers.length, shift));
+    }
     return this;
   }
 }
 
-function accessor(kind: 'ld' | 'st', name: string, type: string, segments: number, shift: number): string {
-  const sig = kind === 'ld' ? `fn ld_${name}(i: u32) -> ${type}` : `fn st_${name}(i: u32, v: ${type})`;
+function accessor(
+  kind: 'ld' | 'st',
+  name: string,
+  type: string,
+  segments: number,
+  shift: number,
+  fnName = `${kind}_${name}`,
+): string {
+  const sig = kind === 'ld' ? `fn ${fnName}(i: u32) -> ${type}` : `fn ${fnName}(i: u32, v: ${type})`;
   const op = (k: number, idx: string) => (kind === 'ld' ? `return ${name}_${k}[${idx}];` : `${name}_${k}[${idx}] = v;`);
   if (segments === 1) return `${sig} { ${op(0, 'i')} }\n`;
   const mask = 2 ** shift - 1;

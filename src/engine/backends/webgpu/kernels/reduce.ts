@@ -132,12 +132,18 @@ export interface ColumnReduce {
 /** Rows per chunk when the rows are split across workgroups (pass 1 of 2). */
 const ROWS_PER_CHUNK = 256;
 const MAX_ROW_CHUNKS = 64;
+/**
+ * Up to this many elements a column sum is one dispatch: splitting rows buys parallelism only on
+ * large inputs, and every extra dispatch costs a launch (the tiny model's bias gradients).
+ */
+const SINGLE_PASS_ELEMS = 1 << 18;
 
 /** out[c] = sum over rows r of expr(r, c): one thread per column, rows split into chunks when tall. */
 export function columnReduce(ctx: KernelContext, spec: ColumnReduce): DispatchSpec[] {
   const { rows, cols } = spec;
   const wg = Math.min(64, ctx.limits.maxThreads);
-  const chunks = Math.min(MAX_ROW_CHUNKS, Math.max(1, Math.ceil(rows / ROWS_PER_CHUNK)));
+  const chunks =
+    rows * cols <= SINGLE_PASS_ELEMS ? 1 : Math.min(MAX_ROW_CHUNKS, Math.max(1, Math.ceil(rows / ROWS_PER_CHUNK)));
   const rowsPerChunk = Math.ceil(rows / chunks);
   const colGroups = Math.ceil(cols / wg);
   const partial = chunks > 1 ? ctx.scratch(chunks * cols * 4) : undefined;

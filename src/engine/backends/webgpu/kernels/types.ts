@@ -2,6 +2,7 @@
 import type { Launch } from '../../../backend.ts';
 import type { KernelOp } from '../../../ops.ts';
 import type { SegmentLayout } from '../tensor.ts';
+import type { StoreHook } from './builder.ts';
 
 export type MatmulVariant = 'tiled' | 'register';
 
@@ -24,6 +25,8 @@ export interface KernelContext {
   readonly matmul: MatmulVariant;
   /** Row and whole-tensor reductions: workgroup-parallel (GPUs) or serial per thread (CPU adapters). */
   readonly rows: RowStrategy;
+  /** Set while building a producer whose output stores run a fused epilogue (fusion/epilogue.ts). */
+  readonly storeHook?: StoreHook;
   /** A program-owned scratch storage buffer (freed with the program). */
   scratch(bytes: number): GPUBuffer;
   /** A read-only f32 table cached by the backend under `key` (e.g. rotary cos/sin). */

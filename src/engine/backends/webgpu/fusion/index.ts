@@ -1,0 +1,73 @@
+/**
+ * The WebGPU backend's fusion pass over a program's launch list (program.ts): scalar runs
+ * (scalar-run.ts), then elementwise epilogues folded into their producers (epilogue.ts). It only
+ * changes how many dispatches compute the launches, never what they compute: every fused kernel
+ * performs the launches' own arithmetic on the same tensors, in an order the launch list allows.
+ */
+import type { Launch } from '../../../backend.ts';
+import { kernelFor } from '../kernels/registry.ts';
+import type { DispatchSpec, KernelContext } from '../kernels/types.ts';
+import { type EpilogueGroup, epilogueHook, planEpilogues } from './epilogue.ts';
+import { findScalarRuns, type ScalarRun, scalarRunKernels } from './scalar-run.ts';
+
+export interface FusionStats {
+  /** Launches computed inside another launch's dispatches (epilogues and scalar runs). */
+  readonly fusedLaunches: number;
+  readonly epilogueGroups: number;
+  readonly scalarRuns: number;
+}
+
+/** Dispatches for `launches`, fused; `compileOne` compiles one launch alone (with error context). */
+export function fusedDispatches(
+  launches: readonly Launch[],
+  ctx: KernelContext,
+  compileOne: (launch: Launch, index: number, ctx: KernelContext) => DispatchSpec[],
+): { specs: DispatchSpec[]; stats: FusionStats } {
+  const runs = findScalarRuns(launches);
+  const runAt = new Map<number, ScalarRun>(runs.map((r) => [r.start, r]));
+  const taken = new Set<number>();
+  for (const r of runs) for (let i = r.start; i < r.end; i++) taken.add(i);
+  const { groups, fused } = planEpilogues(launches, ctx.layout.elems, taken);
+
+  const specs: DispatchSpec[] = [];
+  let fusedLaunches = 0;
+  let epilogueGroups = 0;
+  for (let i = 0; i < launches.length; i++) {
+    const run = runAt.get(i);
+    if (run) {
+      specs.push(...scalarRunKernels(launches, run, ctx));
+      fusedLaunches += run.end - run.start - 1;
+      i = run.end - 1;
+      continue;
+    }
+    if (fused.has(i)) continue;
+    const group = groups.get(i);
+    if (!group) {
+      specs.push(...compileOne(launches[i], i, ctx));
+      continue;
+    }
+    const withEpilogue = tryEpilogue(launches, group, ctx);
+    if (withEpilogue) {
+      specs.push(...withEpilogue);
+      fusedLaunches += group.consumers.length;
+      epilogueGroups++;
+    } else {
+      // Too many bindings for one kernel: the same launches, unfused, in an order the plan allows.
+      for (const j of [group.producer, ...group.consumers]) specs.push(...compileOne(launches[j], j, ctx));
+    }
+  }
+  return { specs, stats: { fusedLaunches, epilogueGroups, scalarRuns: runs.length } };
+}
+
+function tryEpilogue(launches: readonly Launch[], group: EpilogueGroup, ctx: KernelContext): DispatchSpec[] | null {
+  const producer = launches[group.producer];
+  const hooked: KernelContext = { ...ctx, storeHook: epilogueHook(launches, group) };
+  try {
+    const specs = kernelFor(producer.op)(producer, hooked);
+    // The hook must have been installed by exactly the dispatches that store the output.
+    return specs.some((s) => s.wgsl.includes('st_out_raw')) ? specs : null;
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}
