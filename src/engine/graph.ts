@@ -164,6 +164,10 @@ export class Graph {
   softmaxCausal(scores: Node, keyMask: Node, scale: number): Node {
     return this.apply('softmax_causal', [scores, keyMask], { scale });
   }
+  /** softmax_causal(scale * q k^T, keyMask) v without a stored score matrix (ops/attention). */
+  flashAttention(q: Node, k: Node, v: Node, keyMask: Node, scale: number): Node {
+    return this.apply('flash_attention', [q, k, v, keyMask], { scale });
+  }
   ropeAt(x: Node, pos: Node, theta: number): Node {
     return this.apply('rope_at', [x, pos], { theta });
   }

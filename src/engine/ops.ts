@@ -10,6 +10,7 @@
  * accumulation can run in place.
  */
 import type { AdamwAttrs } from './ops/adamw/index.ts';
+import type { AttentionAttrs } from './ops/attention/index.ts';
 import type { CacheAttrs } from './ops/cache/index.ts';
 import type { DropoutAttrs } from './ops/dropout/index.ts';
 import type { ElementwiseAttrs } from './ops/elementwise/index.ts';
@@ -44,6 +45,7 @@ export interface OpAttrs
     RopeAttrs,
     CacheAttrs,
     SoftmaxAttrs,
+    AttentionAttrs,
     LogprobsAttrs,
     DropoutAttrs,
     AdamwAttrs {}

@@ -17,7 +17,7 @@ const sorted = (keys: Iterable<string>) => [...keys].sort();
 describe('op registry', () => {
   it('gives every graph op a shape rule and both kernels; adamw is the only kernel outside the graph', () => {
     const graphOps = sorted(Object.keys(SHAPE_RULES));
-    expect(graphOps).toHaveLength(35);
+    expect(graphOps).toHaveLength(40);
     expect(sorted(Object.keys(CPU_KERNELS))).toEqual(sorted([...graphOps, 'adamw']));
     expect(sorted(Object.keys(WGSL_KERNELS))).toEqual(sorted(Object.keys(CPU_KERNELS)));
   });
@@ -33,6 +33,10 @@ describe('op registry', () => {
         'rmsnorm_grad_x',
         'rmsnorm_grad_w',
         'softmax_causal_grad',
+        'flash_attention_stats',
+        'flash_attention_grad_q',
+        'flash_attention_grad_k',
+        'flash_attention_grad_v',
         'token_logprobs_grad',
         'rope_at',
         'cache_write',

@@ -1,5 +1,6 @@
 /** The registry of backward rules, gathered from the op families (ops without one have no gradient). */
 import type { GraphOp } from '../ops.ts';
+import { attentionBackward } from './attention/backward.ts';
 import type { BackwardRules } from './backward-kit.ts';
 import { dropoutBackward } from './dropout/backward.ts';
 import { elementwiseBackward } from './elementwise/backward.ts';
@@ -21,6 +22,7 @@ export const BACKWARD_RULES: BackwardRules<GraphOp> = {
   ...normBackward,
   ...ropeBackward,
   ...softmaxBackward,
+  ...attentionBackward,
   ...logprobsBackward,
   ...dropoutBackward,
 };

@@ -2,6 +2,7 @@
 import type { CpuKernels } from '../backends/cpu/kernel-kit.ts';
 import type { KernelOp } from '../ops.ts';
 import { adamwCpu } from './adamw/cpu.ts';
+import { attentionCpu } from './attention/cpu.ts';
 import { cacheCpu } from './cache/cpu.ts';
 import { dropoutCpu } from './dropout/cpu.ts';
 import { elementwiseCpu } from './elementwise/cpu.ts';
@@ -24,6 +25,7 @@ export const CPU_KERNELS: CpuKernels<KernelOp> = {
   ...ropeCpu,
   ...cacheCpu,
   ...softmaxCpu,
+  ...attentionCpu,
   ...logprobsCpu,
   ...adamwCpu,
   ...dropoutCpu,

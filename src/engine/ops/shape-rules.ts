@@ -1,5 +1,6 @@
 /** The registry of shape rules, one per graph op, gathered from the op families. */
 import type { GraphOp, OpAttrs } from '../ops.ts';
+import { attentionShapes } from './attention/index.ts';
 import { cacheShapes } from './cache/index.ts';
 import { dropoutShapes } from './dropout/index.ts';
 import { elementwiseShapes } from './elementwise/index.ts';
@@ -23,6 +24,7 @@ export const SHAPE_RULES: ShapeRules<Pick<OpAttrs, GraphOp>> = {
   ...ropeShapes,
   ...cacheShapes,
   ...softmaxShapes,
+  ...attentionShapes,
   ...logprobsShapes,
   ...dropoutShapes,
 };

@@ -5,6 +5,7 @@
 import type { WgslKernels } from '../backends/webgpu/kernels/types.ts';
 import type { KernelOp } from '../ops.ts';
 import { adamwWgsl } from './adamw/wgsl.ts';
+import { attentionWgsl } from './attention/wgsl.ts';
 import { cacheWgsl } from './cache/wgsl.ts';
 import { dropoutWgsl } from './dropout/wgsl.ts';
 import { elementwiseWgsl } from './elementwise/wgsl.ts';
@@ -27,6 +28,7 @@ export const WGSL_KERNELS: WgslKernels<KernelOp> = {
   ...ropeWgsl,
   ...cacheWgsl,
   ...softmaxWgsl,
+  ...attentionWgsl,
   ...logprobsWgsl,
   ...adamwWgsl,
   ...dropoutWgsl,
