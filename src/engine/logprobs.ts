@@ -8,11 +8,14 @@
  *   sum[b]  = sum_p logp[b, p] * mask[b, p+1]                     (DPO/JPO's summed log-prob)
  *   mean[b] = sum[b] / count[b]                                   (IPO/SimPO/ORPO's per-token mean)
  *   nll     = -sum_{chosen rows} sum[b] / sum_{chosen rows} count[b]  (TRL's token-mean cross-entropy)
- * The weights are inputs, so one graph serves any mask mode.
+ * The weights are inputs, so one graph serves any mask mode. Where the [B*T, V] logits would be
+ * large (useChunkedLmHead), the log-probs come from the chunked LM head (ops/lm-head), which never
+ * stores them; generation builds its logits elsewhere and keeps them.
  */
 import type { Feeds } from './feeds.ts';
 import type { Graph, Node } from './graph.ts';
 import type { BuildOptions, LoadedModel } from './models/index.ts';
+import { useChunkedLmHead } from './ops/lm-head/index.ts';
 
 /** Input names of a sequence-log-prob graph (prefix them to score two models in one graph). */
 export const SEQ_INPUTS = {
@@ -60,7 +63,12 @@ export function buildSequenceStats(g: Graph, model: LoadedModel, o: SequenceLogp
   const targets = g.input(SEQ_INPUTS.targets, [B * T], 'i32');
   const logits = model.buildLogits(g, ids, keyMask, o.build);
   const V = logits.shape[2];
-  const tokenLogps = g.reshape(g.tokenLogprobs(g.reshape(logits, [B * T, V]), targets), [B, T]);
+  // Large logits: score through the chunked head instead (the logits node is then never planned).
+  const head = useChunkedLmHead(B * T, V) ? lmHeadOf(logits) : undefined;
+  const flat = head
+    ? g.lmHeadLogprobs(g.reshape(head.hidden, [B * T, head.hidden.shape[2]]), head.weight, targets)
+    : g.tokenLogprobs(g.reshape(logits, [B * T, V]), targets);
+  const tokenLogps = g.reshape(flat, [B, T]);
   const out: SequenceLogpsNodes = { tokenLogps };
   if (reductions.includes('sum')) out.sum = g.maskedRowSum(tokenLogps, g.input(SEQ_INPUTS.labelMask, [B, T]));
   if (reductions.includes('mean')) out.mean = g.maskedRowSum(tokenLogps, g.input(SEQ_INPUTS.meanWeights, [B, T]));
@@ -68,6 +76,18 @@ export function buildSequenceStats(g: Graph, model: LoadedModel, o: SequenceLogp
     out.nll = g.scale(g.sumAll(g.maskedRowSum(tokenLogps, g.input(SEQ_INPUTS.nllWeights, [B, T]))), -1);
   }
   return out;
+}
+
+/**
+ * The head of `logits` when it is hidden [B, T, d] x weight [V, d]^T, as both model families build
+ * it (GPT-2's tied wte, Llama/Qwen2's lm_head or tied embed_tokens); otherwise undefined.
+ */
+function lmHeadOf(logits: Node): { hidden: Node; weight: Node } | undefined {
+  if (logits.op !== 'matmul') return undefined;
+  const { transA, transB } = (logits as Node<'matmul'>).attrs;
+  const [hidden, weight] = logits.inputs;
+  const ok = !transA && transB && weight.op === 'param' && weight.shape.length === 2 && hidden.shape.length === 3;
+  return ok ? { hidden, weight } : undefined;
 }
 
 export type { Feeds } from './feeds.ts';

@@ -10,6 +10,7 @@
  * can only refuse a model that truly cannot fit, never one that would have fitted.
  */
 import { accountMemory, ELEMENT_BYTES, type MemoryEstimate } from './memory-accounting.ts';
+import { useChunkedLmHead } from './ops/lm-head/index.ts';
 import type { Shape } from './ops.ts';
 
 /** What a backend can hold. */
@@ -59,7 +60,9 @@ export function estimateSessionMemory(req: SessionMemoryRequest): SessionMemoryE
   const { vocabSize: V, hiddenSize: d, numLayers: L, numHeads: H, intermediateSize: I } = req.dims;
   const B = req.rows;
   const T = req.length;
-  const logits = B * T * V;
+  // The LM head's output: the logits, or where the sequence graphs use the chunked head (same rule)
+  // no [B*T, V] tensor at all, only its input [B*T, d] (and, training, that input's gradient).
+  const logits = useChunkedLmHead(B * T, V) ? B * T * d : B * T * V;
   const scores = B * H * T * T;
   const slots: { numel: number }[] = [{ numel: logits }];
   if (trainable) {

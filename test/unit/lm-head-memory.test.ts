@@ -1,0 +1,227 @@
+/**
+ * Memory of the chunked LM head: a training or scoring graph whose logits would be large plans no
+ * [tokens x vocab] tensor (forward or backward), its planned activations drop by at least the
+ * logits and their gradient against the same graph on the unfused path, the analytic estimate
+ * (memory-fit) stays a lower bound of the planner's, and small vocabularies keep the unfused path.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DeviceTensor } from '../../src/engine/backend.ts';
+import { Graph, type Node } from '../../src/engine/graph.ts';
+import { buildSequenceStats } from '../../src/engine/logprobs.ts';
+import { defaultTargetModules, type LoraConfig, selectTargets } from '../../src/engine/lora.ts';
+import { estimateMemory } from '../../src/engine/memory.ts';
+import { estimateSessionMemory } from '../../src/engine/memory-fit.ts';
+import { parseConfig } from '../../src/engine/models/config.ts';
+import { expectedParams, type LoadedModel } from '../../src/engine/models/index.ts';
+import { buildContext } from '../../src/engine/models/layers.ts';
+import { llamaArchitecture } from '../../src/engine/models/llama.ts';
+import { buildPreferenceGraph } from '../../src/engine/objectives/index.ts';
+import { useChunkedLmHead } from '../../src/engine/ops/lm-head/index.ts';
+import { type DType, numel } from '../../src/engine/ops.ts';
+import { type Plan, plan, type Slot } from '../../src/engine/plan.ts';
+import { buildTrainGraph, planTrainStep } from '../../src/engine/train-plan.ts';
+
+/** A Llama-family model with shapes and graph builders but no weights (planning needs shapes only). */
+function shapesOnly(config: Record<string, unknown>): LoadedModel {
+  const c = parseConfig(config, 'test config');
+  const arch = llamaArchitecture(c);
+  return {
+    name: String(config.model_type),
+    config: c,
+    arch: 'llama',
+    weights: new Map(),
+    shapes: expectedParams(arch),
+    linearModules: () => arch.linears(),
+    buildHidden: (g, ids, keyMask, opts) => arch.hidden(buildContext(g, opts), ids, keyMask),
+    buildLogits: (g, ids, keyMask, opts) => {
+      const ctx = buildContext(g, opts);
+      return arch.logits(ctx, arch.hidden(ctx, ids, keyMask));
+    },
+  } as LoadedModel;
+}
+
+/** The same model with its logits behind a no-op reshape: the sequence graph cannot see the head and keeps the unfused path. */
+function unfused(model: LoadedModel): LoadedModel {
+  return {
+    ...model,
+    buildLogits: (g: Graph, ids: Node, keyMask: Node, opts) => {
+      const logits = model.buildLogits(g, ids, keyMask, opts);
+      return g.reshape(logits, logits.shape);
+    },
+  };
+}
+
+// Small everywhere but the vocabulary: 16,384 tokens wide, so 4 x 256 tokens of logits take 64 MiB.
+const WIDE = {
+  model_type: 'llama',
+  vocab_size: 16384,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  intermediate_size: 48,
+  max_position_embeddings: 256,
+  tie_word_embeddings: true,
+};
+
+const QWEN_05B = {
+  model_type: 'qwen2',
+  vocab_size: 151936,
+  hidden_size: 896,
+  num_hidden_layers: 24,
+  num_attention_heads: 14,
+  num_key_value_heads: 2,
+  intermediate_size: 4864,
+  max_position_embeddings: 32768,
+  rope_theta: 1000000,
+  rms_norm_eps: 1e-6,
+  tie_word_embeddings: true,
+};
+
+const PAIRS = 2;
+const T = 256;
+const N = 2 * PAIRS * T;
+
+const placeholder = (n: number, dtype: DType): DeviceTensor => ({ numel: n, dtype });
+
+/** Elements of the largest tensor any of the step's plans writes, and of its largest slot. */
+function largestPlanned(plans: readonly Plan[], slots: readonly Slot[]): number {
+  let largest = 0;
+  for (const p of plans) for (const l of p.launches) largest = Math.max(largest, numel(l.output.shape));
+  for (const s of slots) largest = Math.max(largest, s.numel);
+  return largest;
+}
+
+/** A DPO step's graph, the planner's memory account and the largest tensor its plans hold. */
+function dpoStep(model: LoadedModel, lora: LoraConfig | null) {
+  const g = new Graph();
+  const pg = buildPreferenceGraph(g, model, { pairs: PAIRS, T, objective: 'dpo', build: lora ? { lora } : {} });
+  const trainable = g
+    .params()
+    .map((p) => p.attrs.name)
+    .filter((n) => !lora || n.includes('lora_'));
+  const tg = buildTrainGraph(g, pg.loss, [], trainable);
+  const plans = planTrainStep(g, tg, {
+    bind: (leaf) => placeholder(numel(leaf.shape), leaf.dtype),
+    accumulator: (name) => placeholder(numel(tg.paramNode.get(name)?.shape ?? [0]), 'f32'),
+    gradNormSq: placeholder(1, 'f32'),
+  });
+  const largest = largestPlanned([plans.first, plans.firstNorm, plans.accum, plans.accumNorm], plans.sharedSlots);
+  // estimateMemory appends its own backward: account on a fresh graph.
+  const g2 = new Graph();
+  const pg2 = buildPreferenceGraph(g2, model, { pairs: PAIRS, T, objective: 'dpo', build: lora ? { lora } : {} });
+  const memory = estimateMemory({ graph: g2, outputs: [], loss: pg2.loss, trainable });
+  return { g, memory, largest };
+}
+
+const logitsBytes = (V: number) => N * V * 4;
+
+describe('the chunked LM head in training and scoring graphs', () => {
+  it('is chosen by the documented rule: large logits of a large vocabulary only', () => {
+    expect(useChunkedLmHead(N, WIDE.vocab_size)).toBe(true);
+    expect(useChunkedLmHead(N / 2, WIDE.vocab_size)).toBe(false); // 32 MiB of logits
+    expect(useChunkedLmHead(1 << 20, 1024)).toBe(false); // the bundled model's vocabulary, any batch
+  });
+
+  for (const useLora of [false, true]) {
+    it(`a DPO step (${useLora ? 'LoRA' : 'full fine-tuning'}) plans no [tokens x vocab] tensor and drops the logits and their gradient`, () => {
+      const model = shapesOnly(WIDE);
+      const lora: LoraConfig | null = useLora
+        ? { r: 4, alpha: 8, targetModules: defaultTargetModules('llama'), dropout: 0 }
+        : null;
+      const chunked = dpoStep(model, lora);
+      const plain = dpoStep(unfused(model), lora);
+      const ops = new Set(chunked.g.nodes.map((n) => n.op));
+      expect(ops.has('lm_head_logprobs')).toBe(true);
+      expect(ops.has('lm_head_logprobs_grad_hidden')).toBe(true);
+      // The tied weight trains only under full fine-tuning.
+      expect(ops.has('lm_head_logprobs_grad_weight')).toBe(!useLora);
+      expect(ops.has('token_logprobs_grad')).toBe(false);
+      // The unfused step plans [N, V] tensors (the logits and their gradient, alive at once)...
+      const NV = N * WIDE.vocab_size;
+      expect(plain.largest).toBe(NV);
+      expect(plain.memory.intermediateBytes).toBeGreaterThanOrEqual(2 * logitsBytes(WIDE.vocab_size));
+      // ...the chunked one none (its largest is the [V, d] weight gradient or the attention scores),
+      // and its activations are smaller by about both of them.
+      expect(chunked.largest).toBeLessThan(NV / 8);
+      expect(plain.memory.intermediateBytes - chunked.memory.intermediateBytes).toBeGreaterThan(
+        1.9 * logitsBytes(WIDE.vocab_size),
+      );
+      expect(chunked.memory.paramBytes).toBe(plain.memory.paramBytes);
+      expect(chunked.memory.gradBytes).toBe(plain.memory.gradBytes);
+      // The analytic estimate follows the same rule and stays a lower bound of the planner.
+      const params = [...model.shapes.values()];
+      const targets = lora ? selectTargets(model.linearModules(), lora) : [];
+      const loraShapes = targets.flatMap((t) => [
+        [lora?.r ?? 0, t.inFeatures],
+        [t.outFeatures, lora?.r ?? 0],
+      ]);
+      const analytic = estimateSessionMemory({
+        dims: model.config,
+        params: lora ? [...params, ...loraShapes] : params,
+        trainable: lora ? loraShapes : params,
+        rows: 2 * PAIRS,
+        length: T,
+      });
+      expect(analytic.intermediateBytes).toBeLessThan(logitsBytes(WIDE.vocab_size));
+      expect(analytic.intermediateBytes + analytic.inputBytes).toBeLessThanOrEqual(
+        chunked.memory.intermediateBytes + chunked.memory.inputBytes,
+      );
+      expect(analytic.largestTensorBytes).toBeLessThan(logitsBytes(WIDE.vocab_size));
+    });
+  }
+
+  it('a scoring graph plans no [tokens x vocab] tensor either', () => {
+    const model = shapesOnly(WIDE);
+    const score = (m: LoadedModel) => {
+      const g = new Graph();
+      const seq = buildSequenceStats(g, m, { B: 2 * PAIRS, T, reductions: ['sum'] });
+      const outputs = [seq.sum as Node];
+      const p = plan(g, { outputs, bind: (leaf) => placeholder(numel(leaf.shape), leaf.dtype) });
+      return { ...estimateMemory({ graph: g, outputs }), largest: largestPlanned([p], p.slots) };
+    };
+    const chunked = score(model);
+    const plain = score(unfused(model));
+    expect(plain.largest).toBe(N * WIDE.vocab_size);
+    expect(plain.intermediateBytes).toBeGreaterThanOrEqual(logitsBytes(WIDE.vocab_size));
+    expect(chunked.largest).toBeLessThan((N * WIDE.vocab_size) / 8);
+    expect(plain.intermediateBytes - chunked.intermediateBytes).toBeGreaterThan(0.9 * logitsBytes(WIDE.vocab_size));
+    const analytic = estimateSessionMemory({ dims: model.config, params: model.shapes.values(), rows: 4, length: T });
+    expect(analytic.intermediateBytes + analytic.inputBytes).toBeLessThanOrEqual(
+      chunked.intermediateBytes + chunked.inputBytes,
+    );
+  });
+
+  it('Qwen2.5-0.5B shapes, LoRA DPO at 4 x 256 tokens: the planner and the analytic estimate hold no logits', () => {
+    const model = shapesOnly(QWEN_05B);
+    const V = QWEN_05B.vocab_size;
+    const lora: LoraConfig = { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'], dropout: 0 };
+    const chunked = dpoStep(model, lora);
+    const plain = dpoStep(unfused(model), lora);
+    // 1024 x 151,936 f32 logits are 593.5 MiB, and their gradient as much again.
+    expect(logitsBytes(V)).toBe(622_329_856);
+    expect(plain.largest).toBe(N * V);
+    expect(chunked.largest).toBeLessThan(N * V);
+    expect(plain.memory.intermediateBytes - chunked.memory.intermediateBytes).toBeGreaterThan(1.9 * logitsBytes(V));
+    const analytic = estimateSessionMemory({
+      dims: model.config,
+      params: model.shapes.values(),
+      trainable: [[8, 896]],
+      rows: 4,
+      length: T,
+    });
+    expect(analytic.largestTensorBytes).toBeLessThan(logitsBytes(V));
+    expect(analytic.intermediateBytes + analytic.inputBytes).toBeLessThanOrEqual(
+      chunked.memory.intermediateBytes + chunked.memory.inputBytes,
+    );
+    const MiB = 2 ** 20;
+    console.log(
+      `Qwen2.5-0.5B LoRA DPO 4x${T}: planned activations ${(chunked.memory.intermediateBytes / MiB).toFixed(1)} MiB ` +
+        `(unfused head ${(plain.memory.intermediateBytes / MiB).toFixed(1)} MiB), largest tensor ${((chunked.largest * 4) / MiB).toFixed(1)} MiB ` +
+        `(unfused ${((plain.largest * 4) / MiB).toFixed(1)} MiB), analytic ${(analytic.intermediateBytes / MiB).toFixed(1)} MiB, ` +
+        `total ${(chunked.memory.totalBytes / MiB).toFixed(1)} MiB (unfused ${(plain.memory.totalBytes / MiB).toFixed(1)} MiB)`,
+    );
+    // Same parameters the planner counts: the shapes-only model really is Qwen2.5-0.5B (494M weights).
+    expect([...model.shapes.values()].reduce((n, s) => n + numel(s), 0)).toBe(494_032_768);
+  });
+});
