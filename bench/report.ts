@@ -4,6 +4,10 @@
  * README's "## Benchmarks" section.
  */
 import { CASES, type CaseId, type EngineId } from './cases.ts';
+import { caseStepFlops } from './flops.ts';
+import { type GenerationRow, generationTable } from './generation-bench.ts';
+import { describeThroughput } from './gpu-peaks.ts';
+import { type LlmMemoryRow, llmMemoryTable } from './llm-memory.ts';
 import { type AdapterInfo, CHECK_TOLERANCE, type HostReport, type LossCheck, type RunResult } from './result.ts';
 
 export interface BenchRecord {
@@ -13,6 +17,10 @@ export interface BenchRecord {
   adapter: AdapterInfo | null;
   hosts: HostReport[];
   targets: TargetLine[];
+  /** The Llama-family shapes' analytic memory (absent in records written before it existed). */
+  llmMemory?: LlmMemoryRow[];
+  /** Batched KV-cache generation rows. */
+  generation?: GenerationRow[];
 }
 
 export interface TargetLine {
@@ -51,7 +59,7 @@ export function lossChecks(results: readonly RunResult[]): LossCheck[] {
           ? Number.NaN
           : Math.max(...Array.from({ length: m }, (_, i) => relDiff(r.rowLogps[i], ref.rowLogps[i])));
       const ok = n > 0 && lossRelDiff <= CHECK_TOLERANCE && !(logpRelDiff > CHECK_TOLERANCE);
-      checks.push({ caseId, engine: r.engine, against: ref.engine, lossRelDiff, logpRelDiff, ok });
+      checks.push({ caseId, engine: r.engine, variant: r.variant, against: ref.engine, lossRelDiff, logpRelDiff, ok });
     }
   }
   return checks;
@@ -60,7 +68,7 @@ export function lossChecks(results: readonly RunResult[]): LossCheck[] {
 export function formatChecks(checks: readonly LossCheck[], host: string): string[] {
   return checks.map((c) => {
     const logp = Number.isNaN(c.logpRelDiff) ? 'row log-probs not compared' : `row log-probs ${sci(c.logpRelDiff)}`;
-    return `  [${c.ok ? 'ok' : 'MISMATCH'}] ${host} ${c.caseId}: ${c.engine} vs ${c.against}: losses ${sci(c.lossRelDiff)}, ${logp} (max relative diff; tolerance ${sci(CHECK_TOLERANCE)})`;
+    return `  [${c.ok ? 'ok' : 'MISMATCH'}] ${host} ${c.caseId}: ${c.engine}${c.variant ? ` (${c.variant})` : ''} vs ${c.against}: losses ${sci(c.lossRelDiff)}, ${logp} (max relative diff; tolerance ${sci(CHECK_TOLERANCE)})`;
   });
 }
 
@@ -84,13 +92,15 @@ const ok = (r: RunResult) => !r.skipped && !r.error && Number.isFinite(r.msPerSt
 
 export function resultsTable(hosts: readonly HostReport[]): string {
   const all = hosts.flatMap((h) => h.results);
+  const adapterOf = new Map(hosts.map((h) => [h.host, h.adapter]));
   const header = [
     'backend',
     'host',
     'model',
     'ms/step',
     'tokens/s',
-    'peak GPU MB',
+    'TFLOP/s (of fp32 peak)',
+    'peak MB',
     'analytic MB',
     'peak/analytic',
     'dispatches/step',
@@ -117,12 +127,14 @@ export function resultsTable(hosts: readonly HostReport[]): string {
     const c = r.counters;
     const peakRatio = r.peakBytes !== null && r.analyticBytes ? r.peakBytes / r.analyticBytes : null;
     const tfjs = r.engine.startsWith('tfjs');
+    const gpu = r.engine.endsWith('webgpu');
     rows.push([
-      r.engine,
+      r.variant ? `${r.engine} (${r.variant})` : r.engine,
       r.host,
       r.caseId,
       r.msPerStep.toFixed(r.msPerStep < 100 ? 1 : 0),
       r.tokensPerSec.toFixed(r.tokensPerSec < 100 ? 1 : 0),
+      describeThroughput(caseStepFlops(CASES[r.caseId]), r.msPerStep, adapterOf.get(r.host) ?? null, gpu),
       r.peakBytes === null ? '-' : (r.peakBytes / MB).toFixed(1),
       r.analyticBytes === null ? '-' : (r.analyticBytes / MB).toFixed(1),
       peakRatio === null ? '-' : `${peakRatio.toFixed(3)}x`,
@@ -193,7 +205,7 @@ export function targetLines(hosts: readonly HostReport[]): TargetLine[] {
 export function formatTargets(lines: readonly TargetLine[]): string[] {
   return lines.map(
     (t) =>
-      `  [${t.met === true ? 'met' : t.met === false ? 'MISSED' : 'partly'}] ${t.host} ${t.caseId}: ${t.target}: ${t.measured}`,
+      `  [${t.met === true ? 'met' : t.met === false ? 'MISSED' : t.measured.startsWith('skipped') ? 'skipped' : 'partly'}] ${t.host} ${t.caseId}: ${t.target}: ${t.measured}`,
   );
 }
 
@@ -221,6 +233,15 @@ export function readmeSection(rec: BenchRecord, skipped: readonly string[], note
     '',
     resultsTable(rec.hosts),
     '',
+    ...(rec.llmMemory?.length
+      ? [
+          'Memory of the Llama-family LoRA DPO steps (analytic: the engine planner on the step graph):',
+          '',
+          llmMemoryTable(rec.llmMemory),
+          '',
+        ]
+      : []),
+    ...(rec.generation?.length ? [generationTable(rec.generation), ''] : []),
     'Targets:',
     '',
     ...formatTargets(rec.targets).map((l) => `- ${l.trim()}`),

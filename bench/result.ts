@@ -23,6 +23,8 @@ export interface RunResult {
   engine: EngineId;
   host: Host;
   caseId: CaseId;
+  /** Which setting of the engine, when a case runs it more than once (e.g. '1 thread', '2 threads'). */
+  variant?: string;
   /** Set when the run did not happen; the reason is printed instead of numbers. */
   skipped?: string;
   /** Set when the run failed; the message is printed instead of numbers. */
@@ -73,6 +75,8 @@ export interface HostReport {
 export interface LossCheck {
   caseId: CaseId;
   engine: EngineId;
+  /** The checked run's variant (e.g. '1 thread'), when it has one. */
+  variant?: string;
   against: EngineId;
   /** Largest relative difference of the step-1 and step-2 losses. */
   lossRelDiff: number;

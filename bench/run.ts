@@ -10,14 +10,36 @@
  *   npm run bench -- --cases tiny       only these cases (comma-separated ids)
  *   npm run bench -- --no-node          browser only (--no-browser: Node only)
  *   npm run bench -- --no-readme        leave README.md alone
+ *   npm run bench -- --no-save          leave bench/results/ alone too (print only)
  *   npm run bench -- --all              also the engines a case leaves out by default (see cases.ts)
  *   npm run bench -- --readme-only      rewrite README.md's section from bench/results/latest.json, run nothing
+ *   npm run bench -- --no-generation    skip the batched-generation rows (--no-threads: the 1-vs-N-thread rows)
+ *   npm run bench -- --cases qwen2.5-0.5b-lora   also time a Llama-family case (slow on a CPU; see cases.ts)
+ *
+ * Always printed besides the step table: the Llama-family shapes' analytic memory (llm-memory.ts),
+ * batched KV-cache generation tokens/s (generation-bench.ts), the tiny step at 1 and N CPU threads
+ * (cpu-thread-rows.ts), TFLOP/s and the fraction of the adapter's fp32 peak (flops.ts, gpu-peaks.ts)
+ * and every target of issue 15 (speed-targets.ts), the real-GPU ones skipped without a real GPU.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { explain } from './bench-notes.ts';
 import { openBenchBrowser } from './browser.ts';
-import { type BenchCase, CASES, type CaseId, ENGINES, type EngineId, type StepCounts, stepsFor } from './cases.ts';
+import {
+  type BenchCase,
+  CASES,
+  type CaseId,
+  DEFAULT_CASES,
+  ENGINES,
+  type EngineId,
+  type StepCounts,
+  stepsFor,
+} from './cases.ts';
+import { runOrchardCpuCounted } from './cpu-memory.ts';
+import { cpuThreadRows } from './cpu-thread-rows.ts';
+import { type GenerationRow, generationTable, nodeGenerationRows } from './generation-bench.ts';
+import { llmMemoryRows, llmMemoryTable } from './llm-memory.ts';
 import { openNodeHost } from './node.ts';
 import {
   type BenchRecord,
@@ -30,6 +52,7 @@ import {
   targetLines,
 } from './report.ts';
 import type { AdapterInfo, Host, HostReport, RunResult } from './result.ts';
+import { f16FitTargets, realGpuTargets, threadTarget } from './speed-targets.ts';
 import type { Reference } from './tfjs/run-tfjs.ts';
 import { makeWorkload, type Workload } from './workload.ts';
 
@@ -47,16 +70,23 @@ interface Args {
   all: boolean;
   /** Only rewrite README.md's section from bench/results/latest.json. */
   readmeOnly: boolean;
+  generation: boolean;
+  threads: boolean;
+  /** Write bench/results/ (off with --no-save, which also implies --no-readme). */
+  save: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
-    cases: Object.keys(CASES) as CaseId[],
+    cases: [...DEFAULT_CASES],
     browser: true,
     node: true,
     readme: true,
     all: false,
     readmeOnly: false,
+    generation: true,
+    threads: true,
+    save: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -65,7 +95,12 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-readme') args.readme = false;
     else if (a === '--all') args.all = true;
     else if (a === '--readme-only') args.readmeOnly = true;
-    else if (a === '--cases') {
+    else if (a === '--no-generation') args.generation = false;
+    else if (a === '--no-threads') args.threads = false;
+    else if (a === '--no-save') {
+      args.save = false;
+      args.readme = false;
+    } else if (a === '--cases') {
       const ids = (argv[++i] ?? '').split(',').filter(Boolean);
       for (const id of ids) {
         if (!(id in CASES))
@@ -109,7 +144,7 @@ function emptyResult(
 }
 
 function progress(r: RunResult): void {
-  const where = `${r.host.padEnd(7)} ${r.caseId} ${r.engine.padEnd(14)}`;
+  const where = `${r.host.padEnd(7)} ${r.caseId} ${(r.variant ? `${r.engine} (${r.variant})` : r.engine).padEnd(14)}`;
   if (r.skipped || r.error) {
     log(`  ${where} ${r.skipped ? `skipped: ${r.skipped}` : `ERROR: ${r.error}`}`);
     return;
@@ -123,7 +158,9 @@ function progress(r: RunResult): void {
 
 /** Why an engine does not run for this case on this host, or null when it does. */
 function skipReason(c: BenchCase, engine: EngineId, adapter: AdapterInfo | null, all: boolean): string | null {
-  if (c.needsRealGpu && (!adapter || adapter.isFallbackAdapter)) {
+  if (c.engines && !c.engines.only.includes(engine)) return c.engines.why;
+  const realGpu = c.needsRealGpu === true || (c.needsRealGpu === 'webgpu' && engine.endsWith('webgpu'));
+  if (realGpu && (!adapter || adapter.isFallbackAdapter)) {
     return adapter ? `fallback adapter (${adapterName(adapter)})` : 'no WebGPU adapter';
   }
   if (engine.endsWith('webgpu') && !adapter) return 'no WebGPU adapter';
@@ -200,77 +237,30 @@ async function browserHost(args: Args, cases: readonly BenchCase[]): Promise<Hos
 async function nodeHost(args: Args, cases: readonly BenchCase[]): Promise<HostReport> {
   const node = await openNodeHost();
   log(`node: ${node.runtime}; adapter ${node.adapter ? JSON.stringify(node.adapter) : `none (${node.gpuProblem})`}`);
-  const workloads = new Map<CaseId, Workload>();
+  // One workload at a time: a Qwen-shaped one holds 2 GB of weights.
+  let current: Workload | null = null;
   const results = await runHost('node', NODE_ENGINES, cases, node.adapter, args.all, (engine, c, steps) => {
-    let w = workloads.get(c.id);
-    if (!w) {
-      w = makeWorkload(c);
-      workloads.set(c.id, w);
-    }
+    if (current?.bench.id !== c.id) current = makeWorkload(c);
     const rowLogps = engine === 'orchard-cpu' || !node.adapter?.isFallbackAdapter;
-    return node.run(engine, w, steps, rowLogps);
+    // The CPU backend counts its tensors' bytes, so its rows have a peak too (cpu-memory.ts).
+    if (engine === 'orchard-cpu') return runOrchardCpuCounted(engine, 'node', current, steps, { rowLogps });
+    return node.run(engine, current, steps, rowLogps);
   });
+  current = null;
+  if (args.threads && cases.some((c) => c.id === 'tiny')) {
+    log('  node: the tiny step on the CPU backend at 1 and N threads, in alternating rounds...');
+    const rows = await cpuThreadRows(makeWorkload(CASES.tiny)).catch((err: unknown) => [
+      emptyResult('orchard-cpu', 'node', 'tiny', { error: err instanceof Error ? err.message : String(err) }),
+    ]);
+    for (const r of rows) progress(r);
+    results.push(...rows);
+  }
   return { host: 'node', runtime: node.runtime, adapter: node.adapter, results, checks: lossChecks(results) };
 }
 
 function machine(): string {
   const c = cpus();
   return `${c[0]?.model ?? 'unknown CPU'} (${c.length} cores), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}`;
-}
-
-/** "N times as many" TF.js webgpu kernels as Orchard webgpu dispatches, from the browser runs. */
-function kernelRatio(hosts: readonly HostReport[]): string {
-  const all = hosts.flatMap((h) => h.results);
-  const count = (e: EngineId) =>
-    all.find((r) => r.engine === e && r.host === 'browser' && r.counters)?.counters?.dispatches;
-  const o = count('orchard-webgpu');
-  const t = count('tfjs-webgpu');
-  return o && t ? `${(t / o).toFixed(1)} times as many` : 'many more';
-}
-
-function wasmThreads(hosts: readonly HostReport[]): string {
-  const note = hosts
-    .flatMap((h) => h.results)
-    .flatMap((r) => (r.engine === 'tfjs-wasm' ? r.notes : []))
-    .find((n) => n.startsWith('wasm threads'));
-  const n = note?.match(/\d+/)?.[0];
-  return n ? `${n} thread${n === '1' ? '' : 's'} here, TF.js's default for this machine` : 'threads: see the JSON';
-}
-
-function explain(hosts: readonly HostReport[]): string[] {
-  const notes: string[] = [];
-  const fallback = hosts.some((h) => h.adapter?.isFallbackAdapter);
-  if (fallback) {
-    notes.push(
-      'Why the numbers look like this:',
-      '',
-      `- The adapter is SwiftShader, a CPU implementation of Vulkan: the "GPU" rows run on the same ${cpus().length} CPU cores`,
-      '  as everything else. They show the engines work and compare their kernel designs on a CPU emulation; they',
-      '  say nothing about speed on a GPU, and the GPT-2-small case needs a real GPU. Orchard picks',
-      "  register-blocked matmuls and thread-per-row reductions for fallback adapters; TF.js's webgpu backend runs",
-      '  its usual shared-memory tiled kernels (workgroup barriers are very slow on SwiftShader) and launches',
-      `  ${kernelRatio(hosts)} kernels per step. That, not GPU efficiency, is most of the webgpu ratio here.`,
-      "- Orchard's CPU backend runs its matmuls in a WebAssembly SIMD kernel on one thread, so TF.js's wasm backend",
-      `  (XNNPACK; ${wasmThreads(hosts)}) is the closer comparison;`,
-      "  the target is against TF.js's plain-JS cpu backend.",
-      "- SwiftShader under Node's Dawn (the `webgpu` package; its adapter reports the Subzero JIT) ran Orchard's step",
-      '  slower than the SwiftShader inside Chromium did.',
-      '',
-    );
-  }
-  notes.push(
-    '- Step loop (bench/timing.ts), the same for every engine: one step always in flight; step k+1 is queued before',
-    "  step k's loss is awaited. ms/step is the median time between consecutive losses arriving.",
-    "- Orchard's step is one compiled program and one queue submission: the copies that read back the loss and the",
-    '  grad norm are recorded into the same command buffer as the step (two small mapAsync reads, no extra submission).',
-    '  TF.js rows count kernels per step (tf.profile), most of them one dispatch each.',
-    '- Peak GPU MB: Orchard = bytes its WebGPU buffer pool held from the device (live + pooled buffers, rounded',
-    '  to size classes; uniforms and staging not included); TF.js = tf.profile peakBytes (live tensor bytes).',
-    '  Analytic MB = weights + gradients + AdamW m, v + inputs + planned activations (the planner estimate).',
-    '- Timings are medians of few steps on a shared machine; other processes running at the same time can move them',
-    '  by 2x or more between runs.',
-  );
-  return notes;
 }
 
 function skippedLines(hosts: readonly HostReport[]): string[] {
@@ -287,6 +277,17 @@ function writeReadme(record: BenchRecord): void {
   log('updated README.md (## Benchmarks)');
 }
 
+function saveRecord(record: BenchRecord): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const a = record.adapter;
+  const slug = (a?.architecture || a?.vendor || 'no-webgpu').replace(/[^a-z0-9]+/gi, '-');
+  const file = `${RESULTS_DIR}/${record.date.slice(0, 10)}-${slug.toLowerCase()}.json`;
+  const json = `${JSON.stringify(record, null, 2)}\n`;
+  writeFileSync(file, json);
+  writeFileSync(`${RESULTS_DIR}/latest.json`, json);
+  log(`\nwrote ${file.slice(ROOT.length)} and bench/results/latest.json`);
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (args.readmeOnly) {
@@ -299,7 +300,8 @@ async function main(): Promise<number> {
   const hosts: HostReport[] = [];
   if (args.browser) {
     try {
-      hosts.push(await browserHost(args, cases));
+      const inBrowser = cases.filter((c) => !c.nodeOnly);
+      if (inBrowser.length > 0) hosts.push(await browserHost(args, inBrowser));
     } catch (err) {
       log(`browser: could not run: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -310,7 +312,24 @@ async function main(): Promise<number> {
   for (const h of hosts) for (const line of formatChecks(h.checks, h.host)) log(line);
   log('');
   log(resultsTable(hosts));
-  const targets = targetLines(hosts);
+  const llmMemory = llmMemoryRows();
+  log(
+    '\nMemory of the Llama-family LoRA DPO steps (analytic: the engine planner on the step graph; f16 weights: frozen weights at 2 bytes):',
+  );
+  log(llmMemoryTable(llmMemory));
+  let generation: GenerationRow[] = [];
+  if (args.node && args.generation) {
+    log('');
+    generation = await nodeGenerationRows(hosts.find((h) => h.host === 'node')?.adapter ?? null);
+    log(generationTable(generation));
+  }
+  const nodeResults = hosts.find((h) => h.host === 'node')?.results ?? [];
+  const targets = [
+    ...targetLines(hosts),
+    ...threadTarget(nodeResults),
+    ...f16FitTargets(llmMemory),
+    ...realGpuTargets(hosts),
+  ];
   log('\nTargets:');
   for (const line of formatTargets(targets)) log(line);
   const skipped = [
@@ -329,17 +348,14 @@ async function main(): Promise<number> {
     adapter: browserAdapter,
     hosts,
     targets,
+    llmMemory,
+    generation,
   };
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const slug = (browserAdapter?.architecture || browserAdapter?.vendor || 'no-webgpu').replace(/[^a-z0-9]+/gi, '-');
-  const file = `${RESULTS_DIR}/${record.date.slice(0, 10)}-${slug.toLowerCase()}.json`;
-  const json = `${JSON.stringify(record, null, 2)}\n`;
-  writeFileSync(file, json);
-  writeFileSync(`${RESULTS_DIR}/latest.json`, json);
-  log(`\nwrote ${file.slice(ROOT.length)} and bench/results/latest.json`);
+  if (args.save) saveRecord(record);
   if (args.readme) writeReadme(record);
   log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  const failed = hosts.some((h) => h.results.some((r) => r.error) || h.checks.some((c) => !c.ok));
+  const failed =
+    hosts.some((h) => h.results.some((r) => r.error) || h.checks.some((c) => !c.ok)) || generation.some((g) => g.error);
   return failed ? 1 : 0;
 }
 
