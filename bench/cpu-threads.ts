@@ -6,7 +6,8 @@
  * a minute: `-- --groups tiny` skips them); every N-thread result is first checked bit-identical to
  * the 1-thread one; one JSON line per shape and thread count (median ms), then the per-step sums.
  * Part 2 (`-- --no-step` skips it): the whole tiny DPO step on CpuBackend at 1 and N threads, its
- * losses checked identical, against the issue's target (>= 1.7x at 2 threads).
+ * losses checked identical, against the issue's target (>= 1.7x at 2 threads). `-- --no-shapes`
+ * skips part 1; `-- --profile` adds the step's kernel time per op kind at each thread count.
  */
 
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
@@ -143,7 +144,8 @@ for (const n of counts) {
 }
 
 const totals = new Map<string, number>();
-for (const s of SHAPES.filter((x) => GROUPS.includes(x.group))) {
+const SHAPES_ON = !process.argv.includes('--no-shapes');
+for (const s of SHAPES.filter((x) => SHAPES_ON && GROUPS.includes(x.group))) {
   const { batch, M, N, K, sharedB } = s.dims;
   const a = { data: rng.normals(batch * M * K), shape: [batch, M, K] };
   const b = { data: rng.normals((sharedB ? 1 : batch) * N * K), shape: sharedB ? [K, N] : [batch, K, N] };
@@ -163,7 +165,7 @@ for (const s of SHAPES.filter((x) => GROUPS.includes(x.group))) {
     totals.set(`${s.group}|${threads}`, (totals.get(`${s.group}|${threads}`) ?? 0) + s.perStep * ms[i]);
   });
 }
-for (const group of GROUPS) {
+for (const group of SHAPES_ON ? GROUPS : []) {
   const base = totals.get(`${group}|1`) ?? 0;
   const parts = counts.map((n) => {
     const t = totals.get(`${group}|${n}`) ?? 0;
@@ -206,5 +208,40 @@ async function timeTinyStep(): Promise<void> {
   }
 }
 
+/**
+ * `-- --profile`: milliseconds per step by op kind (CpuBackend's profile option) of the tiny step at
+ * 1 and N threads, slowest first, so the share that threads do not split is visible.
+ */
+async function profileTinyStep(): Promise<void> {
+  const tiny = makeWorkload(CASES.tiny);
+  const timed = 6;
+  const perThreads = new Map<number, Map<string, { ms: number; calls: number }>>();
+  for (const n of [1, ...counts]) {
+    const backend = new CpuBackend({ threads: n, profile: true });
+    await backend.whenThreadsReady();
+    // A first run warms the JIT and the helpers up; only the second one's kernel time counts.
+    await runOrchard('orchard-cpu', 'node', backend, tiny, { warmup: 2, timed: 1 }, { rowLogps: false });
+    const before = new Map(backend.profile().map((p) => [p.op, p]));
+    await runOrchard('orchard-cpu', 'node', backend, tiny, { warmup: 0, timed }, { rowLogps: false });
+    const per = backend.profile().map((p) => {
+      const b = before.get(p.op) ?? { ms: 0, calls: 0 };
+      return [p.op, { ms: (p.ms - b.ms) / timed, calls: (p.calls - b.calls) / timed }] as const;
+    });
+    perThreads.set(n, new Map(per.sort((a, b) => b[1].ms - a[1].ms)));
+  }
+  const one = perThreads.get(1) ?? new Map();
+  const sum = (m: Map<string, { ms: number }>) => [...m.values()].reduce((s, p) => s + p.ms, 0);
+  for (const [op, p] of one) {
+    const row: Record<string, unknown> = { bench: 'cpu-threads-profile', op, launches: p.calls, ms1: +p.ms.toFixed(2) };
+    for (const n of counts) row[`ms${n}`] = +(perThreads.get(n)?.get(op)?.ms ?? 0).toFixed(2);
+    console.log(JSON.stringify(row));
+  }
+  const parts = counts.map((n) => `${n} threads ${sum(perThreads.get(n) ?? new Map()).toFixed(1)} ms`);
+  console.log(
+    `cpu-threads tiny step profile (kernel time per step): 1 thread ${sum(one).toFixed(1)} ms; ${parts.join('; ')}`,
+  );
+}
+
+if (process.argv.includes('--profile')) await profileTinyStep();
 if (!process.argv.includes('--no-step')) await timeTinyStep();
 await disposeSharedGemmPools();

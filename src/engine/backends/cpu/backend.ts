@@ -89,11 +89,19 @@ export class CpuBackend implements Backend {
 
   alloc(numel: number, dtype: DType): DeviceTensor {
     if (!Number.isInteger(numel) || numel < 0) throw new Error(`CpuBackend.alloc: bad element count ${numel}`);
+    // With helper threads, tensors live in their shared memory so kernels split over threads work
+    // in place; where it is full, a private array (its kernels then run on this thread).
+    const pool = this.pool;
+    const placed = pool?.allocTensor(numel, dtype);
+    if (pool && placed) return new CpuTensor(numel, dtype, { data: placed.data, shared: { pool, off: placed.off } });
     return new CpuTensor(numel, dtype);
   }
 
-  free(_t: DeviceTensor): void {
-    // Garbage collected.
+  free(t: DeviceTensor): void {
+    // Private arrays are garbage collected; a shared-memory block goes back to the pool.
+    const ct = cpuTensor(t, 'free');
+    if (ct.shared && this.pool) this.pool.freeTensor(ct.shared.off);
+    ct.shared = undefined;
   }
 
   write(t: DeviceTensor, data: Float32Array | Int32Array, offset = 0): void {

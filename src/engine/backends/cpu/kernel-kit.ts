@@ -7,19 +7,89 @@ import type { Launch } from '../../backend.ts';
 import type { KernelOp } from '../../ops.ts';
 import type { Gemm, MatmulDims } from './gemm.ts';
 import type { ArrayView, F32View, I32View } from './tensor.ts';
+import { rangeId } from './threads/ranges/index.ts';
+import { OPERAND_KIND, type RangeKernel } from './threads/ranges/types.ts';
 
-/** What the CPU matmul kernel needs of the helper-thread pool (threads/gemm-pool.ts implements it). */
+/** What CPU kernels need of the helper-thread pool (threads/gemm-pool.ts implements it). */
 export interface MatmulThreads {
-  /** Runs the matmul on the helper threads; false when it should run on the calling thread instead. */
-  tryMatmul(a: F32View, b: F32View, transA: boolean, transB: boolean, out: F32View, d: MatmulDims): boolean;
+  /**
+   * Runs the matmul on the helper threads; false when it should run on the calling thread instead.
+   * `at`: element offsets of operands that live in the pool's shared memory (used in place).
+   */
+  tryMatmul(
+    a: F32View,
+    b: F32View,
+    transA: boolean,
+    transB: boolean,
+    out: F32View,
+    d: MatmulDims,
+    at?: { a?: number; b?: number; out?: number },
+  ): boolean;
+  /** Range kernels with less work than this (units x unitCost, about ns) stay on the calling thread. */
+  readonly minRangeWork: number;
+  /** Runs range kernel `id` split over the threads (see GemmPool.tryRange); false: run it here. */
+  tryRange(
+    id: number,
+    kinds: Int32Array,
+    ints: Int32Array,
+    floats: Float64Array,
+    units: number,
+    align: number,
+  ): boolean;
 }
 
 /** What kernels may need from their backend beyond the launch itself. */
 export interface KernelContext {
   /** The gemm for a matmul launch of these dims (SIMD when available). */
   gemmFor(d: MatmulDims, transA: boolean, transB: boolean): Gemm;
-  /** Helper threads for large matmuls (same numbers as one thread); absent when single-threaded. */
+  /** Helper threads for large kernels (same numbers as one thread); absent when single-threaded. */
   threads?: MatmulThreads;
+}
+
+/** The element offset of a view in the pool's shared memory, or undefined when it lives elsewhere. */
+export function sharedOffset(ctx: KernelContext, v: ArrayView): number | undefined {
+  return ctx.threads && v.shared?.pool === ctx.threads ? v.shared.off : undefined;
+}
+
+/** A launch's range kernel, bound at compile time; set `floats` before `run` when they vary per run. */
+export interface BoundRange {
+  readonly floats: Float64Array;
+  run(): void;
+}
+
+/**
+ * Binds range kernel `kernel` (threads/ranges) to a launch's operands: `run` computes units
+ * [0, units) on the calling thread, or splits them over the pool's threads (runs starting at
+ * multiples of `align`) when every operand lives in the pool's shared memory and the work repays
+ * the hand-off. Either way every unit is the same computation: identical numbers.
+ */
+export function bindRange(
+  ctx: KernelContext,
+  kernel: RangeKernel,
+  views: readonly ArrayView[],
+  attrs: readonly number[],
+  floats: readonly number[],
+  units: number,
+  unitCost: number,
+  align = 1,
+): BoundRange {
+  const f = Float64Array.from(floats);
+  const arr = views.map((v) => v.data);
+  const local = Int32Array.from([...views.map(() => 0), ...attrs]);
+  const offsets = views.map((v) => sharedOffset(ctx, v));
+  const pool = ctx.threads;
+  if (!pool || units * unitCost < pool.minRangeWork || offsets.some((o) => o === undefined)) {
+    return { floats: f, run: () => kernel(arr, local, f, 0, units) };
+  }
+  const id = rangeId(kernel);
+  const kinds = Int32Array.from(views.map((v) => (v.data instanceof Int32Array ? OPERAND_KIND.i32 : OPERAND_KIND.f32)));
+  const ints = Int32Array.from([...(offsets as number[]), ...attrs]);
+  return {
+    floats: f,
+    run: () => {
+      if (!pool.tryRange(id, kinds, ints, f, units, align)) kernel(arr, local, f, 0, units);
+    },
+  };
 }
 
 export type CpuKernel<K extends KernelOp> = (

@@ -16,7 +16,7 @@ function view(v: TensorView): ArrayView {
     throw new Error('CpuBackend: a launch refers to a tensor from another backend; allocate it with this CpuBackend');
   }
   if (v.tensor.dtype !== v.dtype) throw new Error(`CpuBackend: view dtype ${v.dtype} over a ${v.tensor.dtype} tensor`);
-  return { data: v.tensor.data, shape: v.shape };
+  return { data: v.tensor.data, shape: v.shape, shared: v.tensor.shared };
 }
 
 export function bindLaunch(l: Launch, ctx: KernelContext): () => void {

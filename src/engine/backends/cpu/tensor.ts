@@ -4,13 +4,26 @@ import type { DType, Shape } from '../../ops.ts';
 
 export type HostArray = Float32Array | Int32Array;
 
+/**
+ * Where a tensor of a threaded backend lives: in its thread pool's shared memory (`pool`, the
+ * pool object itself), at element offset `off`; helper threads compute on it in place.
+ */
+export interface SharedPlace {
+  readonly pool: object;
+  readonly off: number;
+}
+
 export class CpuTensor implements DeviceTensor {
   readonly data: HostArray;
+  /** Set when the data lives in a thread pool's shared memory (until freed). */
+  shared: SharedPlace | undefined;
   constructor(
     readonly numel: number,
     readonly dtype: DType,
+    placed?: { data: HostArray; shared: SharedPlace },
   ) {
-    this.data = dtype === 'f32' ? new Float32Array(numel) : new Int32Array(numel);
+    this.data = placed?.data ?? (dtype === 'f32' ? new Float32Array(numel) : new Int32Array(numel));
+    this.shared = placed?.shared;
   }
 }
 
@@ -18,6 +31,8 @@ export class CpuTensor implements DeviceTensor {
 export interface ArrayView<T extends HostArray = HostArray> {
   readonly data: T;
   readonly shape: Shape;
+  /** The tensor's place in a thread pool's shared memory, if it has one. */
+  readonly shared?: SharedPlace;
 }
 
 export type F32View = ArrayView<Float32Array>;

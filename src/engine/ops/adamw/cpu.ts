@@ -1,6 +1,12 @@
-/** CPU kernel of the in-place AdamW update, clipping by the global grad norm on the device side. */
-import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+/**
+ * CPU kernel of the in-place AdamW update, clipping by the global grad norm on the device side.
+ * The registered kernel reads the hyperparameters and the clip coefficient here, then runs the
+ * range kernel of backends/cpu/threads/ranges/layout.ts over the elements (split over threads when
+ * the backend has them); the plain loop here is its reference.
+ */
+import { bindRange, type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View } from '../../backends/cpu/tensor.ts';
+import { adamwRange } from '../../backends/cpu/threads/ranges/layout.ts';
 import { clipCoefficient } from '../../optim/clip.ts';
 import { numel } from '../shape.ts';
 
@@ -21,8 +27,15 @@ export function adamw(p: F32View, g: F32View, m: F32View, v: F32View, hyper: F32
 }
 
 export const adamwCpu: CpuKernels<'adamw'> = {
-  adamw: (_l, [p, g, m, v, h, n], o) => {
+  adamw: (_l, [p, g, m, v, h, n], o, ctx) => {
     if (o.data !== p.data) throw new Error('CpuBackend: adamw must update the param in place (output = input 0)');
-    return () => adamw(f32(p), f32(g), f32(m), f32(v), f32(h), f32(n));
+    const range = bindRange(ctx, adamwRange, [p, g, m, v], [], new Array(8).fill(0), numel(p.shape), 8, 16);
+    const hyper = f32(h).data;
+    const normSq = f32(n).data;
+    return () => {
+      for (let i = 0; i < 7; i++) range.floats[i] = hyper[i];
+      range.floats[7] = clipCoefficient(normSq[0], hyper[7]);
+      range.run();
+    };
   },
 };

@@ -1,6 +1,12 @@
-/** CPU kernels of the data-movement ops: reshape (as a copy), permute, slice_last, pad_last, repeat_heads, sum_heads. */
-import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
+/**
+ * CPU kernels of the data-movement ops: reshape (as a copy), permute, slice_last, pad_last,
+ * repeat_heads, sum_heads. Permute, slice_last and pad_last register the row range kernels of
+ * backends/cpu/threads/ranges/layout.ts (split over threads when the backend has them); the plain
+ * loops here are their reference.
+ */
+import { bindRange, type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
 import type { ArrayView, F32View } from '../../backends/cpu/tensor.ts';
+import { padLastRange, permuteRange, sliceLastRange } from '../../backends/cpu/threads/ranges/layout.ts';
 import { numel } from '../shape.ts';
 
 /** The planner aliases reshapes; a reshape launch only happens when the result must land in another tensor. */
@@ -9,25 +15,30 @@ export function copy(a: ArrayView, out: ArrayView): void {
   if (a.data !== out.data) out.data.set(a.data.subarray(0, n));
 }
 
-/** out.shape[i] = a.shape[perm[i]]; shapes are padded to rank 4 with leading 1s. */
-export function permute(a: ArrayView, perm: readonly number[], out: ArrayView): void {
-  const r = a.shape.length;
+/** A permute as rank 4 (leading 1s): the output's dims and, per output axis, the input stride it walks. */
+export function permutePlan(shape: readonly number[], perm: readonly number[]): { dims: number[]; st: number[] } {
+  const r = shape.length;
   const pad = 4 - r;
   const inShape = [1, 1, 1, 1];
-  for (let i = 0; i < r; i++) inShape[pad + i] = a.shape[i];
+  for (let i = 0; i < r; i++) inShape[pad + i] = shape[i];
   const inStride = [0, 0, 0, 0];
   let s = 1;
   for (let i = 3; i >= 0; i--) {
     inStride[i] = s;
     s *= inShape[i];
   }
-  // For output axis i (rank-4 padded), the input stride it walks along.
   const st = [0, 0, 0, 0];
   const dims = [1, 1, 1, 1];
   for (let i = 0; i < r; i++) {
     st[pad + i] = inStride[pad + perm[i]];
-    dims[pad + i] = a.shape[perm[i]];
+    dims[pad + i] = shape[perm[i]];
   }
+  return { dims, st };
+}
+
+/** out.shape[i] = a.shape[perm[i]]; shapes are padded to rank 4 with leading 1s. */
+export function permute(a: ArrayView, perm: readonly number[], out: ArrayView): void {
+  const { dims, st } = permutePlan(a.shape, perm);
   const x = a.data;
   const o = out.data;
   let k = 0;
@@ -79,11 +90,25 @@ export function sumHeads(g: F32View, rep: number, out: F32View): void {
     }
 }
 
+const rowsOf = (shape: readonly number[]) => numel(shape) / shape[shape.length - 1];
+
 export const layoutCpu: CpuKernels<'reshape' | 'permute' | 'slice_last' | 'pad_last' | 'repeat_heads' | 'sum_heads'> = {
   reshape: eachRun((_l, [a], o) => copy(a, o)),
-  permute: eachRun((l, [a], o) => permute(a, l.attrs.perm, o)),
-  slice_last: eachRun((l, [a], o) => sliceLast(f32(a), l.attrs.start, l.attrs.len, f32(o))),
-  pad_last: eachRun((l, [g], o) => padLast(f32(g), l.attrs.start, l.attrs.total, f32(o))),
+  permute: (l, [a], o, ctx) => {
+    const { dims, st } = permutePlan(a.shape, l.attrs.perm);
+    const rows = dims[0] * dims[1] * dims[2];
+    return bindRange(ctx, permuteRange, [a, o], [dims[1], dims[2], dims[3], ...st], [], rows, 1.5 * dims[3]).run;
+  },
+  slice_last: (l, [a], o, ctx) => {
+    const { start, len } = l.attrs;
+    const D = a.shape[a.shape.length - 1];
+    return bindRange(ctx, sliceLastRange, [a, o], [D, start, len], [], rowsOf(a.shape), len).run;
+  },
+  pad_last: (l, [g], o, ctx) => {
+    const { start, total } = l.attrs;
+    const len = g.shape[g.shape.length - 1];
+    return bindRange(ctx, padLastRange, [g, o], [len, start, total], [], rowsOf(g.shape), total).run;
+  },
   repeat_heads: eachRun((l, [a], o) => repeatHeads(f32(a), l.attrs.rep, f32(o))),
   sum_heads: eachRun((l, [g], o) => sumHeads(f32(g), l.attrs.rep, f32(o))),
 };

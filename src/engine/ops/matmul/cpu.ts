@@ -1,7 +1,7 @@
 /** CPU kernel of matmul: batches of one gemm (the WebAssembly SIMD one or the JS one, backends/cpu). */
 import type { Gemm, MatmulDims } from '../../backends/cpu/gemm.ts';
 import { matmulDims } from '../../backends/cpu/gemm.ts';
-import { type CpuKernels, f32 } from '../../backends/cpu/kernel-kit.ts';
+import { type CpuKernels, f32, sharedOffset } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View } from '../../backends/cpu/tensor.ts';
 
 /** Runs a batched matmul launch through `gemm`, one call per batch (one in all for a shared b). */
@@ -31,8 +31,10 @@ export const matmulCpu: CpuKernels<'matmul'> = {
     const dims = matmulDims(a.shape, b.shape, transA);
     const gemm = ctx.gemmFor(dims, transA, transB);
     const threads = ctx.threads;
+    // Operands in the thread pool's shared memory are used in place (no copy in or out).
+    const at = { a: sharedOffset(ctx, a), b: sharedOffset(ctx, b), out: sharedOffset(ctx, o) };
     return () => {
-      if (threads?.tryMatmul(f32(a), f32(b), transA, transB, f32(o), dims)) return;
+      if (threads?.tryMatmul(f32(a), f32(b), transA, transB, f32(o), dims, at)) return;
       matmul(f32(a), f32(b), transA, transB, f32(o), dims, gemm);
     };
   },

@@ -1,9 +1,17 @@
 /**
  * CPU kernels of layernorm, rmsnorm and their gradient ops. Row statistics accumulate in float64
- * (JS numbers): this backend is the accuracy reference.
+ * (JS numbers): this backend is the accuracy reference. The forward and dx kernels registered are
+ * the row range kernels of backends/cpu/threads/ranges/norm.ts (split over threads when the
+ * backend has them); the plain loops here are their reference.
  */
-import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
+import { bindRange, type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View } from '../../backends/cpu/tensor.ts';
+import {
+  layernormGradXRange,
+  layernormRange,
+  rmsnormGradXRange,
+  rmsnormRange,
+} from '../../backends/cpu/threads/ranges/norm.ts';
 import { numel } from '../shape.ts';
 
 /** Mean and 1/sqrt(biased var + eps) of row r of x. */
@@ -103,13 +111,28 @@ export function rmsnormGradW(x: F32View, g: F32View, eps: number, out: F32View):
   for (let j = 0; j < D; j++) out.data[j] = acc[j];
 }
 
+const rowsOf = (shape: readonly number[]) => numel(shape) / shape[shape.length - 1];
+const lastDim = (shape: readonly number[]) => shape[shape.length - 1];
+
 export const normCpu: CpuKernels<
   'layernorm' | 'layernorm_grad_x' | 'layernorm_grad_w' | 'rmsnorm' | 'rmsnorm_grad_x' | 'rmsnorm_grad_w'
 > = {
-  layernorm: eachRun((l, [x, w, b], o) => layernorm(f32(x), f32(w), f32(b), l.attrs.eps, f32(o))),
-  layernorm_grad_x: eachRun((l, [x, w, g], o) => layernormGradX(f32(x), f32(w), f32(g), l.attrs.eps, f32(o))),
+  layernorm: (l, [x, w, b], o, ctx) => {
+    const D = lastDim(x.shape);
+    return bindRange(ctx, layernormRange, [x, w, b, o], [D], [l.attrs.eps], rowsOf(x.shape), 4 * D).run;
+  },
+  layernorm_grad_x: (l, [x, w, g], o, ctx) => {
+    const D = lastDim(x.shape);
+    return bindRange(ctx, layernormGradXRange, [x, w, g, o], [D], [l.attrs.eps], rowsOf(x.shape), 7 * D).run;
+  },
   layernorm_grad_w: eachRun((l, [x, g], o) => layernormGradW(f32(x), f32(g), l.attrs.eps, f32(o))),
-  rmsnorm: eachRun((l, [x, w], o) => rmsnorm(f32(x), f32(w), l.attrs.eps, f32(o))),
-  rmsnorm_grad_x: eachRun((l, [x, w, g], o) => rmsnormGradX(f32(x), f32(w), f32(g), l.attrs.eps, f32(o))),
+  rmsnorm: (l, [x, w], o, ctx) => {
+    const D = lastDim(x.shape);
+    return bindRange(ctx, rmsnormRange, [x, w, o], [D], [l.attrs.eps], rowsOf(x.shape), 3 * D).run;
+  },
+  rmsnorm_grad_x: (l, [x, w, g], o, ctx) => {
+    const D = lastDim(x.shape);
+    return bindRange(ctx, rmsnormGradXRange, [x, w, g, o], [D], [l.attrs.eps], rowsOf(x.shape), 5 * D).run;
+  },
   rmsnorm_grad_w: eachRun((l, [x, g], o) => rmsnormGradW(f32(x), f32(g), l.attrs.eps, f32(o))),
 };

@@ -1,6 +1,12 @@
-/** CPU kernels of the reductions and their adjoints. */
-import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
+/**
+ * CPU kernels of the reductions and their adjoints. sum_leading registers the column range kernel
+ * of backends/cpu/threads/ranges/layout.ts (split over threads when the backend has them); the
+ * plain loop here is its reference. Full sums (sum_all, sumsq) stay on one thread: splitting them
+ * would change their summation order.
+ */
+import { bindRange, type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View } from '../../backends/cpu/tensor.ts';
+import { sumLeadingRange } from '../../backends/cpu/threads/ranges/layout.ts';
 import { numel } from '../shape.ts';
 
 export function sumAll(a: F32View, out: F32View): void {
@@ -52,7 +58,11 @@ export const reduceCpu: CpuKernels<
 > = {
   sum_all: eachRun((_l, [a], o) => sumAll(f32(a), f32(o))),
   sumsq: eachRun((_l, [a], o) => sumsq(f32(a), f32(o))),
-  sum_leading: eachRun((_l, [a], o) => sumLeading(f32(a), f32(o))),
+  sum_leading: (_l, [a], o, ctx) => {
+    const m = numel(o.shape);
+    const rows = numel(a.shape) / m;
+    return bindRange(ctx, sumLeadingRange, [a, o], [rows, m], [], m, 1.5 * rows).run;
+  },
   broadcast_to: eachRun((_l, [a], o) => broadcastTo(f32(a), f32(o))),
   masked_row_sum: eachRun((_l, [x, m], o) => maskedRowSum(f32(x), f32(m), f32(o))),
   expand_rows: eachRun((_l, [g, m], o) => expandRows(f32(g), f32(m), f32(o))),

@@ -1,6 +1,11 @@
-/** CPU kernels of the causal softmax and its gradient. */
-import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
+/**
+ * CPU kernels of the causal softmax and its gradient: the registered kernels are the row range
+ * kernels of backends/cpu/threads/ranges/rows.ts (split over threads when the backend has them);
+ * the plain loops here are their reference.
+ */
+import { bindRange, type CpuKernels } from '../../backends/cpu/kernel-kit.ts';
 import type { F32View } from '../../backends/cpu/tensor.ts';
+import { softmaxCausalGradRange, softmaxCausalRange } from '../../backends/cpu/threads/ranges/rows.ts';
 import { numel } from '../shape.ts';
 
 /**
@@ -44,6 +49,12 @@ export function softmaxCausalGrad(probs: F32View, g: F32View, scale: number, out
 }
 
 export const softmaxCpu: CpuKernels<'softmax_causal' | 'softmax_causal_grad'> = {
-  softmax_causal: eachRun((l, [s, m], o) => softmaxCausal(f32(s), f32(m), l.attrs.scale, f32(o))),
-  softmax_causal_grad: eachRun((l, [p, g], o) => softmaxCausalGrad(f32(p), f32(g), l.attrs.scale, f32(o))),
+  softmax_causal: (l, [s, m], o, ctx) => {
+    const [B, H, Tq, Tk] = s.shape;
+    return bindRange(ctx, softmaxCausalRange, [s, m, o], [H, Tq, Tk], [l.attrs.scale], B * H * Tq, 10 * Tk).run;
+  },
+  softmax_causal_grad: (l, [p, g], o, ctx) => {
+    const T = p.shape[p.shape.length - 1];
+    return bindRange(ctx, softmaxCausalGradRange, [p, g, o], [T], [l.attrs.scale], numel(p.shape) / T, 3 * T).run;
+  },
 };

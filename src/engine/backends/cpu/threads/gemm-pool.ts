@@ -11,9 +11,14 @@ import { matmul } from '../../../ops/matmul/cpu.ts';
 import type { Gemm, MatmulDims } from '../gemm.ts';
 import type { F32View } from '../tensor.ts';
 import { createWasmGemm, gemmModule } from '../wasm-gemm.ts';
+import { SharedArena } from './arena.ts';
 import { awaitCount, type GemmExport, JOB, runGemmShare } from './gemm-share.ts';
+import { RANGE_FLOATS, runRangeShare } from './range-share.ts';
+import { RANGE_KERNELS } from './ranges/index.ts';
+import type { RangeArray } from './ranges/types.ts';
+import { browserSpawn, type Helper, nodeSpawn } from './spawn.ts';
 import { threadsUnavailableReason } from './thread-count.ts';
-import { type HelperInit, helperSource } from './worker-source.ts';
+import { helperSource } from './worker-source.ts';
 
 const PAGE = 65536;
 /** Shared memory must declare its maximum up front; the largest first, smaller where refused. */
@@ -27,99 +32,72 @@ export const DEFAULT_MIN_FLOPS = 1 << 22;
  * is that much CPU per job on an otherwise idle core.
  */
 export const DEFAULT_SPIN_MICROS = 2000;
+/**
+ * Below this much work (units x unitCost, about nanoseconds on one core) a range kernel runs on
+ * the calling thread: waking the helpers and waiting for them costs a few microseconds.
+ */
+export const DEFAULT_MIN_RANGE_WORK = 30_000;
 
 export interface GemmPoolOptions {
   /** Threads in all, the calling thread included (>= 2). */
   threads: number;
   /** Jobs under this many flops (2 * products * M * N * K) stay on the calling thread. */
   minFlops?: number;
+  /** Range kernels with less work than this stay on the calling thread (0: every one is split). */
+  minRangeWork?: number;
   /** How long a waiting thread spins before it sleeps (helpers between jobs, too), microseconds. */
   spinMicros?: number;
 }
 
-/** The worker-like object both runtimes give us: enough to start, stop and hear readiness. */
-interface Helper {
-  terminate(): unknown;
-  exited: Promise<void>;
-}
-
-type Spawn = (source: string, init: HelperInit, onReady: () => void, onError: (e: unknown) => void) => Helper;
-
-function nodeSpawn(): Spawn | null {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const wt = proc?.getBuiltinModule?.('node:worker_threads') as typeof import('node:worker_threads') | undefined;
-  if (!wt) return null;
-  return (source, init, onReady, onError) => {
-    const w = new wt.Worker(source, { eval: true, workerData: init });
-    // Once started, a helper never keeps the process alive (a CLI or test that forgets dispose()
-    // still exits); until then it does, so awaiting whenReady() works in a script's last lines.
-    w.on('message', (m) => {
-      if (m !== 'ready') return;
-      w.unref();
-      onReady();
-    });
-    w.on('error', (e) => {
-      w.unref();
-      onError(e);
-    });
-    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
-    return { terminate: () => w.terminate(), exited };
-  };
-}
-
-function browserSpawn(): Spawn {
-  let url: string | null = null;
-  return (source, init, onReady, onError) => {
-    url ??= URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-    const w = new Worker(url);
-    let exit: () => void = () => {};
-    const exited = new Promise<void>((resolve) => {
-      exit = resolve;
-    });
-    w.onmessage = (e) => e.data === 'ready' && onReady();
-    w.onerror = (e) => onError(e);
-    w.postMessage(init);
-    return {
-      terminate: () => {
-        w.terminate();
-        exit();
-      },
-      exited,
-    };
-  };
+/** Where a pool tensor lives: its typed array over the shared memory and its element offset there. */
+export interface PoolTensor {
+  data: Float32Array | Int32Array;
+  off: number;
 }
 
 export class GemmPool {
   readonly threads: number;
   /** The calling thread's single-thread kernel (today's path), for small jobs. */
   readonly local: Gemm;
+  /** Blocks of the shared memory: a threaded backend's tensors and the gemm's scratch. */
+  readonly arena: SharedArena;
   private readonly minFlops: number;
+  readonly minRangeWork: number;
   private readonly memory: WebAssembly.Memory;
-  private readonly maxBytes: number;
   private readonly ctl: Int32Array;
+  /** The ctl words and the doubles a range job's kernel reads its attributes from. */
+  private readonly ints: Int32Array;
+  private readonly floats: Float64Array;
   private readonly kernel: GemmExport;
   private readonly helpers: Helper[] = [];
-  private heap: Float32Array;
+  /** f32, i32 and f64 views over the whole shared memory (renewed when it grows). */
+  private heaps: RangeArray[];
+  /** The gemm's scratch block (element offset, bytes), grown as jobs need. */
+  private scratch = { off: 0, bytes: 0 };
   private readonly allReady: Promise<void>;
   private disposed = false;
   private live = 0;
-  /** Jobs run by the pool (and how many by columns) and on the calling thread alone; most threads used. */
-  readonly stats = { threadedJobs: 0, byColumns: 0, localJobs: 0, mostThreads: 1 };
+  /** Jobs run by the pool (gemms, by columns, range kernels) and on the calling thread alone; most threads used. */
+  readonly stats = { threadedJobs: 0, byColumns: 0, rangeJobs: 0, localJobs: 0, mostThreads: 1 };
 
   /** Use createGemmPool, which says why when threads are unavailable. */
   constructor(opts: GemmPoolOptions, local: Gemm) {
     this.threads = opts.threads;
     this.local = local;
     this.minFlops = opts.minFlops ?? DEFAULT_MIN_FLOPS;
+    this.minRangeWork = opts.minRangeWork ?? DEFAULT_MIN_RANGE_WORK;
     const { memory, maximum } = sharedMemory();
     this.memory = memory;
-    this.maxBytes = maximum * PAGE;
+    this.arena = new SharedArena(memory, maximum * PAGE);
     const module = new WebAssembly.Module(gemmModule({ initial: 1, maximum }));
     const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
     this.kernel = instance.exports.gemm as GemmExport;
-    this.heap = new Float32Array(memory.buffer);
+    this.heaps = heapViews(memory.buffer);
     const control = new SharedArrayBuffer(4 * (JOB.SLOTS + JOB.SLOT * opts.threads));
+    const floats = new SharedArrayBuffer(8 * RANGE_FLOATS);
     this.ctl = new Int32Array(control);
+    this.ints = new Int32Array(control, JOB.INTS * 4, JOB.INT_COUNT);
+    this.floats = new Float64Array(floats);
     this.ctl[JOB.SPIN_US] = opts.spinMicros ?? DEFAULT_SPIN_MICROS;
     const spawn = nodeSpawn() ?? browserSpawn();
     const source = helperSource();
@@ -129,7 +107,7 @@ export class GemmPool {
         const onReady = () => {
           if (++started === opts.threads - 1) resolve();
         };
-        const helper = spawn(source, { module, memory, control, index }, onReady, reject);
+        const helper = spawn(source, { module, memory, control, floats, index }, onReady, reject);
         this.live++;
         helper.exited.then(() => {
           // A helper that died (an error, or terminate) gets no more jobs.
@@ -153,9 +131,23 @@ export class GemmPool {
     return this.live;
   }
 
+  /** A zero-filled tensor in the shared memory, or null when the memory is full (or the pool disposed). */
+  allocTensor(numel: number, dtype: 'f32' | 'i32'): PoolTensor | null {
+    if (this.disposed) return null;
+    const at = this.arena.alloc(numel * 4);
+    if (at === null) return null;
+    const buf = this.memory.buffer;
+    return { data: dtype === 'f32' ? new Float32Array(buf, at, numel) : new Int32Array(buf, at, numel), off: at / 4 };
+  }
+
+  /** Returns a tensor's block (from allocTensor) for reuse. */
+  freeTensor(off: number): void {
+    this.arena.release(off * 4);
+  }
+
   /** The pool as a Gemm: one product, threaded when it is large enough. */
   readonly gemm: Gemm = (A, aOff, transA, B, bOff, transB, C, cOff, M, N, K) => {
-    if (this.run(A, aOff, B, bOff, C, cOff, { P: 1, M, N, K, transA, transB, sharedB: true })) return;
+    if (this.run(A, aOff, B, bOff, C, cOff, { P: 1, M, N, K, transA, transB, sharedB: true }, {})) return;
     this.stats.localJobs++;
     this.local(A, aOff, transA, B, bOff, transB, C, cOff, M, N, K);
   };
@@ -163,13 +155,23 @@ export class GemmPool {
   /**
    * A batched matmul launch (as ops/matmul/cpu.ts's matmul), all its products in one threaded job;
    * false when it is too small (or the pool is disposed) and the caller should run it itself.
+   * Operands that live in this pool's memory (`at`: their element offsets) are read and written in
+   * place; others are copied in and out.
    */
-  tryMatmul(a: F32View, b: F32View, transA: boolean, transB: boolean, out: F32View, d: MatmulDims): boolean {
+  tryMatmul(
+    a: F32View,
+    b: F32View,
+    transA: boolean,
+    transB: boolean,
+    out: F32View,
+    d: MatmulDims,
+    at: { a?: number; b?: number; out?: number } = {},
+  ): boolean {
     const merged = d.sharedB && !transA;
     const job = merged
       ? { P: 1, M: d.batch * d.M, N: d.N, K: d.K, transA, transB, sharedB: true }
       : { P: d.batch, M: d.M, N: d.N, K: d.K, transA, transB, sharedB: d.sharedB };
-    if (this.run(a.data, 0, b.data, 0, out.data, 0, job)) return true;
+    if (this.run(a.data, 0, b.data, 0, out.data, 0, job, at)) return true;
     this.stats.localJobs++;
     return false;
   }
@@ -179,7 +181,41 @@ export class GemmPool {
     if (!this.tryMatmul(a, b, transA, transB, out, d)) matmul(a, b, transA, transB, out, d, this.local);
   }
 
-  /** Runs a job on the pool; false when it should run on the calling thread instead. */
+  /**
+   * Range kernel `id` (threads/ranges) over `units`, split over the calling thread and the ready
+   * helpers, every operand in this pool's memory (`kinds`: OPERAND_KIND; `ints` start with their
+   * element offsets); false when no helper is ready and the caller should run it alone.
+   */
+  tryRange(
+    id: number,
+    kinds: Int32Array,
+    ints: Int32Array,
+    floats: Float64Array,
+    units: number,
+    align: number,
+  ): boolean {
+    if (this.disposed) return false;
+    const ready = this.readyHelpers();
+    const T = Math.min(1 + ready, Math.floor(units / align));
+    if (T < 2) return false;
+    if (ints.length > JOB.INT_COUNT || kinds.length > JOB.INTS - JOB.OP_KINDS || floats.length > RANGE_FLOATS)
+      throw new Error(`GemmPool.tryRange: kernel ${id} passes more operands or attributes than a job holds`);
+    const ctl = this.ctl;
+    ctl[JOB.RANGE] = id;
+    ctl[JOB.UNITS] = units;
+    ctl[JOB.ALIGN] = align;
+    ctl[JOB.OPS] = kinds.length;
+    ctl.set(kinds, JOB.OP_KINDS);
+    this.ints.set(ints);
+    this.floats.set(floats);
+    const heaps = this.refresh();
+    this.dispatch(T, 1, () => runRangeShare(JOB, ctl, this.ints, this.floats, heaps, RANGE_KERNELS, 0));
+    this.stats.rangeJobs++;
+    this.stats.mostThreads = Math.max(this.stats.mostThreads, T);
+    return true;
+  }
+
+  /** Runs a gemm job on the pool; false when it should run on the calling thread instead. */
   private run(
     A: Float32Array,
     aOff: number,
@@ -188,6 +224,7 @@ export class GemmPool {
     C: Float32Array,
     cOff: number,
     j: { P: number; M: number; N: number; K: number; transA: boolean; transB: boolean; sharedB: boolean },
+    at: { a?: number; b?: number; out?: number },
   ): boolean {
     const { P, M, N, K } = j;
     if (this.disposed || 2 * P * M * N * K < this.minFlops) return false;
@@ -201,18 +238,25 @@ export class GemmPool {
     const T = 1 + ready;
     // Split rows unless there are too few row groups to share out evenly and more column panels.
     const byCols = P * G < 4 * T && Q > P * G;
-    const unpad = byCols || N8 !== N || (P > 1 && M4 !== M);
-    const align = (n: number) => Math.ceil(n / 4) * 4;
-    const rawA = 0;
-    const rawB = align(rawA + P * M * K);
-    const packA = align(rawB + PB * N * K);
-    const packB = align(packA + P * M4 * K);
-    const cPad = align(packB + PB * N8 * K);
-    const out = unpad ? align(cPad + P * M4 * N8) : cPad;
-    if (!this.reserve(4 * (out + P * M * N))) return false;
-    const heap = this.heap;
-    heap.set(A.subarray(aOff, aOff + P * M * K), rawA);
-    heap.set(B.subarray(bOff, bOff + PB * N * K), rawB);
+    // An output in the shared memory is written by the threads, row by row, never padded.
+    const unpad = at.out !== undefined || byCols || N8 !== N || (P > 1 && M4 !== M);
+    let used = 0;
+    const take = (n: number) => {
+      const from = used;
+      used = Math.ceil((used + n) / 16) * 16;
+      return from;
+    };
+    const rawA = at.a === undefined ? take(P * M * K) : -1;
+    const rawB = at.b === undefined ? take(PB * N * K) : -1;
+    const packA = take(P * M4 * K);
+    const packB = take(PB * N8 * K);
+    const cPad = take(P * M4 * N8);
+    const out = at.out === undefined && unpad ? take(P * M * N) : -1;
+    const base = this.scratchAt(4 * used);
+    if (base === null) return false;
+    const heap = this.refresh()[0] as Float32Array;
+    if (at.a === undefined) heap.set(A.subarray(aOff, aOff + P * M * K), base + rawA);
+    if (at.b === undefined) heap.set(B.subarray(bOff, bOff + PB * N * K), base + rawB);
     const ctl = this.ctl;
     ctl[JOB.P] = P;
     ctl[JOB.M] = M;
@@ -222,17 +266,34 @@ export class GemmPool {
     ctl[JOB.TRANS_B] = j.transB ? 1 : 0;
     ctl[JOB.A_STRIDE] = M * K;
     ctl[JOB.B_STRIDE] = j.sharedB ? 0 : N * K;
-    ctl[JOB.RAW_A] = rawA;
-    ctl[JOB.RAW_B] = rawB;
-    ctl[JOB.PACK_A] = packA;
-    ctl[JOB.PACK_B] = packB;
-    ctl[JOB.C_PAD] = cPad;
-    ctl[JOB.OUT] = out;
+    ctl[JOB.RAW_A] = at.a === undefined ? base + rawA : at.a + aOff;
+    ctl[JOB.RAW_B] = at.b === undefined ? base + rawB : at.b + bOff;
+    ctl[JOB.PACK_A] = base + packA;
+    ctl[JOB.PACK_B] = base + packB;
+    ctl[JOB.C_PAD] = base + cPad;
+    const outAt = at.out !== undefined ? at.out + cOff : unpad ? base + out : base + cPad;
+    ctl[JOB.OUT] = outAt;
     ctl[JOB.BY_COLS] = byCols ? 1 : 0;
+    this.dispatch(T, 0, () => runGemmShare(JOB, ctl, heap, this.kernel, 0, awaitCount));
+    if (at.out === undefined) C.set(heap.subarray(outAt, outAt + P * M * N), cOff);
+    this.stats.threadedJobs++;
+    if (byCols) this.stats.byColumns++;
+    this.stats.mostThreads = Math.max(this.stats.mostThreads, T);
+    return true;
+  }
+
+  /**
+   * Wakes T - 1 ready helpers (ranks 1.. in slot order) on the job set in ctl, runs rank 0's share
+   * here, waits for the helpers; throws when a share failed.
+   */
+  private dispatch(T: number, kind: number, rank0: () => void): void {
+    const ctl = this.ctl;
+    ctl[JOB.KIND] = kind;
     ctl[JOB.THREADS] = T;
     ctl[JOB.BARRIER] = 0;
+    ctl[JOB.FAILED] = 0;
     Atomics.store(ctl, JOB.DONE, 0);
-    // Wake T - 1 ready helpers, ranks 1.. in slot order; the seq-cst add publishes the job above.
+    // The seq-cst add publishes the job's fields to the helper it wakes.
     for (let w = 0, rank = 1; rank < T; w++) {
       const slot = JOB.SLOTS + JOB.SLOT * w;
       if (Atomics.load(ctl, slot + 1) !== 1) continue;
@@ -240,13 +301,15 @@ export class GemmPool {
       Atomics.add(ctl, slot, 1);
       Atomics.notify(ctl, slot);
     }
-    runGemmShare(JOB, ctl, heap, this.kernel, 0, awaitCount);
+    let failure: unknown = null;
+    try {
+      rank0();
+    } catch (err) {
+      failure = err;
+    }
     awaitCount(JOB, ctl, JOB.DONE, T - 1);
-    C.set(heap.subarray(out, out + P * M * N), cOff);
-    this.stats.threadedJobs++;
-    if (byCols) this.stats.byColumns++;
-    this.stats.mostThreads = Math.max(this.stats.mostThreads, T);
-    return true;
+    if (failure !== null) throw failure;
+    if (Atomics.load(ctl, JOB.FAILED) !== 0) throw new Error('GemmPool: a helper thread failed its share of a job');
   }
 
   /** Helpers that have started, read from their flags (their 'ready' messages may still be queued). */
@@ -256,13 +319,27 @@ export class GemmPool {
     return n;
   }
 
-  /** Grows the shared memory to at least `bytes`; false when that exceeds its maximum. */
-  private reserve(bytes: number): boolean {
-    if (bytes > this.maxBytes) return false;
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    if (this.heap.byteLength !== this.memory.buffer.byteLength) this.heap = new Float32Array(this.memory.buffer);
-    return true;
+  /** The heap views, renewed when the shared memory has grown. */
+  private refresh(): RangeArray[] {
+    if (this.heaps[0].byteLength !== this.memory.buffer.byteLength) this.heaps = heapViews(this.memory.buffer);
+    return this.heaps;
+  }
+
+  /** The element offset of a scratch block of at least `bytes`; null when the memory cannot hold it. */
+  private scratchAt(bytes: number): number | null {
+    if (bytes <= this.scratch.bytes) return this.scratch.off;
+    if (this.scratch.bytes > 0) this.arena.release(this.scratch.off * 4);
+    this.scratch = { off: 0, bytes: 0 };
+    // Grown by half again, so a run of growing jobs reallocates it only a few times.
+    let got = Math.ceil(bytes * 1.5);
+    let at = this.arena.alloc(got);
+    if (at === null) {
+      got = bytes;
+      at = this.arena.alloc(got);
+    }
+    if (at === null) return null;
+    this.scratch = { off: at / 4, bytes: got };
+    return this.scratch.off;
   }
 
   /** Stops the helpers (they exit their wait loop, then are terminated); resolves when all exited. */
@@ -279,6 +356,10 @@ export class GemmPool {
     }
     return Promise.all(this.helpers.map((h) => h.exited)).then(() => {});
   }
+}
+
+function heapViews(buf: ArrayBufferLike): RangeArray[] {
+  return [new Float32Array(buf), new Int32Array(buf), new Float64Array(buf)];
 }
 
 function sharedMemory(): { memory: WebAssembly.Memory; maximum: number } {

@@ -40,8 +40,22 @@ export const JOB = {
   SHUTDOWN: 18,
   /** Microseconds a thread spins on a shared counter before it sleeps in Atomics.wait. */
   SPIN_US: 19,
+  /** The job's kind: 0 a gemm (the fields above), 1 a range kernel (the fields below). */
+  KIND: 20,
+  /** Range jobs (range-share.ts): the kernel's id, its units, the split's alignment, operands. */
+  RANGE: 21,
+  UNITS: 22,
+  ALIGN: 23,
+  OPS: 24,
+  /** Each operand's kind (threads/ranges/types.ts OPERAND_KIND), up to 8 operands. */
+  OP_KINDS: 25,
+  /** The kernel's ints: operand offsets, then integer attributes (INT_COUNT at most). */
+  INTS: 33,
+  INT_COUNT: 29,
+  /** Set by a helper whose share threw; the caller reports it. */
+  FAILED: 62,
   /** Per helper thread w: SLOTS + SLOT * w + (0: job generation, 1: ready flag, 2: rank). */
-  SLOTS: 24,
+  SLOTS: 64,
   SLOT: 4,
 } as const;
 
