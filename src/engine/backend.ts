@@ -49,4 +49,10 @@ export interface Backend {
   dispose(): void;
   /** What this backend can hold, for checkFits (memory-fit.ts); absent: no limit is known. */
   memoryBudget?(): MemoryBudget;
+  /**
+   * A zero-filled f32 tensor stored as f16 (2 bytes an element): writes round to f16, reads and
+   * kernels see f32. Present only where the device can hold f16 (WebGPU with `shader-f16`);
+   * precision/index.ts decides which params use it.
+   */
+  allocHalf?(numel: number): DeviceTensor;
 }

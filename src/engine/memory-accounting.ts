@@ -10,6 +10,9 @@ import { ADAMW_HYPER_LEN } from './optim/adamw.ts';
 /** Bytes per element: every engine dtype (f32, i32) is 4 bytes wide. */
 export const ELEMENT_BYTES = 4;
 
+/** Bytes per element of a param stored as f16 (precision 'f16-weights' on a device with shader-f16). */
+export const HALF_ELEMENT_BYTES = 2;
+
 /** Bytes of the AdamW hyper buffer and the grad-norm-squared scalar, on top of grads and moments. */
 export const OPTIMIZER_SCALAR_BYTES = (ADAMW_HYPER_LEN + 1) * ELEMENT_BYTES;
 
@@ -18,6 +21,13 @@ export function shapeBytes(shapes: Iterable<Shape>): number {
   let b = 0;
   for (const s of shapes) b += numel(s) * ELEMENT_BYTES;
   return b;
+}
+
+/** Bytes of params of these shapes, of which those in `half` are stored as f16. */
+export function paramBytes(params: Iterable<Shape>, half: Iterable<Shape> = []): number {
+  let saved = 0;
+  for (const s of half) saved += numel(s) * (ELEMENT_BYTES - HALF_ELEMENT_BYTES);
+  return shapeBytes(params) - saved;
 }
 
 /** Bytes of allocations of these element counts (planner slots, workspace tensors). */
@@ -50,6 +60,8 @@ export interface MemoryEstimate {
 export interface MemoryParts {
   /** Shapes of every param the graph reads. */
   readonly params: Iterable<Shape>;
+  /** Those of `params` stored as f16 (frozen weights under precision 'f16-weights'); absent: none. */
+  readonly halfParams?: Iterable<Shape>;
   /** Shapes of the trainable params; absent for a forward session (no grads, no optimizer). */
   readonly trainable?: Iterable<Shape>;
   /** Shapes of the inputs bound to device tensors. */
@@ -61,18 +73,18 @@ export interface MemoryParts {
 /** The device memory of a compiled forward or train step, by kind. */
 export function accountMemory(parts: MemoryParts): MemoryEstimate {
   const trainable = parts.trainable ? [...parts.trainable] : undefined;
-  const paramBytes = shapeBytes(parts.params);
+  const paramBytes_ = paramBytes(parts.params, parts.halfParams);
   const gradBytes = trainable ? shapeBytes(trainable) : 0;
   const optBytes = trainable ? optimizerBytes(trainable) : 0;
   const inputBytes = shapeBytes(parts.inputs);
   const intermediateBytes = elementBytes(parts.slots);
   return {
-    paramBytes,
+    paramBytes: paramBytes_,
     gradBytes,
     optimizerBytes: optBytes,
     inputBytes,
     intermediateBytes,
     intermediateTensors: parts.slots.length,
-    totalBytes: paramBytes + gradBytes + optBytes + inputBytes + intermediateBytes,
+    totalBytes: paramBytes_ + gradBytes + optBytes + inputBytes + intermediateBytes,
   };
 }

@@ -10,6 +10,7 @@
  * can only refuse a model that truly cannot fit, never one that would have fitted.
  */
 import { accountMemory, ELEMENT_BYTES, type MemoryEstimate } from './memory-accounting.ts';
+import { useFusedAttention } from './ops/attention/index.ts';
 import { useChunkedLmHead } from './ops/lm-head/index.ts';
 import type { Shape } from './ops.ts';
 
@@ -41,6 +42,8 @@ export interface SessionMemoryRequest {
   readonly params: Iterable<Shape>;
   /** Shapes of the trainable params (LoRA adapters or every weight); absent for scoring/generation. */
   readonly trainable?: Iterable<Shape>;
+  /** Those of `params` stored as f16, 2 bytes an element (frozen weights under 'f16-weights' with shader-f16). */
+  readonly halfParams?: Iterable<Shape>;
   /** Sequences per step (a preference micro-batch has 2 per pair) and their padded length. */
   readonly rows: number;
   readonly length: number;
@@ -63,7 +66,8 @@ export function estimateSessionMemory(req: SessionMemoryRequest): SessionMemoryE
   // The LM head's output: the logits, or where the sequence graphs use the chunked head (same rule)
   // no [B*T, V] tensor at all, only its input [B*T, d] (and, training, that input's gradient).
   const logits = useChunkedLmHead(B * T, V) ? B * T * d : B * T * V;
-  const scores = B * H * T * T;
+  // Attention scores [B, H, T, T], unless the models fuse attention at this length (same rule): then none.
+  const scores = useFusedAttention(T) ? 0 : B * H * T * T;
   const slots: { numel: number }[] = [{ numel: logits }];
   if (trainable) {
     // The logits' gradient, and per layer the residual input, attention probabilities and MLP
@@ -74,7 +78,7 @@ export function estimateSessionMemory(req: SessionMemoryRequest): SessionMemoryE
     // A forward pass holds at least one layer's attention scores and MLP hidden state at a time.
     slots.push({ numel: scores }, { numel: B * T * I });
   }
-  const estimate = accountMemory({ params, trainable, inputs: [[B, T]], slots });
+  const estimate = accountMemory({ params, halfParams: req.halfParams, trainable, inputs: [[B, T]], slots });
   let largest = Math.max(logits, scores, B * T * I);
   let paramCount = 0;
   for (const s of params) {

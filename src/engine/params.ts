@@ -5,8 +5,10 @@
  */
 import type { Backend, DeviceTensor } from './backend.ts';
 import type { Graph } from './graph.ts';
-import { shapeBytes } from './memory-accounting.ts';
+import { paramBytes } from './memory-accounting.ts';
 import { fmtShape, numel, type Shape, shapeEq } from './ops.ts';
+import { checkF16Range, roundArrayToF16 } from './precision/f16.ts';
+import { type ParamStorage, type Precision, paramStorage } from './precision/index.ts';
 
 export interface ParamEntry {
   readonly name: string;
@@ -14,12 +16,25 @@ export interface ParamEntry {
   readonly tensor: DeviceTensor;
   /** Default for TrainState when no explicit trainable list is given. */
   trainable: boolean;
+  /** f32, or (frozen params under 'f16-weights') f16 on the device or f16 values held as f32. */
+  readonly storage: ParamStorage;
+}
+
+export interface ParamStoreOptions {
+  /** 'f16-weights': params added as frozen (trainable false) are rounded to f16 (precision/index.ts). */
+  precision?: Precision;
 }
 
 export class ParamStore {
   private readonly entries_ = new Map<string, ParamEntry>();
+  readonly precision: Precision;
 
-  constructor(readonly backend: Backend) {}
+  constructor(
+    readonly backend: Backend,
+    options: ParamStoreOptions = {},
+  ) {
+    this.precision = options.precision ?? 'f32';
+  }
 
   /** Allocates a param (zeros unless `data` is given). */
   add(name: string, shape: Shape, data?: Float32Array, trainable = true): ParamEntry {
@@ -27,7 +42,10 @@ export class ParamStore {
       throw new Error(`ParamStore.add: "${name}" already exists; use set() to overwrite its values`);
     if (shape.some((d) => !Number.isInteger(d) || d <= 0))
       throw new Error(`ParamStore.add: "${name}" has a bad shape ${fmtShape(shape)}`);
-    const entry: ParamEntry = { name, shape: [...shape], tensor: this.backend.alloc(numel(shape), 'f32'), trainable };
+    const storage = paramStorage(this.precision, trainable, this.backend);
+    const n = numel(shape);
+    const tensor = storage === 'f16' && this.backend.allocHalf ? this.backend.allocHalf(n) : this.backend.alloc(n, 'f32');
+    const entry: ParamEntry = { name, shape: [...shape], tensor, trainable, storage };
     this.entries_.set(name, entry);
     if (data) this.set(name, data);
     return entry;
@@ -73,7 +91,13 @@ export class ParamStore {
         `ParamStore.set: "${name}" ${fmtShape(e.shape)} needs a Float32Array of ${n}, got ${data?.constructor?.name} of ${data?.length}`,
       );
     }
-    this.backend.write(e.tensor, data);
+    if (e.storage === 'f32') {
+      this.backend.write(e.tensor, data);
+      return;
+    }
+    checkF16Range(name, data);
+    // An f16 tensor rounds on upload; the emulation rounds here and keeps f32.
+    this.backend.write(e.tensor, e.storage === 'f16' ? data : roundArrayToF16(data));
   }
 
   async read(name: string): Promise<Float32Array> {
@@ -96,7 +120,11 @@ export class ParamStore {
   }
 
   bytes(): number {
-    return shapeBytes([...this.entries_.values()].map((e) => e.shape));
+    const all = [...this.entries_.values()];
+    return paramBytes(
+      all.map((e) => e.shape),
+      all.filter((e) => e.storage === 'f16').map((e) => e.shape),
+    );
   }
 
   dispose(): void {

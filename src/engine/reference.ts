@@ -13,6 +13,7 @@ import type { Backend } from './backend.ts';
 import type { Feeds, HostBatch } from './logprobs.ts';
 import { padRows } from './logprobs.ts';
 import type { LoraConfig } from './lora.ts';
+import type { Precision } from './precision/index.ts';
 import type { LoadedModel } from './models/index.ts';
 import { REF_INPUTS } from './objectives/index.ts';
 import { type RowLogps, SequenceScorer } from './scorer.ts';
@@ -49,6 +50,8 @@ export interface ReferenceOptions {
   batchSize?: number;
   /** Padded length for a longest row (default: roundUpTo16). */
   bucket?: (maxLen: number) => number;
+  /** The policy's precision: under 'f16-weights' the scorer rounds the same frozen weights it does. */
+  precision?: Precision;
 }
 
 /** The default padded length: few distinct shapes (one compiled graph each) for little padding. */
@@ -92,7 +95,7 @@ export async function computeReferenceTable(
       `computeReferenceTable: ${pairs.chosen.length} chosen rows vs ${pairs.rejected.length} rejected rows`,
     );
   }
-  const scorer = new SequenceScorer(source.model, source.weights, opts.backend, source.lora);
+  const scorer = new SequenceScorer(source.model, source.weights, opts.backend, source.lora, opts.precision);
   try {
     return {
       chosen: await scoreAll(scorer, pairs.chosen, opts),

@@ -10,6 +10,7 @@ import { buildSequenceStats, feedsFor, type HostBatch, sequenceFeeds } from './l
 import type { LoraConfig } from './lora.ts';
 import type { LoadedModel } from './models/index.ts';
 import { ParamStore } from './params.ts';
+import type { Precision } from './precision/index.ts';
 
 export interface RowLogps {
   sum: Float32Array;
@@ -20,14 +21,19 @@ export class SequenceScorer {
   private readonly params: ParamStore;
   private readonly sessions = new Map<string, { g: Graph; fwd: ForwardSession }>();
 
-  /** `weights` must hold every param of the model (and the adapters when `lora` is given). */
+  /**
+   * `weights` must hold every param of the model (and the adapters when `lora` is given). Under
+   * precision 'f16-weights' the params the graph marks frozen (the base under LoRA) are rounded to
+   * f16, exactly as in a policy's store, so scores match the policy's own log-probs.
+   */
   constructor(
     private readonly model: LoadedModel,
     private readonly weights: ReadonlyMap<string, Float32Array>,
     backend: Backend,
     private readonly lora?: LoraConfig,
+    precision: Precision = 'f32',
   ) {
-    this.params = new ParamStore(backend);
+    this.params = new ParamStore(backend, { precision });
   }
 
   async score(batch: HostBatch): Promise<RowLogps> {

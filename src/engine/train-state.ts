@@ -44,6 +44,11 @@ export class TrainState {
     const twice = this.trainable.find((name, i) => this.trainable.indexOf(name) !== i);
     if (twice !== undefined) throw new Error(`TrainState: trainable param "${twice}" is listed twice`);
     for (const name of this.trainable) {
+      if (params.get(name).storage !== 'f32') {
+        throw new Error(
+          `TrainState: "${name}" was added as a frozen weight and rounded to f16 (precision "f16-weights"); add it with trainable true to train it in f32`,
+        );
+      }
       const n = numel(params.get(name).shape);
       this.perParam.set(name, {
         grad: backend.alloc(n, 'f32'),

@@ -15,7 +15,7 @@
  * the pipeline resumes it only on the same backend unless told otherwise (checkpoint.ts).
  */
 import type { ResponseSeparator, TruncationRule } from '../data/sequence.ts';
-import { type MaskMode, type ObjectiveParams, objectiveSpec } from '../engine/index.ts';
+import { type MaskMode, type ObjectiveParams, objectiveSpec, type Precision } from '../engine/index.ts';
 import type { DecodingOptions, PromptOptions } from './pipeline/generation.ts';
 import { deriveSeed, SEED_PURPOSE } from './pipeline/seeds.ts';
 import type { EvalTestSource } from './spec/types.ts';
@@ -124,6 +124,8 @@ export interface EvalPlan {
 export interface ExperimentPlan {
   name: string;
   backend: BackendChoice;
+  /** spec.precision ('f32' when left out): 'f16-weights' rounds frozen weights to f16. */
+  precision: Precision;
   model: ModelSpec;
   lora: LoraSpec;
   loraInitSeed: number;
@@ -177,6 +179,7 @@ export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
   return {
     name: spec.name,
     backend: spec.backend,
+    precision: spec.precision ?? 'f32',
     model: spec.model,
     lora: spec.lora,
     loraInitSeed: deriveSeed(seed, SEED_PURPOSE.loraInit),

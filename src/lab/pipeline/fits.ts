@@ -10,7 +10,9 @@ import {
   type LoadedModel,
   type LoraConfig,
   type LoraTarget,
+  type Precision,
   type SessionMemoryEstimate,
+  storesHalf,
 } from '../../engine/index.ts';
 
 /** The largest step the plan feeds: sequences per micro-batch and their length. */
@@ -32,6 +34,7 @@ export function policyMemory(
   lora: LoraConfig | null,
   targets: readonly LoraTarget[],
   step: StepSize,
+  halfFrozen = false,
 ): SessionMemoryEstimate {
   const params = [...model.shapes.values()];
   const trainable = lora ? loraShapes(targets, lora.r) : params;
@@ -39,6 +42,8 @@ export function policyMemory(
     dims: model.config,
     params: [...params, ...(lora ? trainable : [])],
     trainable,
+    // Under LoRA every base weight is frozen: f16 on the device when precision allows (engine/precision).
+    halfParams: lora && halfFrozen ? params : undefined,
     ...step,
   });
 }
@@ -50,10 +55,12 @@ export function checkPolicyFits(
   targets: readonly LoraTarget[],
   step: StepSize,
   backend: Backend,
+  precision: Precision = 'f32',
 ): void {
-  const how = lora ? `LoRA r=${lora.r}` : 'full fine-tuning';
+  const halfFrozen = precision === 'f16-weights' && storesHalf(backend);
+  const how = `${lora ? `LoRA r=${lora.r}` : 'full fine-tuning'}${halfFrozen && lora ? ', f16 frozen weights' : ''}`;
   const what = `${model.name} (${how}, ${step.rows} sequence${step.rows === 1 ? '' : 's'} x ${step.length} tokens per step, ${backend.name} backend)`;
-  checkFits(policyMemory(model, lora, targets, step), backend.memoryBudget?.(), what);
+  checkFits(policyMemory(model, lora, targets, step, halfFrozen), backend.memoryBudget?.(), what);
 }
 
 /**

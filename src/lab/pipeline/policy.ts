@@ -19,6 +19,8 @@ import {
   modelFiles,
   modelFromWeights,
   ParamStore,
+  type Precision,
+  precisionNote,
   Rng,
   saveAdapter,
   selectTargets,
@@ -81,7 +83,15 @@ export class Policy {
   private initial: Map<string, Float32Array>;
 
   /** `step`: the largest step the plan feeds; given, a model that cannot fit is refused before any upload. */
-  constructor(model: LoadedModel, loraSpec: LoraSpec, seed: number, backend: Backend, step?: StepSize) {
+  /** `precision` 'f16-weights': the frozen base weights are rounded to f16 (engine/precision). */
+  constructor(
+    model: LoadedModel,
+    loraSpec: LoraSpec,
+    seed: number,
+    backend: Backend,
+    step?: StepSize,
+    readonly precision: Precision = 'f32',
+  ) {
     this.model_ = model;
     if (loraSpec.enabled) {
       const { targets, notes } = loraTargetModules(model.arch, loraSpec.targetModules);
@@ -93,8 +103,10 @@ export class Policy {
       this.lora = null;
       this.targets = [];
     }
-    if (step) checkPolicyFits(model, this.lora, this.targets, step, backend);
-    this.store = new ParamStore(backend);
+    if (step) checkPolicyFits(model, this.lora, this.targets, step, backend, precision);
+    const note = precisionNote(precision, backend);
+    if (note) this.notes.push(this.lora ? note : `${note}; full fine-tuning trains every weight, so none is rounded`);
+    this.store = new ParamStore(backend, { precision });
     for (const [name, w] of model.weights) {
       this.store.add(name, model.shapes.get(name) as number[], w, !this.lora);
     }

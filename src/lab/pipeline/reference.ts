@@ -73,7 +73,13 @@ export async function referenceStage(o: ReferenceStageOptions): Promise<Map<stri
           strategy,
           { model: policy.model, weights: policy.fullWeights(), lora: policy.lora ?? undefined },
           rows,
-          { backend: o.backend, padId: o.tokenizer.padId, batchSize: 16, bucket: (len) => bucketLength(len) },
+          {
+            backend: o.backend,
+            padId: o.tokenizer.padId,
+            batchSize: 16,
+            bucket: (len) => bucketLength(len),
+            precision: policy.precision,
+          },
         ),
       );
     }

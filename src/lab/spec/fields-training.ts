@@ -3,6 +3,7 @@
  * schedule, LoRA, evaluation and backend. Each field appears once.
  */
 import { PAIRING_MODES } from '../../data/pairing.ts';
+import { PRECISIONS } from '../../engine/index.ts';
 import { defaultJudge, JUDGE_LABELS } from './fields-setup.ts';
 import { defaultPairs, OBJECTIVE_LABELS, OBJECTIVE_NAMES, type RunParamField } from './objectives.ts';
 import {
@@ -309,4 +310,15 @@ export const TRAINING_FIELDS = [
     default: 'auto',
     choiceLabels: { auto: 'automatic', webgpu: 'WebGPU', cpu: 'CPU' },
   }),
+  choice(
+    'precision',
+    PRECISIONS,
+    'Weight precision',
+    '"f16-weights": frozen weights (every base weight under LoRA) rounded to f16 and, on a GPU with shader-f16, stored in half the memory, products still summed in f32; trainable weights stay f32. Without shader-f16 (and on the CPU) the rounding is emulated: same numbers, no memory saved. Full fine-tuning has no frozen weights, so nothing changes',
+    {
+      optional: true,
+      default: 'f32',
+      choiceLabels: { f32: 'f32 (exact)', 'f16-weights': 'f16 frozen weights' },
+    },
+  ),
 ] satisfies FieldSchema[];

@@ -11,7 +11,7 @@ import type { PairingMode } from '../../data/pairing.ts';
 import type { PaperTestSet, PaperTrainSet } from '../../data/paper-data.ts';
 import type { ResponseSeparator, TruncationRule } from '../../data/sequence.ts';
 import type { PreferenceRow } from '../../data/types.ts';
-import type { ObjectiveName } from '../../engine/index.ts';
+import type { ObjectiveName, Precision } from '../../engine/index.ts';
 
 export const SPEC_VERSION = 2;
 
@@ -187,6 +187,8 @@ export interface ExperimentSpec {
   lora: LoraSpec;
   eval: EvalSpec;
   backend: BackendChoice;
+  /** Left out: 'f32'. 'f16-weights' rounds frozen weights to f16 (engine/precision). */
+  precision?: Precision;
 }
 
 export interface SpecError {

@@ -102,6 +102,7 @@ export function ExperimentForm() {
               <Field path="name" />
               <Field path="seed" />
               {!hide.has('backend') && <Field path="backend" />}
+              {!hide.has('backend') && <Field path="precision" />}
             </fieldset>
             {!hide.has('model') && <ModelSection {...sectionProps} />}
             {!hide.has('data') && <DataSection {...sectionProps} showPairing={!hide.has('pairing')} />}

@@ -14,6 +14,7 @@ import { DeviceLostError, DoesNotFitError, WebGPUError } from './errors.ts';
 import { estimateFit, type FitEstimate } from './fit.ts';
 import type { KernelContext, KernelLimits, MatmulVariant, RowStrategy } from './kernels/types.ts';
 import { PipelineCache } from './pipeline-cache.ts';
+import { packHalfForUpload } from './half.ts';
 import { compileProgram, type ProgramHost, type WebGPUProgram } from './program.ts';
 import { StagingRing } from './readback.ts';
 import {
@@ -80,6 +81,8 @@ export class WebGPUBackend implements Backend {
   readonly report: CapabilityReport | undefined;
   /** Resolves (never rejects) when the device is lost, with the error later calls will throw. */
   readonly lost: Promise<DeviceLostError>;
+  /** f16 storage (Backend.allocHalf): only on a device with 'shader-f16' enabled. */
+  readonly allocHalf?: (numel: number) => GpuTensor;
 
   private readonly pool: BufferPool;
   private readonly commands: CommandBatch;
@@ -113,6 +116,7 @@ export class WebGPUBackend implements Backend {
       throw new RangeError('tiled matmul needs 256 invocations and 8 KiB of workgroup storage per workgroup');
     }
     this.rows = options.rows ?? (options.isFallbackAdapter ? 'thread' : 'workgroup');
+    if (device.features.has('shader-f16')) this.allocHalf = (numel) => this.allocSegments(numel, 'f32', true);
     this.report = options.report;
     this.pool = new BufferPool(device);
     this.commands = new CommandBatch(device, () => this.counters.submissions++);
@@ -141,18 +145,23 @@ export class WebGPUBackend implements Backend {
   }
 
   alloc(numel: number, dtype: DType): GpuTensor {
+    return this.allocSegments(numel, dtype, false);
+  }
+
+  private allocSegments(numel: number, dtype: DType, half: boolean): GpuTensor {
     this.assertAlive();
     if (!(Number.isInteger(numel) && numel >= 0)) throw new RangeError(`alloc: bad element count ${numel}`);
     const segments: GPUBuffer[] = [];
     for (let k = 0; k < segmentCount(numel, this.layout); k++) {
-      const { buffer, reused } = this.pool.acquire(
-        Math.max(1, segmentElems(numel, k, this.layout)) * BYTES_PER_ELEMENT,
-      );
+      const elems = Math.max(1, segmentElems(numel, k, this.layout));
+      // f16 segments are rounded up to whole 4-byte words (buffer copies and writes move words).
+      const bytes = half ? Math.ceil(elems / 2) * 4 : elems * BYTES_PER_ELEMENT;
+      const { buffer, reused } = this.pool.acquire(bytes);
       // Recorded after any pending work that used the buffer before it was freed.
       if (reused) this.commands.encoder().clearBuffer(buffer);
       segments.push(buffer);
     }
-    return new GpuTensor(numel, dtype, segments, this.layout);
+    return new GpuTensor(numel, dtype, segments, this.layout, half);
   }
 
   free(t: DeviceTensor): void {
@@ -174,6 +183,13 @@ export class WebGPUBackend implements Backend {
     // writeBuffer lands before every command buffer submitted after it: submit the work recorded
     // before this write first, or a pending run or read would see the new data.
     this.commands.flush();
+    if (g.half) {
+      for (const part of packHalfForUpload(g, data as Float32Array, offset)) {
+        this.device.queue.writeBuffer(part.buffer, part.byteOffset, part.words);
+      }
+      this.counters.bytesWritten += data.length * g.elementBytes;
+      return;
+    }
     let done = 0;
     while (done < data.length) {
       const at = offset + done;
@@ -199,7 +215,7 @@ export class WebGPUBackend implements Backend {
     if (n < 0 || n > g.numel) throw new RangeError(`read: ${n} elements from a tensor of ${g.numel}`);
     if (n === 0) return g.dtype === 'i32' ? new Int32Array(0) : new Float32Array(0);
     this.counters.reads++;
-    this.counters.bytesRead += n * BYTES_PER_ELEMENT;
+    this.counters.bytesRead += n * g.elementBytes;
     let reject: (e: Error) => void = () => {};
     const lost = new Promise<never>((_, r) => {
       reject = r;

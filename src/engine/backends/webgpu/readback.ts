@@ -7,7 +7,8 @@
 import { sizeClass } from './buffer-pool.ts';
 import type { CommandBatch } from './command-batch.ts';
 import type { GpuTensor } from './tensor.ts';
-import { BYTES_PER_ELEMENT, segmentCount, segmentElems } from './tensor.ts';
+import { unpackF16 } from '../../precision/f16.ts';
+import { segmentCount, segmentElems } from './tensor.ts';
 
 export class StagingRing {
   private readonly free = new Map<number, GPUBuffer[]>();
@@ -22,12 +23,15 @@ export class StagingRing {
    * batch is submitted and the staging buffer is mapped.
    */
   async read(t: GpuTensor, count: number): Promise<Float32Array | Int32Array> {
-    const bytes = count * BYTES_PER_ELEMENT;
+    // f16 tensors (allocHalf) move in whole 4-byte words: an odd count reads one padding half.
+    const wordBytes = (elems: number) => Math.ceil((elems * t.elementBytes) / 4) * 4;
+    const bytes = wordBytes(count);
     const staging = this.acquire(bytes);
     const encoder = this.commands.encoder();
+    const segmentBytes = t.layout.elems * t.elementBytes;
     for (let k = 0; k < segmentCount(count, t.layout); k++) {
       const n = segmentElems(count, k, t.layout);
-      encoder.copyBufferToBuffer(t.segments[k], 0, staging, k * t.layout.bytes, n * BYTES_PER_ELEMENT);
+      encoder.copyBufferToBuffer(t.segments[k], 0, staging, k * segmentBytes, wordBytes(n));
     }
     const submitted = this.commands.submitted();
     try {
@@ -36,6 +40,7 @@ export class StagingRing {
       const copy = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
       this.release(staging);
+      if (t.half) return unpackF16(new Uint16Array(copy, 0, count));
       return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
     } catch (e) {
       staging.destroy();

@@ -8,6 +8,8 @@ import type { DeviceTensor } from '../../backend.ts';
 import type { DType } from '../../ops.ts';
 
 export const BYTES_PER_ELEMENT = 4;
+/** Bytes per element of a tensor stored as f16 (allocHalf; precision 'f16-weights'). */
+export const HALF_BYTES_PER_ELEMENT = 2;
 
 /** How tensors are cut into segments: every segment but the last holds exactly `elems` elements. */
 export interface SegmentLayout {
@@ -42,7 +44,14 @@ export class GpuTensor implements DeviceTensor {
     readonly dtype: DType,
     readonly segments: readonly GPUBuffer[],
     readonly layout: SegmentLayout,
+    /** Stored as f16: same element indexing and segments, half the bytes (kernels widen to f32). */
+    readonly half = false,
   ) {}
+
+  /** Bytes one element takes in the buffers. */
+  get elementBytes(): number {
+    return this.half ? HALF_BYTES_PER_ELEMENT : BYTES_PER_ELEMENT;
+  }
 
   /** The segments a view of `count` elements (starting at element 0) touches. */
   segmentsFor(count: number): readonly GPUBuffer[] {

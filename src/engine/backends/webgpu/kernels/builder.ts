@@ -5,6 +5,11 @@
  * segment, so kernels never see the split. Binding the same buffers twice makes the second name an
  * alias of the first (in-place elementwise ops), since WebGPU forbids binding one buffer as both
  * read-only and read-write storage in a dispatch.
+ *
+ * A tensor stored as f16 (WebGPUBackend.allocHalf, precision 'f16-weights') is declared
+ * `array<f16>` and its accessors convert, so `ld_x` still returns f32 and every kernel accumulates
+ * in f32 unchanged; the module then starts with `enable f16;`, which only such tensors (and so only
+ * devices with 'shader-f16') ever produce.
  */
 import type { DType } from '../../../ops.ts';
 import type { GpuTensor } from '../tensor.ts';
@@ -13,6 +18,8 @@ import type { BufferBinding, DispatchSpec, KernelContext } from './types.ts';
 
 type Access = 'read' | 'read_write';
 type ScalarType = 'u32' | 'i32' | 'f32';
+/** What a storage array holds: an engine dtype, or f16 for tensors stored as halves. */
+type StorageType = DType | 'f16';
 
 interface Bound {
   readonly name: string;
@@ -93,12 +100,12 @@ export class Kernel {
   /** Binds the segments of `tensor` that hold its first `count` elements. */
   tensor(name: string, tensor: GpuTensor, count: number, access: Access): this {
     const buffers = tensor.segments.slice(0, segmentCount(count, tensor.layout));
-    return this.bind(name, buffers, tensor.dtype, access);
+    return this.bind(name, buffers, tensor.half ? 'f16' : tensor.dtype, access);
   }
 
   /** Binds segment `k` of `tensor` alone (for kernels chunked by segment). */
   segment(name: string, tensor: GpuTensor, k: number, access: Access): this {
-    return this.bind(name, [tensor.segments[k]], tensor.dtype, access);
+    return this.bind(name, [tensor.segments[k]], tensor.half ? 'f16' : tensor.dtype, access);
   }
 
   /** Binds a backend-internal buffer (scratch or constant table) as one array. */
@@ -130,14 +137,21 @@ export class Kernel {
         );
       }
     }
+    const enable = this.halves ? 'enable f16;\n' : '';
     const hookHelpers = this.hooked ? (this.ctx.storeHook?.helpers ?? '') : '';
     const helpers = hookHelpers && !body.includes(hookHelpers) ? hookHelpers : '';
-    const wgsl = `${struct}${helpers}${this.decls.join('')}\n${body}`;
+    const wgsl = `${enable}${struct}${helpers}${this.decls.join('')}\n${body}`;
     return { label: this.label, wgsl, uniform, bindings: this.bindings, access: this.access, workgroups };
   }
 
-  private bind(name: string, buffers: readonly GPUBuffer[], dtype: DType, access: Access): this {
+  /** Whether an f16 array is bound (the module then needs `enable f16;`). */
+  private halves = false;
+
+  private bind(name: string, buffers: readonly GPUBuffer[], dtype: StorageType, access: Access): this {
+    // The value type the accessors take and return; f16 storage widens to f32.
     const type = dtype === 'i32' ? 'i32' : 'f32';
+    const stored = dtype === 'f16' ? 'f16' : type;
+    if (dtype === 'f16') this.halves = true;
     const same = this.bound.find(
       (b) => b.buffers.length === buffers.length && b.buffers.every((buf, i) => buf === buffers[i]),
     );
@@ -154,18 +168,18 @@ export class Kernel {
     buffers.forEach((buffer, k) => {
       this.bindings.push({ buffer });
       this.access.push(access);
-      this.decls.push(`@group(0) @binding(${first + k}) var<storage, ${access}> ${name}_${k}: array<${type}>;\n`);
+      this.decls.push(`@group(0) @binding(${first + k}) var<storage, ${access}> ${name}_${k}: array<${stored}>;\n`);
     });
-    this.decls.push(accessor('ld', name, type, buffers.length, this.ctx.layout.shift));
-    const hook = this.ctx.storeHook;
     const shift = this.ctx.layout.shift;
+    this.decls.push(accessor('ld', name, type, buffers.length, shift, stored === 'f16'));
+    const hook = this.ctx.storeHook;
     if (hook && !this.hooked && name === 'out' && access === 'read_write' && buffers[0] === hook.target.segments[0]) {
       // A fused epilogue (fusion/epilogue.ts) wraps this kernel's output store.
       this.hooked = true;
-      this.decls.push(accessor('st', name, type, buffers.length, shift, 'st_out_raw'));
+      this.decls.push(accessor('st', name, type, buffers.length, shift, stored === 'f16', 'st_out_raw'));
       this.decls.push(hook.install(this, 'st_out_raw'));
     } else if (access === 'read_write') {
-      this.decls.push(accessor('st', name, type, buffers.length, shift));
+      this.decls.push(accessor('st', name, type, buffers.length, shift, stored === 'f16'));
     }
     return this;
   }
@@ -177,10 +191,13 @@ function accessor(
   type: string,
   segments: number,
   shift: number,
+  half = false,
   fnName = `${kind}_${name}`,
 ): string {
   const sig = kind === 'ld' ? `fn ${fnName}(i: u32) -> ${type}` : `fn ${fnName}(i: u32, v: ${type})`;
-  const op = (k: number, idx: string) => (kind === 'ld' ? `return ${name}_${k}[${idx}];` : `${name}_${k}[${idx}] = v;`);
+  const load = (k: number, idx: string) => (half ? `f32(${name}_${k}[${idx}])` : `${name}_${k}[${idx}]`);
+  const op = (k: number, idx: string) =>
+    kind === 'ld' ? `return ${load(k, idx)};` : `${name}_${k}[${idx}] = ${half ? 'f16(v)' : 'v'};`;
   if (segments === 1) return `${sig} { ${op(0, 'i')} }\n`;
   const mask = 2 ** shift - 1;
   let s = `${sig} {\n  let s = i >> ${shift}u;\n  let j = i & ${mask}u;\n`;
