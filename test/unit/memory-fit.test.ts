@@ -145,10 +145,10 @@ describe('checkFits', () => {
   });
 
   it('refuses a tensor longer than the backend can hold, naming the limit', () => {
-    const e = estimateSessionMemory({ dims: gpt2Shaped().config, params: [[10]], rows: 64, length: 1024 });
+    const e = estimateSessionMemory({ dims: gpt2Shaped().config, params: [[10]], rows: 256, length: 1024 });
     const budget = { totalSource: 'unknown', maxTensorBytes: 2 ** 30, maxTensorSource: 'the longest typed array' };
-    // The chunked LM head never stores the 12.27 GiB logits: the largest tensor is one layer's
-    // attention scores, 64 x 12 heads x 1024 x 1024 floats.
+    // The chunked LM head never stores the logits, nor fused attention its scores: the largest
+    // tensor is one layer's MLP hidden state, 256 x 1024 tokens x 3072 floats.
     expect(() => checkFits(e, budget, 'scoring')).toThrow(
       /its largest tensor needs 3\.00 GiB but the longest typed array is 1\.00 GiB.*lower the batch size or maxLength/,
     );

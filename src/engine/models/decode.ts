@@ -82,7 +82,7 @@ export function buildPrefillGraph(g: Graph, model: LoadedModel, T: number, o: Ca
   const attend: AttendFn = (layer, q, k, v) => {
     effects.push(g.cacheWrite(cacheParam(g, c, layer, 'k', B, Tmax), k, pos));
     effects.push(g.cacheWrite(cacheParam(g, c, layer, 'v', B, Tmax), v, pos));
-    return causalAttention(g, q, k, v, keyMask);
+    return causalAttention(g, q, k, v, keyMask, ctx.attention);
   };
   const hidden = stack.blocks(ctx, stack.embed(ctx, ids), attend, (x) => g.rope(x, c.ropeTheta));
   const last = g.matmul(lastSelect, hidden);

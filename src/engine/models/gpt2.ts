@@ -58,7 +58,7 @@ export function gpt2Architecture(c: ModelConfig, prefix: '' | 'transformer.'): A
         const L = layer(i);
         const qkv = linear(ctx, layerNorm(ctx, x, `h.${i}.ln_1`), L.cAttn);
         const [q, k, v] = [0, 1, 2].map((j) => splitHeads(g, g.sliceLast(qkv, j * D, D), c.numHeads, c.headDim));
-        x = g.add(x, linear(ctx, causalAttention(g, q, k, v, keyMask), L.cProj));
+        x = g.add(x, linear(ctx, causalAttention(g, q, k, v, keyMask, ctx.attention), L.cProj));
         const h = g.unary(linear(ctx, layerNorm(ctx, x, `h.${i}.ln_2`), L.cFc), 'gelu_tanh');
         x = g.add(x, linear(ctx, h, L.mlpProj));
       }

@@ -4,6 +4,7 @@
  */
 import type { Graph, Node } from '../graph.ts';
 import { LORA_DROPOUT_SEED, type LoraConfig, loraParamNames, loraScaling, targetsModule } from '../lora.ts';
+import { type AttentionMode, useFusedAttention } from '../ops/attention/index.ts';
 
 export interface BuildOptions {
   /** Whether the base weights get gradients (false under LoRA: only adapters train). */
@@ -12,6 +13,8 @@ export interface BuildOptions {
   lora?: LoraConfig;
   /** A training graph: LoRA dropout (lora.dropout > 0) is applied, seeded by the LORA_DROPOUT_SEED input. */
   training?: boolean;
+  /** Which attention causalAttention builds (default 'auto': fused for long sequences, ops/attention). */
+  attention?: AttentionMode;
 }
 
 export interface BuildContext {
@@ -22,11 +25,20 @@ export interface BuildContext {
   adapters: Map<string, { A: string; B: string; inFeatures: number; outFeatures: number }>;
   /** Whether LoRA dropout applies (a training graph with lora.dropout > 0). */
   dropout: boolean;
+  attention: AttentionMode;
 }
 
 export function buildContext(g: Graph, opts: BuildOptions = {}): BuildContext {
   const dropout = !!opts.training && (opts.lora?.dropout ?? 0) > 0;
-  return { g, trainableBase: opts.trainableBase ?? !opts.lora, lora: opts.lora, adapters: new Map(), dropout };
+  const attention = opts.attention ?? 'auto';
+  return {
+    g,
+    trainableBase: opts.trainableBase ?? !opts.lora,
+    lora: opts.lora,
+    adapters: new Map(),
+    dropout,
+    attention,
+  };
 }
 
 export interface LinearSpec {
@@ -79,11 +91,23 @@ export function mergeHeads(g: Graph, x: Node): Node {
 
 /**
  * Causal attention with right padding: q [B, H, T, D], k and v [B, Hkv, T, D] (grouped-query
- * attention repeats each kv head H/Hkv times), keyMask [B, T]. Returns [B, T, H*D].
+ * attention repeats each kv head H/Hkv times), keyMask [B, T]. Returns [B, T, H*D]. Both paths
+ * compute the same function (ops/attention matches softmax_causal's masking exactly).
  */
-export function causalAttention(g: Graph, q: Node, k: Node, v: Node, keyMask: Node): Node {
+export function causalAttention(
+  g: Graph,
+  q: Node,
+  k: Node,
+  v: Node,
+  keyMask: Node,
+  mode: AttentionMode = 'auto',
+): Node {
+  const scale = 1 / Math.sqrt(q.shape[3]);
+  if (useFusedAttention(q.shape[2], mode)) {
+    return mergeHeads(g, g.flashAttention(q, k, v, keyMask, scale));
+  }
   const rep = q.shape[1] / k.shape[1];
   const scores = g.matmul(q, g.repeatHeads(k, rep), false, true);
-  const probs = g.softmaxCausal(scores, keyMask, 1 / Math.sqrt(q.shape[3]));
+  const probs = g.softmaxCausal(scores, keyMask, scale);
   return mergeHeads(g, g.matmul(probs, g.repeatHeads(v, rep)));
 }

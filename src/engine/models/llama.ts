@@ -51,7 +51,7 @@ export function llamaArchitecture(c: ModelConfig): Architecture {
         const q = g.rope(splitHeads(g, linear(ctx, h, L.q), c.numHeads, c.headDim), c.ropeTheta);
         const k = g.rope(splitHeads(g, linear(ctx, h, L.k), c.numKvHeads, c.headDim), c.ropeTheta);
         const v = splitHeads(g, linear(ctx, h, L.v), c.numKvHeads, c.headDim);
-        x = g.add(x, linear(ctx, causalAttention(g, q, k, v, keyMask), L.o));
+        x = g.add(x, linear(ctx, causalAttention(g, q, k, v, keyMask, ctx.attention), L.o));
         const m = rmsNorm(ctx, x, `model.layers.${i}.post_attention_layernorm.weight`);
         const act = g.mul(g.unary(linear(ctx, m, L.gate), 'silu'), linear(ctx, m, L.up));
         x = g.add(x, linear(ctx, act, L.down));

@@ -24,6 +24,28 @@ type Shaped = { readonly shape: Shape };
 /** Logsumexp stored for a row with no visible key (WGSL has no infinity; the f32 lowest value). */
 export const EMPTY_ROW_LSE = -3.4028234663852886e38;
 
+/**
+ * 'fused': the flash_attention op (ops/attention), no [B, H, T, T] tensor; 'unfused': q k^T,
+ * softmax_causal and p v as three ops; 'auto': fused from FUSED_ATTENTION_MIN_T query tokens on.
+ */
+export type AttentionMode = 'auto' | 'fused' | 'unfused';
+
+/**
+ * Sequence length from which 'auto' attention is fused. Below it the score tensors are small
+ * (at T = 255 one head's [T, T] scores are 254 KiB, so a batch of 8 x 12 heads stays under 25 MiB
+ * per layer) and the unfused path runs as tiled matmuls, which are faster than the fused kernels'
+ * one-thread-per-row loops; from 256 on the scores grow quadratically (Qwen2.5-0.5B at 4 x 1024:
+ * 235 MB per score tensor per layer) and storing them, not the arithmetic, is what limits which
+ * models fit. A rule on T alone, not on bytes, keeps one path per sequence length whatever the
+ * batch size, and keeps the bundled classroom model (T = 64) on its golden numbers.
+ */
+export const FUSED_ATTENTION_MIN_T = 256;
+
+/** Whether causal attention over Tq query tokens uses flash_attention (models/layers.ts, memory-fit.ts). */
+export function useFusedAttention(Tq: number, mode: AttentionMode = 'auto'): boolean {
+  return mode === 'fused' || (mode === 'auto' && Tq >= FUSED_ATTENTION_MIN_T);
+}
+
 export interface AttentionAttrs {
   /** inputs [q, k, v, keyMask] -> out [B, H, Tq, D] = softmax_causal(scale * q k^T) v. */
   flash_attention: { scale: number };
