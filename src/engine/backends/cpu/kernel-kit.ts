@@ -25,6 +25,10 @@ export interface MatmulThreads {
     d: MatmulDims,
     at?: { a?: number; b?: number; out?: number },
   ): boolean;
+  /** A zero-filled block of the shared memory for one job's scratch (its byte offset), or null when full. */
+  allocScratch(bytes: number): number | null;
+  /** Returns a block from allocScratch. */
+  freeScratch(byteOffset: number): void;
   /** Range kernels with less work than this (units x unitCost, about ns) stay on the calling thread. */
   readonly minRangeWork: number;
   /** Runs range kernel `id` split over the threads (see GemmPool.tryRange); false: run it here. */

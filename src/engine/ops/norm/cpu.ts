@@ -4,14 +4,25 @@
  * the row range kernels of backends/cpu/threads/ranges/norm.ts (split over threads when the
  * backend has them); the plain loops here are their reference.
  */
-import { bindRange, type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
-import type { F32View } from '../../backends/cpu/tensor.ts';
+import {
+  bindRange,
+  type CpuKernel,
+  type CpuKernels,
+  f32,
+  type KernelContext,
+  sharedOffset,
+} from '../../backends/cpu/kernel-kit.ts';
+import type { ArrayView, F32View } from '../../backends/cpu/tensor.ts';
+import { rangeId } from '../../backends/cpu/threads/ranges/index.ts';
 import {
   layernormGradXRange,
   layernormRange,
+  normGradWRange,
+  normStatsRange,
   rmsnormGradXRange,
   rmsnormRange,
 } from '../../backends/cpu/threads/ranges/norm.ts';
+import { OPERAND_KIND } from '../../backends/cpu/threads/ranges/types.ts';
 import { numel } from '../shape.ts';
 
 /** Mean and 1/sqrt(biased var + eps) of row r of x. */
@@ -112,6 +123,43 @@ export function rmsnormGradW(x: F32View, g: F32View, eps: number, out: F32View):
 }
 
 const rowsOf = (shape: readonly number[]) => numel(shape) / shape[shape.length - 1];
+
+/**
+ * The weight gradient of layernorm (rms 0) or rmsnorm (rms 1): on the pool's threads when its
+ * operands live in the shared memory, as two range jobs (row statistics into a float64 scratch
+ * block, then columns), else the reference loop; both give the same numbers.
+ */
+function normGradW(rms: 0 | 1): CpuKernel<'layernorm_grad_w' | 'rmsnorm_grad_w'> {
+  return (l, [x, g], o, ctx: KernelContext) => {
+    const eps = l.attrs.eps;
+    const D = lastDim(x.shape);
+    const rows = rowsOf(x.shape);
+    const reference = () =>
+      rms ? rmsnormGradW(f32(x), f32(g), eps, f32(o)) : layernormGradW(f32(x), f32(g), eps, f32(o));
+    const pool = ctx.threads;
+    const at = [x, g, o].map((v: ArrayView) => sharedOffset(ctx, v));
+    if (!pool || 3 * rows * D < pool.minRangeWork || at.some((a) => a === undefined)) return reference;
+    const [xo, go, oo] = at as number[];
+    const { f32: F, f64: F64 } = OPERAND_KIND;
+    const floats = Float64Array.of(eps);
+    const statsId = rangeId(normStatsRange);
+    const gradId = rangeId(normGradWRange);
+    return () => {
+      const block = pool.allocScratch(16 * rows);
+      if (block === null) return reference();
+      const so = block / 8;
+      try {
+        const statsOk = pool.tryRange(statsId, Int32Array.of(F, F64), Int32Array.of(xo, so, D, rms), floats, rows, 1);
+        const colsOk =
+          statsOk &&
+          pool.tryRange(gradId, Int32Array.of(F, F, F64, F), Int32Array.of(xo, go, so, oo, D, rows, rms), floats, D, 1);
+        if (!colsOk) reference();
+      } finally {
+        pool.freeScratch(block);
+      }
+    };
+  };
+}
 const lastDim = (shape: readonly number[]) => shape[shape.length - 1];
 
 export const normCpu: CpuKernels<
@@ -125,7 +173,7 @@ export const normCpu: CpuKernels<
     const D = lastDim(x.shape);
     return bindRange(ctx, layernormGradXRange, [x, w, g, o], [D], [l.attrs.eps], rowsOf(x.shape), 7 * D).run;
   },
-  layernorm_grad_w: eachRun((l, [x, g], o) => layernormGradW(f32(x), f32(g), l.attrs.eps, f32(o))),
+  layernorm_grad_w: normGradW(0),
   rmsnorm: (l, [x, w], o, ctx) => {
     const D = lastDim(x.shape);
     return bindRange(ctx, rmsnormRange, [x, w, o], [D], [l.attrs.eps], rowsOf(x.shape), 3 * D).run;
@@ -134,5 +182,5 @@ export const normCpu: CpuKernels<
     const D = lastDim(x.shape);
     return bindRange(ctx, rmsnormGradXRange, [x, w, g, o], [D], [l.attrs.eps], rowsOf(x.shape), 5 * D).run;
   },
-  rmsnorm_grad_w: eachRun((l, [x, g], o) => rmsnormGradW(f32(x), f32(g), l.attrs.eps, f32(o))),
+  rmsnorm_grad_w: normGradW(1),
 };

@@ -145,6 +145,20 @@ export class GemmPool {
     this.arena.release(off * 4);
   }
 
+  /** Bytes of the gemm's scratch block (kept between jobs). */
+  get gemmScratchBytes(): number {
+    return this.scratch.bytes;
+  }
+
+  /** A zero-filled block for one job's scratch (byte offset), or null when the memory is full. */
+  allocScratch(bytes: number): number | null {
+    return this.disposed ? null : this.arena.alloc(bytes);
+  }
+
+  freeScratch(byteOffset: number): void {
+    this.arena.release(byteOffset);
+  }
+
   /** The pool as a Gemm: one product, threaded when it is large enough. */
   readonly gemm: Gemm = (A, aOff, transA, B, bOff, transB, C, cOff, M, N, K) => {
     if (this.run(A, aOff, B, bOff, C, cOff, { P: 1, M, N, K, transA, transB, sharedB: true }, {})) return;
