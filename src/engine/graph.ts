@@ -177,4 +177,8 @@ export class Graph {
   tokenLogprobs(logits: Node, targets: Node): Node {
     return this.apply('token_logprobs', [logits, targets], {});
   }
+  /** log_softmax(hidden weight^T)[target] without a [N, V] logits tensor (ops/lm-head); weight [V, d]. */
+  lmHeadLogprobs(hidden: Node, weight: Node, targets: Node): Node {
+    return this.apply('lm_head_logprobs', [hidden, weight, targets], {});
+  }
 }

@@ -9,13 +9,13 @@
  *   mean[b] = sum[b] / count[b]                                   (IPO/SimPO/ORPO's per-token mean)
  *   nll     = -sum_{chosen rows} sum[b] / sum_{chosen rows} count[b]  (TRL's token-mean cross-entropy)
  * The weights are inputs, so one graph serves any mask mode. Where the [B*T, V] logits would be
- * large (useChunkedLmHead), the log-probs come from the chunked LM head (ops/lm-head), which never
+ * large (shouldChunkLmHead), the log-probs come from the chunked LM head (ops/lm-head), which never
  * stores them; generation builds its logits elsewhere and keeps them.
  */
 import type { Feeds } from './feeds.ts';
 import type { Graph, Node } from './graph.ts';
 import type { BuildOptions, LoadedModel } from './models/index.ts';
-import { useChunkedLmHead } from './ops/lm-head/index.ts';
+import { shouldChunkLmHead } from './ops/lm-head/index.ts';
 
 /** Input names of a sequence-log-prob graph (prefix them to score two models in one graph). */
 export const SEQ_INPUTS = {
@@ -64,7 +64,13 @@ export function buildSequenceStats(g: Graph, model: LoadedModel, o: SequenceLogp
   const logits = model.buildLogits(g, ids, keyMask, o.build);
   const V = logits.shape[2];
   // Large logits: score through the chunked head instead (the logits node is then never planned).
-  const head = useChunkedLmHead(B * T, V) ? lmHeadOf(logits) : undefined;
+  const mode = o.build?.lmHead ?? 'auto';
+  const head = shouldChunkLmHead(B * T, V, mode) ? lmHeadOf(logits) : undefined;
+  if (mode === 'chunked' && !head) {
+    throw new Error(
+      `buildSequenceStats: lmHead 'chunked' needs logits built as hidden x weight^T, but ${model.name}'s are a ${logits.op} node; use lmHead 'auto'`,
+    );
+  }
   const flat = head
     ? g.lmHeadLogprobs(g.reshape(head.hidden, [B * T, head.hidden.shape[2]]), head.weight, targets)
     : g.tokenLogprobs(g.reshape(logits, [B * T, V]), targets);

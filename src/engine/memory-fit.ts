@@ -11,7 +11,7 @@
  */
 import { accountMemory, ELEMENT_BYTES, type MemoryEstimate } from './memory-accounting.ts';
 import { useFusedAttention } from './ops/attention/index.ts';
-import { useChunkedLmHead } from './ops/lm-head/index.ts';
+import { shouldChunkLmHead } from './ops/lm-head/index.ts';
 import type { Shape } from './ops.ts';
 
 /** What a backend can hold. */
@@ -65,7 +65,7 @@ export function estimateSessionMemory(req: SessionMemoryRequest): SessionMemoryE
   const T = req.length;
   // The LM head's output: the logits, or where the sequence graphs use the chunked head (same rule)
   // no [B*T, V] tensor at all, only its input [B*T, d] (and, training, that input's gradient).
-  const logits = useChunkedLmHead(B * T, V) ? B * T * d : B * T * V;
+  const logits = shouldChunkLmHead(B * T, V) ? B * T * d : B * T * V;
   // Attention scores [B, H, T, T], unless the models fuse attention at this length (same rule): then none.
   const scores = useFusedAttention(T) ? 0 : B * H * T * T;
   const slots: { numel: number }[] = [{ numel: logits }];

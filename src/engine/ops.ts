@@ -16,6 +16,7 @@ import type { DropoutAttrs } from './ops/dropout/index.ts';
 import type { ElementwiseAttrs } from './ops/elementwise/index.ts';
 import type { EmbeddingAttrs } from './ops/embedding/index.ts';
 import type { LayoutAttrs } from './ops/layout/index.ts';
+import type { LmHeadAttrs } from './ops/lm-head/index.ts';
 import type { LogprobsAttrs } from './ops/logprobs/index.ts';
 import type { MatmulAttrs } from './ops/matmul/index.ts';
 import type { NormAttrs } from './ops/norm/index.ts';
@@ -47,6 +48,7 @@ export interface OpAttrs
     SoftmaxAttrs,
     AttentionAttrs,
     LogprobsAttrs,
+    LmHeadAttrs,
     DropoutAttrs,
     AdamwAttrs {}
 

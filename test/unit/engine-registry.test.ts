@@ -17,7 +17,7 @@ const sorted = (keys: Iterable<string>) => [...keys].sort();
 describe('op registry', () => {
   it('gives every graph op a shape rule and both kernels; adamw is the only kernel outside the graph', () => {
     const graphOps = sorted(Object.keys(SHAPE_RULES));
-    expect(graphOps).toHaveLength(40);
+    expect(graphOps).toHaveLength(43);
     expect(sorted(Object.keys(CPU_KERNELS))).toEqual(sorted([...graphOps, 'adamw']));
     expect(sorted(Object.keys(WGSL_KERNELS))).toEqual(sorted(Object.keys(CPU_KERNELS)));
   });
@@ -38,6 +38,8 @@ describe('op registry', () => {
         'flash_attention_grad_k',
         'flash_attention_grad_v',
         'token_logprobs_grad',
+        'lm_head_logprobs_grad_hidden',
+        'lm_head_logprobs_grad_weight',
         'rope_at',
         'cache_write',
       ]),

@@ -1,7 +1,7 @@
 /**
  * Memory of the chunked LM head: a training or scoring graph whose logits would be large plans no
- * [tokens x vocab] tensor (forward or backward), its planned activations drop by at least the
- * logits and their gradient against the same graph on the unfused path, the analytic estimate
+ * [tokens x vocab] tensor (forward or backward), its planned activations drop by about the logits
+ * and their gradient against the same graph forced onto the unfused path (lmHead 'unfused'), the analytic estimate
  * (memory-fit) stays a lower bound of the planner's, and small vocabularies keep the unfused path.
  */
 import { describe, expect, it } from 'vitest';
@@ -13,10 +13,11 @@ import { estimateMemory } from '../../src/engine/memory.ts';
 import { estimateSessionMemory } from '../../src/engine/memory-fit.ts';
 import { parseConfig } from '../../src/engine/models/config.ts';
 import { expectedParams, type LoadedModel } from '../../src/engine/models/index.ts';
+import type { BuildOptions } from '../../src/engine/models/layers.ts';
 import { buildContext } from '../../src/engine/models/layers.ts';
 import { llamaArchitecture } from '../../src/engine/models/llama.ts';
 import { buildPreferenceGraph } from '../../src/engine/objectives/index.ts';
-import { useChunkedLmHead } from '../../src/engine/ops/lm-head/index.ts';
+import { type LmHeadMode, shouldChunkLmHead } from '../../src/engine/ops/lm-head/index.ts';
 import { type DType, numel } from '../../src/engine/ops.ts';
 import { type Plan, plan, type Slot } from '../../src/engine/plan.ts';
 import { buildTrainGraph, planTrainStep } from '../../src/engine/train-plan.ts';
@@ -40,21 +41,10 @@ function shapesOnly(config: Record<string, unknown>): LoadedModel {
   } as LoadedModel;
 }
 
-/** The same model with its logits behind a no-op reshape: the sequence graph cannot see the head and keeps the unfused path. */
-function unfused(model: LoadedModel): LoadedModel {
-  return {
-    ...model,
-    buildLogits: (g: Graph, ids: Node, keyMask: Node, opts) => {
-      const logits = model.buildLogits(g, ids, keyMask, opts);
-      return g.reshape(logits, logits.shape);
-    },
-  };
-}
-
-// Small everywhere but the vocabulary: 16,384 tokens wide, so 4 x 256 tokens of logits take 64 MiB.
+// Small everywhere but the vocabulary: 65,536 tokens wide, so 4 x 256 tokens of logits take 256 MiB.
 const WIDE = {
   model_type: 'llama',
-  vocab_size: 16384,
+  vocab_size: 65536,
   hidden_size: 32,
   num_hidden_layers: 2,
   num_attention_heads: 4,
@@ -93,9 +83,10 @@ function largestPlanned(plans: readonly Plan[], slots: readonly Slot[]): number 
 }
 
 /** A DPO step's graph, the planner's memory account and the largest tensor its plans hold. */
-function dpoStep(model: LoadedModel, lora: LoraConfig | null) {
+function dpoStep(model: LoadedModel, lora: LoraConfig | null, lmHead: LmHeadMode = 'auto') {
+  const build: BuildOptions = lora ? { lora, lmHead } : { lmHead };
   const g = new Graph();
-  const pg = buildPreferenceGraph(g, model, { pairs: PAIRS, T, objective: 'dpo', build: lora ? { lora } : {} });
+  const pg = buildPreferenceGraph(g, model, { pairs: PAIRS, T, objective: 'dpo', build });
   const trainable = g
     .params()
     .map((p) => p.attrs.name)
@@ -109,7 +100,7 @@ function dpoStep(model: LoadedModel, lora: LoraConfig | null) {
   const largest = largestPlanned([plans.first, plans.firstNorm, plans.accum, plans.accumNorm], plans.sharedSlots);
   // estimateMemory appends its own backward: account on a fresh graph.
   const g2 = new Graph();
-  const pg2 = buildPreferenceGraph(g2, model, { pairs: PAIRS, T, objective: 'dpo', build: lora ? { lora } : {} });
+  const pg2 = buildPreferenceGraph(g2, model, { pairs: PAIRS, T, objective: 'dpo', build });
   const memory = estimateMemory({ graph: g2, outputs: [], loss: pg2.loss, trainable });
   return { g, memory, largest };
 }
@@ -118,9 +109,14 @@ const logitsBytes = (V: number) => N * V * 4;
 
 describe('the chunked LM head in training and scoring graphs', () => {
   it('is chosen by the documented rule: large logits of a large vocabulary only', () => {
-    expect(useChunkedLmHead(N, WIDE.vocab_size)).toBe(true);
-    expect(useChunkedLmHead(N / 2, WIDE.vocab_size)).toBe(false); // 32 MiB of logits
-    expect(useChunkedLmHead(1 << 20, 1024)).toBe(false); // the bundled model's vocabulary, any batch
+    expect(shouldChunkLmHead(N, WIDE.vocab_size)).toBe(true);
+    expect(shouldChunkLmHead(N / 2, WIDE.vocab_size)).toBe(false); // 128 MiB of logits
+    expect(shouldChunkLmHead(N / 2, WIDE.vocab_size, 'chunked')).toBe(true);
+    expect(shouldChunkLmHead(N, WIDE.vocab_size, 'unfused')).toBe(false);
+    // The benchmark's shapes: GPT-2 small at 8 x 128 tokens stays unfused, Qwen2.5-0.5B at 4 x 256 is chunked.
+    expect(shouldChunkLmHead(1024, 50257)).toBe(false);
+    expect(shouldChunkLmHead(1024, 151936)).toBe(true);
+    expect(shouldChunkLmHead(1 << 20, 1024)).toBe(false); // the bundled model's vocabulary, any batch
   });
 
   for (const useLora of [false, true]) {
@@ -130,7 +126,7 @@ describe('the chunked LM head in training and scoring graphs', () => {
         ? { r: 4, alpha: 8, targetModules: defaultTargetModules('llama'), dropout: 0 }
         : null;
       const chunked = dpoStep(model, lora);
-      const plain = dpoStep(unfused(model), lora);
+      const plain = dpoStep(model, lora, 'unfused');
       const ops = new Set(chunked.g.nodes.map((n) => n.op));
       expect(ops.has('lm_head_logprobs')).toBe(true);
       expect(ops.has('lm_head_logprobs_grad_hidden')).toBe(true);
@@ -173,15 +169,15 @@ describe('the chunked LM head in training and scoring graphs', () => {
 
   it('a scoring graph plans no [tokens x vocab] tensor either', () => {
     const model = shapesOnly(WIDE);
-    const score = (m: LoadedModel) => {
+    const score = (lmHead: LmHeadMode) => {
       const g = new Graph();
-      const seq = buildSequenceStats(g, m, { B: 2 * PAIRS, T, reductions: ['sum'] });
+      const seq = buildSequenceStats(g, model, { B: 2 * PAIRS, T, reductions: ['sum'], build: { lmHead } });
       const outputs = [seq.sum as Node];
       const p = plan(g, { outputs, bind: (leaf) => placeholder(numel(leaf.shape), leaf.dtype) });
       return { ...estimateMemory({ graph: g, outputs }), largest: largestPlanned([p], p.slots) };
     };
-    const chunked = score(model);
-    const plain = score(unfused(model));
+    const chunked = score('auto');
+    const plain = score('unfused');
     expect(plain.largest).toBe(N * WIDE.vocab_size);
     expect(plain.intermediateBytes).toBeGreaterThanOrEqual(logitsBytes(WIDE.vocab_size));
     expect(chunked.largest).toBeLessThan((N * WIDE.vocab_size) / 8);
@@ -197,7 +193,7 @@ describe('the chunked LM head in training and scoring graphs', () => {
     const V = QWEN_05B.vocab_size;
     const lora: LoraConfig = { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'], dropout: 0 };
     const chunked = dpoStep(model, lora);
-    const plain = dpoStep(unfused(model), lora);
+    const plain = dpoStep(model, lora, 'unfused');
     // 1024 x 151,936 f32 logits are 593.5 MiB, and their gradient as much again.
     expect(logitsBytes(V)).toBe(622_329_856);
     expect(plain.largest).toBe(N * V);

@@ -5,6 +5,7 @@
 import type { Graph, Node } from '../graph.ts';
 import { LORA_DROPOUT_SEED, type LoraConfig, loraParamNames, loraScaling, targetsModule } from '../lora.ts';
 import { type AttentionMode, useFusedAttention } from '../ops/attention/index.ts';
+import type { LmHeadMode } from '../ops/lm-head/index.ts';
 
 export interface BuildOptions {
   /** Whether the base weights get gradients (false under LoRA: only adapters train). */
@@ -13,6 +14,8 @@ export interface BuildOptions {
   lora?: LoraConfig;
   /** A training graph: LoRA dropout (lora.dropout > 0) is applied, seeded by the LORA_DROPOUT_SEED input. */
   training?: boolean;
+  /** Which LM head the sequence log-prob graphs build (default 'auto': chunked for large logits, ops/lm-head). */
+  lmHead?: LmHeadMode;
   /** Which attention causalAttention builds (default 'auto': fused for long sequences, ops/attention). */
   attention?: AttentionMode;
 }

@@ -6,6 +6,7 @@ import { dropoutBackward } from './dropout/backward.ts';
 import { elementwiseBackward } from './elementwise/backward.ts';
 import { embeddingBackward } from './embedding/backward.ts';
 import { layoutBackward } from './layout/backward.ts';
+import { lmHeadBackward } from './lm-head/backward.ts';
 import { logprobsBackward } from './logprobs/backward.ts';
 import { matmulBackward } from './matmul/backward.ts';
 import { normBackward } from './norm/backward.ts';
@@ -24,5 +25,6 @@ export const BACKWARD_RULES: BackwardRules<GraphOp> = {
   ...softmaxBackward,
   ...attentionBackward,
   ...logprobsBackward,
+  ...lmHeadBackward,
   ...dropoutBackward,
 };

@@ -8,6 +8,7 @@ import { dropoutCpu } from './dropout/cpu.ts';
 import { elementwiseCpu } from './elementwise/cpu.ts';
 import { embeddingCpu } from './embedding/cpu.ts';
 import { layoutCpu } from './layout/cpu.ts';
+import { lmHeadCpu } from './lm-head/cpu.ts';
 import { logprobsCpu } from './logprobs/cpu.ts';
 import { matmulCpu } from './matmul/cpu.ts';
 import { normCpu } from './norm/cpu.ts';
@@ -27,6 +28,7 @@ export const CPU_KERNELS: CpuKernels<KernelOp> = {
   ...softmaxCpu,
   ...attentionCpu,
   ...logprobsCpu,
+  ...lmHeadCpu,
   ...adamwCpu,
   ...dropoutCpu,
 };

@@ -6,6 +6,7 @@ import { dropoutShapes } from './dropout/index.ts';
 import { elementwiseShapes } from './elementwise/index.ts';
 import { embeddingShapes } from './embedding/index.ts';
 import { layoutShapes } from './layout/index.ts';
+import { lmHeadShapes } from './lm-head/index.ts';
 import { logprobsShapes } from './logprobs/index.ts';
 import { matmulShapes } from './matmul/index.ts';
 import { normShapes } from './norm/index.ts';
@@ -26,5 +27,6 @@ export const SHAPE_RULES: ShapeRules<Pick<OpAttrs, GraphOp>> = {
   ...softmaxShapes,
   ...attentionShapes,
   ...logprobsShapes,
+  ...lmHeadShapes,
   ...dropoutShapes,
 };

@@ -11,6 +11,7 @@ import { dropoutWgsl } from './dropout/wgsl.ts';
 import { elementwiseWgsl } from './elementwise/wgsl.ts';
 import { embeddingWgsl } from './embedding/wgsl.ts';
 import { layoutWgsl } from './layout/wgsl.ts';
+import { lmHeadWgsl } from './lm-head/wgsl.ts';
 import { logprobsWgsl } from './logprobs/wgsl.ts';
 import { matmulWgsl } from './matmul/wgsl.ts';
 import { normWgsl } from './norm/wgsl.ts';
@@ -30,6 +31,7 @@ export const WGSL_KERNELS: WgslKernels<KernelOp> = {
   ...softmaxWgsl,
   ...attentionWgsl,
   ...logprobsWgsl,
+  ...lmHeadWgsl,
   ...adamwWgsl,
   ...dropoutWgsl,
 };

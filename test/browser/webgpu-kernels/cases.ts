@@ -179,6 +179,18 @@ export function sweepCases(seed = 31): SweepCase[] {
   });
   const attention = { B: 2, H: 4, Hkv: 2, Tq: 13, Tk: 13, D: 7, lengths: [13, 9], leadingPad: true };
   for (const c of flashAttentionCases(rng, attention)) add(c.op, c);
+  // The chunked LM head: hidden [5, 9], weight [37, 9]; the gradients' log-probs are inputs (any
+  // finite values exercise the same arithmetic on both backends).
+  const head = [randn(rng, [5, 9], 0.5), randn(rng, [37, 9]), i32([5], [36, -1, 0, 17, 5])];
+  add('lm_head_logprobs', { op: 'lm_head_logprobs', attrs: {}, inputs: head, out: [5] });
+  const headGrad = [...head, uniform(rng, [5], -4, -1), f32([5], rng.normals(5))];
+  add('lm_head_logprobs_grad_hidden', { op: 'lm_head_logprobs_grad_hidden', attrs: {}, inputs: headGrad, out: [5, 9] });
+  add('lm_head_logprobs_grad_weight', {
+    op: 'lm_head_logprobs_grad_weight',
+    attrs: {},
+    inputs: headGrad,
+    out: [37, 9],
+  });
   const hyper = [1e-2, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001, 1];
   add('adamw', adamwCase(rng, S, hyper, 4), TIGHT);
   return cases;

@@ -34,23 +34,28 @@ export interface LmHeadAttrs {
  */
 export const VOCAB_CHUNK = 1024;
 
+/** Which head a sequence graph builds (BuildOptions.lmHead): 'auto' follows shouldChunkLmHead. */
+export type LmHeadMode = 'auto' | 'chunked' | 'unfused';
+
 /**
- * When a training or scoring graph uses the chunked head: the vocabulary is at least
- * CHUNKED_HEAD_MIN_VOCAB and the logits would take at least CHUNKED_HEAD_MIN_LOGITS_BYTES.
+ * When 'auto' uses the chunked head: the vocabulary is at least CHUNKED_HEAD_MIN_VOCAB and the
+ * logits would take at least CHUNKED_HEAD_MIN_LOGITS_BYTES.
  *
- * Why: the chunked head recomputes the logits in its backward (one extra head matmul for dhidden,
- * two for dweight), so it pays only where the logits are big. 64 MiB of logits (128 MiB with their
- * gradient) is where they start to crowd a laptop GPU's budget and pass WebGPU's default 128 MiB
- * binding size; Hugging Face models' vocabularies (GPT-2 50,257, SmolLM2 49,152, Qwen2.5 151,936)
- * reach it at a few hundred tokens per step. The vocabulary floor keeps small-vocabulary models
- * (the bundled classroom model has 1,024 tokens) on the plain matmul + token_logprobs path, whose
- * numbers the stored version-1 runs replay exactly.
+ * Why: the chunked head trades speed for memory. Its backward recomputes the logits (dhidden costs
+ * two head matmuls instead of one, dweight two more), and its kernels are simpler than the tuned
+ * matmuls, so below the threshold the unfused path is kept. 256 MiB of logits (512 MiB with their
+ * gradient) is where they stop fitting one buffer under WebGPU's default maxBufferSize (256 MiB)
+ * and become a large share of a 4 GB laptop budget: Qwen2.5-0.5B's DPO step at 4 x 256 tokens
+ * (594 MiB of logits) is chunked, GPT-2 small's at 8 x 128 (196 MiB), whose speed the benchmark
+ * targets, is not. The vocabulary floor keeps small-vocabulary models (the bundled classroom model
+ * has 1,024 tokens) on the unfused path at any batch, so stored version-1 runs replay exactly.
  */
 export const CHUNKED_HEAD_MIN_VOCAB = 8192;
-export const CHUNKED_HEAD_MIN_LOGITS_BYTES = 64 * 2 ** 20;
+export const CHUNKED_HEAD_MIN_LOGITS_BYTES = 256 * 2 ** 20;
 
-/** Whether scoring `tokens` positions against a `vocab`-wide head should use the chunked head. */
-export function useChunkedLmHead(tokens: number, vocab: number): boolean {
+/** Whether scoring `tokens` positions against a `vocab`-wide head uses the chunked head. */
+export function shouldChunkLmHead(tokens: number, vocab: number, mode: LmHeadMode = 'auto'): boolean {
+  if (mode !== 'auto') return mode === 'chunked';
   return vocab >= CHUNKED_HEAD_MIN_VOCAB && tokens * vocab * 4 >= CHUNKED_HEAD_MIN_LOGITS_BYTES;
 }
 
