@@ -174,8 +174,10 @@ export function compileTrainStep(
   };
 
   const shapeOf = (name: string) => params.get(name).shape;
+  const paramNames = [...new Set(graph.params().map((p) => p.attrs.name))];
   const memory = accountMemory({
-    params: [...new Set(graph.params().map((p) => p.attrs.name))].map(shapeOf),
+    params: paramNames.map(shapeOf),
+    halfParams: paramNames.filter((name) => params.get(name).storage === 'f16').map(shapeOf),
     trainable: state.trainable.map(shapeOf),
     inputs: inputs.shapes(),
     slots: plans.sharedSlots,

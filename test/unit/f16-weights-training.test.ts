@@ -16,8 +16,8 @@
  * and a log-softmax moves by at most twice its largest logit change. So per token
  * |Δ log p| <= 2·N_MAT·u·max|z| (about 0.02·max|z|), the bound asserted. Rounding errors have random
  * signs, so the typical change is about sqrt(N_MAT·hidden) times smaller: the measured maximum is
- * asserted below 1e-2 nats (measured 1.7e-3; bound 0.24 with max|z| 13.8), and printed. A DPO-family loss is σ-smooth in the margin with slope
- * <= β, and at step 1 the policy and the reference share the rounded weights, so its loss is ln 2
+ * asserted below 1e-2 nats (measured 1.7e-3; bound 0.24 with max|z| 13.8), and printed.
+ * A DPO-family loss is σ-smooth in the margin with slope <= β, and at step 1 the policy and the reference share the rounded weights, so its loss is ln 2
  * exactly under both precisions. Later, policy-minus-reference log-probs are the adapters' effect,
  * which f16 base weights change only relatively (first order: at most N_MAT·u ≈ 0.9% of it, worst
  * case; Adam's steps respond to gradients off by the same relative amount, counted once more), so
@@ -30,13 +30,12 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { Graph, padRows, SequenceScorer } from '../../src/engine/index.ts';
 import { compileForward, ParamStore } from '../../src/engine/session.ts';
-import type { PipelineEvent } from '../../src/lab/events.ts';
-import { runExperiment } from '../../src/lab/pipeline/index.ts';
 import { Policy } from '../../src/lab/pipeline/policy.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
-import { DEFAULT_SPEC, withDefaults } from '../../src/lab/spec.ts';
+import { DEFAULT_SPEC } from '../../src/lab/spec.ts';
+import { maxLossGap, trainParity } from './f16-parity.ts';
 import { roundArrayReference } from './f16-reference.ts';
-import { ROOT, smallSpec } from './small-experiment.ts';
+import { ROOT } from './small-experiment.ts';
 
 const U = 2 ** -11;
 const N_MAT = 18;
@@ -127,64 +126,20 @@ describe('f16-weights emulated on the CPU backend', () => {
   });
 
   it('a small DPO vs JPO experiment trains within the stated tolerance of f32 and says it is emulated', async () => {
-    const apples = ['Fuji', 'Gala', 'Braeburn', 'Honeycrisp', 'Granny Smith', 'Pink Lady'];
-    const list = (n: number, from: number) => apples.slice(from, from + n).join(', ');
-    const rows = Array.from({ length: 8 }, (_, i) => {
-      const n = 1 + (i % 3);
-      const joint = i % 2 === 1;
-      return {
-        i_chosen: `List ${n} apple${n > 1 ? 's' : ''}.`,
-        r_chosen: list(n, i % 3),
-        i_reject: joint ? `List ${n + 1} apples.` : `List ${n} apple${n > 1 ? 's' : ''}.`,
-        r_reject: joint ? list(n + 2, 0) : list(n + 1, 1),
-      };
-    });
-    const spec = (precision: 'f32' | 'f16-weights') =>
-      withDefaults(
-        smallSpec({
-          name: 'f16 parity',
-          seed: 5,
-          steps: 6,
-          backend: 'cpu',
-          precision,
-          model: { source: 'bundled', id: 'orchard-tiny' },
-          data: { source: 'file', format: 'jpo', rows, maxLength: 48, maxPromptLength: 24 },
-          eval: { nTest: 0 },
-        }),
-      );
-    const run = async (precision: 'f32' | 'f16-weights') => {
-      const events: PipelineEvent[] = [];
-      const resolvers = await nodeResolvers({ root: ROOT });
-      const result = await runExperiment(spec(precision), { backend: new CpuBackend(), resolvers, samples: 0 }, (e) =>
-        events.push(e),
-      );
-      expect(result.status).toBe('completed');
-      const losses = result.runs.map((r) => r.metrics.map((m) => m.loss));
-      const pairs = result.runs.map((r) => [r.pairCount, r.pairKinds]);
-      return { losses, pairs, events };
-    };
-    const f32 = await run('f32');
-    const f16 = await run('f16-weights');
+    const f32 = await trainParity('f32', new CpuBackend());
+    const f16 = await trainParity('f16-weights', new CpuBackend());
     expect(f16.losses.map((l) => l.length)).toEqual([6, 6]);
     expect(f16.pairs).toEqual(f32.pairs);
-    let worst = 0;
-    let differs = 0;
-    for (const [k, losses] of f32.losses.entries()) {
-      for (const [i, loss] of losses.entries()) {
-        worst = Math.max(worst, Math.abs(loss - f16.losses[k][i]));
-        if (loss !== f16.losses[k][i]) differs++;
-      }
-    }
+    const worst = maxLossGap(f32.losses, f16.losses);
     console.log(`f16-weights vs f32, DPO/JPO losses over 6 steps: max |Δ| = ${worst.toExponential(2)}`);
     // Step 1: the policy is the reference (B = 0) under both precisions: the loss is ln 2.
     for (const losses of [...f32.losses, ...f16.losses]) expect(losses[0]).toBeCloseTo(Math.LN2, 6);
-    expect(differs).toBeGreaterThan(0);
+    expect(worst).toBeGreaterThan(0);
     const moved = Math.max(...f32.losses.flat().map((l) => Math.abs(l - Math.LN2)));
     console.log(`bound 2·N_MAT·u·max|loss − ln 2| = ${(2 * N_MAT * U * moved).toExponential(2)}`);
     expect(moved).toBeGreaterThan(1e-3); // training moved the loss: the bound is not vacuous
     expect(worst).toBeLessThanOrEqual(2 * N_MAT * U * moved);
-    const logs = (events: PipelineEvent[]) => events.flatMap((e) => (e.kind === 'log' ? [e.message] : [])).join('\n');
-    expect(logs(f16.events)).toMatch(/f16-weights is EMULATED/);
-    expect(logs(f32.events)).not.toMatch(/f16/);
+    expect(f16.logs).toMatch(/f16-weights is EMULATED/);
+    expect(f32.logs).not.toMatch(/f16/);
   });
 });
