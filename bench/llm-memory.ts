@@ -5,11 +5,14 @@
  * compiled train step allocates with, so whatever the engine does to activations (a chunked LM head,
  * fused attention) shows here as soon as the graph builder uses it.
  *
- * "f16 weights" is a projection until the engine's precision option lands: frozen weights at 2
- * bytes each, everything else (LoRA adapters, their gradients and AdamW state, activations) as now.
+ * "f16 weights" is the same step under the spec's `precision: f16-weights` where the adapter has
+ * `shader-f16`: frozen weights at 2 bytes each (the engine's paramBytes, as compileTrainStep counts
+ * params the ParamStore holds as f16), everything else (LoRA adapters, their gradients and AdamW
+ * state, activations) unchanged. The CPU backend only emulates f16 weights and saves nothing.
  */
 import { Graph } from '../src/engine/graph.ts';
 import { estimateMemory, type MemoryEstimate } from '../src/engine/memory.ts';
+import { paramBytes } from '../src/engine/memory-accounting.ts';
 import { type ModelConfig, parseConfig } from '../src/engine/models/config.ts';
 import type { LoadedModel } from '../src/engine/models/index.ts';
 import { expectedParams } from '../src/engine/models/index.ts';
@@ -36,7 +39,7 @@ export interface LlmMemoryRow {
   f32: MemoryEstimate;
   /** Frozen weights' bytes (the part f16 weights halve). */
   frozenParamBytes: number;
-  /** Total with frozen weights in f16 (projection, see the top of this file). */
+  /** Total with frozen weights stored as f16 (see the top of this file). */
   f16WeightsTotalBytes: number;
   /** Analytic FLOPs of one step (flops.ts). */
   flopsPerStep: number;
@@ -86,16 +89,18 @@ export function llmMemoryRow(c: BenchCase): LlmMemoryRow {
   const isTrainable = (name: string) => (c.lora ? name.includes('lora_') : true);
   const trainable = params.map((p) => p.attrs.name).filter(isTrainable);
   const f32 = estimateMemory({ graph: g, outputs: [], loss: pg.loss, trainable });
-  let frozen = 0;
   let all = 0;
   let train = 0;
   for (const p of params) {
-    const n = numel(p.shape);
-    all += n;
-    if (isTrainable(p.attrs.name)) train += n;
-    else frozen += n;
+    all += numel(p.shape);
+    if (isTrainable(p.attrs.name)) train += numel(p.shape);
   }
-  const frozenParamBytes = frozen * 4;
+  const frozenShapes = params.filter((p) => !isTrainable(p.attrs.name)).map((p) => p.shape);
+  const frozenParamBytes = paramBytes(frozenShapes);
+  const f16ParamBytes = paramBytes(
+    params.map((p) => p.shape),
+    frozenShapes,
+  );
   const B = 2 * c.pairs;
   return {
     caseId: c.id,
@@ -104,7 +109,7 @@ export function llmMemoryRow(c: BenchCase): LlmMemoryRow {
     trainableParams: train,
     f32,
     frozenParamBytes,
-    f16WeightsTotalBytes: f32.totalBytes - frozenParamBytes / 2,
+    f16WeightsTotalBytes: f32.totalBytes - f32.paramBytes + f16ParamBytes,
     flopsPerStep: stepFlops(config, { B, T: c.T, lora: c.lora }).total,
     planMs: performance.now() - t0,
   };

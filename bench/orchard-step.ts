@@ -10,6 +10,7 @@ import { Graph } from '../src/engine/graph.ts';
 import { feedsFor } from '../src/engine/logprobs.ts';
 import { buildPreferenceGraph } from '../src/engine/objectives/index.ts';
 import { ParamStore } from '../src/engine/params.ts';
+import type { Precision } from '../src/engine/precision/index.ts';
 import { compileTrainStep } from '../src/engine/train-step.ts';
 import { DPO_BETA, type EngineId, HYPER, type StepCounts } from './cases.ts';
 import { type Host, type RunCounters, type RunResult, timedRun } from './result.ts';
@@ -25,7 +26,7 @@ export async function runOrchard(
   backend: Backend,
   w: Workload,
   steps: StepCounts,
-  opts: { rowLogps: boolean },
+  opts: { rowLogps: boolean; precision?: Precision },
 ): Promise<RunResult> {
   const g = new Graph();
   const pg = buildPreferenceGraph(g, w.model, {
@@ -35,7 +36,7 @@ export async function runOrchard(
     params: { beta: DPO_BETA },
     build: { lora: w.bench.lora },
   });
-  const store = new ParamStore(backend);
+  const store = new ParamStore(backend, { precision: opts.precision });
   store.addFromGraph(g, (name) => Float32Array.from(w.init.get(name) as Float32Array));
   const feeds = feedsFor(g, w.feeds);
   // Row log-probs for the TF.js check come from a separate forward, so the timed step reads back

@@ -46,7 +46,9 @@ const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b)
 export function lossChecks(results: readonly RunResult[]): LossCheck[] {
   const checks: LossCheck[] = [];
   for (const caseId of new Set(results.map((r) => r.caseId))) {
-    const ran = results.filter((r) => r.caseId === caseId && !r.skipped && !r.error);
+    // f16 weights change the loss by more than the f32 tolerance; their parity has its own tests
+    // (test/unit/f16-weights-training.test.ts).
+    const ran = results.filter((r) => r.caseId === caseId && !r.skipped && !r.error && r.variant !== 'f16-weights');
     const ref = ran.find((r) => r.engine === 'orchard-cpu') ?? ran.find((r) => r.engine === 'orchard-webgpu');
     if (!ref) continue;
     for (const r of ran) {

@@ -54,11 +54,13 @@ import {
 import type { AdapterInfo, Host, HostReport, RunResult } from './result.ts';
 import { f16FitTargets, realGpuTargets, threadTarget } from './speed-targets.ts';
 import type { Reference } from './tfjs/run-tfjs.ts';
+import { runWebgpuF16Weights } from './webgpu-f16-step.ts';
 import { makeWorkload, type Workload } from './workload.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = `${ROOT}bench/results`;
-const NODE_ENGINES: readonly EngineId[] = ['orchard-cpu', 'orchard-webgpu'];
+/** TF.js webgpu in Node runs through the same Dawn as Orchard's (tfjs/node-webgpu.ts), on real GPUs. */
+const NODE_ENGINES: readonly EngineId[] = ['orchard-cpu', 'orchard-webgpu', 'tfjs-webgpu'];
 /** Orchard's CPU backend first: it is the reference every other engine is checked against. */
 const BROWSER_ENGINES: readonly EngineId[] = ['orchard-cpu', 'orchard-webgpu', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
 
@@ -183,13 +185,14 @@ async function runHost(
   adapter: AdapterInfo | null,
   all: boolean,
   runOne: Runner,
+  hostSkip: (engine: EngineId) => string | null = () => null,
 ): Promise<RunResult[]> {
   const results: RunResult[] = [];
   const fallback = !adapter || adapter.isFallbackAdapter;
   for (const c of cases) {
     let reference: Reference | null = null;
     for (const engine of engines) {
-      const skip = skipReason(c, engine, adapter, all);
+      const skip = skipReason(c, engine, adapter, all) ?? hostSkip(engine);
       let r: RunResult;
       if (skip) {
         r = emptyResult(engine, host, c.id, { skipped: skip });
@@ -237,16 +240,36 @@ async function browserHost(args: Args, cases: readonly BenchCase[]): Promise<Hos
 async function nodeHost(args: Args, cases: readonly BenchCase[]): Promise<HostReport> {
   const node = await openNodeHost();
   log(`node: ${node.runtime}; adapter ${node.adapter ? JSON.stringify(node.adapter) : `none (${node.gpuProblem})`}`);
+  const realGpu = !!node.adapter && !node.adapter.isFallbackAdapter;
   // One workload at a time: a Qwen-shaped one holds 2 GB of weights.
   let current: Workload | null = null;
-  const results = await runHost('node', NODE_ENGINES, cases, node.adapter, args.all, (engine, c, steps) => {
+  const f16Rows: RunResult[] = [];
+  const runOne: Runner = async (engine, c, steps, reference) => {
     if (current?.bench.id !== c.id) current = makeWorkload(c);
-    const rowLogps = engine === 'orchard-cpu' || !node.adapter?.isFallbackAdapter;
+    const w = current;
+    const rowLogps = engine === 'orchard-cpu' || realGpu;
     // The CPU backend counts its tensors' bytes, so its rows have a peak too (cpu-memory.ts).
-    if (engine === 'orchard-cpu') return runOrchardCpuCounted(engine, 'node', current, steps, { rowLogps });
-    return node.run(engine, current, steps, rowLogps);
-  });
+    if (engine === 'orchard-cpu') return runOrchardCpuCounted(engine, 'node', w, steps, { rowLogps });
+    if (engine === 'tfjs-webgpu')
+      return (await import('./tfjs/node-webgpu.ts')).runTfjsWebgpuInNode(w, steps, reference);
+    const r = await node.run(engine, w, steps, rowLogps);
+    if (c.nodeOnly && realGpu) {
+      const f16 = await runWebgpuF16Weights(w, steps).catch((err: unknown) => ({
+        ...emptyResult(engine, 'node', c.id, { error: err instanceof Error ? err.message : String(err) }),
+        variant: 'f16-weights',
+      }));
+      f16Rows.push(f16);
+    }
+    return r;
+  };
+  const tfjsSkip = (engine: EngineId) =>
+    engine === 'tfjs-webgpu' && !realGpu
+      ? 'TF.js webgpu in Node on real GPUs only (SwiftShader: the browser row)'
+      : null;
+  const results = await runHost('node', NODE_ENGINES, cases, node.adapter, args.all, runOne, tfjsSkip);
   current = null;
+  for (const r of f16Rows) progress(r);
+  results.push(...f16Rows);
   if (args.threads && cases.some((c) => c.id === 'tiny')) {
     log('  node: the tiny step on the CPU backend at 1 and N threads, in alternating rounds...');
     const rows = await cpuThreadRows(makeWorkload(CASES.tiny)).catch((err: unknown) => [

@@ -92,13 +92,16 @@ export function realGpuTargets(hosts: readonly HostReport[]): TargetLine[] {
         missing(caseId, tfjsTarget, ran(o) ? t : o);
       }
     }
-    const qwen = get('qwen2.5-0.5b-lora', 'orchard-webgpu');
-    if (ran(qwen) && qwen.peakBytes && qwen.analyticBytes) {
-      const x = qwen.peakBytes / qwen.analyticBytes;
-      const measured = `${x.toFixed(3)}x analytic, ${(qwen.peakBytes / GB).toFixed(2)} GB peak (${(qwen.analyticBytes / GB).toFixed(2)} GB analytic)`;
-      add('qwen2.5-0.5b-lora', qwenTarget, measured, x <= 1.25 && qwen.peakBytes <= 3 * GB);
-    } else {
-      missing('qwen2.5-0.5b-lora', qwenTarget, qwen);
+    const qwenRows = h.results.filter((r) => r.caseId === 'qwen2.5-0.5b-lora' && r.engine === 'orchard-webgpu');
+    for (const qwen of qwenRows.length ? qwenRows : [undefined]) {
+      const weights = `${qwen?.variant ?? 'f32'} weights`;
+      if (ran(qwen) && qwen.peakBytes && qwen.analyticBytes) {
+        const x = qwen.peakBytes / qwen.analyticBytes;
+        const measured = `${weights}: ${x.toFixed(3)}x analytic, ${(qwen.peakBytes / GB).toFixed(2)} GB peak (${(qwen.analyticBytes / GB).toFixed(2)} GB analytic)`;
+        add('qwen2.5-0.5b-lora', qwenTarget, measured, x <= 1.25 && qwen.peakBytes <= 3 * GB);
+      } else {
+        missing('qwen2.5-0.5b-lora', `${qwenTarget} (${weights})`, qwen);
+      }
     }
   }
   return lines;
