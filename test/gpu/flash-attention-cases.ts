@@ -3,7 +3,7 @@
  * output and the row statistics the gradient ops read come from the CPU kernels. No Node APIs:
  * the browser-worker kernel sweep uses these cases too.
  */
-import { flashAttention, flashAttentionStats } from '../../src/engine/ops/attention/cpu.ts';
+import { attentionGemms, flashAttention, flashAttentionStats } from '../../src/engine/ops/attention/cpu.ts';
 import { attentionDims } from '../../src/engine/ops/attention/index.ts';
 import { f32, type HostTensor, type OpCase, type Rng, randn } from './webgpu-op-case.ts';
 
@@ -39,9 +39,10 @@ export function flashAttentionCases(rng: Rng, s: AttentionShape): OpCase[] {
   const scale = 1 / Math.sqrt(s.D) + 0.1;
   const dims = attentionDims('test', q, k, mask);
   const out = f32(q.shape, new Float32Array(q.data.length));
-  flashAttention(dims, scale, view(q), view(k), view(v), view(mask), view(out));
+  const gemms = attentionGemms(s.D);
+  flashAttention(dims, scale, gemms, [q, k, v, mask].map(view), view(out));
   const stats = f32([s.B, s.H, s.Tq, 2], new Float32Array(s.B * s.H * s.Tq * 2));
-  flashAttentionStats(dims, scale, view(q), view(k), view(mask), view(out), view(g), view(stats));
+  flashAttentionStats(dims, scale, gemms, [q, k, mask, out, g].map(view), view(stats));
   const attrs = { scale };
   return [
     { op: 'flash_attention', attrs, inputs: [q, k, v, mask], out: q.shape, outFill: 9 },

@@ -191,6 +191,8 @@ export function sweepCases(seed = 31): SweepCase[] {
     inputs: headGrad,
     out: [37, 9],
   });
+  const attention = { B: 2, H: 4, Hkv: 2, Tq: 13, Tk: 13, D: 7, lengths: [13, 9], leadingPad: true };
+  for (const c of flashAttentionCases(rng, attention)) add(c.op, c);
   const hyper = [1e-2, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001, 1];
   add('adamw', adamwCase(rng, S, hyper, 4), TIGHT);
   return cases;

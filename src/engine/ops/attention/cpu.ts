@@ -1,21 +1,258 @@
 /**
- * CPU kernels of fused causal attention (the reference for the WGSL ones). Each query row walks
- * its visible keys in blocks of KEY_BLOCK with an online softmax (running max, rescaled sum and
- * accumulator); the backward recomputes each probability from the stored row logsumexp. Nothing
- * of size [Tq x Tk] is allocated; sums run in f64.
+ * CPU kernels of fused causal attention (the reference for the WGSL ones), FlashAttention-style:
+ * per (batch, head), a block of BLOCK query rows meets the visible keys a block of BLOCK at a time.
+ * Each block's scores are one small gemm into a [BLOCK x BLOCK] scratch (the backend's SIMD gemm
+ * where it has one), then the online softmax (running max, rescaled sum and accumulator) and
+ * another gemm for p v. The backward recomputes each block's probabilities from the rows'
+ * logsumexp; blocks wholly above the causal diagonal are skipped. Nothing of size [Tq x Tk] exists.
  */
 import type { Launch } from '../../backend.ts';
-import { type CpuKernels, eachRun, f32 } from '../../backends/cpu/kernel-kit.ts';
+import { type Gemm, jsGemm } from '../../backends/cpu/gemm.ts';
+import { type CpuKernels, f32, type KernelContext } from '../../backends/cpu/kernel-kit.ts';
 import type { ArrayView, F32View } from '../../backends/cpu/tensor.ts';
 import { type AttentionDims, type AttentionOp, attentionDims, EMPTY_ROW_LSE } from './index.ts';
 
-/** Keys per online-softmax block (the max and rescale happen once per block). */
-export const KEY_BLOCK = 64;
+/** Query rows and keys per block. */
+export const BLOCK = 64;
 
-function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, D: number): number {
-  let s = 0;
-  for (let d = 0; d < D; d++) s += a[ai + d] * b[bi + d];
-  return s;
+/** The three products the kernels need: A B^T (scores), A B (p v, dS k) and A^T B (dS^T q, p^T dOut). */
+export interface AttentionGemms {
+  readonly abT: Gemm;
+  readonly ab: Gemm;
+  readonly aTb: Gemm;
+}
+
+/** Gemms for head dim D: the backend's (SIMD when available) or, without a context, the JS ones. */
+export function attentionGemms(D: number, ctx?: KernelContext): AttentionGemms {
+  const get = (N: number, K: number, tA: boolean, tB: boolean) => {
+    const dims = { batch: 1, M: BLOCK, N, K, sharedB: false };
+    return ctx ? ctx.gemmFor(dims, tA, tB) : jsGemm(dims, tA, tB);
+  };
+  return { abT: get(BLOCK, D, false, true), ab: get(D, BLOCK, false, false), aTb: get(D, BLOCK, true, false) };
+}
+
+/** Scratch of one launch: a block of scores, a second block (dP), a block product and an accumulator. */
+class Scratch {
+  readonly s = new Float32Array(BLOCK * BLOCK);
+  readonly dp = new Float32Array(BLOCK * BLOCK);
+  readonly prod: Float32Array;
+  readonly acc: Float32Array;
+  readonly m = new Float64Array(BLOCK);
+  readonly l = new Float64Array(BLOCK);
+  readonly corr = new Float64Array(BLOCK);
+  constructor(D: number) {
+    this.prod = new Float32Array(BLOCK * D);
+    this.acc = new Float32Array(BLOCK * D);
+  }
+}
+
+/** Element offset of query row (b, h, i), and of key row 0 of the kv head query head h reads. */
+const qRow = (d: AttentionDims, b: number, h: number, i: number) => ((b * d.H + h) * d.Tq + i) * d.D;
+const kvHead = (d: AttentionDims, b: number, h: number) => (b * d.Hkv + Math.floor(h / d.rep)) * d.Tk * d.D;
+
+/**
+ * The online softmax of query rows i0..i0+qn of head (b, h) over their visible keys. With `v` it
+ * leaves acc = sum p v unnormalised (the forward); either way m and l hold each row's max and sum
+ * of exp(s - max) (l = 0 when no key is visible).
+ */
+function onlineBlock(
+  d: AttentionDims,
+  scale: number,
+  gm: AttentionGemms,
+  x: Scratch,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array | null,
+  mask: Float32Array,
+  b: number,
+  h: number,
+  i0: number,
+  qn: number,
+): void {
+  const { D } = d;
+  const shift = d.Tk - d.Tq;
+  const kv = kvHead(d, b, h);
+  x.m.fill(Number.NEGATIVE_INFINITY, 0, qn);
+  x.l.fill(0, 0, qn);
+  x.acc.fill(0, 0, qn * D);
+  const lastKey = i0 + qn - 1 + shift;
+  for (let j0 = 0; j0 <= lastKey; j0 += BLOCK) {
+    const kn = Math.min(BLOCK, lastKey + 1 - j0);
+    gm.abT(q, qRow(d, b, h, i0), false, k, kv + j0 * D, true, x.s, 0, qn, kn, D);
+    for (let r = 0; r < qn; r++) {
+      const row = r * kn;
+      const visible = Math.min(kn, i0 + r + shift - j0 + 1);
+      let bm = Number.NEGATIVE_INFINITY;
+      for (let c = 0; c < visible; c++) {
+        if (mask[b * d.Tk + j0 + c] !== 0) bm = Math.max(bm, scale * x.s[row + c]);
+      }
+      if (bm === Number.NEGATIVE_INFINITY) {
+        x.s.fill(0, row, row + kn);
+        x.corr[r] = 1;
+        continue;
+      }
+      const mNew = Math.max(x.m[r], bm);
+      const corr = Math.exp(x.m[r] - mNew);
+      let sum = x.l[r] * corr;
+      for (let c = 0; c < kn; c++) {
+        const live = c < visible && mask[b * d.Tk + j0 + c] !== 0;
+        const p = live ? Math.exp(scale * x.s[row + c] - mNew) : 0;
+        x.s[row + c] = p;
+        sum += p;
+      }
+      x.l[r] = sum;
+      x.m[r] = mNew;
+      x.corr[r] = corr;
+    }
+    if (!v) continue;
+    gm.ab(x.s, 0, false, v, kv + j0 * D, false, x.prod, 0, qn, D, kn);
+    for (let r = 0; r < qn; r++) {
+      const corr = x.corr[r];
+      for (let c = r * D; c < (r + 1) * D; c++) x.acc[c] = x.acc[c] * corr + x.prod[c];
+    }
+  }
+}
+
+export function flashAttention(
+  d: AttentionDims,
+  scale: number,
+  gm: AttentionGemms,
+  [q, k, v, mask]: F32View[],
+  out: F32View,
+): void {
+  const x = new Scratch(d.D);
+  for (let b = 0; b < d.B; b++)
+    for (let h = 0; h < d.H; h++)
+      for (let i0 = 0; i0 < d.Tq; i0 += BLOCK) {
+        const qn = Math.min(BLOCK, d.Tq - i0);
+        onlineBlock(d, scale, gm, x, q.data, k.data, v.data, mask.data, b, h, i0, qn);
+        const o = qRow(d, b, h, i0);
+        for (let r = 0; r < qn; r++) {
+          const inv = x.l[r] > 0 ? 1 / x.l[r] : 0;
+          for (let c = 0; c < d.D; c++) out.data[o + r * d.D + c] = x.acc[r * d.D + c] * inv;
+        }
+      }
+}
+
+/** Per query row: [logsumexp (EMPTY_ROW_LSE when no key is visible), rowsum(dOut * out)]. */
+export function flashAttentionStats(
+  d: AttentionDims,
+  scale: number,
+  gm: AttentionGemms,
+  [q, k, mask, attnOut, dOut]: F32View[],
+  out: F32View,
+): void {
+  const x = new Scratch(d.D);
+  for (let b = 0; b < d.B; b++)
+    for (let h = 0; h < d.H; h++)
+      for (let i0 = 0; i0 < d.Tq; i0 += BLOCK) {
+        const qn = Math.min(BLOCK, d.Tq - i0);
+        onlineBlock(d, scale, gm, x, q.data, k.data, null, mask.data, b, h, i0, qn);
+        for (let r = 0; r < qn; r++) {
+          const row = (b * d.H + h) * d.Tq + i0 + r;
+          let delta = 0;
+          for (let c = row * d.D; c < (row + 1) * d.D; c++) delta += dOut.data[c] * attnOut.data[c];
+          out.data[2 * row] = x.l[r] > 0 ? x.m[r] + Math.log(x.l[r]) : EMPTY_ROW_LSE;
+          out.data[2 * row + 1] = delta;
+        }
+      }
+}
+
+/**
+ * Turns a block of raw scores s (rows i0.., keys j0..) into p (`dp` null) or dS = p (dP - delta),
+ * in place; invisible pairs become 0.
+ */
+function probsBlock(
+  d: AttentionDims,
+  scale: number,
+  s: Float32Array,
+  dp: Float32Array | null,
+  mask: Float32Array,
+  stats: Float32Array,
+  b: number,
+  h: number,
+  i0: number,
+  qn: number,
+  j0: number,
+  kn: number,
+): void {
+  const shift = d.Tk - d.Tq;
+  for (let r = 0; r < qn; r++) {
+    const row = (b * d.H + h) * d.Tq + i0 + r;
+    const lse = stats[2 * row];
+    const delta = stats[2 * row + 1];
+    const visible = Math.min(kn, i0 + r + shift - j0 + 1);
+    for (let c = 0, e = r * kn; c < kn; c++, e++) {
+      const live = c < visible && mask[b * d.Tk + j0 + c] !== 0;
+      const p = live ? Math.exp(scale * s[e] - lse) : 0;
+      s[e] = dp ? p * (dp[e] - delta) : p;
+    }
+  }
+}
+
+export function flashAttentionGradQ(
+  d: AttentionDims,
+  scale: number,
+  gm: AttentionGemms,
+  [q, k, v, mask, dOut, stats]: F32View[],
+  out: F32View,
+): void {
+  const { D } = d;
+  const x = new Scratch(D);
+  for (let b = 0; b < d.B; b++)
+    for (let h = 0; h < d.H; h++) {
+      const kv = kvHead(d, b, h);
+      for (let i0 = 0; i0 < d.Tq; i0 += BLOCK) {
+        const qn = Math.min(BLOCK, d.Tq - i0);
+        const qo = qRow(d, b, h, i0);
+        const lastKey = i0 + qn - 1 + d.Tk - d.Tq;
+        x.acc.fill(0, 0, qn * D);
+        for (let j0 = 0; j0 <= lastKey; j0 += BLOCK) {
+          const kn = Math.min(BLOCK, lastKey + 1 - j0);
+          gm.abT(q.data, qo, false, k.data, kv + j0 * D, true, x.s, 0, qn, kn, D);
+          gm.abT(dOut.data, qo, false, v.data, kv + j0 * D, true, x.dp, 0, qn, kn, D);
+          probsBlock(d, scale, x.s, x.dp, mask.data, stats.data, b, h, i0, qn, j0, kn);
+          gm.ab(x.s, 0, false, k.data, kv + j0 * D, false, x.prod, 0, qn, D, kn);
+          for (let e = 0; e < qn * D; e++) x.acc[e] += x.prod[e];
+        }
+        for (let e = 0; e < qn * D; e++) out.data[qo + e] = scale * x.acc[e];
+      }
+    }
+}
+
+/** dK or dV (`which`) of every key row, summed over the query heads that read its kv head. */
+export function flashAttentionGradKV(
+  d: AttentionDims,
+  scale: number,
+  gm: AttentionGemms,
+  which: 'k' | 'v',
+  [q, k, v, mask, dOut, stats]: (F32View | null)[],
+  out: F32View,
+): void {
+  const { D } = d;
+  const shift = d.Tk - d.Tq;
+  const x = new Scratch(D);
+  const [Q, K, M, G, S] = [q, k, mask, dOut, stats].map((t) => (t as F32View).data);
+  for (let b = 0; b < d.B; b++)
+    for (let hk = 0; hk < d.Hkv; hk++)
+      for (let j0 = 0; j0 < d.Tk; j0 += BLOCK) {
+        const kn = Math.min(BLOCK, d.Tk - j0);
+        const ko = ((b * d.Hkv + hk) * d.Tk + j0) * D;
+        x.acc.fill(0, 0, kn * D);
+        for (let h = hk * d.rep; h < (hk + 1) * d.rep; h++)
+          for (let i0 = Math.max(0, j0 - shift); i0 < d.Tq; i0 += BLOCK) {
+            const qn = Math.min(BLOCK, d.Tq - i0);
+            const qo = qRow(d, b, h, i0);
+            gm.abT(Q, qo, false, K, ko, true, x.s, 0, qn, kn, D);
+            if (which === 'k') gm.abT(G, qo, false, (v as F32View).data, ko, true, x.dp, 0, qn, kn, D);
+            probsBlock(d, scale, x.s, which === 'k' ? x.dp : null, M, S, b, h, i0, qn, j0, kn);
+            // [kn x D] += s^T [kn x qn] . (q or dOut) [qn x D]
+            gm.aTb(x.s, 0, true, which === 'k' ? Q : G, qo, false, x.prod, 0, kn, D, qn);
+            for (let e = 0; e < kn * D; e++) x.acc[e] += x.prod[e];
+          }
+        const f = which === 'k' ? scale : 1;
+        for (let e = 0; e < kn * D; e++) out.data[ko + e] = f * x.acc[e];
+      }
 }
 
 function dimsOf(launch: Launch<AttentionOp>, inputs: ArrayView[]): AttentionDims {
@@ -24,187 +261,23 @@ function dimsOf(launch: Launch<AttentionOp>, inputs: ArrayView[]): AttentionDims
   return attentionDims(launch.op, q, k, inputs[maskIndex]);
 }
 
-/** Offsets of query row (b, h, i) and of kv head row 0 for it. */
-const qRow = (d: AttentionDims, b: number, h: number, i: number) => ((b * d.H + h) * d.Tq + i) * d.D;
-const kvHead = (d: AttentionDims, b: number, h: number) => (b * d.Hkv + Math.floor(h / d.rep)) * d.Tk * d.D;
+type Run = (d: AttentionDims, scale: number, gm: AttentionGemms, inputs: F32View[], out: F32View) => void;
 
-/**
- * The online softmax of one query row over its visible keys, block by block; accumulates the
- * unnormalised sum of p * v into `acc` (when v is given: the forward; null: statistics only).
- * Returns [max, sum of exp(s - max)] over the visible keys ([-inf, 0] when none is visible).
- */
-function onlineRow(
-  d: AttentionDims,
-  scale: number,
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array | null,
-  mask: Float32Array,
-  b: number,
-  h: number,
-  i: number,
-  scores: Float64Array,
-  acc: Float64Array | null,
-): [number, number] {
-  const { D } = d;
-  const qo = qRow(d, b, h, i);
-  const kv = kvHead(d, b, h);
-  const last = i + d.Tk - d.Tq;
-  let m = Number.NEGATIVE_INFINITY;
-  let l = 0;
-  acc?.fill(0);
-  for (let j0 = 0; j0 <= last; j0 += KEY_BLOCK) {
-    const j1 = Math.min(j0 + KEY_BLOCK, last + 1);
-    let blockMax = Number.NEGATIVE_INFINITY;
-    for (let j = j0; j < j1; j++) {
-      if (mask[b * d.Tk + j] === 0) continue;
-      const s = scale * dot(q, qo, k, kv + j * D, D);
-      scores[j - j0] = s;
-      if (s > blockMax) blockMax = s;
-    }
-    if (blockMax === Number.NEGATIVE_INFINITY) continue;
-    const mNew = Math.max(m, blockMax);
-    const rescale = Math.exp(m - mNew);
-    l *= rescale;
-    if (acc && v) for (let c = 0; c < D; c++) acc[c] *= rescale;
-    for (let j = j0; j < j1; j++) {
-      if (mask[b * d.Tk + j] === 0) continue;
-      const p = Math.exp(scores[j - j0] - mNew);
-      l += p;
-      if (acc && v) for (let c = 0, vo = kv + j * D; c < D; c++) acc[c] += p * v[vo + c];
-    }
-    m = mNew;
-  }
-  return [m, l];
-}
-
-export function flashAttention(
-  d: AttentionDims,
-  scale: number,
-  q: F32View,
-  k: F32View,
-  v: F32View,
-  mask: F32View,
-  out: F32View,
-) {
-  const scores = new Float64Array(KEY_BLOCK);
-  const acc = new Float64Array(d.D);
-  for (let b = 0; b < d.B; b++)
-    for (let h = 0; h < d.H; h++)
-      for (let i = 0; i < d.Tq; i++) {
-        const [, l] = onlineRow(d, scale, q.data, k.data, v.data, mask.data, b, h, i, scores, acc);
-        const inv = l > 0 ? 1 / l : 0;
-        const o = qRow(d, b, h, i);
-        for (let c = 0; c < d.D; c++) out.data[o + c] = acc[c] * inv;
-      }
-}
-
-export function flashAttentionStats(
-  d: AttentionDims,
-  scale: number,
-  q: F32View,
-  k: F32View,
-  mask: F32View,
-  attnOut: F32View,
-  dOut: F32View,
-  out: F32View,
-) {
-  const scores = new Float64Array(KEY_BLOCK);
-  for (let b = 0; b < d.B; b++)
-    for (let h = 0; h < d.H; h++)
-      for (let i = 0; i < d.Tq; i++) {
-        const [m, l] = onlineRow(d, scale, q.data, k.data, null, mask.data, b, h, i, scores, null);
-        const row = (b * d.H + h) * d.Tq + i;
-        out.data[2 * row] = l > 0 ? m + Math.log(l) : EMPTY_ROW_LSE;
-        out.data[2 * row + 1] = dot(dOut.data, row * d.D, attnOut.data, row * d.D, d.D);
-      }
-}
-
-export function flashAttentionGradQ(
-  d: AttentionDims,
-  scale: number,
-  [q, k, v, mask, dOut, stats]: F32View[],
-  out: F32View,
-) {
-  const { D } = d;
-  const acc = new Float64Array(D);
-  for (let b = 0; b < d.B; b++)
-    for (let h = 0; h < d.H; h++) {
-      const kv = kvHead(d, b, h);
-      for (let i = 0; i < d.Tq; i++) {
-        const row = (b * d.H + h) * d.Tq + i;
-        const qo = row * D;
-        const lse = stats.data[2 * row];
-        const delta = stats.data[2 * row + 1];
-        acc.fill(0);
-        for (let j = 0; j <= i + d.Tk - d.Tq; j++) {
-          if (mask.data[b * d.Tk + j] === 0) continue;
-          const p = Math.exp(scale * dot(q.data, qo, k.data, kv + j * D, D) - lse);
-          const ds = p * (dot(dOut.data, qo, v.data, kv + j * D, D) - delta);
-          for (let c = 0; c < D; c++) acc[c] += ds * k.data[kv + j * D + c];
-        }
-        for (let c = 0; c < D; c++) out.data[qo + c] = scale * acc[c];
-      }
-    }
-}
-
-/** dK or dV (`which`) of every key row, summed over the query heads that read it. */
-export function flashAttentionGradKV(
-  d: AttentionDims,
-  scale: number,
-  which: 'k' | 'v',
-  q: F32View,
-  k: F32View,
-  v: F32View | null,
-  mask: F32View,
-  dOut: F32View,
-  stats: F32View,
-  out: F32View,
-) {
-  const { D } = d;
-  const acc = new Float64Array(D);
-  const shift = d.Tk - d.Tq;
-  for (let b = 0; b < d.B; b++)
-    for (let hk = 0; hk < d.Hkv; hk++)
-      for (let j = 0; j < d.Tk; j++) {
-        const ko = ((b * d.Hkv + hk) * d.Tk + j) * D;
-        acc.fill(0);
-        if (mask.data[b * d.Tk + j] !== 0) {
-          for (let h = hk * d.rep; h < (hk + 1) * d.rep; h++)
-            for (let i = Math.max(0, j - shift); i < d.Tq; i++) {
-              const row = (b * d.H + h) * d.Tq + i;
-              const qo = row * D;
-              const p = Math.exp(scale * dot(q.data, qo, k.data, ko, D) - stats.data[2 * row]);
-              if (which === 'v') {
-                for (let c = 0; c < D; c++) acc[c] += p * dOut.data[qo + c];
-              } else {
-                const ds = p * (dot(dOut.data, qo, (v as F32View).data, ko, D) - stats.data[2 * row + 1]);
-                for (let c = 0; c < D; c++) acc[c] += scale * ds * q.data[qo + c];
-              }
-            }
-        }
-        for (let c = 0; c < D; c++) out.data[ko + c] = acc[c];
-      }
+/** Binds the launch's dims and gemms at compile time. */
+function kernel(run: Run) {
+  return (l: Launch<AttentionOp>, inputs: ArrayView[], o: ArrayView, ctx: KernelContext) => {
+    const d = dimsOf(l, inputs);
+    const gm = attentionGemms(d.D, ctx);
+    return () => run(d, l.attrs.scale, gm, inputs.map(f32), f32(o));
+  };
 }
 
 export const attentionCpu: CpuKernels<AttentionOp> = {
-  flash_attention: eachRun((l, ins, o) => {
-    const [q, k, v, m] = ins.map(f32);
-    flashAttention(dimsOf(l, ins), l.attrs.scale, q, k, v, m, f32(o));
-  }),
-  flash_attention_stats: eachRun((l, ins, o) => {
-    const [q, k, m, out, g] = ins.map(f32);
-    flashAttentionStats(dimsOf(l, ins), l.attrs.scale, q, k, m, out, g, f32(o));
-  }),
-  flash_attention_grad_q: eachRun((l, ins, o) =>
-    flashAttentionGradQ(dimsOf(l, ins), l.attrs.scale, ins.map(f32), f32(o)),
+  flash_attention: kernel(flashAttention),
+  flash_attention_stats: kernel(flashAttentionStats),
+  flash_attention_grad_q: kernel(flashAttentionGradQ),
+  flash_attention_grad_k: kernel((d, s, gm, ins, o) => flashAttentionGradKV(d, s, gm, 'k', ins, o)),
+  flash_attention_grad_v: kernel((d, s, gm, [q, k, m, g, st], o) =>
+    flashAttentionGradKV(d, s, gm, 'v', [q, k, null, m, g, st], o),
   ),
-  flash_attention_grad_k: eachRun((l, ins, o) => {
-    const [q, k, v, m, g, s] = ins.map(f32);
-    flashAttentionGradKV(dimsOf(l, ins), l.attrs.scale, 'k', q, k, v, m, g, s, f32(o));
-  }),
-  flash_attention_grad_v: eachRun((l, ins, o) => {
-    const [q, k, m, g, s] = ins.map(f32);
-    flashAttentionGradKV(dimsOf(l, ins), l.attrs.scale, 'v', q, k, null, m, g, s, f32(o));
-  }),
 };
