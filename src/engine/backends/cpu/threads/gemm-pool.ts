@@ -1,8 +1,9 @@
 /**
- * A pool of helper threads for the CPU backend's SIMD gemm (wasm-gemm.ts). Operands are copied into
- * one shared WebAssembly memory; the calling thread and the helpers pack panels and multiply their
- * shares of the output (gemm-share.ts), and the caller blocks in Atomics.wait until the helpers are
- * done, so the backend stays synchronous. Helpers start in the background: a job uses the helpers
+ * A pool of helper threads for the CPU backend's kernels: the SIMD gemm (wasm-gemm.ts) and the
+ * range kernels (threads/ranges). They all work in one shared WebAssembly memory, where a threaded
+ * backend keeps its tensors (arena.ts; operands from elsewhere are copied in). The calling thread
+ * and the helpers claim chunks of each job (gemm-share.ts), and the caller waits until the chunks
+ * helpers hold are done, so the backend stays synchronous. Helpers start in the background: a job uses the helpers
  * that are ready by then (a page's worker cannot block while a nested worker starts), and a result
  * never depends on how many took part. Jobs too small to repay the hand-off run on the calling
  * thread's own single-thread kernel, which gives the same numbers.
@@ -12,8 +13,8 @@ import type { Gemm, MatmulDims } from '../gemm.ts';
 import type { F32View } from '../tensor.ts';
 import { createWasmGemm, gemmModule } from '../wasm-gemm.ts';
 import { SharedArena } from './arena.ts';
-import { awaitCount, type GemmExport, JOB, runGemmShare } from './gemm-share.ts';
-import { RANGE_FLOATS, runRangeShare } from './range-share.ts';
+import { awaitCount, claimChunks, type GemmExport, gemmMulChunk, gemmPackChunk, JOB } from './gemm-share.ts';
+import { RANGE_FLOATS, runRangeChunk } from './range-share.ts';
 import { RANGE_KERNELS } from './ranges/index.ts';
 import type { RangeArray } from './ranges/types.ts';
 import { browserSpawn, type Helper, nodeSpawn } from './spawn.ts';
@@ -37,6 +38,11 @@ export const DEFAULT_SPIN_MICROS = 2000;
  * the calling thread: waking the helpers and waiting for them costs a few microseconds.
  */
 export const DEFAULT_MIN_RANGE_WORK = 30_000;
+/**
+ * Chunks a job is cut into, per thread: more than one, so that when a helper starts late or is
+ * descheduled (a loaded machine) the others take over its share instead of waiting for it.
+ */
+const CHUNKS_PER_THREAD = 3;
 
 export interface GemmPoolOptions {
   /** Threads in all, the calling thread included (>= 2). */
@@ -77,6 +83,8 @@ export class GemmPool {
   private readonly allReady: Promise<void>;
   private disposed = false;
   private live = 0;
+  /** The last job's sequence number (15 bits, in the job word). */
+  private seq = 0;
   /** Jobs run by the pool (gemms, by columns, range kernels) and on the calling thread alone; most threads used. */
   readonly stats = { threadedJobs: 0, byColumns: 0, rangeJobs: 0, localJobs: 0, mostThreads: 1 };
 
@@ -210,8 +218,8 @@ export class GemmPool {
   ): boolean {
     if (this.disposed) return false;
     const ready = this.readyHelpers();
-    const T = Math.min(1 + ready, Math.floor(units / align));
-    if (T < 2) return false;
+    const n = Math.min(CHUNKS_PER_THREAD * (1 + ready), Math.floor(units / align));
+    if (ready === 0 || n < 2) return false;
     if (ints.length > JOB.INT_COUNT || kinds.length > JOB.INTS - JOB.OP_KINDS || floats.length > RANGE_FLOATS)
       throw new Error(`GemmPool.tryRange: kernel ${id} passes more operands or attributes than a job holds`);
     const ctl = this.ctl;
@@ -223,9 +231,9 @@ export class GemmPool {
     this.ints.set(ints);
     this.floats.set(floats);
     const heaps = this.refresh();
-    this.dispatch(T, 1, () => runRangeShare(JOB, ctl, this.ints, this.floats, heaps, RANGE_KERNELS, 0));
+    this.dispatch(2, n, (c) => runRangeChunk(JOB, ctl, this.ints, this.floats, heaps, RANGE_KERNELS, c, n));
     this.stats.rangeJobs++;
-    this.stats.mostThreads = Math.max(this.stats.mostThreads, T);
+    this.stats.mostThreads = Math.max(this.stats.mostThreads, 1 + ready);
     return true;
   }
 
@@ -288,7 +296,10 @@ export class GemmPool {
     const outAt = at.out !== undefined ? at.out + cOff : unpad ? base + out : base + cPad;
     ctl[JOB.OUT] = outAt;
     ctl[JOB.BY_COLS] = byCols ? 1 : 0;
-    this.dispatch(T, 0, () => runGemmShare(JOB, ctl, heap, this.kernel, 0, awaitCount));
+    const packs = Math.min(P * G + PB * Q, CHUNKS_PER_THREAD * T);
+    this.dispatch(0, packs, (c) => gemmPackChunk(JOB, ctl, heap, c, packs));
+    const muls = Math.min(byCols ? Q : P * G, CHUNKS_PER_THREAD * T);
+    this.dispatch(1, muls, (c) => gemmMulChunk(JOB, ctl, heap, this.kernel, c, muls));
     if (at.out === undefined) C.set(heap.subarray(outAt, outAt + P * M * N), cOff);
     this.stats.threadedJobs++;
     if (byCols) this.stats.byColumns++;
@@ -297,33 +308,34 @@ export class GemmPool {
   }
 
   /**
-   * Wakes T - 1 ready helpers (ranks 1.. in slot order) on the job set in ctl, runs rank 0's share
-   * here, waits for the helpers; throws when a share failed.
+   * Publishes the job set in ctl as `n` chunks, claims chunks here until none is left (helpers
+   * claim the others), waits for the chunks helpers still hold, then closes the job; throws when a
+   * chunk failed.
    */
-  private dispatch(T: number, kind: number, rank0: () => void): void {
+  private dispatch(kind: number, n: number, run: (c: number) => void): void {
     const ctl = this.ctl;
     ctl[JOB.KIND] = kind;
-    ctl[JOB.THREADS] = T;
-    ctl[JOB.BARRIER] = 0;
+    ctl[JOB.CHUNKS] = n;
     ctl[JOB.FAILED] = 0;
     Atomics.store(ctl, JOB.DONE, 0);
-    // The seq-cst add publishes the job's fields to the helper it wakes.
-    for (let w = 0, rank = 1; rank < T; w++) {
-      const slot = JOB.SLOTS + JOB.SLOT * w;
-      if (Atomics.load(ctl, slot + 1) !== 1) continue;
-      ctl[slot + 2] = rank++;
-      Atomics.add(ctl, slot, 1);
-      Atomics.notify(ctl, slot);
-    }
+    this.seq = (this.seq + 1) & 0x7fff;
+    // The seq-cst store publishes the fields above to every helper that reads the new word.
+    Atomics.store(ctl, JOB.WORD, this.seq << 16);
+    Atomics.notify(ctl, JOB.WORD);
     let failure: unknown = null;
-    try {
-      rank0();
-    } catch (err) {
-      failure = err;
-    }
-    awaitCount(JOB, ctl, JOB.DONE, T - 1);
+    claimChunks(JOB, ctl, this.seq, n, (c) => {
+      try {
+        run(c);
+      } catch (err) {
+        failure ??= err;
+        throw err;
+      }
+    });
+    awaitCount(JOB, ctl, JOB.DONE, n);
+    // Closed: a helper's late claim on this job fails while the next job's fields are written.
+    Atomics.store(ctl, JOB.WORD, (this.seq << 16) | JOB.CLOSED);
     if (failure !== null) throw failure;
-    if (Atomics.load(ctl, JOB.FAILED) !== 0) throw new Error('GemmPool: a helper thread failed its share of a job');
+    if (Atomics.load(ctl, JOB.FAILED) !== 0) throw new Error('GemmPool: a helper thread failed a chunk of a job');
   }
 
   /** Helpers that have started, read from their flags (their 'ready' messages may still be queued). */
@@ -361,11 +373,9 @@ export class GemmPool {
     if (!this.disposed) {
       this.disposed = true;
       Atomics.store(this.ctl, JOB.SHUTDOWN, 1);
-      for (let w = 0; w < this.helpers.length; w++) {
-        const slot = JOB.SLOTS + JOB.SLOT * w;
-        Atomics.add(this.ctl, slot, 1);
-        Atomics.notify(this.ctl, slot);
-      }
+      this.seq = (this.seq + 1) & 0x7fff;
+      Atomics.store(this.ctl, JOB.WORD, (this.seq << 16) | JOB.CLOSED);
+      Atomics.notify(this.ctl, JOB.WORD);
       for (const h of this.helpers) h.terminate();
     }
     return Promise.all(this.helpers.map((h) => h.exited)).then(() => {});

@@ -1,14 +1,16 @@
 /**
- * One thread's share of a threaded gemm job, run by the calling thread (rank 0) and by every helper
- * thread on the same shared WebAssembly memory. Phase 1 packs operands (A row groups and B column
- * panels, split evenly over threads) exactly as the single-thread kernel packs them; a barrier;
- * phase 2 runs the SIMD kernel on this thread's output tiles (row groups, or column panels when
- * there are too few row groups) and copies them into the unpadded output. Work is split over output
- * elements only, never over K, so every element is the same sum in the same order as with one
- * thread: results are bit-identical for any thread count.
+ * How threads share a job, and the gemm's chunks. A job is cut into chunks; the calling thread
+ * and every helper claim chunks one at a time from a shared counter (compare-and-swap on the job
+ * word), so a helper that is slow to wake, or descheduled on a loaded machine, costs at most the
+ * chunk it holds: the caller claims the rest. A threaded gemm is two jobs on the same shared
+ * WebAssembly memory: packing (A row groups and B column panels, exactly as the single-thread
+ * kernel packs them), then multiplying (output row groups, or column panels when there are too few
+ * row groups) into the unpadded output. Work is split over output elements only, never over K, so
+ * every element is the same sum in the same order as with one thread: results are bit-identical
+ * for any thread count and any claiming order.
  *
- * runGemmShare must stay self-contained (no imports, no module-level names): the helper threads
- * run its source text (worker-source.ts).
+ * Every function here must stay self-contained (no imports, no module-level names): the helper
+ * threads run their source text (worker-source.ts).
  */
 
 /** Indices into the job's control array (an Int32Array over a SharedArrayBuffer). */
@@ -30,19 +32,23 @@ export const JOB = {
   PACK_B: 11,
   C_PAD: 12,
   OUT: 13,
-  /** 1: threads split each product's column panels; 0: they split (product, row group) tiles. */
+  /** 1: the multiply splits each product's column panels; 0: (product, row group) tiles. */
   BY_COLS: 14,
-  /** Threads taking part in this job (the caller included). */
-  THREADS: 15,
-  /** Threads that finished packing (phase barrier), and helpers that finished the job. */
-  BARRIER: 16,
+  /** Chunks in the current job. */
+  CHUNKS: 15,
+  /**
+   * The job word: (job sequence << 16) | next unclaimed chunk. Between jobs the chunk field is
+   * CLOSED, so a late claim for a finished job always fails while the next job's fields are written.
+   */
+  WORD: 16,
+  /** Chunks finished in the current job. */
   DONE: 17,
   SHUTDOWN: 18,
   /** Microseconds a thread spins on a shared counter before it sleeps in Atomics.wait. */
   SPIN_US: 19,
-  /** The job's kind: 0 a gemm (the fields above), 1 a range kernel (the fields below). */
+  /** The job's kind: 0 gemm packing, 1 gemm multiply (the fields above), 2 a range kernel (below). */
   KIND: 20,
-  /** Range jobs (range-share.ts): the kernel's id, its units, the split's alignment, operands. */
+  /** Range jobs (range-share.ts): the kernel's id, its units, the chunks' alignment, operands. */
   RANGE: 21,
   UNITS: 22,
   ALIGN: 23,
@@ -52,11 +58,13 @@ export const JOB = {
   /** The kernel's ints: operand offsets, then integer attributes (INT_COUNT at most). */
   INTS: 33,
   INT_COUNT: 29,
-  /** Set by a helper whose share threw; the caller reports it. */
+  /** Set by a helper whose chunk threw; the caller reports it. */
   FAILED: 62,
-  /** Per helper thread w: SLOTS + SLOT * w + (0: job generation, 1: ready flag, 2: rank). */
+  /** Per helper thread w: SLOTS + SLOT * w + 1 is its ready flag. */
   SLOTS: 64,
   SLOT: 4,
+  /** The job word's chunk field between jobs (above any chunk count). */
+  CLOSED: 0xffff,
 } as const;
 
 export type JobLayout = typeof JOB;
@@ -67,7 +75,7 @@ export type GemmExport = (a: number, b: number, c: number, m4: number, n8: numbe
 /**
  * Waits until ctl[i] >= target: spins for up to ctl[SPIN_US] microseconds, then sleeps. Spinning
  * matters: a sleeping thread's wake-up often lands on the waker's core and runs after it instead
- * of beside it. Self-contained like runGemmShare (helpers run its source).
+ * of beside it.
  */
 export function awaitCount(L: JobLayout, ctl: Int32Array, i: number, target: number): void {
   if (Atomics.load(ctl, i) >= target) return;
@@ -76,14 +84,30 @@ export function awaitCount(L: JobLayout, ctl: Int32Array, i: number, target: num
   for (let v = Atomics.load(ctl, i); v < target; v = Atomics.load(ctl, i)) Atomics.wait(ctl, i, v);
 }
 
-export function runGemmShare(
-  L: JobLayout,
-  ctl: Int32Array,
-  heap: Float32Array,
-  gemm: GemmExport,
-  rank: number,
-  wait: typeof awaitCount,
-): void {
+/**
+ * Claims and runs chunks of job `seq` (n chunks) until none is left or the job is over; each
+ * finished chunk is counted in DONE (the last one wakes the caller). Returns the chunks it ran.
+ */
+export function claimChunks(L: JobLayout, ctl: Int32Array, seq: number, n: number, run: (c: number) => void): number {
+  let ran = 0;
+  for (;;) {
+    const w = Atomics.load(ctl, L.WORD);
+    const c = w & 0xffff;
+    if (w >>> 16 !== seq || c >= n) return ran;
+    if (Atomics.compareExchange(ctl, L.WORD, w, w + 1) !== w) continue;
+    try {
+      run(c);
+    } catch {
+      // The caller is told and throws; a chunk never counted would hang it instead.
+      Atomics.store(ctl, L.FAILED, 1);
+    }
+    ran++;
+    if (Atomics.add(ctl, L.DONE, 1) + 1 === n) Atomics.notify(ctl, L.DONE);
+  }
+}
+
+/** Packing chunk c of n: its share of A' row groups -> [M4/4][K][4] and B' panels -> [N8/8][K][8]. */
+export function gemmPackChunk(L: JobLayout, ctl: Int32Array, heap: Float32Array, c: number, n: number): void {
   const P = ctl[L.P];
   const M = ctl[L.M];
   const N = ctl[L.N];
@@ -96,39 +120,37 @@ export function runGemmShare(
   const rawB = ctl[L.RAW_B];
   const packA = ctl[L.PACK_A];
   const packB = ctl[L.PACK_B];
-  const cPad = ctl[L.C_PAD];
-  const out = ctl[L.OUT];
-  const T = ctl[L.THREADS];
   const M4 = ((M + 3) >> 2) << 2;
   const N8 = ((N + 7) >> 3) << 3;
   const G = M4 >> 2;
   const Q = N8 >> 3;
   const PB = bStride === 0 ? 1 : P;
-  /** Start of share r when n units are split over T threads (contiguous, sizes differ by <= 1). */
-  const split = (n: number, r: number) => Math.floor((n * r) / T);
-
-  // Phase 1a: A' row groups -> [M4/4][K][4] per product; padding rows are zero.
-  for (let u = split(P * G, rank), end = split(P * G, rank + 1); u < end; u++) {
-    const p = Math.floor(u / G);
-    const i0 = (u - p * G) * 4;
-    const src = rawA + p * aStride;
-    const dst = packA + p * M4 * K + i0 * K;
-    for (let r = 0; r < 4; r++) {
-      const i = i0 + r;
-      if (i >= M) {
-        for (let k = 0; k < K; k++) heap[dst + k * 4 + r] = 0;
-      } else if (transA) {
-        for (let k = 0; k < K; k++) heap[dst + k * 4 + r] = heap[src + k * M + i];
-      } else {
-        const row = src + i * K;
-        for (let k = 0; k < K; k++) heap[dst + k * 4 + r] = heap[row + k];
+  const U = P * G + PB * Q;
+  const end = Math.floor((U * (c + 1)) / n);
+  for (let u = Math.floor((U * c) / n); u < end; u++) {
+    if (u < P * G) {
+      // A' row group: padding rows are zero.
+      const p = Math.floor(u / G);
+      const i0 = (u - p * G) * 4;
+      const src = rawA + p * aStride;
+      const dst = packA + p * M4 * K + i0 * K;
+      for (let r = 0; r < 4; r++) {
+        const i = i0 + r;
+        if (i >= M) {
+          for (let k = 0; k < K; k++) heap[dst + k * 4 + r] = 0;
+        } else if (transA) {
+          for (let k = 0; k < K; k++) heap[dst + k * 4 + r] = heap[src + k * M + i];
+        } else {
+          const row = src + i * K;
+          for (let k = 0; k < K; k++) heap[dst + k * 4 + r] = heap[row + k];
+        }
       }
+      continue;
     }
-  }
-  // Phase 1b: B' column panels -> [N8/8][K][8] per distinct B; padding columns are zero.
-  for (let u = split(PB * Q, rank), end = split(PB * Q, rank + 1); u < end; u++) {
-    const q = Math.floor(u / Q);
-    const j0 = (u - q * Q) * 8;
+    // B' column panel: padding columns are zero.
+    const v = u - P * G;
+    const q = Math.floor(v / Q);
+    const j0 = (v - q * Q) * 8;
     const src = rawB + q * bStride;
     const dst = packB + q * N8 * K + j0 * K;
     const width = Math.min(8, N - j0);
@@ -146,15 +168,33 @@ export function runGemmShare(
       }
     }
   }
+}
 
-  // Barrier: every panel must be packed before anyone multiplies.
-  if (Atomics.add(ctl, L.BARRIER, 1) + 1 === T) Atomics.notify(ctl, L.BARRIER);
-  else wait(L, ctl, L.BARRIER, T);
-
-  // Phase 2: this thread's output tiles, then its rows of the unpadded output.
+/** Multiply chunk c of n: its output tiles through the SIMD kernel, then into the unpadded output. */
+export function gemmMulChunk(
+  L: JobLayout,
+  ctl: Int32Array,
+  heap: Float32Array,
+  gemm: GemmExport,
+  c: number,
+  n: number,
+): void {
+  const P = ctl[L.P];
+  const M = ctl[L.M];
+  const N = ctl[L.N];
+  const K = ctl[L.K];
+  const bStride = ctl[L.B_STRIDE];
+  const packA = ctl[L.PACK_A];
+  const packB = ctl[L.PACK_B];
+  const cPad = ctl[L.C_PAD];
+  const out = ctl[L.OUT];
+  const M4 = ((M + 3) >> 2) << 2;
+  const N8 = ((N + 7) >> 3) << 3;
+  const G = M4 >> 2;
+  const Q = N8 >> 3;
   if (ctl[L.BY_COLS] === 0) {
-    const u0 = split(P * G, rank);
-    const u1 = split(P * G, rank + 1);
+    const u0 = Math.floor((P * G * c) / n);
+    const u1 = Math.floor((P * G * (c + 1)) / n);
     for (let u = u0; u < u1; ) {
       const p = Math.floor(u / G);
       const g0 = u - p * G;
@@ -176,17 +216,17 @@ export function runGemmShare(
       }
       u += g1 - g0;
     }
-  } else {
-    const c0 = split(Q, rank);
-    const c1 = split(Q, rank + 1);
-    const w = (c1 - c0) * 8;
-    const cols = Math.min(w, N - c0 * 8);
-    for (let p = 0; p < P && c1 > c0; p++) {
-      const q = bStride === 0 ? 0 : p;
-      // This thread's tile of product p: [M4][w] at the start of its columns' share of C_pad.
-      const tile = cPad + p * M4 * N8 + M4 * c0 * 8;
-      gemm((packA + p * M4 * K) * 4, (packB + q * N8 * K + c0 * 8 * K) * 4, tile * 4, M4, w, K);
-      for (let i = 0; i < M; i++) heap.copyWithin(out + p * M * N + i * N + c0 * 8, tile + i * w, tile + i * w + cols);
-    }
+    return;
+  }
+  const c0 = Math.floor((Q * c) / n);
+  const c1 = Math.floor((Q * (c + 1)) / n);
+  const w = (c1 - c0) * 8;
+  const cols = Math.min(w, N - c0 * 8);
+  for (let p = 0; p < P && c1 > c0; p++) {
+    const q = bStride === 0 ? 0 : p;
+    // This chunk's tile of product p: [M4][w] at the start of its columns' share of C_pad.
+    const tile = cPad + p * M4 * N8 + M4 * c0 * 8;
+    gemm((packA + p * M4 * K) * 4, (packB + q * N8 * K + c0 * 8 * K) * 4, tile * 4, M4, w, K);
+    for (let i = 0; i < M; i++) heap.copyWithin(out + p * M * N + i * N + c0 * 8, tile + i * w, tile + i * w + cols);
   }
 }

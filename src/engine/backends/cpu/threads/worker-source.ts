@@ -1,12 +1,12 @@
 /**
  * The helper thread's script, as source text: it runs from a string (Node: `eval: true`; browser: a
  * Blob URL), so it needs no bundler support and no file next to the bundle. It instantiates the
- * gemm module on the pool's shared memory, says it is ready, then loops: sleep until its job
- * generation changes, run its share (runGemmShare's or runRangeShare's own source, with every
- * range kernel's), count itself done.
+ * gemm module on the pool's shared memory, says it is ready, then loops: wait for the next job,
+ * claim and run its chunks (gemm-share.ts's and range-share.ts's own source, with every range
+ * kernel's) until none is left.
  */
-import { awaitCount, JOB, runGemmShare } from './gemm-share.ts';
-import { runRangeShare } from './range-share.ts';
+import { claimChunks, gemmMulChunk, gemmPackChunk, JOB } from './gemm-share.ts';
+import { runRangeChunk } from './range-share.ts';
 import { RANGE_KERNELS } from './ranges/index.ts';
 import type { RangeArray } from './ranges/types.ts';
 
@@ -24,10 +24,11 @@ export interface HelperInit {
 function helperMain(
   L: typeof JOB,
   init: HelperInit,
-  share: typeof runGemmShare,
-  rangeShare: typeof runRangeShare,
+  pack: typeof gemmPackChunk,
+  mul: typeof gemmMulChunk,
+  range: typeof runRangeChunk,
   kernels: typeof RANGE_KERNELS,
-  wait: typeof awaitCount,
+  claim: typeof claimChunks,
   post: (m: string) => void,
 ): void {
   const ctl = new Int32Array(init.control);
@@ -38,28 +39,36 @@ function helperMain(
   const slot = L.SLOTS + L.SLOT * init.index;
   let heap = new Float32Array(init.memory.buffer);
   let heaps: RangeArray[] = [heap, new Int32Array(heap.buffer), new Float64Array(heap.buffer)];
-  // Read the generation before saying ready: a job posted after the flag is seen bumps it past this.
-  let gen = Atomics.load(ctl, slot);
+  // Jobs up to this one are not ours: a helper joins jobs published after it said ready.
+  let seen = Atomics.load(ctl, L.WORD) >>> 16;
   Atomics.store(ctl, slot + 1, 1);
   post('ready');
   for (;;) {
-    // Generations only grow: the next job (or shutdown) makes it at least gen + 1.
-    wait(L, ctl, slot, gen + 1);
-    gen = Atomics.load(ctl, slot);
+    // Wait for the next job: spin for SPIN_US (a sleeping helper wakes too late to help), then sleep.
+    let w = Atomics.load(ctl, L.WORD);
+    if (w >>> 16 === seen) {
+      const until = performance.now() + ctl[L.SPIN_US] / 1000;
+      for (let s = 1; w >>> 16 === seen; s++) {
+        if ((s & 63) === 0 && performance.now() > until) break;
+        w = Atomics.load(ctl, L.WORD);
+      }
+      while (w >>> 16 === seen) {
+        Atomics.wait(ctl, L.WORD, w);
+        w = Atomics.load(ctl, L.WORD);
+      }
+    }
     if (Atomics.load(ctl, L.SHUTDOWN) !== 0) return;
+    seen = w >>> 16;
     if (heap.buffer.byteLength !== init.memory.buffer.byteLength) {
       heap = new Float32Array(init.memory.buffer);
       heaps = [heap, new Int32Array(heap.buffer), new Float64Array(heap.buffer)];
     }
-    const rank = Atomics.load(ctl, slot + 2);
-    try {
-      if (ctl[L.KIND] === 0) share(L, ctl, heap, gemm, rank, wait);
-      else rangeShare(L, ctl, ints, floats, heaps, kernels, rank);
-    } catch {
-      // The caller is told and throws; a helper that stopped counting would hang it instead.
-      Atomics.store(ctl, L.FAILED, 1);
-    }
-    if (Atomics.add(ctl, L.DONE, 1) + 1 === ctl[L.THREADS] - 1) Atomics.notify(ctl, L.DONE);
+    // Read while the job may already be over: claim() then fails, so a stale value is never used.
+    const kind = ctl[L.KIND];
+    const n = ctl[L.CHUNKS];
+    if (kind === 0) claim(L, ctl, seen, n, (c) => pack(L, ctl, heap, c, n));
+    else if (kind === 1) claim(L, ctl, seen, n, (c) => mul(L, ctl, heap, gemm, c, n));
+    else claim(L, ctl, seen, n, (c) => range(L, ctl, ints, floats, heaps, kernels, c, n));
   }
 }
 
@@ -71,18 +80,20 @@ export function helperSource(): string {
   return `"use strict";
 var __name = (fn) => fn;
 const L = ${JSON.stringify(JOB)};
-const share = ${runGemmShare.toString()};
-const rangeShare = ${runRangeShare.toString()};
+const pack = ${gemmPackChunk.toString()};
+const mul = ${gemmMulChunk.toString()};
+const range = ${runRangeChunk.toString()};
 const kernels = [
 ${RANGE_KERNELS.map((k) => k.toString()).join(',\n')}
 ];
-const wait = ${awaitCount.toString()};
+const claim = ${claimChunks.toString()};
 const helperMain = ${helperMain.toString()};
+const run = (init, post) => helperMain(L, init, pack, mul, range, kernels, claim, post);
 if (typeof process !== "undefined" && process.versions && process.versions.node && typeof require === "function") {
   const wt = require("node:worker_threads");
-  helperMain(L, wt.workerData, share, rangeShare, kernels, wait, (m) => wt.parentPort.postMessage(m));
+  run(wt.workerData, (m) => wt.parentPort.postMessage(m));
 } else {
-  self.onmessage = (e) => helperMain(L, e.data, share, rangeShare, kernels, wait, (m) => self.postMessage(m));
+  self.onmessage = (e) => run(e.data, (m) => self.postMessage(m));
 }
 `;
 }
