@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildBackward } from '../../src/engine/autodiff.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { compileForward } from '../../src/engine/forward.ts';
+import { Generator } from '../../src/engine/generate.ts';
 import { Graph, type Node } from '../../src/engine/graph.ts';
 import { buildSequenceStats, feedsFor, padRows, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import { parseConfig } from '../../src/engine/models/config.ts';
@@ -18,6 +19,7 @@ import type { AttentionMode } from '../../src/engine/ops/attention/index.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { must } from './engine-helpers.ts';
+import { paramStoreFor, tinyLlama } from './generate-helpers.ts';
 
 /** Token log-probs [B, T] and, with `grads`, the gradient of their sum for every weight. */
 async function score(model: LoadedModel, lengths: number[], T: number, attention: AttentionMode, grads = false) {
@@ -84,5 +86,20 @@ describe('models with fused attention forced on', () => {
     expectClose(fused.values[0], unfused.values[0], 1e-5, 'token log-probs');
     for (let i = 1; i < unfused.values.length; i++)
       expectClose(fused.values[i], unfused.values[i], 1e-4, `gradient #${i}`);
+  });
+
+  it('generation with a KV cache, prefill and decode both fused: the same tokens and logits as unfused', async () => {
+    const model = tinyLlama(12);
+    const params = paramStoreFor(model, new CpuBackend());
+    const prompts = [[1, 2, 3], [5, 6, 7, 8, 9, 10, 11, 12, 13], [4]];
+    const opts = { maxNewTokens: 6, returnLogits: true };
+    const want = await new Generator(model, params, { build: { attention: 'unfused' } }).generate(prompts, opts);
+    const got = await new Generator(model, params, { build: { attention: 'fused' } }).generate(prompts, opts);
+    expect(got.tokens).toEqual(want.tokens);
+    for (let b = 0; b < prompts.length; b++)
+      for (let t = 0; t < 6; t++) {
+        const w = must(want.logits?.[b][t], 'logits');
+        expectClose(must(got.logits?.[b][t], 'logits'), w, 1e-5, `row ${b} token ${t} logits`);
+      }
   });
 });

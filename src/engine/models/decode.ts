@@ -104,7 +104,7 @@ export function buildDecodeGraph(g: Graph, model: LoadedModel, o: CachedGraphOpt
     const kc = g.cacheWrite(cacheParam(g, c, layer, 'k', B, Tmax), k, pos);
     const vc = g.cacheWrite(cacheParam(g, c, layer, 'v', B, Tmax), v, pos);
     effects.push(kc, vc);
-    return causalAttention(g, q, kc, vc, keyMask);
+    return causalAttention(g, q, kc, vc, keyMask, ctx.attention);
   };
   const hidden = stack.blocks(ctx, stack.embed(ctx, ids), attend, (x) => g.ropeAt(x, pos, c.ropeTheta));
   return { logits: g.reshape(stack.logits(ctx, hidden), [B, c.vocabSize]), effects };
