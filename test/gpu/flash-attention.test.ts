@@ -74,3 +74,13 @@ describe('flash attention in a compiled training graph', () => {
     });
   }
 });
+
+describe('flash attention WGSL with tensors split across storage bindings', () => {
+  // 4 KiB segments: q, dOut and the output of [2, 6, 13, 7] (1092 floats) span 2 bindings each.
+  const split = gpuBackendPerVariant(['split'], () => ({ maxSegmentBytes: 4096 }));
+  it('T=13, D=7, H=6, Hkv=2 against the CPU backend', async () => {
+    const shape = { B: 2, H: 6, Hkv: 2, Tq: 13, Tk: 13, D: 7, lengths: [13, 8] };
+    for (const c of flashAttentionCases(new Rng(70), shape))
+      await checkAgainstCpu(split('split'), c, LOOSE, `${c.op} split`);
+  });
+});

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import type { Graph, Node } from '../../src/engine/graph.ts';
 import { Graph as GraphClass } from '../../src/engine/graph.ts';
+import { stagedBlock } from '../../src/engine/ops/attention/wgsl.ts';
 import { ShapeError } from '../../src/engine/ops/shape.ts';
 import type { Shape } from '../../src/engine/ops.ts';
 import { ParamStore } from '../../src/engine/params.ts';
@@ -128,6 +129,18 @@ describe('flash_attention on the CPU backend matches the unfused attention', () 
     const mask = g.input('mask', [1, 4]);
     expect(() => g.flashAttention(q, k, k, mask, 1)).toThrow(ShapeError);
     expect(() => g.flashAttention(q, k, k, mask, 1)).toThrow(/H a multiple of Hkv/);
+  });
+});
+
+describe('WGSL key blocks fit the adapter', () => {
+  it('halves the staged block until two [block, D] tiles fit workgroup storage, and refuses a head too wide', () => {
+    expect(stagedBlock(7, 2, 16384)).toBe(32);
+    expect(stagedBlock(64, 2, 16384)).toBe(32);
+    expect(stagedBlock(128, 2, 16384)).toBe(16);
+    expect(stagedBlock(128, 2, 32768)).toBe(32);
+    expect(() => stagedBlock(4096, 2, 16384)).toThrow(
+      /head dim 4096 needs 32768 bytes .* allows 16384; use the unfused attention/,
+    );
   });
 });
 
