@@ -1,6 +1,7 @@
 /**
  * The WebGPU backend's fusion pass over a program's launch list (program.ts): scalar runs
- * (scalar-run.ts), then elementwise epilogues folded into their producers (epilogue.ts). It only
+ * (scalar-run.ts), then elementwise epilogues folded into their producers (epilogue.ts), then
+ * neighbouring independent dispatches merged into one (horizontal.ts). It only
  * changes how many dispatches compute the launches, never what they compute: every fused kernel
  * performs the launches' own arithmetic on the same tensors, in an order the launch list allows.
  */
@@ -8,6 +9,7 @@ import type { Launch } from '../../../backend.ts';
 import { kernelFor } from '../kernels/registry.ts';
 import type { DispatchSpec, KernelContext } from '../kernels/types.ts';
 import { type EpilogueGroup, epilogueHook, planEpilogues } from './epilogue.ts';
+import { mergeIndependent } from './horizontal.ts';
 import { findScalarRuns, type ScalarRun, scalarRunKernels } from './scalar-run.ts';
 
 export interface FusionStats {
@@ -15,6 +17,8 @@ export interface FusionStats {
   readonly fusedLaunches: number;
   readonly epilogueGroups: number;
   readonly scalarRuns: number;
+  /** Dispatches saved by running independent neighbours as one (horizontal.ts). */
+  readonly mergedDispatches: number;
 }
 
 /** Dispatches for `launches`, fused; `compileOne` compiles one launch alone (with error context). */
@@ -56,7 +60,11 @@ export function fusedDispatches(
       for (const j of [group.producer, ...group.consumers]) specs.push(...compileOne(launches[j], j, ctx));
     }
   }
-  return { specs, stats: { fusedLaunches, epilogueGroups, scalarRuns: runs.length } };
+  const merged = mergeIndependent(specs, ctx);
+  return {
+    specs: merged,
+    stats: { fusedLaunches, epilogueGroups, scalarRuns: runs.length, mergedDispatches: specs.length - merged.length },
+  };
 }
 
 function tryEpilogue(launches: readonly Launch[], group: EpilogueGroup, ctx: KernelContext): DispatchSpec[] | null {
