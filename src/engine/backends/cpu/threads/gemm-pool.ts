@@ -42,7 +42,7 @@ export const DEFAULT_MIN_RANGE_WORK = 30_000;
  * Chunks a job is cut into, per thread: more than one, so that when a helper starts late or is
  * descheduled (a loaded machine) the others take over its share instead of waiting for it.
  */
-const CHUNKS_PER_THREAD = 3;
+const CHUNKS_PER_THREAD = 4;
 
 export interface GemmPoolOptions {
   /** Threads in all, the calling thread included (>= 2). */

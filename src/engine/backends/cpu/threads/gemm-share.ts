@@ -126,8 +126,10 @@ export function gemmPackChunk(L: JobLayout, ctl: Int32Array, heap: Float32Array,
   const Q = N8 >> 3;
   const PB = bStride === 0 ? 1 : P;
   const U = P * G + PB * Q;
-  const end = Math.floor((U * (c + 1)) / n);
-  for (let u = Math.floor((U * c) / n); u < end; u++) {
+  // Chunks shrink linearly (chunk c holds (n - c) shares): few claims, and a short last one.
+  const at = (k: number) => (k >= n ? U : Math.floor(U * (1 - ((n - k) * (n - k + 1)) / (n * (n + 1)))));
+  const end = at(c + 1);
+  for (let u = at(c); u < end; u++) {
     if (u < P * G) {
       // A' row group: padding rows are zero.
       const p = Math.floor(u / G);
@@ -192,9 +194,11 @@ export function gemmMulChunk(
   const N8 = ((N + 7) >> 3) << 3;
   const G = M4 >> 2;
   const Q = N8 >> 3;
+  // Chunks shrink linearly (chunk c holds (n - c) shares): few claims, and a short last one.
+  const at = (U: number, k: number) => (k >= n ? U : Math.floor(U * (1 - ((n - k) * (n - k + 1)) / (n * (n + 1)))));
   if (ctl[L.BY_COLS] === 0) {
-    const u0 = Math.floor((P * G * c) / n);
-    const u1 = Math.floor((P * G * (c + 1)) / n);
+    const u0 = at(P * G, c);
+    const u1 = at(P * G, c + 1);
     for (let u = u0; u < u1; ) {
       const p = Math.floor(u / G);
       const g0 = u - p * G;
@@ -218,8 +222,8 @@ export function gemmMulChunk(
     }
     return;
   }
-  const c0 = Math.floor((Q * c) / n);
-  const c1 = Math.floor((Q * (c + 1)) / n);
+  const c0 = at(Q, c);
+  const c1 = at(Q, c + 1);
   const w = (c1 - c0) * 8;
   const cols = Math.min(w, N - c0 * 8);
   for (let p = 0; p < P && c1 > c0; p++) {

@@ -1,6 +1,6 @@
 /**
- * One chunk of a range job: units [lo, hi) of a range kernel (threads/ranges), chunk boundaries at
- * multiples of the job's alignment (whole cache lines for elementwise kernels). Claimed and run by
+ * One chunk of a range job: units [lo, hi) of a range kernel (threads/ranges), chunks shrinking
+ * from first to last, their boundaries at multiples of the job's alignment (whole cache lines for elementwise kernels). Claimed and run by
  * the calling thread and the helpers alike (gemm-share.ts claimChunks) on the pool's shared memory;
  * which thread computes a unit never changes its numbers.
  *
@@ -25,8 +25,11 @@ export function runRangeChunk(
 ): void {
   const units = ctl[L.UNITS];
   const align = ctl[L.ALIGN];
-  const lo = c >= n ? units : Math.floor((units * c) / n / align) * align;
-  const hi = c + 1 >= n ? units : Math.floor((units * (c + 1)) / n / align) * align;
+  // Chunks shrink linearly (chunk c holds (n - c) shares): few claims, and a short last one.
+  const at = (k: number) =>
+    k >= n ? units : Math.floor((units * (1 - ((n - k) * (n - k + 1)) / (n * (n + 1)))) / align) * align;
+  const lo = at(c);
+  const hi = at(c + 1);
   if (hi <= lo) return;
   const arr: RangeArray[] = [];
   for (let i = 0; i < ctl[L.OPS]; i++) arr.push(heaps[ctl[L.OP_KINDS + i]]);
