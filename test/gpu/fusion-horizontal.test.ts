@@ -1,0 +1,86 @@
+/**
+ * Horizontal fusion (src/engine/backends/webgpu/fusion/horizontal.ts): neighbouring dispatches
+ * that share no written buffer run as one. Checked on both kernel families (register matmul and
+ * thread-per-row reductions; tiled matmul and workgroup rows, whose barriers must stay in uniform
+ * control flow after merging) against the CPU backend.
+ */
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/engine/random.ts';
+import { checkFusion, L, type TensorDecl } from './fusion-harness.ts';
+import { adamwCase, gpuBackendPerVariant } from './webgpu-helpers.ts';
+
+const VARIANTS = ['plain', 'cpu-kernels', 'gpu-kernels'] as const;
+const backend = gpuBackendPerVariant(VARIANTS, (v) =>
+  v === 'gpu-kernels'
+    ? { fusion: true, matmul: 'tiled', rows: 'workgroup' }
+    : { fusion: v !== 'plain', matmul: 'register', rows: 'thread' },
+);
+
+describe('independent neighbours share one dispatch', () => {
+  for (const variant of ['cpu-kernels', 'gpu-kernels'] as const) {
+    it(`dX and dW of a linear layer, and two softmaxes (${variant})`, async () => {
+      const t: Record<string, TensorDecl> = {
+        g: { shape: [37, 19] },
+        x: { shape: [37, 23] },
+        w: { shape: [23, 19] },
+        dx: { shape: [37, 23] },
+        dw: { shape: [23, 19] },
+        s1: { shape: [2, 3, 5, 9] },
+        s2: { shape: [2, 3, 5, 9] },
+        mask: { shape: [2, 9], data: Float32Array.from({ length: 18 }, (_, i) => (i % 9 === 7 ? 0 : 1)) },
+        p1: { shape: [2, 3, 5, 9] },
+        p2: { shape: [2, 3, 5, 9] },
+      };
+      const launches = [
+        L('matmul', ['g', 'w'], 'dx', { transA: false, transB: true }),
+        L('matmul', ['x', 'g'], 'dw', { transA: true, transB: false }),
+        L('softmax_causal', ['s1', 'mask'], 'p1', { scale: 0.3 }),
+        L('softmax_causal', ['s2', 'mask'], 'p2', { scale: 0.7 }),
+      ];
+      const { plain, fused } = await checkFusion(backend('plain'), backend(variant), t, launches);
+      expect(plain.dispatches).toBe(4);
+      expect(fused.dispatches).toBeLessThanOrEqual(2);
+    });
+  }
+
+  it('keeps a dispatch that reads or overwrites what its neighbour touches separate', async () => {
+    const t: Record<string, TensorDecl> = {
+      x: { shape: [11, 7] },
+      w: { shape: [7, 7] },
+      h: { shape: [11, 7] },
+      y: { shape: [11, 7] },
+    };
+    const launches = [
+      L('matmul', ['x', 'w'], 'h', { transA: false, transB: false }),
+      L('matmul', ['h', 'w'], 'y', { transA: false, transB: false }),
+      L('matmul', ['w', 'w'], 'x', { transA: false, transB: false }),
+    ];
+    const { fused } = await checkFusion(backend('plain'), backend('cpu-kernels'), t, launches);
+    // The second reads h (written by the first); the third overwrites x (read by the first) but
+    // shares nothing written with the second, so only the last two may share a dispatch.
+    expect(fused.dispatches).toBe(2);
+    const war = await checkFusion(backend('plain'), backend('cpu-kernels'), t, [launches[0], launches[2]]);
+    expect(war.fused.dispatches).toBe(2);
+  });
+
+  it('two AdamW updates sharing the hyper-parameters and grad norm', async () => {
+    const rng = new Rng(3);
+    const hyper = [0.01, 0.9, 0.999, 1e-8, 0.05, 0.1, 0.001, 1];
+    const a = adamwCase(rng, [13, 7], hyper, 4.5);
+    const b = adamwCase(rng, [301], hyper, 4.5);
+    const t: Record<string, TensorDecl> = {};
+    const names = ['w', 'g', 'm', 'v'];
+    for (const [k, c] of [a, b].entries()) {
+      names.forEach((n, i) => {
+        t[`${n}${k}`] = { shape: c.inputs[i].shape, data: c.inputs[i].data };
+      });
+    }
+    t.hyper = { shape: [8], data: a.inputs[4].data };
+    t.gnorm = { shape: [1], data: a.inputs[5].data };
+    const launches = [0, 1].map((k) => L('adamw', [`w${k}`, `g${k}`, `m${k}`, `v${k}`, 'hyper', 'gnorm'], `w${k}`, {}));
+    const { plain, fused } = await checkFusion(backend('plain'), backend('cpu-kernels'), t, launches);
+    expect(plain.dispatches).toBe(2);
+    // Two updates bind 12 storage buffers: one dispatch where the device allows that many.
+    expect(fused.dispatches).toBe(backend('plain').limits.maxStorageBuffers >= 12 ? 1 : 2);
+  });
+});
