@@ -31,8 +31,8 @@ export function attentionGemms(D: number, ctx?: KernelContext): AttentionGemms {
   return { abT: get(BLOCK, D, false, true), ab: get(D, BLOCK, false, false), aTb: get(D, BLOCK, true, false) };
 }
 
-/** Scratch of one launch: a block of scores, a second block (dP), a block product and an accumulator. */
-class Scratch {
+/** Scratch of one launch (made once at compile time): score and dP blocks, a block product, an accumulator. */
+export class Scratch {
   readonly s = new Float32Array(BLOCK * BLOCK);
   readonly dp = new Float32Array(BLOCK * BLOCK);
   readonly prod: Float32Array;
@@ -119,8 +119,8 @@ export function flashAttention(
   gm: AttentionGemms,
   [q, k, v, mask]: F32View[],
   out: F32View,
+  x = new Scratch(d.D),
 ): void {
-  const x = new Scratch(d.D);
   for (let b = 0; b < d.B; b++)
     for (let h = 0; h < d.H; h++)
       for (let i0 = 0; i0 < d.Tq; i0 += BLOCK) {
@@ -141,8 +141,8 @@ export function flashAttentionStats(
   gm: AttentionGemms,
   [q, k, mask, attnOut, dOut]: F32View[],
   out: F32View,
+  x = new Scratch(d.D),
 ): void {
-  const x = new Scratch(d.D);
   for (let b = 0; b < d.B; b++)
     for (let h = 0; h < d.H; h++)
       for (let i0 = 0; i0 < d.Tq; i0 += BLOCK) {
@@ -196,9 +196,9 @@ export function flashAttentionGradQ(
   gm: AttentionGemms,
   [q, k, v, mask, dOut, stats]: F32View[],
   out: F32View,
+  x = new Scratch(d.D),
 ): void {
   const { D } = d;
-  const x = new Scratch(D);
   for (let b = 0; b < d.B; b++)
     for (let h = 0; h < d.H; h++) {
       const kv = kvHead(d, b, h);
@@ -228,10 +228,10 @@ export function flashAttentionGradKV(
   which: 'k' | 'v',
   [q, k, v, mask, dOut, stats]: (F32View | null)[],
   out: F32View,
+  x = new Scratch(d.D),
 ): void {
   const { D } = d;
   const shift = d.Tk - d.Tq;
-  const x = new Scratch(D);
   const [Q, K, M, G, S] = [q, k, mask, dOut, stats].map((t) => (t as F32View).data);
   for (let b = 0; b < d.B; b++)
     for (let hk = 0; hk < d.Hkv; hk++)
@@ -261,14 +261,15 @@ function dimsOf(launch: Launch<AttentionOp>, inputs: ArrayView[]): AttentionDims
   return attentionDims(launch.op, q, k, inputs[maskIndex]);
 }
 
-type Run = (d: AttentionDims, scale: number, gm: AttentionGemms, inputs: F32View[], out: F32View) => void;
+type Run = (d: AttentionDims, scale: number, gm: AttentionGemms, inputs: F32View[], out: F32View, x: Scratch) => void;
 
-/** Binds the launch's dims and gemms at compile time. */
+/** Binds the launch's dims, gemms and scratch at compile time. */
 function kernel(run: Run) {
   return (l: Launch<AttentionOp>, inputs: ArrayView[], o: ArrayView, ctx: KernelContext) => {
     const d = dimsOf(l, inputs);
     const gm = attentionGemms(d.D, ctx);
-    return () => run(d, l.attrs.scale, gm, inputs.map(f32), f32(o));
+    const x = new Scratch(d.D);
+    return () => run(d, l.attrs.scale, gm, inputs.map(f32), f32(o), x);
   };
 }
 
@@ -276,8 +277,8 @@ export const attentionCpu: CpuKernels<AttentionOp> = {
   flash_attention: kernel(flashAttention),
   flash_attention_stats: kernel(flashAttentionStats),
   flash_attention_grad_q: kernel(flashAttentionGradQ),
-  flash_attention_grad_k: kernel((d, s, gm, ins, o) => flashAttentionGradKV(d, s, gm, 'k', ins, o)),
-  flash_attention_grad_v: kernel((d, s, gm, [q, k, m, g, st], o) =>
-    flashAttentionGradKV(d, s, gm, 'v', [q, k, null, m, g, st], o),
+  flash_attention_grad_k: kernel((d, s, gm, ins, o, x) => flashAttentionGradKV(d, s, gm, 'k', ins, o, x)),
+  flash_attention_grad_v: kernel((d, s, gm, [q, k, m, g, st], o, x) =>
+    flashAttentionGradKV(d, s, gm, 'v', [q, k, null, m, g, st], o, x),
   ),
 };
