@@ -68,8 +68,10 @@ const tensor = (launch: Launch, i: number, what: string) =>
 const count = (launch: Launch, i: number) => numel(launch.inputs[i].shape);
 
 /**
- * Staging of two [block, D] tiles `A` and `B` (rows r0.. of the tensors read by `ldA`/`ldB` from
- * `base`), zero past `limit` rows, between barriers; or, unstaged, reads straight from storage.
+ * [block, D] tiles of tensors `a` (and `b`): `load(base, r0, limit)` stages rows r0.. (from element
+ * `base`, zero past `limit` rows) in workgroup memory and waits at a barrier; `at` reads a staged
+ * element (unstaged: straight from storage, and `load` and `end` are empty); `end` is the barrier
+ * that keeps the next load from overwriting a tile still being read.
  */
 function tiles(p: Plan, a: string, b: string | null) {
   const { block } = p;
