@@ -96,7 +96,9 @@ function runOp(
   ) => () => void;
   kernel({ attrs } as unknown as Launch, views, out, ctx)();
   const result = [out.data.slice(), ...views.map((v) => v.data.slice())];
-  if (pool) for (const v of [...views, ...(aliasOut ? [] : [out])]) pool.freeTensor(v.shared?.off as number);
+  if (pool)
+    for (const v of [...views, ...(aliasOut ? [] : [out])])
+      pool.freeTensor({ data: v.data, off: v.shared?.off as number });
   return result;
 }
 

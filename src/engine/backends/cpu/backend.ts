@@ -98,9 +98,9 @@ export class CpuBackend implements Backend {
   }
 
   free(t: DeviceTensor): void {
-    // Private arrays are garbage collected; a shared-memory block goes back to the pool.
+    // Private arrays are garbage collected; a shared-memory block goes back to its pool.
     const ct = cpuTensor(t, 'free');
-    if (ct.shared && this.pool) this.pool.freeTensor(ct.shared.off);
+    if (ct.shared) (ct.shared.pool as GemmPool).freeTensor({ data: ct.data, off: ct.shared.off });
     ct.shared = undefined;
   }
 

@@ -83,6 +83,8 @@ export class GemmPool {
   private readonly allReady: Promise<void>;
   private disposed = false;
   private live = 0;
+  /** Gives back the blocks of tensors collected without free() (byte offsets). */
+  private readonly unfreed = new FinalizationRegistry<number>((at) => this.arena.release(at));
   /** The last job's sequence number (15 bits, in the job word). */
   private seq = 0;
   /** Jobs run by the pool (gemms, by columns, range kernels) and on the calling thread alone; most threads used. */
@@ -145,12 +147,17 @@ export class GemmPool {
     const at = this.arena.alloc(numel * 4);
     if (at === null) return null;
     const buf = this.memory.buffer;
-    return { data: dtype === 'f32' ? new Float32Array(buf, at, numel) : new Int32Array(buf, at, numel), off: at / 4 };
+    const data = dtype === 'f32' ? new Float32Array(buf, at, numel) : new Int32Array(buf, at, numel);
+    // Kernels hold a tensor's typed array for as long as they may touch its block: once it is
+    // collected, nothing can, and a tensor nobody freed still gives its block back.
+    this.unfreed.register(data, at, data);
+    return { data, off: at / 4 };
   }
 
   /** Returns a tensor's block (from allocTensor) for reuse. */
-  freeTensor(off: number): void {
-    this.arena.release(off * 4);
+  freeTensor(t: PoolTensor): void {
+    this.unfreed.unregister(t.data);
+    this.arena.release(t.off * 4);
   }
 
   /** Bytes of the gemm's scratch block (kept between jobs). */
