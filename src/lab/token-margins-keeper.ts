@@ -122,6 +122,7 @@ export class TokenMarginsKeeper implements TrainingSnapshots {
       policy,
       // Every run starts from the same initial params: the reference.
       reference: ctx.initial,
+      precision: ctx.precision,
       pair: pairs[pairIndex],
       mode: plan.mode,
       beta: plan.loss.beta,

@@ -17,6 +17,7 @@ import {
   type LoadedModel,
   type LoraConfig,
   type MaskMode,
+  type Precision,
   padRows,
   SequenceScorer,
 } from '../engine/index.ts';
@@ -59,6 +60,8 @@ export interface TokenMarginsInput {
   policy: ReadonlyMap<string, Float32Array>;
   /** The same params before training: the reference every run is scored against. */
   reference: ReadonlyMap<string, Float32Array>;
+  /** 'f16-weights': frozen weights rounded to f16, as in training (left out: f32). */
+  precision?: Precision;
   pair: PreferenceRow;
   mode: MaskMode;
   beta: number;
@@ -81,6 +84,7 @@ export async function tokenMargins(o: TokenMarginsInput): Promise<TokenMargins> 
       new Map([...o.model.weights, ...trainable]),
       o.backend,
       o.lora ?? undefined,
+      o.precision,
     );
     try {
       return await scorer.tokenLogps(batch);

@@ -6,7 +6,7 @@
  */
 import type { Tokenizer } from '../../data/tokenizer.ts';
 import type { PreferenceRow } from '../../data/types.ts';
-import type { LoadedModel, LoraConfig } from '../../engine/index.ts';
+import type { LoadedModel, LoraConfig, Precision } from '../../engine/index.ts';
 import type { EncodingPlan, ExperimentPlan, RunPlan } from '../plan.ts';
 import type { RunPool } from './judge-and-pair.ts';
 import type { Loaded } from './load.ts';
@@ -20,6 +20,8 @@ export interface SnapshotContext {
   runs: readonly RunPlan[];
   /** Every param at the start of training (the reference of every run), for runs resumed finished. */
   initial: ReadonlyMap<string, Float32Array>;
+  /** The policy's weight precision: the margins are scored as training scored them. */
+  precision?: Precision;
   /** Each run's training pairs by label, in the order the run encodes them (pair k = index k). */
   pairs: ReadonlyMap<string, readonly PreferenceRow[]>;
 }
@@ -49,6 +51,7 @@ export function policySnapshotContext(loaded: Loaded, plan: ExperimentPlan): Omi
     encoding: plan.data.encoding,
     runs: plan.runs,
     initial: loaded.policy.fullWeights(),
+    precision: loaded.policy.precision,
   };
 }
 
