@@ -84,13 +84,17 @@ function tileKernel(ctx: KernelContext, pr: TileProblem): DispatchSpec {
       cf[r * WG + li] = c;
     }
     workgroupBarrier();
+    // Each streamed row's TR coefficients are read from workgroup memory once and serve all of
+    // this thread's JK output columns; the loads of B are coalesced (consecutive threads, columns).
     let sn = min(WG, p.S - s0);
-    for (var q = 0u; q < JK; q++) {
-      let j = li + q * WG;
-      if (j < p.D) {
-        for (var c = 0u; c < sn; c++) {
+    for (var c = 0u; c < sn; c++) {
+      var cr: array<f32, TR>;
+      for (var r = 0u; r < TR; r++) { cr[r] = cf[r * WG + c]; }
+      for (var q = 0u; q < JK; q++) {
+        let j = li + q * WG;
+        if (j < p.D) {
           let bv = ld_b((s0 + c) * p.D + j);
-          for (var r = 0u; r < TR; r++) { acc[r * JK + q] += cf[r * WG + c] * bv; }
+          for (var r = 0u; r < TR; r++) { acc[r * JK + q] += cr[r] * bv; }
         }
       }
     }`;
