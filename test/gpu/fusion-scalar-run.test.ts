@@ -52,6 +52,24 @@ describe('scalar runs: many whole-tensor sums and scalar ops in a few dispatches
     });
   }
 
+  it('ends a run before a sum whose source an earlier launch of the run wrote (the reward-margin metric)', async () => {
+    const tensors: Record<string, TensorDecl> = {
+      chosen: { shape: [1] },
+      rejected: { shape: [1] },
+      sc: { shape: [1] },
+      sr: { shape: [1] },
+      margin: { shape: [1], data: Float32Array.of(123) },
+      sm: { shape: [1] },
+    };
+    const launches = [
+      L('sum_all', ['chosen'], 'sc'),
+      L('sum_all', ['rejected'], 'sr'),
+      L('sub', ['chosen', 'rejected'], 'margin'),
+      L('sum_all', ['margin'], 'sm'),
+    ];
+    await checkFusion(backend('plain'), backend('fused'), tensors, launches);
+  });
+
   it('leaves a run alone when one of its launches overwrites a source it sums', async () => {
     const tensors: Record<string, TensorDecl> = { a: { shape: [50] }, b: { shape: [1] }, c: { shape: [1] } };
     const launches = [

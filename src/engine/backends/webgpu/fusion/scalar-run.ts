@@ -34,7 +34,7 @@ const isScalarOp = (l: Launch) =>
   count(l.output) === 1 &&
   [l.output, ...l.inputs].every((v) => v.dtype === 'f32' && count(v) === 1);
 
-/** Maximal runs with at least two reductions; no launch of a run writes a source a reduction of it reads. */
+/** Maximal runs with at least two reductions; no launch of a run writes a tensor a reduction of it sums. */
 export function findScalarRuns(launches: readonly Launch[]): ScalarRun[] {
   const runs: ScalarRun[] = [];
   let i = 0;
@@ -43,7 +43,10 @@ export function findScalarRuns(launches: readonly Launch[]): ScalarRun[] {
       i++;
       continue;
     }
+    // The partial sums all run before the run's first launch: a source must hold the same values
+    // throughout the run, so no launch of the run may write it, before or after its reduction.
     const sources = new Set<DeviceTensor>();
+    const written = new Set<DeviceTensor>();
     let j = i;
     let reductions = 0;
     for (; j < launches.length; j++) {
@@ -51,10 +54,12 @@ export function findScalarRuns(launches: readonly Launch[]): ScalarRun[] {
       if (!isReduction(l) && !isScalarOp(l)) break;
       if (sources.has(l.output.tensor)) break;
       if (isReduction(l)) {
-        if (l.inputs[0].tensor === l.output.tensor) break;
-        sources.add(l.inputs[0].tensor);
+        const src = l.inputs[0].tensor;
+        if (src === l.output.tensor || written.has(src)) break;
+        sources.add(src);
         reductions++;
       }
+      written.add(l.output.tensor);
     }
     if (reductions >= 2) runs.push({ start: i, end: j });
     i = Math.max(j, i + 1);
