@@ -115,7 +115,7 @@ export {
 } from './objectives/index.ts';
 export { clipCoefficient } from './optim/clip.ts';
 // Weight precision: f16 frozen weights with f32 accumulation (emulated where f16 cannot be stored).
-export { F16RangeError, roundToF16 } from './precision/f16.ts';
+export { checkF16Range, F16RangeError, roundToF16 } from './precision/f16.ts';
 export { type ParamStorage, PRECISIONS, type Precision, precisionNote, storesHalf } from './precision/index.ts';
 export { Rng } from './random.ts';
 export {

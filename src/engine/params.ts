@@ -44,10 +44,18 @@ export class ParamStore {
       throw new Error(`ParamStore.add: "${name}" has a bad shape ${fmtShape(shape)}`);
     const storage = paramStorage(this.precision, trainable, this.backend);
     const n = numel(shape);
-    const tensor = storage === 'f16' && this.backend.allocHalf ? this.backend.allocHalf(n) : this.backend.alloc(n, 'f32');
+    const tensor =
+      storage === 'f16' && this.backend.allocHalf ? this.backend.allocHalf(n) : this.backend.alloc(n, 'f32');
     const entry: ParamEntry = { name, shape: [...shape], tensor, trainable, storage };
     this.entries_.set(name, entry);
-    if (data) this.set(name, data);
+    try {
+      if (data) this.set(name, data);
+    } catch (e) {
+      // Refused values (e.g. beyond f16's range) leave no half-made param behind.
+      this.entries_.delete(name);
+      this.backend.free(tensor);
+      throw e;
+    }
     return entry;
   }
 

@@ -13,9 +13,9 @@ import type { Backend } from './backend.ts';
 import type { Feeds, HostBatch } from './logprobs.ts';
 import { padRows } from './logprobs.ts';
 import type { LoraConfig } from './lora.ts';
-import type { Precision } from './precision/index.ts';
 import type { LoadedModel } from './models/index.ts';
 import { REF_INPUTS } from './objectives/index.ts';
+import type { Precision } from './precision/index.ts';
 import { type RowLogps, SequenceScorer } from './scorer.ts';
 
 export type ReferenceStrategy =

@@ -28,7 +28,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
-import { Graph, padRows, SequenceScorer } from '../../src/engine/index.ts';
+import { F16RangeError, Graph, modelFromWeights, padRows, SequenceScorer } from '../../src/engine/index.ts';
 import { compileForward, ParamStore } from '../../src/engine/session.ts';
 import { Policy } from '../../src/lab/pipeline/policy.ts';
 import { nodeResolvers } from '../../src/lab/resolve.ts';
@@ -141,5 +141,23 @@ describe('f16-weights emulated on the CPU backend', () => {
     expect(worst).toBeLessThanOrEqual(2 * N_MAT * U * moved);
     expect(f16.logs).toMatch(/f16-weights is EMULATED/);
     expect(f32.logs).not.toMatch(/f16/);
+  });
+});
+
+describe('f16-weights refuses weights beyond f16', () => {
+  it('names the tensor and the fix before anything is uploaded, and f32 still loads the model', async () => {
+    const { model } = await tiny();
+    const weights = new Map(model.weights);
+    const name = [...weights.keys()].find((k) => k.endsWith('mlp.c_fc.weight')) as string;
+    const big = Float32Array.from(weights.get(name) as Float32Array);
+    big[5] = 1e5;
+    weights.set(name, big);
+    const odd = modelFromWeights('odd', model.config, weights);
+    const backend = new CpuBackend();
+    expect(() => new Policy(odd, DEFAULT_SPEC.lora, 7, backend, undefined, 'f16-weights')).toThrow(F16RangeError);
+    expect(() => new Policy(odd, DEFAULT_SPEC.lora, 7, backend, undefined, 'f16-weights')).toThrow(
+      new RegExp(`weight "${name.replaceAll('.', '\\.')}" has the value 100000 at element 5.*Set precision to "f32"`),
+    );
+    new Policy(odd, DEFAULT_SPEC.lora, 7, backend).dispose();
   });
 });

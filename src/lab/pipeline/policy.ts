@@ -11,6 +11,7 @@ import {
   type AdapterFiles,
   type Backend,
   type BuildOptions,
+  checkF16Range,
   initLoraWeights,
   type LoadedModel,
   type LoraConfig,
@@ -104,6 +105,8 @@ export class Policy {
       this.targets = [];
     }
     if (step) checkPolicyFits(model, this.lora, this.targets, step, backend, precision);
+    // Every frozen weight must fit f16's range: refused here, before any upload, naming the tensor.
+    if (precision === 'f16-weights' && this.lora) for (const [name, w] of model.weights) checkF16Range(name, w);
     const note = precisionNote(precision, backend);
     if (note) this.notes.push(this.lora ? note : `${note}; full fine-tuning trains every weight, so none is rounded`);
     this.store = new ParamStore(backend, { precision });

@@ -12,9 +12,9 @@ import { CommandBatch } from './command-batch.ts';
 import type { CapabilityReport } from './device.ts';
 import { DeviceLostError, DoesNotFitError, WebGPUError } from './errors.ts';
 import { estimateFit, type FitEstimate } from './fit.ts';
+import { packHalfForUpload } from './half.ts';
 import type { KernelContext, KernelLimits, MatmulVariant, RowStrategy } from './kernels/types.ts';
 import { PipelineCache } from './pipeline-cache.ts';
-import { packHalfForUpload } from './half.ts';
 import { compileProgram, type ProgramHost, type WebGPUProgram } from './program.ts';
 import { StagingRing } from './readback.ts';
 import {

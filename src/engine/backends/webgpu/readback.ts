@@ -4,10 +4,11 @@
  * program run before it) and resolves after mapAsync: nothing blocks, so a training loop can await
  * a step's metrics while later steps are already queued.
  */
+
+import { unpackF16 } from '../../precision/f16.ts';
 import { sizeClass } from './buffer-pool.ts';
 import type { CommandBatch } from './command-batch.ts';
 import type { GpuTensor } from './tensor.ts';
-import { unpackF16 } from '../../precision/f16.ts';
 import { segmentCount, segmentElems } from './tensor.ts';
 
 export class StagingRing {
