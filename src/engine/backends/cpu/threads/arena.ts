@@ -7,6 +7,8 @@
  */
 
 const PAGE = 65536;
+/** Shared memory must declare its maximum up front; the largest first, smaller where refused. */
+const MAX_PAGES = [65536, 16384, 4096];
 /** Blocks start on 64-byte boundaries: whole cache lines, aligned for SIMD loads. */
 const ALIGN = 64;
 
@@ -93,4 +95,17 @@ export class SharedArena {
       this.free.splice(i, 0, { off, bytes: size });
     }
   }
+}
+
+/** A shared WebAssembly memory of one page that may grow to the largest maximum this runtime grants. */
+export function sharedMemory(): { memory: WebAssembly.Memory; maximum: number } {
+  let last: unknown;
+  for (const maximum of MAX_PAGES) {
+    try {
+      return { memory: new WebAssembly.Memory({ initial: 1, maximum, shared: true }), maximum };
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw new Error(`CPU thread pool: cannot reserve a shared WebAssembly memory: ${String(last)}`);
 }

@@ -12,8 +12,17 @@ import { matmul } from '../../../ops/matmul/cpu.ts';
 import type { Gemm, MatmulDims } from '../gemm.ts';
 import type { F32View } from '../tensor.ts';
 import { createWasmGemm, gemmModule } from '../wasm-gemm.ts';
-import { SharedArena } from './arena.ts';
+import { SharedArena, sharedMemory } from './arena.ts';
 import { awaitCount, claimChunks, type GemmExport, gemmMulChunk, gemmPackChunk, JOB } from './gemm-share.ts';
+import { LagGuard } from './lag-guard.ts';
+import {
+  CHUNKS_PER_THREAD,
+  DEFAULT_MIN_FLOPS,
+  DEFAULT_MIN_RANGE_WORK,
+  DEFAULT_SPIN_MICROS,
+  type GemmPoolOptions,
+  type PoolTensor,
+} from './pool-options.ts';
 import { RANGE_FLOATS, runRangeChunk } from './range-share.ts';
 import { RANGE_KERNELS } from './ranges/index.ts';
 import type { RangeArray } from './ranges/types.ts';
@@ -21,45 +30,10 @@ import { browserSpawn, type Helper, nodeSpawn } from './spawn.ts';
 import { threadsUnavailableReason } from './thread-count.ts';
 import { helperSource } from './worker-source.ts';
 
+export type { GemmPoolOptions, PoolTensor };
+export { DEFAULT_MIN_FLOPS, DEFAULT_MIN_RANGE_WORK, DEFAULT_SPIN_MICROS };
+
 const PAGE = 65536;
-/** Shared memory must declare its maximum up front; the largest first, smaller where refused. */
-const MAX_PAGES = [65536, 16384, 4096];
-/** Below this many flops a job runs on the calling thread alone (about 0.1-0.2 ms of work). */
-export const DEFAULT_MIN_FLOPS = 1 << 22;
-/**
- * Waiting threads spin this long before sleeping. A helper that sleeps between jobs tends to be
- * woken onto the caller's core and run after it, not beside it: on the tiny model's step (2 cores)
- * the matmuls ran 1.44x faster on 2 threads without spinning, 1.8-1.9x with 1-5 ms of it. The cost
- * is that much CPU per job on an otherwise idle core.
- */
-export const DEFAULT_SPIN_MICROS = 2000;
-/**
- * Below this much work (units x unitCost, about nanoseconds on one core) a range kernel runs on
- * the calling thread: waking the helpers and waiting for them costs a few microseconds.
- */
-export const DEFAULT_MIN_RANGE_WORK = 30_000;
-/**
- * Chunks a job is cut into, per thread: more than one, so that when a helper starts late or is
- * descheduled (a loaded machine) the others take over its share instead of waiting for it.
- */
-const CHUNKS_PER_THREAD = 4;
-
-export interface GemmPoolOptions {
-  /** Threads in all, the calling thread included (>= 2). */
-  threads: number;
-  /** Jobs under this many flops (2 * products * M * N * K) stay on the calling thread. */
-  minFlops?: number;
-  /** Range kernels with less work than this stay on the calling thread (0: every one is split). */
-  minRangeWork?: number;
-  /** How long a waiting thread spins before it sleeps (helpers between jobs, too), microseconds. */
-  spinMicros?: number;
-}
-
-/** Where a pool tensor lives: its typed array over the shared memory and its element offset there. */
-export interface PoolTensor {
-  data: Float32Array | Int32Array;
-  off: number;
-}
 
 export class GemmPool {
   readonly threads: number;
@@ -85,6 +59,8 @@ export class GemmPool {
   private live = 0;
   /** Gives back the blocks of tensors collected without free() (byte offsets). */
   private readonly unfreed = new FinalizationRegistry<number>((at) => this.arena.release(at));
+  /** Sends range jobs to the calling thread alone while the helpers lag (a busy machine). */
+  readonly lag = new LagGuard();
   /** The last job's sequence number (15 bits, in the job word). */
   private seq = 0;
   /** Jobs run by the pool (gemms, by columns, range kernels) and on the calling thread alone; most threads used. */
@@ -223,7 +199,7 @@ export class GemmPool {
     units: number,
     align: number,
   ): boolean {
-    if (this.disposed) return false;
+    if (this.disposed || !this.lag.allows(performance.now())) return false;
     const ready = this.readyHelpers();
     const n = Math.min(CHUNKS_PER_THREAD * (1 + ready), Math.floor(units / align));
     if (ready === 0 || n < 2) return false;
@@ -330,6 +306,7 @@ export class GemmPool {
     Atomics.store(ctl, JOB.WORD, this.seq << 16);
     Atomics.notify(ctl, JOB.WORD);
     let failure: unknown = null;
+    const t0 = performance.now();
     claimChunks(JOB, ctl, this.seq, n, (c) => {
       try {
         run(c);
@@ -338,7 +315,11 @@ export class GemmPool {
         throw err;
       }
     });
+    const t1 = performance.now();
     awaitCount(JOB, ctl, JOB.DONE, n);
+    const t2 = performance.now();
+    // Range jobs are short: a helper that lags costs them most. Matmuls always use the threads.
+    if (kind === 2) this.lag.record(t2, t1 - t0, t2 - t1);
     // Closed: a helper's late claim on this job fails while the next job's fields are written.
     Atomics.store(ctl, JOB.WORD, (this.seq << 16) | JOB.CLOSED);
     if (failure !== null) throw failure;
@@ -391,18 +372,6 @@ export class GemmPool {
 
 function heapViews(buf: ArrayBufferLike): RangeArray[] {
   return [new Float32Array(buf), new Int32Array(buf), new Float64Array(buf)];
-}
-
-function sharedMemory(): { memory: WebAssembly.Memory; maximum: number } {
-  let last: unknown;
-  for (const maximum of MAX_PAGES) {
-    try {
-      return { memory: new WebAssembly.Memory({ initial: 1, maximum, shared: true }), maximum };
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw new Error(`GemmPool: cannot reserve a shared WebAssembly memory: ${String(last)}`);
 }
 
 /**
