@@ -14,6 +14,8 @@ import { DeviceLostError, DoesNotFitError, WebGPUError } from './errors.ts';
 import { estimateFit, type FitEstimate } from './fit.ts';
 import { packHalfForUpload } from './half.ts';
 import type { KernelContext, KernelLimits, MatmulVariant, RowStrategy } from './kernels/types.ts';
+import { DEFAULT_MATMUL_TILE, MATMUL_TILES, type MatmulTileName, tileBytes } from './kernels/matmul-tiles.ts';
+import { tunedTile } from './matmul-autotune.ts';
 import { PipelineCache } from './pipeline-cache.ts';
 import { compileProgram, type ProgramHost, type WebGPUProgram } from './program.ts';
 import { StagingRing } from './readback.ts';
@@ -43,6 +45,12 @@ export interface WebGPUBackendOptions {
    * it off to compare against the one-kernel-per-launch path.
    */
   fusion?: boolean;
+  /**
+   * Tile shape of the 'tiled' matmul (kernels/matmul-tiles.ts): a fixed one (tests force one), or
+   * 'auto' for the shape createWebGPUBackend's short autotune picks (matmul-autotune.ts); default:
+   * this adapter's tuned shape if it was tuned in this process, else 64x64.
+   */
+  matmulTile?: MatmulTileName | 'auto';
   /** Whether the adapter is a software fallback (picks the default matmul and row strategies). */
   isFallbackAdapter?: boolean;
   /** Budget for all device allocations, used by estimateFit (WebGPU does not expose device memory). */
@@ -70,6 +78,8 @@ export class WebGPUBackend implements Backend {
   readonly limits: KernelLimits;
   readonly matmul: MatmulVariant;
   readonly rows: RowStrategy;
+  /** The tiled matmul's tile shape (set by the autotune, matmul-autotune.ts). */
+  matmulTile: MatmulTileName;
   readonly counters: BackendCounters = {
     submissions: 0,
     dispatches: 0,
@@ -118,6 +128,14 @@ export class WebGPUBackend implements Backend {
     this.rows = options.rows ?? (options.isFallbackAdapter ? 'thread' : 'workgroup');
     if (device.features.has('shader-f16')) this.allocHalf = (numel) => this.allocSegments(numel, 'f32', true);
     this.report = options.report;
+    const tile = options.matmulTile;
+    this.matmulTile = tile && tile !== 'auto' ? tile : (tunedTile(options.report) ?? DEFAULT_MATMUL_TILE);
+    if (this.matmul === 'tiled' && tileBytes(MATMUL_TILES[this.matmulTile]) > this.limits.maxWorkgroupStorageBytes) {
+      throw new RangeError(
+        `matmul tile ${this.matmulTile} needs ${tileBytes(MATMUL_TILES[this.matmulTile])} bytes of workgroup storage; ` +
+          `the device has ${this.limits.maxWorkgroupStorageBytes}. Pick a smaller matmulTile.`,
+      );
+    }
     this.pool = new BufferPool(device);
     this.commands = new CommandBatch(device, () => this.counters.submissions++);
     this.staging = new StagingRing(device, this.commands);
@@ -329,6 +347,7 @@ export class WebGPUBackend implements Backend {
       limits: this.limits,
       matmul: this.matmul,
       rows: this.rows,
+      matmulTile: this.matmulTile,
       scratch: (bytes) => {
         const b = this.device.createBuffer({
           label: 'scratch',

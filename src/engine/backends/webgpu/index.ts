@@ -5,12 +5,15 @@
  */
 import { WebGPUBackend, type WebGPUBackendOptions } from './backend.ts';
 import { requestOrchardDevice } from './device.ts';
+import { autotuneMatmul } from './matmul-autotune.ts';
 
 export { type BackendCounters, WebGPUBackend, type WebGPUBackendOptions } from './backend.ts';
 export type { MemoryStats } from './buffer-pool.ts';
 export { DeviceLostError, DoesNotFitError, WebGPUError } from './errors.ts';
 export type { FitEstimate } from './fit.ts';
+export { MATMUL_TILE_NAMES, type MatmulTileName } from './kernels/matmul-tiles.ts';
 export type { MatmulVariant, RowStrategy } from './kernels/types.ts';
+export { type AutotuneResult, autotuneMatmul } from './matmul-autotune.ts';
 export { type ProgramStats, WebGPUProgram } from './program.ts';
 export { GpuTensor } from './tensor.ts';
 
@@ -22,14 +25,32 @@ export async function createWebGPUBackend(
   deviceOrGpu: GPUDevice | GPU,
   options: CreateWebGPUBackendOptions = {},
 ): Promise<WebGPUBackend> {
-  if (!('requestAdapter' in deviceOrGpu)) return new WebGPUBackend(deviceOrGpu, options);
+  if (!('requestAdapter' in deviceOrGpu)) return tuned(new WebGPUBackend(deviceOrGpu, options), options, undefined);
   const { device, report } = await requestOrchardDevice(deviceOrGpu, {
     powerPreference: options.powerPreference ?? 'high-performance',
   });
-  return new WebGPUBackend(device, {
+  const isFallbackAdapter = options.isFallbackAdapter ?? report.adapter.isFallbackAdapter;
+  const backend = new WebGPUBackend(device, {
     ...options,
-    isFallbackAdapter: options.isFallbackAdapter ?? report.adapter.isFallbackAdapter,
+    isFallbackAdapter,
     ownsDevice: options.ownsDevice ?? true,
     report,
   });
+  return tuned(backend, options, isFallbackAdapter);
+}
+
+/**
+ * Tunes the tiled matmul's tile shape (matmul-autotune.ts) when asked ('auto'), and by default on
+ * hardware adapters that use the tiled kernels; a forced shape is kept as given. Software adapters
+ * are never tuned unasked: their timings mean nothing and the products would take minutes.
+ */
+async function tuned(
+  backend: WebGPUBackend,
+  options: WebGPUBackendOptions,
+  isFallbackAdapter: boolean | undefined,
+): Promise<WebGPUBackend> {
+  const byDefault = options.matmulTile === undefined && isFallbackAdapter === false;
+  const auto = options.matmulTile === 'auto' || byDefault;
+  if (auto && backend.matmul === 'tiled') await autotuneMatmul(backend);
+  return backend;
 }

@@ -1,14 +1,22 @@
 /**
  * Batched matmul with transposes and a shared 2-D right operand. Two kernel families, both
  * bounds-checked for any shape:
- *  - 'tiled' (GPUs): 16x16 threads, each a 4x4 register block of a 64x64 output tile, with
- *    64x16 / 16x64 operand tiles staged in workgroup memory and loads laid out for coalescing.
+ *  - 'tiled' (GPUs): 16x16 threads, each a register block of a 64x64 to 128x128 output tile
+ *    (backends/webgpu/kernels/matmul-tiles.ts; the shape is autotuned per adapter), with 16-deep
+ *    operand slices staged in workgroup memory and loads laid out for coalescing.
  *  - 'register' (CPU adapters such as SwiftShader, where barriers are expensive): 8x8 threads,
  *    each a 4x4 block of a 32x32 tile, reading operands straight from storage; out-of-range
  *    rows/cols are clamped for the loads and masked at the store, keeping the inner loop branch-free.
  */
 import type { Launch } from '../../backend.ts';
 import { Kernel } from '../../backends/webgpu/kernels/builder.ts';
+import {
+  DEFAULT_MATMUL_TILE,
+  MATMUL_TILES,
+  tileCols,
+  tiledMatmulBody,
+  tileRows,
+} from '../../backends/webgpu/kernels/matmul-tiles.ts';
 import type { DispatchSpec, KernelContext, WgslKernels } from '../../backends/webgpu/kernels/types.ts';
 import { asGpuTensor } from '../../backends/webgpu/tensor.ts';
 import { numel } from '../shape.ts';
@@ -44,7 +52,9 @@ export function matmulKernel(launch: Launch<'matmul'>, ctx: KernelContext): Disp
   const d = matmulDims(launch);
   const [a, b] = launch.inputs;
   const { transA, transB } = launch.attrs;
-  const tile = ctx.matmul === 'tiled' ? 64 : 32;
+  const shape = MATMUL_TILES[ctx.matmulTile ?? DEFAULT_MATMUL_TILE];
+  const rows = ctx.matmul === 'tiled' ? tileRows(shape) : 32;
+  const cols = ctx.matmul === 'tiled' ? tileCols(shape) : 32;
   const k = new Kernel(ctx, `matmul_${ctx.matmul}${transA ? '_tA' : ''}${transB ? '_tB' : ''}`)
     .u32('M', d.M)
     .u32('N', d.N)
@@ -56,71 +66,14 @@ export function matmulKernel(launch: Launch<'matmul'>, ctx: KernelContext): Disp
     .tensor('a', asGpuTensor(a.tensor, 'matmul a'), numel(a.shape), 'read')
     .tensor('b', asGpuTensor(b.tensor, 'matmul b'), numel(b.shape), 'read');
   if (d.batch * d.M * d.N === 0) return [];
-  const body = ctx.matmul === 'tiled' ? tiledBody(transA, transB) : registerBody(transA, transB);
-  return [k.build(body, [Math.ceil(d.N / tile), Math.ceil(d.M / tile), d.batch])];
+  const body = ctx.matmul === 'tiled' ? tiledMatmulBody(transA, transB, shape) : registerBody(transA, transB);
+  return [k.build(body, [Math.ceil(d.N / cols), Math.ceil(d.M / rows), d.batch])];
 }
 
 const aIndex = (transA: boolean, m: string, kk: string) =>
   transA ? `(${kk}) * p.M + (${m})` : `(${m}) * p.K + (${kk})`;
 const bIndex = (transB: boolean, kk: string, n: string) =>
   transB ? `(${n}) * p.K + (${kk})` : `(${kk}) * p.N + (${n})`;
-
-/**
- * WGSL storing tile element e of operand x (after `map` gives its row-or-column i and kk) into
- * workgroup memory, zero outside the matrix; `index` is its element index in x.
- */
-function tileLoad(x: 'a' | 'b', map: string, i: string, i0: string, bound: 'M' | 'N', index: string): string {
-  return `      {
-        ${map}
-        let g${i} = ${i0} + ${i};
-        let gk = k0 + kk;
-        var v = 0.0;
-        if (g${i} < p.${bound} && gk < p.K) { v = ld_${x}(${x}Base + ${index}); }
-        ${x.toUpperCase()}s[kk * 64u + ${i}] = v;
-      }`;
-}
-
-function tiledBody(transA: boolean, transB: boolean): string {
-  // Tile element e of 1024 maps to (row, k) so that consecutive threads read consecutive addresses.
-  const aMap = transA ? 'let m = e % 64u; let kk = e / 64u;' : 'let m = e / 16u; let kk = e % 16u;';
-  const bMap = transB ? 'let n = e / 16u; let kk = e % 16u;' : 'let n = e % 64u; let kk = e / 64u;';
-  return `var<workgroup> As: array<f32, 1024>;
-var<workgroup> Bs: array<f32, 1024>;
-@compute @workgroup_size(256) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let tx = li % 16u;
-  let ty = li / 16u;
-  let row0 = wid.y * 64u;
-  let col0 = wid.x * 64u;
-  let aBase = wid.z * p.sa;
-  let bBase = wid.z * p.sb;
-  var acc: array<vec4f, 4>;
-  for (var k0 = 0u; k0 < p.K; k0 += 16u) {
-    for (var r = 0u; r < 4u; r++) {
-      let e = li + r * 256u;
-${tileLoad('a', aMap, 'm', 'row0', 'M', aIndex(transA, 'gm', 'gk'))}
-${tileLoad('b', bMap, 'n', 'col0', 'N', bIndex(transB, 'gk', 'gn'))}
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < 16u; kk++) {
-      let bv = vec4f(Bs[kk * 64u + tx], Bs[kk * 64u + tx + 16u], Bs[kk * 64u + tx + 32u], Bs[kk * 64u + tx + 48u]);
-      for (var i = 0u; i < 4u; i++) {
-        acc[i] = fma(vec4f(As[kk * 64u + ty + 16u * i]), bv, acc[i]);
-      }
-    }
-    workgroupBarrier();
-  }
-  let oBase = wid.z * p.so;
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + ty + 16u * i;
-    if (r >= p.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + tx + 16u * j;
-      if (c < p.N) { st_out(oBase + r * p.N + c, acc[i][j]); }
-    }
-  }
-}
-`;
-}
 
 function registerBody(transA: boolean, transB: boolean): string {
   // Fully unrolled with scalar registers: SwiftShader keeps these in SIMD registers, whereas

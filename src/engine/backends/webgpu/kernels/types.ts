@@ -3,6 +3,7 @@ import type { Launch } from '../../../backend.ts';
 import type { KernelOp } from '../../../ops.ts';
 import type { SegmentLayout } from '../tensor.ts';
 import type { StoreHook } from './builder.ts';
+import type { MatmulTileName } from './matmul-tiles.ts';
 
 export type MatmulVariant = 'tiled' | 'register';
 
@@ -25,6 +26,8 @@ export interface KernelContext {
   readonly matmul: MatmulVariant;
   /** Row and whole-tensor reductions: workgroup-parallel (GPUs) or serial per thread (CPU adapters). */
   readonly rows: RowStrategy;
+  /** Tile shape of the 'tiled' matmul (matmul-tiles.ts); default 64x64. */
+  readonly matmulTile?: MatmulTileName;
   /** Set while building a producer whose output stores run a fused epilogue (fusion/epilogue.ts). */
   readonly storeHook?: StoreHook;
   /** A program-owned scratch storage buffer (freed with the program). */
