@@ -26,9 +26,12 @@ export interface CpuBackendOptions {
   /** Time every kernel by op kind (see profile()); costs a clock read per launch. */
   profile?: boolean;
   /**
-   * Threads for the SIMD gemm, this one included (results identical for any count): default
-   * ORCHARD_CPU_THREADS, else all cores up to 8. 1, or a runtime without shared memory and
-   * blocking waits (a page's main thread), runs single-threaded; `threadsNote` says why.
+   * Threads for the SIMD gemm and the other heavy kernels (elementwise, softmax, log-probs, norms,
+   * permutes, AdamW), this one included; results are identical for any count. With more than one,
+   * tensors live in the threads' shared WebAssembly memory (up to 4 GiB; beyond it, private arrays
+   * whose kernels run on this thread). Default ORCHARD_CPU_THREADS, else all cores up to 8. 1, or
+   * a runtime without shared memory and blocking waits (a page's main thread), runs
+   * single-threaded; `threadsNote` says why.
    */
   threads?: number;
   /**
@@ -45,7 +48,7 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   /** Which gemm this backend runs. */
   readonly matmulKernel: 'wasm-simd' | 'js';
-  /** Threads the gemm runs on (1: single-threaded), and why fewer than asked, if so. */
+  /** Threads the kernels run on (1: single-threaded), and why fewer than asked, if so. */
   readonly threads: number;
   readonly threadsNote: string | null;
   private readonly timings = new Map<string, { ms: number; calls: number }>();

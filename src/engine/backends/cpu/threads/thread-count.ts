@@ -1,5 +1,5 @@
 /**
- * How many threads the CPU backend's gemm uses: an explicit option, else ORCHARD_CPU_THREADS (Node),
+ * How many threads the CPU backend's kernels use: an explicit option, else ORCHARD_CPU_THREADS (Node),
  * else the machine's cores (os.availableParallelism / navigator.hardwareConcurrency), capped. And
  * whether this runtime can run threads at all: shared memory (cross-origin isolation in a browser)
  * and a thread allowed to block in Atomics.wait (Node, or a Web Worker; not a page's main thread).
