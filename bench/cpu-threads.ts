@@ -195,7 +195,14 @@ async function timeTinyStep(): Promise<void> {
   }
   const ms = new Map([...times].map(([n, t]) => [n, median(t)]));
   for (const [n, m] of ms) {
-    const row = { group: 'tiny', shape: 'whole DPO step', threads: n, ms: m, steps: times.get(n)?.length };
+    const pool = pools.get(n);
+    // What the pool ran over the whole timing (matmuls, other kernels) and how often it backed off.
+    const ran = pool && {
+      gemmJobs: pool.stats.threadedJobs,
+      rangeJobs: pool.stats.rangeJobs,
+      backoffs: pool.lag.backoffs,
+    };
+    const row = { group: 'tiny', shape: 'whole DPO step', threads: n, ms: m, steps: times.get(n)?.length, ...ran };
     console.log(JSON.stringify({ bench: 'cpu-threads', ...row }));
   }
   const one = ms.get(1) ?? Number.NaN;
