@@ -59,22 +59,29 @@ export interface EpilogueGroup {
 export function planEpilogues(
   launches: readonly Launch[],
   maxElems: number,
-  taken: ReadonlySet<number>,
+  roles: {
+    /** Positions that may not produce (they belong to other fusions). */
+    readonly notProducer: ReadonlySet<number>;
+    /** Positions that may not be consumed. */
+    readonly notConsumer: ReadonlySet<number>;
+    /** Tensors a producer's kernel reads beyond its launch's inputs (prologue sources). */
+    readonly extraReads: ReadonlyMap<number, readonly DeviceTensor[]>;
+  },
 ): { groups: Map<number, EpilogueGroup>; fused: Set<number> } {
   const groups = new Map<number, EpilogueGroup>();
   const fused = new Set<number>();
   for (let p = 0; p < launches.length; p++) {
-    if (fused.has(p) || taken.has(p)) continue;
+    if (fused.has(p) || roles.notProducer.has(p)) continue;
     const prod = launches[p];
     const n = count(prod.output);
     if (!PRODUCERS.has(prod.op) || prod.output.dtype !== 'f32' || n === 0 || n > maxElems) continue;
     const group = new Set<number>([p]);
     const written = new Map<DeviceTensor, number>([[prod.output.tensor, p]]);
-    const producerReads = new Set(prod.inputs.map((v) => v.tensor));
+    const producerReads = new Set([...prod.inputs.map((v) => v.tensor), ...(roles.extraReads.get(p) ?? [])]);
     const broadcastReads = new Set<DeviceTensor>();
     const consumers: number[] = [];
     for (let c = p + 1; c < Math.min(launches.length, p + 1 + WINDOW); c++) {
-      if (fused.has(c) || taken.has(c)) continue;
+      if (fused.has(c) || roles.notConsumer.has(c)) continue;
       const l = launches[c];
       if (!consumable(l, n, written, producerReads, broadcastReads)) continue;
       const skip = new Set([...group, ...fused]);

@@ -1,6 +1,7 @@
 /**
  * The WebGPU backend's fusion pass over a program's launch list (program.ts): scalar runs
- * (scalar-run.ts), then elementwise epilogues folded into their producers (epilogue.ts), then
+ * (scalar-run.ts), data-movement launches computed inside their consumer (prologue.ts),
+ * elementwise epilogues folded into their producers (epilogue.ts), then
  * neighbouring independent dispatches merged into one (horizontal.ts). It only
  * changes how many dispatches compute the launches, never what they compute: every fused kernel
  * performs the launches' own arithmetic on the same tensors, in an order the launch list allows.
@@ -10,6 +11,7 @@ import { kernelFor } from '../kernels/registry.ts';
 import type { DispatchSpec, KernelContext } from '../kernels/types.ts';
 import { type EpilogueGroup, epilogueHook, planEpilogues } from './epilogue.ts';
 import { mergeIndependent } from './horizontal.ts';
+import { planPrologues, prologueHook } from './prologue.ts';
 import { findScalarRuns, type ScalarRun, scalarRunKernels } from './scalar-run.ts';
 
 export interface FusionStats {
@@ -31,7 +33,15 @@ export function fusedDispatches(
   const runAt = new Map<number, ScalarRun>(runs.map((r) => [r.start, r]));
   const taken = new Set<number>();
   for (const r of runs) for (let i = r.start; i < r.end; i++) taken.add(i);
-  const { groups, fused } = planEpilogues(launches, ctx.layout.elems, taken);
+  const prologues = planPrologues(launches, ctx.layout.elems, taken);
+  const skipped = new Set(prologues.map((p) => p.producer));
+  const hooksAt = new Map(prologues.map((p) => [p.consumer, [prologueHook(launches, p)]]));
+  const consumers = new Set(prologues.map((p) => p.consumer));
+  const { groups, fused } = planEpilogues(launches, ctx.layout.elems, {
+    notProducer: new Set([...taken, ...skipped]),
+    notConsumer: new Set([...taken, ...skipped, ...consumers]),
+    extraReads: new Map(prologues.map((p) => [p.consumer, [launches[p.producer].inputs[0].tensor]])),
+  });
 
   const specs: DispatchSpec[] = [];
   let fusedLaunches = 0;
@@ -45,19 +55,25 @@ export function fusedDispatches(
       continue;
     }
     if (fused.has(i)) continue;
-    const group = groups.get(i);
-    if (!group) {
-      specs.push(...compileOne(launches[i], i, ctx));
+    if (skipped.has(i)) {
+      fusedLaunches++;
       continue;
     }
-    const withEpilogue = tryEpilogue(launches, group, ctx);
+    const here: KernelContext = hooksAt.has(i) ? { ...ctx, loadHooks: hooksAt.get(i) } : ctx;
+    const group = groups.get(i);
+    if (!group) {
+      specs.push(...compileOne(launches[i], i, here));
+      continue;
+    }
+    const withEpilogue = tryEpilogue(launches, group, here);
     if (withEpilogue) {
       specs.push(...withEpilogue);
       fusedLaunches += group.consumers.length;
       epilogueGroups++;
     } else {
       // Too many bindings for one kernel: the same launches, unfused, in an order the plan allows.
-      for (const j of [group.producer, ...group.consumers]) specs.push(...compileOne(launches[j], j, ctx));
+      for (const j of [group.producer, ...group.consumers])
+        specs.push(...compileOne(launches[j], j, j === i ? here : ctx));
     }
   }
   const merged = mergeIndependent(specs, ctx);

@@ -39,6 +39,16 @@ export interface StoreHook {
   install(k: Kernel, raw: string): string;
 }
 
+/**
+ * Replaces the loads of a tensor a kernel reads (fusion/prologue.ts): when a kernel binds
+ * `target` read-only under `name`, `install` binds the producer's inputs instead and returns the
+ * WGSL of `ld_<name>(i)`, which computes element i from them.
+ */
+export interface LoadHook {
+  readonly target: GpuTensor;
+  install(k: Kernel, name: string): string;
+}
+
 /** A kernel's label, bindings and WGSL body, for the dispatch helpers (per-output.ts, per-row.ts). */
 export interface KernelSource {
   readonly label: string;
@@ -161,6 +171,13 @@ export class Kernel {
       }
       this.decls.push(`fn ld_${name}(i: u32) -> ${type} { return ld_${same.name}(i); }\n`);
       if (access === 'read_write') this.decls.push(`fn st_${name}(i: u32, v: ${type}) { st_${same.name}(i, v); }\n`);
+      return this;
+    }
+    const load = access === 'read' ? this.ctx.loadHooks?.find((h) => h.target.segments[0] === buffers[0]) : undefined;
+    if (load) {
+      // A fused prologue (fusion/prologue.ts): this tensor is computed from its producer's inputs.
+      this.bound.push({ name, buffers, access });
+      this.decls.push(load.install(this, name));
       return this;
     }
     this.bound.push({ name, buffers, access });

@@ -2,7 +2,7 @@
 import type { Launch } from '../../../backend.ts';
 import type { KernelOp } from '../../../ops.ts';
 import type { SegmentLayout } from '../tensor.ts';
-import type { StoreHook } from './builder.ts';
+import type { LoadHook, StoreHook } from './builder.ts';
 import type { MatmulTileName } from './matmul-tiles.ts';
 
 export type MatmulVariant = 'tiled' | 'register';
@@ -30,6 +30,8 @@ export interface KernelContext {
   readonly matmulTile?: MatmulTileName;
   /** Set while building a producer whose output stores run a fused epilogue (fusion/epilogue.ts). */
   readonly storeHook?: StoreHook;
+  /** Set while building a consumer that computes some inputs from their producers' (fusion/prologue.ts). */
+  readonly loadHooks?: readonly LoadHook[];
   /** A program-owned scratch storage buffer (freed with the program). */
   scratch(bytes: number): GPUBuffer;
   /** A read-only f32 table cached by the backend under `key` (e.g. rotary cos/sin). */
