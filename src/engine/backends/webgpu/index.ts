@@ -51,6 +51,14 @@ async function tuned(
 ): Promise<WebGPUBackend> {
   const byDefault = options.matmulTile === undefined && isFallbackAdapter === false;
   const auto = options.matmulTile === 'auto' || byDefault;
-  if (auto && backend.matmul === 'tiled') await autotuneMatmul(backend);
+  if (auto && backend.matmul === 'tiled') {
+    try {
+      await autotuneMatmul(backend);
+    } catch (e) {
+      // Tuning only picks a speed; a failure to time leaves the default shape, and a lost device
+      // surfaces on the backend's first real use.
+      console.warn(`matmul autotune skipped: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   return backend;
 }
