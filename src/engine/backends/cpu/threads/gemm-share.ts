@@ -65,6 +65,8 @@ export const JOB = {
   SLOT: 4,
   /** The job word's chunk field between jobs (above any chunk count). */
   CLOSED: 0xffff,
+  /** A gap this long (ms) between two checks of a spinning thread: it was descheduled. */
+  PREEMPTED_MS: 0.5,
 } as const;
 
 export type JobLayout = typeof JOB;
@@ -75,12 +77,20 @@ export type GemmExport = (a: number, b: number, c: number, m4: number, n8: numbe
 /**
  * Waits until ctl[i] >= target: spins for up to ctl[SPIN_US] microseconds, then sleeps. Spinning
  * matters: a sleeping thread's wake-up often lands on the waker's core and runs after it instead
- * of beside it.
+ * of beside it. But a spin that finds itself descheduled (a clock jump of PREEMPTED_MS between two
+ * checks: the machine is busier than its cores) sleeps at once, handing its time to the thread it
+ * waits for.
  */
 export function awaitCount(L: JobLayout, ctl: Int32Array, i: number, target: number): void {
   if (Atomics.load(ctl, i) >= target) return;
-  const until = performance.now() + ctl[L.SPIN_US] / 1000;
-  for (let s = 1; Atomics.load(ctl, i) < target; s++) if ((s & 63) === 0 && performance.now() > until) break;
+  let last = performance.now();
+  const until = last + ctl[L.SPIN_US] / 1000;
+  for (let s = 1; Atomics.load(ctl, i) < target; s++) {
+    if ((s & 63) !== 0) continue;
+    const now = performance.now();
+    if (now > until || now - last > L.PREEMPTED_MS) break;
+    last = now;
+  }
   for (let v = Atomics.load(ctl, i); v < target; v = Atomics.load(ctl, i)) Atomics.wait(ctl, i, v);
 }
 

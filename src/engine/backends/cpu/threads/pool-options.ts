@@ -4,11 +4,15 @@
 export const DEFAULT_MIN_FLOPS = 1 << 22;
 /**
  * Waiting threads spin this long before sleeping. A helper that sleeps between jobs tends to be
- * woken onto the caller's core and run after it, not beside it: on the tiny model's step (2 cores)
- * the matmuls ran 1.44x faster on 2 threads without spinning, 1.8-1.9x with 1-5 ms of it. The cost
- * is that much CPU per job on an otherwise idle core.
+ * woken onto the caller's core and run after it, not beside it: with each job split evenly, the
+ * tiny model's matmuls ran 1.44x faster on 2 threads without spinning, 1.8-1.9x with 1-5 ms of
+ * it. Jobs are now claimed in chunks, so a late helper only misses the chunks taken before it
+ * wakes, and the gaps between jobs inside a step are mostly shorter than this. On a machine
+ * busier than its cores, spinning takes time from the caller: the tiny DPO step on 2 threads at a
+ * load of ~14 on 2 cores took 1.2 s with 2 ms of spin, 0.5-0.6 s with 0.1-0.3 ms (0.75 s on 1
+ * thread).
  */
-export const DEFAULT_SPIN_MICROS = 2000;
+export const DEFAULT_SPIN_MICROS = 300;
 /**
  * Below this much work (units x unitCost, about nanoseconds on one core) a range kernel runs on
  * the calling thread: waking the helpers and waiting for them costs a few microseconds.

@@ -43,15 +43,28 @@ function helperMain(
   let seen = Atomics.load(ctl, L.WORD) >>> 16;
   Atomics.store(ctl, slot + 1, 1);
   post('ready');
+  // How long to spin for the next job (µs): SPIN_US on an idle machine; halved each time a spin
+  // finds itself descheduled (the machine is busier than its cores, and spinning only takes time
+  // from the caller), grown back while spins run undisturbed.
+  let budget = ctl[L.SPIN_US];
   for (;;) {
-    // Wait for the next job: spin for SPIN_US (a sleeping helper wakes too late to help), then sleep.
+    // Wait for the next job: spin (a sleeping helper wakes too late to help), then sleep.
     let w = Atomics.load(ctl, L.WORD);
     if (w >>> 16 === seen) {
-      const until = performance.now() + ctl[L.SPIN_US] / 1000;
+      let last = performance.now();
+      const until = last + budget / 1000;
+      let preempted = false;
       for (let s = 1; w >>> 16 === seen; s++) {
-        if ((s & 63) === 0 && performance.now() > until) break;
+        if ((s & 63) === 0) {
+          const now = performance.now();
+          preempted = now - last > L.PREEMPTED_MS;
+          if (preempted || now > until) break;
+          last = now;
+        }
         w = Atomics.load(ctl, L.WORD);
       }
+      const most = ctl[L.SPIN_US];
+      budget = preempted ? Math.max(most / 64, budget / 2) : Math.min(most, budget * 1.25 + 1);
       while (w >>> 16 === seen) {
         Atomics.wait(ctl, L.WORD, w);
         w = Atomics.load(ctl, L.WORD);
