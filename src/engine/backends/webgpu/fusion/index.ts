@@ -1,10 +1,11 @@
 /**
  * The WebGPU backend's fusion pass over a program's launch list (program.ts): scalar runs
  * (scalar-run.ts), data-movement launches computed inside their consumer (prologue.ts),
- * elementwise epilogues folded into their producers (epilogue.ts), then
- * neighbouring independent dispatches merged into one (horizontal.ts). It only
- * changes how many dispatches compute the launches, never what they compute: every fused kernel
- * performs the launches' own arithmetic on the same tensors, in an order the launch list allows.
+ * elementwise epilogues folded into their producers (epilogue.ts), then neighbouring independent
+ * dispatches merged into one (horizontal.ts). It changes how many dispatches compute the
+ * launches, never what they compute: every fused kernel performs the launches' own arithmetic on
+ * the same tensors, in an order the launch list allows. Positions claimed by one fusion are kept
+ * out of the others, which is what keeps their legality checks independent.
  */
 import type { Launch } from '../../../backend.ts';
 import { kernelFor } from '../kernels/registry.ts';
@@ -15,7 +16,7 @@ import { planPrologues, prologueHook } from './prologue.ts';
 import { findScalarRuns, type ScalarRun, scalarRunKernels } from './scalar-run.ts';
 
 export interface FusionStats {
-  /** Launches computed inside another launch's dispatches (epilogues and scalar runs). */
+  /** Launches computed inside another launch's dispatches (epilogues, prologues, scalar runs). */
   readonly fusedLaunches: number;
   readonly epilogueGroups: number;
   readonly scalarRuns: number;
