@@ -1,7 +1,11 @@
 /**
  * What an op family's CPU kernels (ops/<family>/cpu.ts) are and share. A kernel binds one launch
  * at compile time (views resolved to typed arrays once) and returns the closure a program calls on
- * every run.
+ * every run. Heavy kernels are range kernels (threads/ranges: output units [lo, hi) from typed
+ * arrays and offsets, self-contained so helper threads can run their source); bindRange runs one
+ * on the calling thread, or split over the backend's threads when its operands live in their
+ * shared memory. A new heavy kernel: write its range kernel, add it to threads/ranges/index.ts,
+ * bind it with bindRange, and test it against its plain loop (test/unit/cpu-range-kernels.test.ts).
  */
 import type { Launch } from '../../backend.ts';
 import type { KernelOp } from '../../ops.ts';
