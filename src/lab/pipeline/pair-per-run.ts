@@ -6,7 +6,7 @@
  * verdicts are dropped per run, and the spec's edits apply to each run's labelled list.
  *
  * Runs with the same joint share ask exactly the same questions (same seed, same pool), so they are
- * judged once and share their pairs: DPO and robust DPO in the "noisy labels" lesson train on
+ * judged once and share their pairs: DPO and cDPO in the "noisy labels" lesson train on
  * identical data. Each run still reports the judge calls of its own budget.
  */
 import { bradleyTerryAnnotator } from '../../data/judges/annotator.ts';

@@ -24,7 +24,7 @@ export interface Lesson extends Preset {
   hide: HideableSection[];
   /**
    * What will happen, stated before pressing Run, as a measurable effect; a unit test
-   * (test/unit/lessons-effect.test.ts) checks it appears with the shipped settings.
+   * (test/unit/lessons-effect.test.ts, lesson-noisy-labels.test.ts) checks it appears with the shipped settings.
    */
   prediction: string;
 }
@@ -128,6 +128,15 @@ function flippedRows(seed: number, count: number): PreferenceRow[] {
  */
 const BETA_TRAINING: PartialSpec = { steps: 60, optimizer: { lr: 2e-3 } };
 
+/**
+ * The noisy-labels lesson's prediction. The training-pair numbers are what
+ * test/unit/lesson-noisy-labels.test.ts computes from this spec (orchard-tiny-2, seed 42; seeds 1–3
+ * and orchard-tiny showed the same pattern); the win rates were measured on the validation split
+ * (128 questions), with and without the 16 wrong labels.
+ */
+const NOISY_PREDICTION =
+  'Measured on the training pairs (orchard-tiny-2, seed 42; seeds 1–3 show the same pattern): cDPO’s loss never goes below 0.50, DPO’s ends near 0.19. DPO’s reward margin is much larger on the judged pairs than on the 16 wrong ones (2.59 against 0.77: the judged pairs contradict the wrong ones), while cDPO’s are about equal (0.86 and 0.84): label smoothing caps every margin and does not single out the wrong labels. Win rate against the untrained model on 128 validation questions: cDPO − DPO was +4, +5, +3 and −11 points at seeds 42, 1, 2 and 3, so the lab makes no win-rate claim. Without the wrong labels DPO over-trains (margins 3.5 to 6) and won 17 to 38 points less often, cDPO at most 9 points less: what sets the two apart is cDPO’s cap, not the noise.';
+
 /** A lesson of two DPO runs that differ only in β (run labels "β 0.01", "β 0.1"). */
 function betaLesson(
   id: string,
@@ -181,17 +190,21 @@ export const LESSONS: Lesson[] = [
   }),
   {
     id: 'noisy-labels',
-    title: 'Noisy labels vs a robust loss',
-    description: '16 deliberately wrong labels (a flawed answer marked better) are added to the data.',
-    question: 'Can a loss that expects some wrong labels (robust DPO, ε = 0.2) hold up better than plain DPO?',
+    title: 'Noisy labels vs label smoothing',
+    description:
+      '16 deliberately wrong labels (a flawed answer marked better than the task’s reference answer) join the 35 to 50 pairs the annotator judged. Plain DPO and conservative DPO (cDPO: label smoothing ε = 0.2) train on the same pairs, with β = 0.5.',
+    question: 'Does a loss that expects some labels to be wrong learn to tell the wrong ones from the right ones?',
     lookFor:
-      'Compare the win rates and the accuracy curves: plain DPO fits the wrong pairs too, robust DPO discounts them. The data edits in the spec are the flipped pairs.',
-    prediction:
-      'Not yet shown: on the validation split, robust DPO’s win rate was within the interval of DPO’s (difference ≈ 0) at every setting tried, so the lab makes no claim here.',
+      'The loss chart: cDPO treats every label as wrong with probability ε = 0.2, so its loss can never drop below 0.50 (the entropy of an 80/20 guess) and its reward margins level off, while DPO’s loss keeps falling. The cap holds for right and wrong labels alike: label smoothing limits how sure the model gets; it does not find the wrong labels.',
+    prediction: NOISY_PREDICTION,
     hide: LESSON_HIDE,
     spec: build(
       {
         ...QUICK,
+        // The β lessons' training (60 steps, lr 2e-3) with β 0.5, so the margins reach cDPO's ceiling
+        // (β·h = log((1−ε)/ε) ≈ 1.39 at ε 0.2) within the run. At β 0.1 they stay under it (batch
+        // margins 0.35–0.8 after 60 steps, seeds 1–2 on orchard-tiny) and the two losses train alike.
+        ...BETA_TRAINING,
         name: 'Lesson: noisy labels',
         eval: LESSON_EVAL,
         data: {
@@ -200,8 +213,8 @@ export const LESSONS: Lesson[] = [
           edits: { add: flippedRows(42, 16), remove: [] },
         },
         runs: [
-          { label: 'DPO', objective: 'dpo', pairs: 'conditional' },
-          { label: 'Robust DPO', objective: 'robust', pairs: 'conditional', labelSmoothing: 0.2 },
+          { label: 'DPO', objective: 'dpo', pairs: 'conditional', beta: 0.5 },
+          { label: 'cDPO', objective: 'cdpo', pairs: 'conditional', beta: 0.5, labelSmoothing: 0.2 },
         ],
       },
       'noisy-labels',
