@@ -10,8 +10,18 @@
 import { grid } from '../kernels/builder.ts';
 import type { DispatchSpec, KernelContext } from '../kernels/types.ts';
 
+/** One storage binding declaration of a module: `@binding(j) var<storage, access> name: type;`. */
+interface StorageDecl {
+  readonly line: string;
+  readonly j: number;
+  readonly access: string;
+  readonly name: string;
+  readonly type: string;
+}
+
 interface Parsed {
   readonly spec: DispatchSpec;
+  readonly decls: readonly StorageDecl[];
   readonly enables: string[];
   readonly fields: string;
   readonly rest: string;
@@ -25,6 +35,7 @@ const HEADER =
   /^((?:enable [^;]+;\n)*)struct Params \{\n([\s\S]*?)\n\}\n@group\(0\) @binding\(0\) var<uniform> p: Params;\n/;
 const ENTRY = /@compute @workgroup_size\(([^)]*)\) fn main\(((?:[^()]|\([^()]*\))*)\)/;
 const DECL = /\b(?:fn|let|const|struct|alias|var(?:<[^>]*>)?)\s+([A-Za-z_]\w*)/g;
+const STORAGE_DECL = /@group\(0\) @binding\((\d+)\) var<storage, (read|read_write)> (\w+): ([^;]+);\n/g;
 const WORKGROUP_VAR = /var<workgroup>\s+\w+\s*:\s*array<\s*(f32|u32|i32|vec4f|vec2f)\s*,\s*(\d+)\s*>/g;
 
 function parse(spec: DispatchSpec): Parsed | null {
@@ -53,7 +64,15 @@ function parse(spec: DispatchSpec): Parsed | null {
   // `p` is the uniform block and becomes a struct member: a local of that name would clash.
   if (names.has('p') || names.has('pu')) return null;
   const enables = h[1] ? h[1].trim().split('\n') : [];
-  return { spec, enables, fields: h[2], rest, wgSize: e[1].replace(/\s/g, ''), params, workgroupBytes, names };
+  const decls = [...rest.matchAll(STORAGE_DECL)].map((m) => ({
+    line: m[0],
+    j: Number(m[1]),
+    access: m[2],
+    name: m[3],
+    type: m[4],
+  }));
+  if (decls.length !== spec.bindings.length) return null;
+  return { spec, decls, enables, fields: h[2], rest, wgSize: e[1].replace(/\s/g, ''), params, workgroupBytes, names };
 }
 
 const writesOf = (s: DispatchSpec) =>
@@ -94,25 +113,73 @@ export function mergeIndependent(specs: readonly DispatchSpec[], ctx: KernelCont
 function fits(group: readonly Parsed[], p: Parsed, ctx: KernelContext): boolean {
   if (group[0].wgSize !== p.wgSize) return false;
   if (!group.every((g) => independent(g.spec, p.spec))) return false;
-  const bindings = group.reduce((n, g) => n + g.spec.bindings.length, p.spec.bindings.length);
-  if (bindings > ctx.limits.maxStorageBuffers) return false;
+  if (bindingLayout([...group, p]).bindings.length > ctx.limits.maxStorageBuffers) return false;
   const shared = group.reduce((n, g) => n + g.workgroupBytes, p.workgroupBytes);
   if (shared > ctx.limits.maxWorkgroupStorageBytes) return false;
   const workgroups = group.reduce((n, g) => n + totalWorkgroups(g.spec), totalWorkgroups(p.spec));
   return workgroups <= ctx.limits.maxWorkgroupsPerDim * ctx.limits.maxWorkgroupsPerDim;
 }
 
+interface BindingLayout {
+  /** The merged dispatch's storage bindings, in binding order (1, 2, ...). */
+  readonly bindings: { binding: DispatchSpec['bindings'][number]; access: 'read' | 'read_write' }[];
+  /** Per module: its binding j -> the merged binding number, or the merged variable it reuses. */
+  readonly modules: Map<number, number | string>[];
+}
+
+/**
+ * Storage bindings of the merged kernel: a buffer several modules read (AdamW's hyper-parameters
+ * and grad norm) is bound once and shared, so more kernels fit the device's binding limit.
+ */
+function bindingLayout(group: readonly Parsed[]): BindingLayout {
+  const bindings: BindingLayout['bindings'] = [];
+  const shared = new Map<string, string>();
+  const keys = new Map<GPUBuffer, number>();
+  const modules = group.map((g, k) => {
+    const map = new Map<number, number | string>();
+    for (const d of g.decls) {
+      const binding = g.spec.bindings[d.j - 1];
+      const access = g.spec.access[d.j - 1];
+      let id = keys.get(binding.buffer);
+      if (id === undefined) {
+        id = keys.size;
+        keys.set(binding.buffer, id);
+      }
+      const key = `${id}|${binding.size ?? 'all'}|${d.type}`;
+      const reuse = access === 'read' ? shared.get(key) : undefined;
+      if (reuse) {
+        map.set(d.j, reuse);
+        continue;
+      }
+      bindings.push({ binding, access });
+      map.set(d.j, bindings.length);
+      if (access === 'read') shared.set(key, `${d.name}_k${k}`);
+    }
+    return map;
+  });
+  return { bindings, modules };
+}
+
 /** Renames module k's declarations apart and points its uniform reads at member m{k}. */
-function renameModule(p: Parsed, k: number, bindingBase: number): string {
-  let text = p.rest.replace(
-    /@group\(0\) @binding\((\d+)\)/g,
-    (_, j) => `@group(0) @binding(${bindingBase + Number(j) - 1})`,
-  );
+function renameModule(p: Parsed, k: number, layout: ReadonlyMap<number, number | string>): string {
+  let text = p.rest;
+  const alias = new Map<string, string>();
+  for (const d of p.decls) {
+    const to = layout.get(d.j) as number | string;
+    if (typeof to === 'string') {
+      alias.set(d.name, to);
+      text = text.replace(d.line, '');
+    } else {
+      text = text.replace(d.line, d.line.replace(`@binding(${d.j})`, `@binding(${to})`));
+    }
+  }
   text = text.replace(ENTRY, (_m, _size, params: string) => `fn main(${stripAttributes(params)})`);
   return text.replace(/(\.?)\b([A-Za-z_]\w*)\b/g, (m, dot: string, name: string) => {
     if (dot) return m;
     if (name === 'p') return `pu.m${k}`;
     if (name === 'Params') return `Params_k${k}`;
+    const shared = alias.get(name);
+    if (shared) return shared;
     return p.names.has(name) || name === 'main' ? `${name}_k${k}` : m;
   });
 }
@@ -123,12 +190,8 @@ function merge(group: readonly Parsed[], ctx: KernelContext): DispatchSpec {
   const enables = [...new Set(group.flatMap((g) => g.enables))];
   const structs = group.map((g, k) => `struct Params_k${k} {\n${g.fields}\n}\n`).join('');
   const members = group.map((_, k) => `  ${k === 0 ? '' : '@align(16) '}m${k}: Params_k${k},`).join('\n');
-  let bindingBase = 1;
-  const modules = group.map((g, k) => {
-    const text = renameModule(g, k, bindingBase);
-    bindingBase += g.spec.bindings.length;
-    return text;
-  });
+  const layout = bindingLayout(group);
+  const modules = group.map((g, k) => renameModule(g, k, layout.modules[k]));
   const wg = group[0].wgSize;
   const size = wg.split(',').map((d) => d.trim());
   const sizeVec = `vec3u(${size[0]}u, ${size[1] ?? '1'}u, ${size[2] ?? '1'}u)`;
@@ -174,8 +237,8 @@ ${branches.join('\n')}
     label: `merged(${group.map((g) => g.spec.label).join('+')})`,
     wgsl,
     uniform: uniform.buffer,
-    bindings: group.flatMap((g) => g.spec.bindings),
-    access: group.flatMap((g) => g.spec.access),
+    bindings: layout.bindings.map((b) => b.binding),
+    access: layout.bindings.map((b) => b.access),
     workgroups: grid(end, ctx.limits.maxWorkgroupsPerDim),
   };
 }
