@@ -10,6 +10,7 @@
  * skips part 1; `-- --profile` adds the step's kernel time per op kind at each thread count.
  */
 
+import { availableParallelism, loadavg } from 'node:os';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import type { MatmulDims } from '../src/engine/backends/cpu/gemm.ts';
 import type { GemmPool } from '../src/engine/backends/cpu/threads/gemm-pool.ts';
@@ -210,9 +211,19 @@ async function timeTinyStep(): Promise<void> {
     const speedup = one / (ms.get(n) ?? Number.NaN);
     const verdict = n === 2 ? ` [${speedup >= 1.7 ? 'met' : 'not met'}] target >= 1.7x at 2 threads` : '';
     console.log(
-      `cpu-threads tiny DPO step: 1 thread ${one.toFixed(1)} ms, ${n} threads ${ms.get(n)?.toFixed(1)} ms: ${speedup.toFixed(2)}x${verdict}`,
+      `cpu-threads tiny DPO step: 1 thread ${one.toFixed(1)} ms, ${n} threads ${ms.get(n)?.toFixed(1)} ms: ${speedup.toFixed(2)}x${verdict}${loadNote()}`,
     );
   }
+}
+
+/**
+ * The machine's load while timing: threads only pay off on idle cores (on Linux each session's
+ * threads share one fair slice of a busy machine), so a ratio measured under load says little.
+ */
+function loadNote(): string {
+  const load = loadavg()[0];
+  const cores = availableParallelism();
+  return load > 0.5 * cores ? ` (load average ${load.toFixed(1)} on ${cores} cores: measure on an idle machine)` : '';
 }
 
 /**
