@@ -2,6 +2,8 @@
  * A compiled launch list: every pipeline, uniform block and bind group is created once in
  * `compileProgram`; `run()` only records dispatches into one compute pass of the backend's pending
  * command batch (command-batch.ts), which is submitted once together with the reads that follow.
+ * Unless the backend turns it off, the fusion pass (fusion/index.ts) computes the launches in
+ * fewer dispatches than one kernel per launch.
  */
 import type { Launch, Program } from '../../backend.ts';
 import type { OpKind } from '../../ops.ts';
@@ -106,14 +108,18 @@ export function compileProgram(
   const owned: GPUBuffer[] = [];
   const ctx = makeContext(owned);
   launches.forEach(checkAliasing);
-  const kept = launches.filter((l) => !(l.op === 'reshape' && l.output.tensor === l.inputs[0].tensor));
+  // Reshapes that alias their input need no kernel; `original` maps back for error messages.
+  const original = launches.flatMap((l, i) =>
+    l.op === 'reshape' && l.output.tensor === l.inputs[0].tensor ? [] : [i],
+  );
+  const kept = original.map((i) => launches[i]);
   const aliasedLaunches = launches.length - kept.length;
   const compileOne = (launch: Launch, index: number, c: KernelContext): DispatchSpec[] => {
     try {
       return kernelFor(launch.op)(launch, c);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      throw new Error(`WebGPU compile: launch #${index} (${launch.op}): ${msg}`, { cause: e });
+      throw new Error(`WebGPU compile: launch #${original[index]} (${launch.op}): ${msg}`, { cause: e });
     }
   };
   let specs: DispatchSpec[];
