@@ -45,6 +45,29 @@ describe('independent neighbours share one dispatch', () => {
     });
   }
 
+  for (const variant of ['cpu-kernels', 'gpu-kernels'] as const) {
+    it(`kernels of different workgroup sizes share a dispatch only when the smaller has no barriers (${variant})`, async () => {
+      const t: Record<string, TensorDecl> = {
+        g: { shape: [3, 41, 13] },
+        col: { shape: [13] },
+        x: { shape: [301] },
+        y: { shape: [301] },
+        s: { shape: [2, 1, 3, 9] },
+        mask: { shape: [2, 9] },
+        prob: { shape: [2, 1, 3, 9] },
+      };
+      const launches = [
+        L('sum_leading', ['g'], 'col', { keep: 1 }), // 64 threads, no barriers
+        L('scale', ['x'], 'y', { s: 1.5 }), // 256 threads
+        L('softmax_causal', ['s', 'mask'], 'prob', { scale: 0.5 }),
+      ];
+      const { fused } = await checkFusion(backend('plain'), backend(variant), t, launches);
+      // Thread-per-row softmax (CPU adapters) has no barriers and joins; the workgroup-per-row one
+      // synchronises its 32 threads, so it may not run inside 256-thread workgroups.
+      expect(fused.dispatches).toBe(variant === 'cpu-kernels' ? 1 : 2);
+    });
+  }
+
   it('keeps a dispatch that reads or overwrites what its neighbour touches separate', async () => {
     const t: Record<string, TensorDecl> = {
       x: { shape: [11, 7] },

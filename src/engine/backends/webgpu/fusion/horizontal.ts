@@ -28,6 +28,8 @@ interface Parsed {
   readonly wgSize: string;
   readonly params: { builtin: string; name: string; type: string }[];
   readonly workgroupBytes: number;
+  /** No barriers and no workgroup memory: its threads never wait for each other. */
+  readonly independentThreads: boolean;
   readonly names: Set<string>;
 }
 
@@ -72,7 +74,10 @@ function parse(spec: DispatchSpec): Parsed | null {
     type: m[4],
   }));
   if (decls.length !== spec.bindings.length) return null;
-  return { spec, decls, enables, fields: h[2], rest, wgSize: e[1].replace(/\s/g, ''), params, workgroupBytes, names };
+  const independentThreads =
+    workgroupBytes === 0 && !/\b(workgroupBarrier|storageBarrier|workgroupUniformLoad)\b/.test(rest);
+  const wgSize = e[1].replace(/\s/g, '');
+  return { spec, decls, enables, fields: h[2], rest, wgSize, params, workgroupBytes, names, independentThreads };
 }
 
 const writesOf = (s: DispatchSpec) =>
@@ -111,7 +116,7 @@ export function mergeIndependent(specs: readonly DispatchSpec[], ctx: KernelCont
 }
 
 function fits(group: readonly Parsed[], p: Parsed, ctx: KernelContext): boolean {
-  if (group[0].wgSize !== p.wgSize) return false;
+  if (!sizesCompatible([...group, p])) return false;
   if (!group.every((g) => independent(g.spec, p.spec))) return false;
   if (bindingLayout([...group, p]).bindings.length > ctx.limits.maxStorageBuffers) return false;
   const shared = group.reduce((n, g) => n + g.workgroupBytes, p.workgroupBytes);
@@ -186,17 +191,36 @@ function renameModule(p: Parsed, k: number, layout: ReadonlyMap<number, number |
 
 const stripAttributes = (params: string) => params.replace(/@builtin\(\w+\)\s*/g, '');
 
+/** A one-dimensional workgroup size, or NaN. */
+const size1d = (g: Parsed): number => (/^\d+$/.test(g.wgSize) ? Number(g.wgSize) : Number.NaN);
+
+/**
+ * Kernels merge when their workgroup sizes are equal, or (one-dimensional sizes) when every kernel
+ * smaller than the largest has independent threads: it then runs in the larger workgroups with its
+ * extra threads idle, and no barrier sits behind that non-uniform guard.
+ */
+function sizesCompatible(group: readonly Parsed[]): boolean {
+  if (group.every((g) => g.wgSize === group[0].wgSize)) return true;
+  const sizes = group.map(size1d);
+  if (sizes.some(Number.isNaN)) return false;
+  const max = Math.max(...sizes);
+  return group.every((g, k) => sizes[k] === max || g.independentThreads);
+}
+
 function merge(group: readonly Parsed[], ctx: KernelContext): DispatchSpec {
   const enables = [...new Set(group.flatMap((g) => g.enables))];
   const structs = group.map((g, k) => `struct Params_k${k} {\n${g.fields}\n}\n`).join('');
   const members = group.map((_, k) => `  ${k === 0 ? '' : '@align(16) '}m${k}: Params_k${k},`).join('\n');
   const layout = bindingLayout(group);
   const modules = group.map((g, k) => renameModule(g, k, layout.modules[k]));
-  const wg = group[0].wgSize;
-  const size = wg.split(',').map((d) => d.trim());
-  const sizeVec = `vec3u(${size[0]}u, ${size[1] ?? '1'}u, ${size[2] ?? '1'}u)`;
+  const uniformSize = group.every((g) => g.wgSize === group[0].wgSize);
+  const wg = uniformSize ? group[0].wgSize : String(Math.max(...group.map(size1d)));
   let end = 0;
   const branches = group.map((g, k) => {
+    const size = g.wgSize.split(',').map((d) => d.trim());
+    const sizeVec = `vec3u(${size[0]}u, ${size[1] ?? '1'}u, ${size[2] ?? '1'}u)`;
+    // A kernel with smaller workgroups runs on the first threads only (its threads are independent).
+    const guard = g.wgSize === wg ? '' : `if (m_li < ${g.wgSize}u) `;
     const [X, Y, Z] = g.spec.workgroups;
     const start = end;
     end += X * Y * Z;
@@ -217,7 +241,7 @@ function merge(group: readonly Parsed[], ctx: KernelContext): DispatchSpec {
           throw new Error(`horizontal fusion: unsupported builtin ${builtin}`);
       }
     });
-    return `  if (m_l < ${end}u) {\n    let l = m_l - ${start}u;\n    main_k${k}(${args.join(', ')});\n    return;\n  }`;
+    return `  if (m_l < ${end}u) {\n    let l = m_l - ${start}u;\n    ${guard}{ main_k${k}(${args.join(', ')}); }\n    return;\n  }`;
   });
   const wgsl = `${enables.map((e) => `${e}\n`).join('')}${structs}struct MergedParams {\n${members}\n}
 @group(0) @binding(0) var<uniform> pu: MergedParams;
