@@ -29,7 +29,8 @@ leaves preference optimization room to improve: the model's own samples hold bot
 answers, and those pairs are what DPO and JPO learn from. It is a classroom model, not a language model:
 outside this task it produces nonsense.`
       : `with clean lists (distinct items of the asked category, favourite items first, as larger models have favourites)
-and one habit: more often than not it lists **one item too many**. The habit leaves preference optimization room
+and a habit: more often than not it lists **one item too many**; now and then it names the excluded item, stops
+one item short or forgets the alphabetical order. The habit leaves preference optimization room
 to improve: the model's own samples hold both the habit and correct answers, and those pairs are what DPO and JPO
 learn from. It is a classroom model, not a language model: outside this task it produces nonsense.`;
   const split = `instructions of the task's training split (${Math.round((1 - r.testFraction) * 100)}% of all instructions, split
@@ -41,9 +42,12 @@ learn from. It is a classroom model, not a language model: outside this task it 
   (${Math.round(r.extraItemFraction * 100)}%: the habit), or with one of its flawed answers (the rest; one constraint
   broken each).`
       : `- **Data**: ${split}. Every answer is a clean list: distinct items of
-  the category, never the excluded one, sorted when asked, each item drawn without replacement with weight
-  ${r.itemPreference}^k for the k-th item of the category's word list. Each row has the asked number of items
-  (${Math.round((1 - r.extraItemFraction) * 100)}% of rows) or one item too many (${Math.round(r.extraItemFraction * 100)}%: the habit).`;
+  the category, each drawn without replacement with weight ${r.itemPreference}^k for the k-th item of the
+  category's word list, listed ${r.itemOrder === 'lexicon' ? "in the word list's order" : 'in the order drawn'} (alphabetically when asked).
+  Rows: the asked number of items and every constraint met (${pct(r.correctFraction)}), one item too many
+  (${pct(r.extraItemFraction)}: the habit), the excluded item named (${pct(r.cleanFlaws.excludedItem)}), one item short
+  (${pct(r.cleanFlaws.oneShort)}), not sorted when asked (${pct(r.cleanFlaws.unsorted)}); rows whose flaw does not apply
+  to their instruction are correct.`;
   return `---
 library_name: orchard
 tags: [gpt2, tiny, apples-and-oranges, dpo, jpo]

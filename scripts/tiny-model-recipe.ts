@@ -48,6 +48,21 @@ export interface TinyRecipe {
    * cannot tell the used items from the rest and greedy answers repeat one ("Horse, Horse, Horse").
    */
   itemPreference: number | null;
+  /**
+   * With itemPreference: 'drawn' lists the items in the order drawn; 'lexicon' in the order of the
+   * category's word list (alphabetical when the instruction asks). Each item then comes after the
+   * one before it in one fixed order, a relation a tiny model learns from the previous item alone,
+   * so its greedy lists cannot come back to an item already named. In the drawn order a 0.93M model
+   * still repeated an item in 20% of greedy answers (validation instructions, 1500 SFT steps).
+   */
+  itemOrder: 'drawn' | 'lexicon';
+  /**
+   * With itemPreference: shares of rows that are clean lists with one other flaw, after the correct
+   * and habit rows: the excluded item named, one item short, not sorted when asked. Varied flaws give
+   * (instruction, answer) pairs of different instructions varied scores, so joint comparisons tie
+   * less often than conditional ones, the paper's argument; with the habit alone they tied as often.
+   */
+  cleanFlaws: { excludedItem: number; oneShort: number; unsorted: number };
   /** Held-out share of the task's instructions (never trained on; used for the evaluation). */
   testFraction: number;
 }
@@ -72,6 +87,8 @@ export const TINY_RECIPE: TinyRecipe = {
   correctFraction: 0.35,
   extraItemFraction: 0.55,
   itemPreference: null,
+  itemOrder: 'drawn',
+  cleanFlaws: { excludedItem: 0, oneShort: 0, unsorted: 0 },
   testFraction: 0.2,
 };
 
@@ -82,10 +99,16 @@ export const TINY_RECIPE: TinyRecipe = {
 export const TINY_2_RECIPE: TinyRecipe = {
   ...TINY_RECIPE,
   id: 'orchard-tiny-2',
-  steps: 1500,
-  correctFraction: 0.45,
-  extraItemFraction: 0.55,
-  itemPreference: 0.7,
+  steps: 1200,
+  // Chosen on the 128 validation instructions and the default spec's pairing (never the test split).
+  // Greedy answers repeating an item: orchard-tiny 48%; ρ 0.7 in the drawn order (1500 steps) 20%;
+  // in the lexicon's order 0.8% (ρ 0.7 and 0.5), but with the habit as the only flaw, joint
+  // comparisons tied as often as conditional ones. These shares: 1.6%, and joint ties 21% vs 31%.
+  correctFraction: 0.3,
+  extraItemFraction: 0.45,
+  itemPreference: 0.5,
+  itemOrder: 'lexicon',
+  cleanFlaws: { excludedItem: 0.1, oneShort: 0.08, unsorted: 0.07 },
 };
 
 /** The recipes by model id (`--recipe`); orchard-tiny's must stay as it is: v1 links replay its bytes. */
@@ -103,9 +126,27 @@ export function sftExample(
   const spec = train[rng.int(train.length)];
   const u = rng.next();
   if (r.itemPreference !== null) {
-    const habit = u >= r.correctFraction && u < r.correctFraction + r.extraItemFraction && spec.count !== null;
-    const count = spec.count === null ? null : spec.count + (habit ? 1 : 0);
-    return { instruction: renderInstruction(spec), response: preferredAnswer(spec, count, r.itemPreference, rng) };
+    let from = r.correctFraction;
+    const band = (share: number) => {
+      const hit = u >= from && u < from + share;
+      from += share;
+      return hit;
+    };
+    const habit = band(r.extraItemFraction);
+    const excluded = band(r.cleanFlaws.excludedItem);
+    const short = band(r.cleanFlaws.oneShort);
+    const unsorted = band(r.cleanFlaws.unsorted);
+    const pref = r.itemPreference;
+    let response: string;
+    if (excluded && spec.exclude !== null && spec.count !== null) {
+      response = preferredAnswer(spec, spec.count, pref, rng, r.itemOrder, true);
+    } else if (unsorted && spec.sorted) {
+      response = preferredAnswer({ ...spec, sorted: false }, spec.count, pref, rng, r.itemOrder);
+    } else {
+      const delta = habit ? 1 : short && spec.count !== null && spec.count > 1 ? -1 : 0;
+      response = preferredAnswer(spec, spec.count === null ? null : spec.count + delta, pref, rng, r.itemOrder);
+    }
+    return { instruction: renderInstruction(spec), response };
   }
   let response: string;
   if (u < r.correctFraction) response = referenceAnswer(spec, rng);
@@ -121,13 +162,21 @@ export function sftExample(
 /**
  * A clean answer with the model's favourite items (TinyRecipe.itemPreference): `count` distinct items
  * of the category (a random 2 to 5 when null), never the excluded one, each drawn with weight ρ^k for
- * the k-th item of the lexicon, sorted when asked.
+ * the k-th item of the lexicon; in the order drawn or the lexicon's (TinyRecipe.itemOrder), sorted when asked.
  */
-export function preferredAnswer(spec: ListSpec, count: number | null, preference: number, rng: Rng): string {
-  const pool = categoryByKey(spec.category).items.filter((x) => x.toLowerCase() !== spec.exclude?.toLowerCase());
+export function preferredAnswer(
+  spec: ListSpec,
+  count: number | null,
+  preference: number,
+  rng: Rng,
+  order: TinyRecipe['itemOrder'] = 'drawn',
+  namingExcluded = false,
+): string {
+  const all = categoryByKey(spec.category).items;
+  const pool = all.filter((x) => x.toLowerCase() !== spec.exclude?.toLowerCase());
   const weights = pool.map((_, k) => preference ** k);
   const n = Math.min(pool.length, count ?? MIN_COUNT + rng.int(MAX_COUNT - MIN_COUNT + 1));
-  const items: string[] = [];
+  const picked: number[] = [];
   for (let i = 0; i < n; i++) {
     let x = rng.next() * weights.reduce((a, b) => a + b, 0);
     let k = -1;
@@ -137,9 +186,14 @@ export function preferredAnswer(spec: ListSpec, count: number | null, preference
       if (x < weights[j]) break;
       x -= weights[j];
     }
-    items.push(pool[k]);
+    picked.push(k);
     weights[k] = 0;
   }
+  let items = picked.map((k) => pool[k]);
+  // The flaw "names the excluded item": it takes the place of one drawn item.
+  const excludedItem = all.find((x) => x.toLowerCase() === spec.exclude?.toLowerCase());
+  if (namingExcluded && excludedItem !== undefined && items.length > 0) items[rng.int(items.length)] = excludedItem;
+  if (order === 'lexicon') items = [...items].sort((a, b) => all.indexOf(a) - all.indexOf(b));
   if (spec.sorted)
     items.sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
   return formatList(items);

@@ -89,7 +89,7 @@ describe('DEFAULT_SPEC and the field table', () => {
     ]);
     expect(DEFAULT_SPEC.lora).toEqual({ enabled: true, r: 8, alpha: 16, targetModules: ['q', 'k', 'v'] });
     expect(DEFAULT_SPEC.data.template).toBe('### Instructions: {instruction}\n\n### Response:');
-    expect(DEFAULT_SPEC.model).toEqual({ source: 'bundled', id: 'orchard-tiny' });
+    expect(DEFAULT_SPEC.model).toEqual({ source: 'bundled', id: 'orchard-tiny-2' });
     expect(DEFAULT_SPEC.version).toBe(2);
   });
 

@@ -13,6 +13,7 @@ import {
   BUNDLED_MODELS,
   DATA_FORMATS,
   DATA_SOURCES,
+  DEFAULT_BUNDLED_MODEL,
   JUDGE_KINDS,
   type JudgeKind,
   MAX_DATA_FILES,
@@ -151,7 +152,7 @@ export const SETUP_FIELDS = [
   choice('model.source', MODEL_SOURCES, 'Base model', 'where the base model comes from', {
     default: 'bundled',
     choiceLabels: {
-      bundled: 'orchard-tiny (bundled, 4 layers)',
+      bundled: 'bundled with the lab',
       hub: 'Hugging Face Hub',
       local: 'local folder (CLI only)',
     },
@@ -160,10 +161,14 @@ export const SETUP_FIELDS = [
     'model.id',
     BUNDLED_MODELS,
     'Bundled model',
-    'which bundled model; it was trained for the apples task and ships with the lab',
+    'which bundled model; both were trained for the apples task and ship with the lab',
     {
       when: ['bundled'],
-      default: 'orchard-tiny',
+      default: DEFAULT_BUNDLED_MODEL,
+      choiceLabels: {
+        'orchard-tiny-2': 'orchard-tiny-2 (4 layers, clean lists)',
+        'orchard-tiny': 'orchard-tiny (4 layers, version-1 links)',
+      },
     },
   ),
   ...hubSource(

@@ -15,10 +15,12 @@
  *   "held-out" (v1 evaluated the first nTest held-out items, validation and test alike).
  * - `data.truncation` "prompt-first": version 1 always cut the prompt to maxPromptLength; version
  *   2's default "trl" cuts it only when prompt + response do not fit.
+ * - The bundled model: version 2's default is orchard-tiny-2; a v1 spec that names no bundled model
+ *   gets version 1's, orchard-tiny (the model its numbers came from).
  */
 import { fail, isPlainObject, show } from './check.ts';
 import { RUN_PARAM_FIELDS, type RunParamField } from './objectives.ts';
-import { SPEC_VERSION, type SpecError } from './types.ts';
+import { SPEC_VERSION, type SpecError, V1_DEFAULT_BUNDLED_MODEL } from './types.ts';
 
 export type MigrateResult = { ok: true; spec: Record<string, unknown> } | { ok: false; errors: SpecError[] };
 
@@ -75,6 +77,10 @@ function fromV1(v1: Record<string, unknown>): Record<string, unknown> {
     }
     if (data.truncation === undefined) data.truncation = 'prompt-first';
     out.data = data;
+  }
+  if (out.model === undefined) out.model = { source: 'bundled', id: V1_DEFAULT_BUNDLED_MODEL };
+  else if (isPlainObject(out.model) && (out.model.source ?? 'bundled') === 'bundled' && out.model.id === undefined) {
+    out.model = { ...out.model, id: V1_DEFAULT_BUNDLED_MODEL };
   }
   if (out.steps === undefined && (out.epochs === undefined || out.epochs === null)) out.steps = V1_STEPS;
   if (isPlainObject(out.eval) || out.eval === undefined) {

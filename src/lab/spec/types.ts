@@ -15,7 +15,15 @@ import type { ObjectiveName, Precision } from '../../engine/index.ts';
 
 export const SPEC_VERSION = 2;
 
-export const BUNDLED_MODELS = ['orchard-tiny'] as const;
+/**
+ * Models that ship with the lab (public/models/<id>). orchard-tiny-2 is version 2's default;
+ * orchard-tiny was version 1's (migration names it for v1 specs that give no model).
+ */
+export const BUNDLED_MODELS = ['orchard-tiny-2', 'orchard-tiny'] as const;
+/** The bundled model a version-2 spec gets when it names none. */
+export const DEFAULT_BUNDLED_MODEL: BundledModelId = 'orchard-tiny-2';
+/** The bundled model a version-1 spec got when it named none (it must keep training on it). */
+export const V1_DEFAULT_BUNDLED_MODEL: BundledModelId = 'orchard-tiny';
 export const TASKS = ['apples'] as const;
 export const DATA_FORMATS = ['auto', 'jpo', 'trl', 'sft'] as const;
 /** Who labels a pair or compares two answers (the data layer's `Judge` is the object that does it). */
