@@ -1,7 +1,7 @@
 /**
  * `npm run bench:science [-- --seeds N] [-- --split test|validation] [-- --n-test N] [-- --first-seed S]`
  *
- * The lab's science question on the bundled model (orchard-tiny) and the classroom task: at equal
+ * The lab's science question on the default bundled model (orchard-tiny-2) and the classroom task: at equal
  * annotation effort, does JPO (the paper's conditional + joint mix, joint log-probs) beat DPO
  * (conditional comparisons only, conditional log-probs)? It runs the DEFAULT experiment spec — the
  * budget-matched arms: each run the same judge budget over the same sampled candidates, the

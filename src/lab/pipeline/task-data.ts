@@ -1,6 +1,6 @@
 /**
  * The Apples & Oranges classroom task as the pipeline uses it: a FIXED train/test split of the
- * task's instructions (the split the bundled model orchard-tiny was made with: seed 1, 20% test,
+ * task's instructions (the split both bundled models, orchard-tiny and orchard-tiny-2, were made with: seed 1, 20% test,
  * see scripts/make-tiny-model.ts), so the held-out instructions are never seen in the model's SFT
  * and are the same for every experiment seed. Training instructions are a seeded sample of the
  * train split; evaluation takes the test split in its fixed order.

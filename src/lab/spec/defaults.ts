@@ -9,7 +9,9 @@
  * apples task, sized to finish in a few minutes on a CPU. The classroom sizes (steps, batch, lr,
  * data counts) were tuned on orchard-tiny: with lr 5e-4 both objectives beat the initial model on
  * every seed tried (win-rate 65-81%, seeds 1-4, 128 test items); lr 1e-3 gave 61-65%, and lr 2e-3
- * or 120 steps overfit and lost on some seeds (README, "Science"). β, LoRA and template are the paper's.
+ * or 120 steps overfit and lost on some seeds (README, "Science"). Version 2's default model,
+ * orchard-tiny-2, was made with the same architecture, tokenizer and split; the epochs default was
+ * re-checked with it on the validation split (fields-training.ts). β, LoRA and template are the paper's.
  *
  * A share link stores the whole spec, not a diff against these defaults, so changing a default
  * never changes what an old link reproduces.
