@@ -4,11 +4,13 @@
  * the prediction is about training, and eval settings are outside the runs' fingerprints.
  *
  * - cDPO's loss −(1−ε)·logσ(x) − ε·logσ(−x) is never below the binary entropy H(ε) (0.500 nats at
- *   ε 0.2), at any step; DPO's, which has no floor, ends below it.
+ *   ε 0.2), at any step; DPO's, which has no floor, ends well below it.
  * - After training, each training pair's implicit reward margin β·[(log πθ_c − log πθ_r) −
  *   (log πref_c − log πref_r)], computed as the token view computes it (src/lab/token-margins.ts):
- *   DPO separates the judged pairs from the 16 flipped ones (their mean margins differ) far more than
- *   cDPO does: cDPO's ceiling flattens the margins of right and wrong labels alike.
+ *   cDPO's per-pair loss is smallest at log((1−ε)/ε) ≈ 1.39 and pushes back beyond it, so its
+ *   margins stay near that ceiling while DPO's keep growing. Neither loss finds the 16 wrong labels:
+ *   both end preferring the wrong answer on every one; cDPO holds them with less confidence, and no
+ *   less than its judged pairs (it does not single them out).
  * The margins of error below are from the measurements quoted in the lesson's prediction.
  */
 import { describe, expect, it } from 'vitest';
@@ -30,7 +32,7 @@ function binaryEntropy(eps: number): number {
 }
 
 describe('noisy-labels lesson: label smoothing caps confidence on right and wrong labels alike', () => {
-  it('cDPO never drops below H(ε) and separates flipped from judged pairs less than DPO', {
+  it('cDPO never drops below H(ε), its margins stay near its ceiling, and both losses learn the wrong labels', {
     timeout: 300_000,
   }, async () => {
     const lesson = lessonById('noisy-labels');
@@ -62,9 +64,8 @@ describe('noisy-labels lesson: label smoothing caps confidence on right and wron
     };
     // Guaranteed by the loss (the rounding slack is float32's).
     expect(Math.min(...losses(cdpoRun.label))).toBeGreaterThanOrEqual(floor - 1e-4);
-    // Measured at seed 42: DPO's last five steps average 0.19 on orchard-tiny-2 (0.37 on orchard-tiny;
-    // 0.21 to 0.45 at seeds 1–3) against the floor's 0.50.
-    expect(mean(losses(dpoRun.label).slice(-5))).toBeLessThan(floor - 0.03);
+    // Measured on orchard-tiny-2: DPO's last ten steps average 0.26 at seed 42, 0.08 to 0.13 at seeds 1–3.
+    expect(mean(losses(dpoRun.label).slice(-10))).toBeLessThan(floor - 0.15);
 
     /** A run's final margins on its training pairs: the flipped ones and the judged ones. */
     const margins = async (label: string) => {
@@ -80,11 +81,24 @@ describe('noisy-labels lesson: label smoothing caps confidence on right and wron
     const cdpo = await margins(cdpoRun.label);
     expect(dpo.flipped.length).toBe(16);
     expect(cdpo.flipped.length).toBe(16);
-    const separation = (m: { flipped: number[]; judged: number[] }) => mean(m.judged) - mean(m.flipped);
-    const seen = `separation: DPO ${separation(dpo).toFixed(3)}, cDPO ${separation(cdpo).toFixed(3)}`;
-    // Measured at seed 42 on orchard-tiny-2: DPO 1.82 (judged 2.59, flipped 0.77), cDPO 0.02 (0.86, 0.84);
-    // seeds 1–3 and orchard-tiny: DPO 0.69 to 2.07, cDPO at most 0.41 and at most 40% of DPO's.
-    expect(separation(dpo) - separation(cdpo), seen).toBeGreaterThan(0.3);
-    expect(separation(cdpo), seen).toBeLessThan(separation(dpo) / 2);
+    const all = (m: { flipped: number[]; judged: number[] }) => [...m.judged, ...m.flipped];
+    const ceiling = Math.log((1 - eps) / eps); // β·h where cDPO's per-pair loss is smallest
+    const above = (xs: number[], x: number) => xs.filter((v) => v > x).length;
+    const seen = (m: { flipped: number[]; judged: number[] }) =>
+      `mean ${mean(all(m)).toFixed(2)}, max ${Math.max(...all(m)).toFixed(2)}, wrong ${mean(m.flipped).toFixed(2)}, judged ${mean(m.judged).toFixed(2)}`;
+    const say = `DPO ${seen(dpo)}; cDPO ${seen(cdpo)}`;
+    // Measured on orchard-tiny-2 (seed 42; seeds 1–3): mean margin DPO 2.10 (2.37–3.33), cDPO 1.11
+    // (1.14–1.22), so DPO's is at least 1.89 times cDPO's; pairs above twice the ceiling: DPO 16
+    // (16–29), cDPO none; cDPO's largest 2.11 (1.97–2.30).
+    expect(mean(all(dpo)), say).toBeGreaterThan(1.5 * mean(all(cdpo)));
+    expect(above(all(cdpo), 2 * ceiling), say).toBe(0);
+    expect(above(all(dpo), 2 * ceiling), say).toBeGreaterThanOrEqual(8);
+    // Both losses prefer the wrong answer on every wrong pair (all four seeds); cDPO less surely:
+    // mean wrong-pair margin DPO 1.89 (2.00–2.49), cDPO 1.20 (1.16–1.24).
+    expect(above(dpo.flipped, 0), say).toBeGreaterThanOrEqual(14);
+    expect(above(cdpo.flipped, 0), say).toBeGreaterThanOrEqual(14);
+    expect(mean(cdpo.flipped), say).toBeLessThan(0.8 * mean(dpo.flipped));
+    // cDPO does not single the wrong pairs out: judged minus wrong mean margin −0.11 (−0.11 to −0.03).
+    expect(mean(cdpo.judged) - mean(cdpo.flipped), say).toBeLessThan(0.15);
   });
 });

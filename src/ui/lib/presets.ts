@@ -129,13 +129,12 @@ function flippedRows(seed: number, count: number): PreferenceRow[] {
 const BETA_TRAINING: PartialSpec = { steps: 60, optimizer: { lr: 2e-3 } };
 
 /**
- * The noisy-labels lesson's prediction. The training-pair numbers are what
- * test/unit/lesson-noisy-labels.test.ts computes from this spec (orchard-tiny-2, seed 42; seeds 1–3
- * and orchard-tiny showed the same pattern); the win rates were measured on the validation split
- * (128 questions), with and without the 16 wrong labels.
+ * The noisy-labels lesson's prediction: what test/unit/lesson-noisy-labels.test.ts computes from this
+ * spec on the training pairs (orchard-tiny-2, seed 42), and the same measurement at seeds 1, 2 and 3.
+ * These are training-set measurements: no evaluation split is involved.
  */
 const NOISY_PREDICTION =
-  'Measured on the training pairs (orchard-tiny-2, seed 42; seeds 1–3 show the same pattern): cDPO’s loss never goes below 0.50, DPO’s ends near 0.19. After training, DPO’s mean reward margin β·h is much larger on the judged pairs than on the 16 wrong ones (2.59 against 0.77: the judged pairs contradict the wrong ones), while cDPO’s are about equal (0.86 and 0.84): label smoothing caps every margin and does not single out the wrong labels. Win rate against the untrained model on 128 validation questions: cDPO − DPO was +4, +5, +3 and −11 points at seeds 42, 1, 2 and 3, so the lab makes no win-rate claim. Without the wrong labels DPO over-trains (margins 3.5 to 6) and won 17 to 38 points less often, cDPO at most 9 points less: what sets the two apart is cDPO’s cap, not the noise.';
+  'Measured on the training pairs (orchard-tiny-2, seed 42, with seeds 1–3 in brackets): cDPO’s loss never goes below 0.50, while DPO’s last ten steps average 0.26 (0.08 to 0.13). After training, DPO’s mean reward margin β·h is 2.1 (2.4 to 3.3), and 16 pairs (16 to 29) exceed 2.8; cDPO’s is 1.1 (1.1 to 1.2), its largest 2.1 (2.0 to 2.3), none above 2.8: the pull stops near log((1−ε)/ε) ≈ 1.39. Neither loss finds the wrong labels: both end with all 16 wrong pairs at a positive margin (the wrong answer preferred). DPO holds them at 1.9 (2.0 to 2.5) and cDPO at 1.2 (all seeds), and cDPO’s margins on the wrong pairs are no smaller than on the judged ones (judged minus wrong: −0.11; −0.11 to −0.03), while DPO’s judged pairs pull ahead by 0.27 (0.47 to 1.25). Label smoothing caps confidence; it does not single out wrong labels. The lab makes no win-rate claim: none was measured to hold across seeds.';
 
 /** A lesson of two DPO runs that differ only in β (run labels "β 0.01", "β 0.1"). */
 function betaLesson(
@@ -201,10 +200,11 @@ export const LESSONS: Lesson[] = [
     spec: build(
       {
         ...QUICK,
-        // The β lessons' training (60 steps, lr 2e-3) with β 0.5, so the margins reach cDPO's ceiling
-        // (β·h = log((1−ε)/ε) ≈ 1.39 at ε 0.2) within the run. At β 0.1 they stay under it (batch
-        // margins 0.35–0.8 after 60 steps, seeds 1–2 on orchard-tiny) and the two losses train alike.
+        // The β lessons' lr 2e-3 with β 0.5 and 120 steps, so the margins pass cDPO's ceiling
+        // (β·h = log((1−ε)/ε) ≈ 1.39 at ε 0.2) well within the run. At 60 steps orchard-tiny-2's DPO
+        // had barely passed it at seed 42 (mean margin 1.08, last-ten loss 0.48 against cDPO's 0.59).
         ...BETA_TRAINING,
+        steps: 120,
         name: 'Lesson: noisy labels',
         eval: LESSON_EVAL,
         data: {
