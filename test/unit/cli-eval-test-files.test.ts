@@ -20,7 +20,8 @@ const { run: runEval } = await import('../../src/cli/commands/eval.ts');
 const { loadRewardModelJudge } = await import('../../src/data/judges/reward-model.ts');
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const TINY = join(ROOT, 'public', 'models', 'orchard-tiny');
+// The spec's default model: the "initial model" baseline is the spec's model, so the two must match.
+const TINY = join(ROOT, 'public', 'models', 'orchard-tiny-2');
 const JUDGE = join(ROOT, 'test', 'fixtures', 'judge');
 const PAPER = join(ROOT, '..', 'shared', 'data', 'jpo-paper');
 const FILES = ['anthropic_helpful/test.jsonl', 'tldr/test.json'];
