@@ -4,16 +4,10 @@
  * the browser-worker kernel sweep uses these cases too.
  */
 import { attentionGemms, flashAttention, flashAttentionStats } from '../../src/engine/ops/attention/cpu.ts';
-import { attentionDims } from '../../src/engine/ops/attention/index.ts';
+import { type AttentionSizes, attentionDims } from '../../src/engine/ops/attention/index.ts';
 import { f32, type HostTensor, type OpCase, type Rng, randn } from './webgpu-op-case.ts';
 
-export interface AttentionShape {
-  B: number;
-  H: number;
-  Hkv: number;
-  Tq: number;
-  Tk: number;
-  D: number;
+export interface AttentionShape extends AttentionSizes {
   /** Real tokens per batch row (right padding after them). */
   lengths: number[];
   /** Also mask key 0 of the last row, so its first query sees no key at all. */

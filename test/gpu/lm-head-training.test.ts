@@ -10,13 +10,12 @@ import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import type { RowStrategy } from '../../src/engine/backends/webgpu/index.ts';
 import { Graph, type Node } from '../../src/engine/graph.ts';
 import { buildSequenceStats, feedsFor, padRows, sequenceFeeds } from '../../src/engine/logprobs.ts';
-import { parseConfig } from '../../src/engine/models/config.ts';
-import { gpt2Architecture } from '../../src/engine/models/gpt2.ts';
-import { expectedParams, type LoadedModel, modelFromWeights } from '../../src/engine/models/index.ts';
+import type { LoadedModel } from '../../src/engine/models/index.ts';
 import type { LmHeadMode } from '../../src/engine/ops/lm-head/index.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { compileTrainStep } from '../../src/engine/train-step.ts';
+import { maxRelDiff, wideGpt2 } from '../unit/lm-head-helpers.ts';
 import { gpuBackendPerVariant } from './webgpu-helpers.ts';
 
 const STRATEGIES: RowStrategy[] = ['workgroup', 'thread'];
@@ -25,19 +24,6 @@ const backendFor = gpuBackendPerVariant(STRATEGIES, (rows) => ({ rows }));
 const B = 4;
 const T = 12;
 const V = 2499;
-
-function wideGpt2(seed: number): LoadedModel {
-  const config = parseConfig({ model_type: 'gpt2', vocab_size: V, n_embd: 16, n_layer: 1, n_head: 2, n_positions: T });
-  const rng = new Rng(seed);
-  const weights = new Map<string, Float32Array>();
-  for (const [name, shape] of expectedParams(gpt2Architecture(config, 'transformer.'))) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const w = rng.normals(n, 0.3);
-    if (shape.length === 1 && name.endsWith('weight')) for (let i = 0; i < n; i++) w[i] += 1;
-    weights.set(name, w);
-  }
-  return modelFromWeights('wide-gpt2', config, weights);
-}
 
 async function nllAndGrads(backend: Backend, model: LoadedModel, lmHead: LmHeadMode) {
   const rng = new Rng(9);
@@ -56,20 +42,10 @@ async function nllAndGrads(backend: Backend, model: LoadedModel, lmHead: LmHeadM
   return { ops: new Set(g.nodes.map((n) => n.op)), loss, sums: outputs[0], grads };
 }
 
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < b.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]));
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  }
-  return diff / scale;
-}
-
 for (const rows of STRATEGIES) {
   describe(`chunked LM head in a WebGPU train step (${rows})`, () => {
     it('matches the CPU backend on the unfused path: NLL, log-probs, every gradient', async () => {
-      const model = wideGpt2(5);
+      const model = wideGpt2(5, V, 1, T);
       const want = await nllAndGrads(new CpuBackend(), model, 'unfused');
       const got = await nllAndGrads(backendFor(rows), model, 'chunked');
       expect(got.ops.has('lm_head_logprobs_grad_weight')).toBe(true);

@@ -11,45 +11,14 @@ import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { ModelDoesNotFitError, selectTargets } from '../../src/engine/index.ts';
 import { accountMemory } from '../../src/engine/memory-accounting.ts';
 import type { MemoryBudget } from '../../src/engine/memory-fit.ts';
-import { parseConfig } from '../../src/engine/models/config.ts';
-import { expectedParams, type LoadedModel } from '../../src/engine/models/index.ts';
-import { llamaArchitecture } from '../../src/engine/models/llama.ts';
 import { numel } from '../../src/engine/ops.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { roundArrayToF16 } from '../../src/engine/precision/f16.ts';
 import { TrainState } from '../../src/engine/train-state.ts';
 import { checkPolicyFits, policyMemory } from '../../src/lab/pipeline/fits.ts';
+import { QWEN_05B, shapesOnly } from './memory-plan-helpers.ts';
 
 const GiB = 2 ** 30;
-
-/** Qwen2.5-0.5B's config (494M parameters, tied 151936 x 896 embedding): shapes only. */
-function qwen05b(): LoadedModel {
-  const config = parseConfig(
-    {
-      model_type: 'qwen2',
-      vocab_size: 151936,
-      hidden_size: 896,
-      num_hidden_layers: 24,
-      num_attention_heads: 14,
-      num_key_value_heads: 2,
-      intermediate_size: 4864,
-      max_position_embeddings: 32768,
-      rope_theta: 1000000,
-      rms_norm_eps: 1e-6,
-      tie_word_embeddings: true,
-    },
-    'qwen2.5-0.5b',
-  );
-  const arch = llamaArchitecture(config);
-  return {
-    name: 'qwen2.5-0.5b-shaped',
-    config,
-    arch: 'llama',
-    weights: new Map(),
-    shapes: expectedParams(arch),
-    linearModules: () => arch.linears(),
-  } as unknown as LoadedModel;
-}
 
 /**
  * A CPU backend that says it stores f16 (allocHalf), standing in for WebGPU with shader-f16: its
@@ -94,7 +63,7 @@ describe('memory under f16-weights', () => {
   });
 
   it('halves the frozen weight bytes of a Qwen2.5-0.5B LoRA step, and the check uses it', () => {
-    const model = qwen05b();
+    const model = shapesOnly(QWEN_05B, 'qwen2.5-0.5b-shaped');
     const lora = { r: 8, alpha: 16, targetModules: ['q_proj', 'k_proj', 'v_proj'], dropout: 0 };
     const targets = selectTargets(model.linearModules(), lora);
     const step = { rows: 8, length: 256 };

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import type { Graph, Node } from '../../src/engine/graph.ts';
 import { Graph as GraphClass } from '../../src/engine/graph.ts';
+import type { AttentionSizes } from '../../src/engine/ops/attention/index.ts';
 import { stagedBlock } from '../../src/engine/ops/attention/wgsl.ts';
 import { ShapeError } from '../../src/engine/ops/shape.ts';
 import type { Shape } from '../../src/engine/ops.ts';
@@ -25,13 +26,7 @@ const unfused: Attend = (g, q, k, v, mask, scale) => {
   return g.matmul(probs, g.repeatHeads(v, rep));
 };
 
-interface Case {
-  B: number;
-  H: number;
-  Hkv: number;
-  Tq: number;
-  Tk: number;
-  D: number;
+interface Case extends AttentionSizes {
   /** keyMask rows: 1 = real token. */
   mask: number[][];
 }

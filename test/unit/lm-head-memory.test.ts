@@ -11,35 +11,14 @@ import { buildSequenceStats } from '../../src/engine/logprobs.ts';
 import { defaultTargetModules, type LoraConfig, selectTargets } from '../../src/engine/lora.ts';
 import { estimateMemory } from '../../src/engine/memory.ts';
 import { estimateSessionMemory } from '../../src/engine/memory-fit.ts';
-import { parseConfig } from '../../src/engine/models/config.ts';
-import { expectedParams, type LoadedModel } from '../../src/engine/models/index.ts';
+import type { LoadedModel } from '../../src/engine/models/index.ts';
 import type { BuildOptions } from '../../src/engine/models/layers.ts';
-import { buildContext } from '../../src/engine/models/layers.ts';
-import { llamaArchitecture } from '../../src/engine/models/llama.ts';
 import { buildPreferenceGraph } from '../../src/engine/objectives/index.ts';
 import { type LmHeadMode, shouldChunkLmHead } from '../../src/engine/ops/lm-head/index.ts';
 import { type DType, numel } from '../../src/engine/ops.ts';
 import { type Plan, plan, type Slot } from '../../src/engine/plan.ts';
 import { buildTrainGraph, planTrainStep } from '../../src/engine/train-plan.ts';
-
-/** A Llama-family model with shapes and graph builders but no weights (planning needs shapes only). */
-function shapesOnly(config: Record<string, unknown>): LoadedModel {
-  const c = parseConfig(config, 'test config');
-  const arch = llamaArchitecture(c);
-  return {
-    name: String(config.model_type),
-    config: c,
-    arch: 'llama',
-    weights: new Map(),
-    shapes: expectedParams(arch),
-    linearModules: () => arch.linears(),
-    buildHidden: (g, ids, keyMask, opts) => arch.hidden(buildContext(g, opts), ids, keyMask),
-    buildLogits: (g, ids, keyMask, opts) => {
-      const ctx = buildContext(g, opts);
-      return arch.logits(ctx, arch.hidden(ctx, ids, keyMask));
-    },
-  } as LoadedModel;
-}
+import { QWEN_05B, shapesOnly } from './memory-plan-helpers.ts';
 
 // Small everywhere but the vocabulary: 65,536 tokens wide, so 4 x 256 tokens of logits take 256 MiB.
 const WIDE = {
@@ -51,20 +30,6 @@ const WIDE = {
   num_key_value_heads: 2,
   intermediate_size: 48,
   max_position_embeddings: 256,
-  tie_word_embeddings: true,
-};
-
-const QWEN_05B = {
-  model_type: 'qwen2',
-  vocab_size: 151936,
-  hidden_size: 896,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  intermediate_size: 4864,
-  max_position_embeddings: 32768,
-  rope_theta: 1000000,
-  rms_norm_eps: 1e-6,
   tie_word_embeddings: true,
 };
 

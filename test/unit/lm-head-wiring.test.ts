@@ -9,30 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { Graph, type Node } from '../../src/engine/graph.ts';
 import { buildSequenceStats, feedsFor, padRows, sequenceFeeds } from '../../src/engine/logprobs.ts';
-import { parseConfig } from '../../src/engine/models/config.ts';
-import { gpt2Architecture } from '../../src/engine/models/gpt2.ts';
-import { expectedParams, type LoadedModel, modelFromWeights } from '../../src/engine/models/index.ts';
+import type { LoadedModel } from '../../src/engine/models/index.ts';
 import { type LmHeadMode, VOCAB_CHUNK } from '../../src/engine/ops/lm-head/index.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { compileTrainStep } from '../../src/engine/train-step.ts';
+import { maxRelDiff, wideGpt2 } from './lm-head-helpers.ts';
 
 const B = 4;
 const T = 24;
 const V = 2 * VOCAB_CHUNK + 451;
-
-function wideGpt2(seed: number): LoadedModel {
-  const config = parseConfig({ model_type: 'gpt2', vocab_size: V, n_embd: 16, n_layer: 2, n_head: 2, n_positions: T });
-  const rng = new Rng(seed);
-  const weights = new Map<string, Float32Array>();
-  for (const [name, shape] of expectedParams(gpt2Architecture(config, 'transformer.'))) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const w = rng.normals(n, 0.3);
-    if (shape.length === 1 && name.endsWith('weight')) for (let i = 0; i < n; i++) w[i] += 1;
-    weights.set(name, w);
-  }
-  return modelFromWeights('wide-gpt2', config, weights);
-}
 
 async function nllAndGrads(model: LoadedModel, feeds: ReturnType<typeof sequenceFeeds>, lmHead: LmHeadMode) {
   const g = new Graph();
@@ -46,19 +32,9 @@ async function nllAndGrads(model: LoadedModel, feeds: ReturnType<typeof sequence
   return { ops: new Set(g.nodes.map((n) => n.op)), loss, sums: outputs[0], grads };
 }
 
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < b.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]));
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  }
-  return diff / scale;
-}
-
 describe('sequence graphs through the chunked LM head', () => {
   it('match the unfused head: NLL, summed log-probs and every gradient (tied wte included)', async () => {
-    const model = wideGpt2(3);
+    const model = wideGpt2(3, V, 2, T);
     const rng = new Rng(9);
     // Rows of different lengths (right padding), prompts masked out of the labels.
     const rows = [24, 20, 13, 7].map((len) => ({

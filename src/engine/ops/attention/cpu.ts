@@ -113,6 +113,30 @@ function onlineBlock(
   }
 }
 
+/**
+ * Runs the online softmax (onlineBlock) over every block of query rows of every (batch, head), then
+ * `each` on the block's row statistics and accumulators in the scratch (v null: statistics only).
+ */
+function forEachOnlineBlock(
+  d: AttentionDims,
+  scale: number,
+  gm: AttentionGemms,
+  x: Scratch,
+  q: F32View,
+  k: F32View,
+  v: F32View | null,
+  mask: F32View,
+  each: (b: number, h: number, i0: number, qn: number) => void,
+): void {
+  for (let b = 0; b < d.B; b++)
+    for (let h = 0; h < d.H; h++)
+      for (let i0 = 0; i0 < d.Tq; i0 += BLOCK) {
+        const qn = Math.min(BLOCK, d.Tq - i0);
+        onlineBlock(d, scale, gm, x, q.data, k.data, v ? v.data : null, mask.data, b, h, i0, qn);
+        each(b, h, i0, qn);
+      }
+}
+
 export function flashAttention(
   d: AttentionDims,
   scale: number,
@@ -121,17 +145,13 @@ export function flashAttention(
   out: F32View,
   x = new Scratch(d.D),
 ): void {
-  for (let b = 0; b < d.B; b++)
-    for (let h = 0; h < d.H; h++)
-      for (let i0 = 0; i0 < d.Tq; i0 += BLOCK) {
-        const qn = Math.min(BLOCK, d.Tq - i0);
-        onlineBlock(d, scale, gm, x, q.data, k.data, v.data, mask.data, b, h, i0, qn);
-        const o = qRow(d, b, h, i0);
-        for (let r = 0; r < qn; r++) {
-          const inv = x.l[r] > 0 ? 1 / x.l[r] : 0;
-          for (let c = 0; c < d.D; c++) out.data[o + r * d.D + c] = x.acc[r * d.D + c] * inv;
-        }
-      }
+  forEachOnlineBlock(d, scale, gm, x, q, k, v, mask, (b, h, i0, qn) => {
+    const o = qRow(d, b, h, i0);
+    for (let r = 0; r < qn; r++) {
+      const inv = x.l[r] > 0 ? 1 / x.l[r] : 0;
+      for (let c = 0; c < d.D; c++) out.data[o + r * d.D + c] = x.acc[r * d.D + c] * inv;
+    }
+  });
 }
 
 /** Per query row: [logsumexp (EMPTY_ROW_LSE when no key is visible), rowsum(dOut * out)]. */
@@ -143,19 +163,15 @@ export function flashAttentionStats(
   out: F32View,
   x = new Scratch(d.D),
 ): void {
-  for (let b = 0; b < d.B; b++)
-    for (let h = 0; h < d.H; h++)
-      for (let i0 = 0; i0 < d.Tq; i0 += BLOCK) {
-        const qn = Math.min(BLOCK, d.Tq - i0);
-        onlineBlock(d, scale, gm, x, q.data, k.data, null, mask.data, b, h, i0, qn);
-        for (let r = 0; r < qn; r++) {
-          const row = (b * d.H + h) * d.Tq + i0 + r;
-          let delta = 0;
-          for (let c = row * d.D; c < (row + 1) * d.D; c++) delta += dOut.data[c] * attnOut.data[c];
-          out.data[2 * row] = x.l[r] > 0 ? x.m[r] + Math.log(x.l[r]) : EMPTY_ROW_LSE;
-          out.data[2 * row + 1] = delta;
-        }
-      }
+  forEachOnlineBlock(d, scale, gm, x, q, k, null, mask, (b, h, i0, qn) => {
+    for (let r = 0; r < qn; r++) {
+      const row = (b * d.H + h) * d.Tq + i0 + r;
+      let delta = 0;
+      for (let c = row * d.D; c < (row + 1) * d.D; c++) delta += dOut.data[c] * attnOut.data[c];
+      out.data[2 * row] = x.l[r] > 0 ? x.m[r] + Math.log(x.l[r]) : EMPTY_ROW_LSE;
+      out.data[2 * row + 1] = delta;
+    }
+  });
 }
 
 /**

@@ -64,13 +64,17 @@ export interface AttentionAttrs {
 
 export type AttentionOp = keyof AttentionAttrs;
 
-export interface AttentionDims {
+/** Batch, query heads, kv heads, query and key tokens, head size: q [B, H, Tq, D], k and v [B, Hkv, Tk, D]. */
+export interface AttentionSizes {
   B: number;
   H: number;
   Hkv: number;
   Tq: number;
   Tk: number;
   D: number;
+}
+
+export interface AttentionDims extends AttentionSizes {
   /** Query heads per kv head. */
   rep: number;
 }

@@ -100,6 +100,25 @@ function header(p: Plan): string {
   return `const D: u32 = ${p.dims.D}u;\nconst ROWS: u32 = ${p.rows}u;\nconst KB: u32 = ${p.block}u;\n`;
 }
 
+/**
+ * Entry of the per-query-row kernels (forward, statistics, dQ): the workgroup's (batch, head) and
+ * block of query rows, this thread's row i (clamped, so out-of-range threads still help load
+ * tiles), its kv head's base, and the last key the row (`last`) and the workgroup (`wgLast`) see.
+ */
+function queryRowEntry(p: Plan): string {
+  return `@compute @workgroup_size(${p.rows}) fn main(${ENTRY_ARGS}) {
+  let wg = ${LINEAR_WG};
+  if (wg >= p.heads * p.nBlk) { return; }
+  let bh = wg / p.nBlk;
+  let b = bh / p.H;
+  let h = bh % p.H;
+  let kvBase = (b * p.Hkv + h / p.rep) * p.Tk * D;
+  let i0 = (wg % p.nBlk) * ROWS;
+  let i = min(i0 + li, p.Tq - 1u);
+  let last = i + p.shift;
+  let wgLast = min(i0 + ROWS - 1u, p.Tq - 1u) + p.shift;`;
+}
+
 /** Forward (`what` 'out') or row statistics ('stats'): the online softmax over key blocks. */
 function forwardWgsl(p: Plan, what: 'out' | 'stats'): string {
   const withV = what === 'out';
@@ -115,18 +134,8 @@ function forwardWgsl(p: Plan, what: 'out' | 'stats'): string {
   st_out(2u * row, select(${NEG_BIG}, m + log(l), l > 0.0));
   st_out(2u * row + 1u, delta);`;
   return `${header(p)}${t.decl}
-@compute @workgroup_size(${p.rows}) fn main(${ENTRY_ARGS}) {
-  let wg = ${LINEAR_WG};
-  if (wg >= p.heads * p.nBlk) { return; }
-  let bh = wg / p.nBlk;
-  let b = bh / p.H;
-  let h = bh % p.H;
-  let kvBase = (b * p.Hkv + h / p.rep) * p.Tk * D;
-  let i0 = (wg % p.nBlk) * ROWS;
-  let i = min(i0 + li, p.Tq - 1u);
+${queryRowEntry(p)}
   let qBase = (bh * p.Tq + i) * D;
-  let last = i + p.shift;
-  let wgLast = min(i0 + ROWS - 1u, p.Tq - 1u) + p.shift;
   var q: array<f32, ${p.dims.D}>;
   ${withV ? `var acc: array<f32, ${p.dims.D}>;` : ''}
   var s: array<f32, ${p.block}>;
@@ -175,21 +184,11 @@ function gradQWgsl(p: Plan): string {
   const V = t.at('v', 'kvBase', 'j0');
   const D = p.dims.D;
   return `${header(p)}${t.decl}
-@compute @workgroup_size(${p.rows}) fn main(${ENTRY_ARGS}) {
-  let wg = ${LINEAR_WG};
-  if (wg >= p.heads * p.nBlk) { return; }
-  let bh = wg / p.nBlk;
-  let b = bh / p.H;
-  let h = bh % p.H;
-  let kvBase = (b * p.Hkv + h / p.rep) * p.Tk * D;
-  let i0 = (wg % p.nBlk) * ROWS;
-  let i = min(i0 + li, p.Tq - 1u);
+${queryRowEntry(p)}
   let row = bh * p.Tq + i;
   let qBase = row * D;
   let lse = ld_stats(2u * row);
   let delta = ld_stats(2u * row + 1u);
-  let last = i + p.shift;
-  let wgLast = min(i0 + ROWS - 1u, p.Tq - 1u) + p.shift;
   var q: array<f32, ${D}>;
   var g: array<f32, ${D}>;
   var dq: array<f32, ${D}>;
