@@ -5,8 +5,7 @@
  * (vendor, architecture, device, description), so a page or process tunes once. All shapes give
  * bit-identical results, so the choice never changes a number, only the speed.
  */
-import type { TensorView } from '../../backend.ts';
-import type { WebGPUBackend } from './backend.ts';
+import type { Backend, TensorView } from '../../backend.ts';
 import type { CapabilityReport } from './device.ts';
 import {
   DEFAULT_MATMUL_TILE,
@@ -15,8 +14,17 @@ import {
   type MatmulTileName,
   tileBytes,
 } from './kernels/matmul-tiles.ts';
+import type { KernelLimits, MatmulVariant } from './kernels/types.ts';
 
 const tuned = new Map<string, MatmulTileName>();
+
+/** What the autotune needs of the WebGPU backend (structural, so backend.ts can import this file). */
+export interface TunableBackend extends Backend {
+  readonly report?: CapabilityReport;
+  readonly limits: KernelLimits;
+  readonly matmul: MatmulVariant;
+  matmulTile: MatmulTileName;
+}
 
 /** The cache key of an adapter; reports without one share the key 'unknown adapter'. */
 export function adapterKey(report: CapabilityReport | undefined): string {
@@ -47,7 +55,7 @@ export interface AutotuneResult {
 }
 
 /** Times the candidates on `backend` (whose matmul family must be 'tiled') and sets its tile shape. */
-export async function autotuneMatmul(backend: WebGPUBackend, opts: AutotuneOptions = {}): Promise<AutotuneResult> {
+export async function autotuneMatmul(backend: TunableBackend, opts: AutotuneOptions = {}): Promise<AutotuneResult> {
   const key = adapterKey(backend.report);
   const hit = tuned.get(key);
   if (hit && !opts.force) {

@@ -16,6 +16,8 @@ import type { GpuTensor } from '../tensor.ts';
 import { segmentCount } from '../tensor.ts';
 import type { BufferBinding, DispatchSpec, KernelContext } from './types.ts';
 
+export type { LoadHook, StoreHook } from './types.ts';
+
 type Access = 'read' | 'read_write';
 type ScalarType = 'u32' | 'i32' | 'f32';
 /** What a storage array holds: an engine dtype, or f16 for tensors stored as halves. */
@@ -25,28 +27,6 @@ interface Bound {
   readonly name: string;
   readonly buffers: readonly GPUBuffer[];
   readonly access: Access;
-}
-
-/**
- * Replaces the store of a kernel's output (fusion/epilogue.ts): when a kernel binds `out` to
- * `target`, its own store becomes `raw` and `install` binds what the hook needs and returns the
- * WGSL of the `st_out(i, v)` the kernel body calls.
- */
-export interface StoreHook {
-  readonly target: GpuTensor;
-  /** Module-scope WGSL the hook uses, left out when the kernel already declares it. */
-  readonly helpers?: string;
-  install(k: Kernel, raw: string): string;
-}
-
-/**
- * Replaces the loads of a tensor a kernel reads (fusion/prologue.ts): when a kernel binds
- * `target` read-only under `name`, `install` binds the producer's inputs instead and returns the
- * WGSL of `ld_<name>(i)`, which computes element i from them.
- */
-export interface LoadHook {
-  readonly target: GpuTensor;
-  install(k: Kernel, name: string): string;
 }
 
 /** A kernel's label, bindings and WGSL body, for the dispatch helpers (per-output.ts, per-row.ts). */

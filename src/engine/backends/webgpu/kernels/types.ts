@@ -1,8 +1,7 @@
 /** What kernel builders receive (KernelContext) and produce (DispatchSpec). */
 import type { Launch } from '../../../backend.ts';
 import type { KernelOp } from '../../../ops.ts';
-import type { SegmentLayout } from '../tensor.ts';
-import type { LoadHook, StoreHook } from './builder.ts';
+import type { GpuTensor, SegmentLayout } from '../tensor.ts';
 import type { MatmulTileName } from './matmul-tiles.ts';
 
 export type MatmulVariant = 'tiled' | 'register';
@@ -59,3 +58,30 @@ export interface DispatchSpec {
 export type WgslKernel<K extends KernelOp> = (launch: Launch<K>, ctx: KernelContext) => DispatchSpec[];
 
 export type WgslKernels<Ops extends KernelOp> = { readonly [K in Ops]: WgslKernel<K> };
+
+/** What a fusion hook may do to the kernel it is installed in (kernels/builder.ts's Kernel has it). */
+export interface HookKernel {
+  tensor(name: string, tensor: GpuTensor, count: number, access: 'read' | 'read_write'): unknown;
+}
+
+/**
+ * Replaces the store of a kernel's output (fusion/epilogue.ts): when a kernel binds `out` to
+ * `target`, its own store becomes `raw` and `install` binds what the hook needs and returns the
+ * WGSL of the `st_out(i, v)` the kernel body calls.
+ */
+export interface StoreHook {
+  readonly target: GpuTensor;
+  /** Module-scope WGSL the hook uses, left out when the kernel already declares it. */
+  readonly helpers?: string;
+  install(k: HookKernel, raw: string): string;
+}
+
+/**
+ * Replaces the loads of a tensor a kernel reads (fusion/prologue.ts): when a kernel binds
+ * `target` read-only under `name`, `install` binds the producer's inputs instead and returns the
+ * WGSL of `ld_<name>(i)`, which computes element i from them.
+ */
+export interface LoadHook {
+  readonly target: GpuTensor;
+  install(k: HookKernel, name: string): string;
+}
