@@ -6,6 +6,7 @@
  * accumulate in float64 locals (JS numbers); scratch is allocated once per compiled launch.
  */
 import type { Shape } from '../../ops.ts';
+import type { F32View } from './tensor.ts';
 
 export interface MatmulDims {
   batch: number;
@@ -14,6 +15,16 @@ export interface MatmulDims {
   K: number;
   /** b is 2-D and shared by every batch. */
   sharedB: boolean;
+}
+
+/** One batched matmul launch: out = op(a) . op(b) for each of d.batch products. */
+export interface MatmulLaunch {
+  a: F32View;
+  b: F32View;
+  transA: boolean;
+  transB: boolean;
+  out: F32View;
+  d: MatmulDims;
 }
 
 export function matmulDims(aShape: Shape, bShape: Shape, transA: boolean): MatmulDims {

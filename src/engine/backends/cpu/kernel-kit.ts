@@ -11,40 +11,15 @@ import type { Launch } from '../../backend.ts';
 import type { KernelOp } from '../../ops.ts';
 import type { Gemm, MatmulDims } from './gemm.ts';
 import type { ArrayView, F32View, I32View } from './tensor.ts';
+import type { GemmPool } from './threads/gemm-pool.ts';
 import { rangeId } from './threads/ranges/index.ts';
 import { OPERAND_KIND, type RangeKernel } from './threads/ranges/types.ts';
 
-/** What CPU kernels need of the helper-thread pool (threads/gemm-pool.ts implements it). */
-export interface MatmulThreads {
-  /**
-   * Runs the matmul on the helper threads; false when it should run on the calling thread instead.
-   * `at`: element offsets of operands that live in the pool's shared memory (used in place).
-   */
-  tryMatmul(
-    a: F32View,
-    b: F32View,
-    transA: boolean,
-    transB: boolean,
-    out: F32View,
-    d: MatmulDims,
-    at?: { a?: number; b?: number; out?: number },
-  ): boolean;
-  /** A zero-filled block of the shared memory for one job's scratch (its byte offset), or null when full. */
-  allocScratch(bytes: number): number | null;
-  /** Returns a block from allocScratch. */
-  freeScratch(byteOffset: number): void;
-  /** Range kernels with less work than this (units x unitCost, about ns) stay on the calling thread. */
-  readonly minRangeWork: number;
-  /** Runs range kernel `id` split over the threads (see GemmPool.tryRange); false: run it here. */
-  tryRange(
-    id: number,
-    kinds: Int32Array,
-    ints: Int32Array,
-    floats: Float64Array,
-    units: number,
-    align: number,
-  ): boolean;
-}
+/**
+ * What CPU kernels need of the helper-thread pool: these members of threads/gemm-pool.ts's
+ * GemmPool (documented there), so kernels depend on no more of it.
+ */
+export type MatmulThreads = Pick<GemmPool, 'tryMatmul' | 'allocScratch' | 'freeScratch' | 'minRangeWork' | 'tryRange'>;
 
 /** What kernels may need from their backend beyond the launch itself. */
 export interface KernelContext {

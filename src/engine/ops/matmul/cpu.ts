@@ -34,7 +34,7 @@ export const matmulCpu: CpuKernels<'matmul'> = {
     // Operands in the thread pool's shared memory are used in place (no copy in or out).
     const at = { a: sharedOffset(ctx, a), b: sharedOffset(ctx, b), out: sharedOffset(ctx, o) };
     return () => {
-      if (threads?.tryMatmul(f32(a), f32(b), transA, transB, f32(o), dims, at)) return;
+      if (threads?.tryMatmul({ a: f32(a), b: f32(b), transA, transB, out: f32(o), d: dims }, at)) return;
       matmul(f32(a), f32(b), transA, transB, f32(o), dims, gemm);
     };
   },

@@ -14,14 +14,7 @@ import {
 } from '../../backends/cpu/kernel-kit.ts';
 import type { ArrayView, F32View } from '../../backends/cpu/tensor.ts';
 import { rangeId } from '../../backends/cpu/threads/ranges/index.ts';
-import {
-  layernormGradXRange,
-  layernormRange,
-  normGradWRange,
-  normStatsRange,
-  rmsnormGradXRange,
-  rmsnormRange,
-} from '../../backends/cpu/threads/ranges/norm.ts';
+import * as normRanges from '../../backends/cpu/threads/ranges/norm.ts';
 import { OPERAND_KIND } from '../../backends/cpu/threads/ranges/types.ts';
 import { numel } from '../shape.ts';
 
@@ -142,8 +135,8 @@ function normGradW(rms: 0 | 1): CpuKernel<'layernorm_grad_w' | 'rmsnorm_grad_w'>
     const [xo, go, oo] = at as number[];
     const { f32: F, f64: F64 } = OPERAND_KIND;
     const floats = Float64Array.of(eps);
-    const statsId = rangeId(normStatsRange);
-    const gradId = rangeId(normGradWRange);
+    const statsId = rangeId(normRanges.normStatsRange);
+    const gradId = rangeId(normRanges.normGradWRange);
     return () => {
       const block = pool.allocScratch(16 * rows);
       if (block === null) return reference();
@@ -167,20 +160,20 @@ export const normCpu: CpuKernels<
 > = {
   layernorm: (l, [x, w, b], o, ctx) => {
     const D = lastDim(x.shape);
-    return bindRange(ctx, layernormRange, [x, w, b, o], [D], [l.attrs.eps], rowsOf(x.shape), 4 * D).run;
+    return bindRange(ctx, normRanges.layernormRange, [x, w, b, o], [D], [l.attrs.eps], rowsOf(x.shape), 4 * D).run;
   },
   layernorm_grad_x: (l, [x, w, g], o, ctx) => {
     const D = lastDim(x.shape);
-    return bindRange(ctx, layernormGradXRange, [x, w, g, o], [D], [l.attrs.eps], rowsOf(x.shape), 7 * D).run;
+    return bindRange(ctx, normRanges.layernormGradXRange, [x, w, g, o], [D], [l.attrs.eps], rowsOf(x.shape), 7 * D).run;
   },
   layernorm_grad_w: normGradW(0),
   rmsnorm: (l, [x, w], o, ctx) => {
     const D = lastDim(x.shape);
-    return bindRange(ctx, rmsnormRange, [x, w, o], [D], [l.attrs.eps], rowsOf(x.shape), 3 * D).run;
+    return bindRange(ctx, normRanges.rmsnormRange, [x, w, o], [D], [l.attrs.eps], rowsOf(x.shape), 3 * D).run;
   },
   rmsnorm_grad_x: (l, [x, w, g], o, ctx) => {
     const D = lastDim(x.shape);
-    return bindRange(ctx, rmsnormGradXRange, [x, w, g, o], [D], [l.attrs.eps], rowsOf(x.shape), 5 * D).run;
+    return bindRange(ctx, normRanges.rmsnormGradXRange, [x, w, g, o], [D], [l.attrs.eps], rowsOf(x.shape), 5 * D).run;
   },
   rmsnorm_grad_w: normGradW(1),
 };

@@ -9,7 +9,7 @@
  * thread's own single-thread kernel, which gives the same numbers.
  */
 import { matmul } from '../../../ops/matmul/cpu.ts';
-import type { Gemm, MatmulDims } from '../gemm.ts';
+import type { Gemm, MatmulDims, MatmulLaunch } from '../gemm.ts';
 import type { F32View } from '../tensor.ts';
 import { createWasmGemm, gemmModule } from '../wasm-gemm.ts';
 import { SharedArena, sharedMemory } from './arena.ts';
@@ -42,6 +42,7 @@ export class GemmPool {
   /** Blocks of the shared memory: a threaded backend's tensors and the gemm's scratch. */
   readonly arena: SharedArena;
   private readonly minFlops: number;
+  /** Range kernels with less work than this (units x unitCost, about ns) stay on the calling thread. */
   readonly minRangeWork: number;
   private readonly memory: WebAssembly.Memory;
   private readonly ctl: Int32Array;
@@ -146,6 +147,7 @@ export class GemmPool {
     return this.disposed ? null : this.arena.alloc(bytes);
   }
 
+  /** Returns a block from allocScratch. */
   freeScratch(byteOffset: number): void {
     this.arena.release(byteOffset);
   }
@@ -163,15 +165,8 @@ export class GemmPool {
    * Operands that live in this pool's memory (`at`: their element offsets) are read and written in
    * place; others are copied in and out.
    */
-  tryMatmul(
-    a: F32View,
-    b: F32View,
-    transA: boolean,
-    transB: boolean,
-    out: F32View,
-    d: MatmulDims,
-    at: { a?: number; b?: number; out?: number } = {},
-  ): boolean {
+  tryMatmul(m: MatmulLaunch, at: { a?: number; b?: number; out?: number } = {}): boolean {
+    const { a, b, transA, transB, out, d } = m;
     const merged = d.sharedB && !transA;
     const job = merged
       ? { P: 1, M: d.batch * d.M, N: d.N, K: d.K, transA, transB, sharedB: true }
@@ -183,7 +178,7 @@ export class GemmPool {
 
   /** tryMatmul, else the same launch on the calling thread's single-thread kernel. */
   matmul(a: F32View, b: F32View, transA: boolean, transB: boolean, out: F32View, d: MatmulDims): void {
-    if (!this.tryMatmul(a, b, transA, transB, out, d)) matmul(a, b, transA, transB, out, d, this.local);
+    if (!this.tryMatmul({ a, b, transA, transB, out, d })) matmul(a, b, transA, transB, out, d, this.local);
   }
 
   /**
