@@ -20,14 +20,12 @@ import type { Workload } from './workload.ts';
 /** What the WebGPU backend exposes for benchmarks (a type-only import: CPU-only bundles load no WebGPU code). */
 type GpuStats = Pick<WebGPUBackend, 'counters' | 'memory' | 'matmul' | 'rows'>;
 
-export async function runOrchard(
-  engine: EngineId,
-  host: Host,
-  backend: Backend,
-  w: Workload,
-  steps: StepCounts,
-  opts: { rowLogps: boolean; precision?: Precision },
-): Promise<RunResult> {
+/**
+ * A workload's DPO preference graph with its parameters (copies of the workload's initial weights)
+ * in a store on the backend, and the workload's feeds: the step the bench times and the fusion
+ * test checks.
+ */
+export function buildDpoStep(backend: Backend, w: Workload, precision?: Precision) {
   const g = new Graph();
   const pg = buildPreferenceGraph(g, w.model, {
     pairs: w.bench.pairs,
@@ -36,9 +34,20 @@ export async function runOrchard(
     params: { beta: DPO_BETA },
     build: { lora: w.bench.lora },
   });
-  const store = new ParamStore(backend, { precision: opts.precision });
+  const store = new ParamStore(backend, { precision });
   store.addFromGraph(g, (name) => Float32Array.from(w.init.get(name) as Float32Array));
-  const feeds = feedsFor(g, w.feeds);
+  return { g, pg, store, feeds: feedsFor(g, w.feeds) };
+}
+
+export async function runOrchard(
+  engine: EngineId,
+  host: Host,
+  backend: Backend,
+  w: Workload,
+  steps: StepCounts,
+  opts: { rowLogps: boolean; precision?: Precision },
+): Promise<RunResult> {
+  const { g, pg, store, feeds } = buildDpoStep(backend, w, opts.precision);
   // Row log-probs for the TF.js check come from a separate forward, so the timed step reads back
   // only what a training loop needs (loss and grad norm).
   let rowLogps: number[] = [];

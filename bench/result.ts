@@ -131,3 +131,30 @@ export function timedRun(
     rowLogps,
   };
 }
+
+/** A run with no numbers: the base of a skipped or failed run (`why` says which). */
+export function emptyResult(
+  engine: EngineId,
+  host: Host,
+  caseId: CaseId,
+  why: { skipped?: string; error?: string },
+): RunResult {
+  return {
+    engine,
+    host,
+    caseId,
+    ...why,
+    warmupSteps: 0,
+    timedSteps: 0,
+    msPerStep: Number.NaN,
+    msPerStepAll: [],
+    tokensPerSec: Number.NaN,
+    losses: [],
+    rowLogps: [],
+    peakBytes: null,
+    peakSource: '',
+    analyticBytes: null,
+    counters: null,
+    notes: [],
+  };
+}

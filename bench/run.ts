@@ -51,7 +51,7 @@ import {
   resultsTable,
   targetLines,
 } from './report.ts';
-import type { AdapterInfo, Host, HostReport, RunResult } from './result.ts';
+import { type AdapterInfo, emptyResult, type Host, type HostReport, type RunResult } from './result.ts';
 import { f16FitTargets, realGpuTargets, threadTarget } from './speed-targets.ts';
 import type { Reference } from './tfjs/run-tfjs.ts';
 import { runWebgpuF16Weights } from './webgpu-f16-step.ts';
@@ -118,32 +118,6 @@ function parseArgs(argv: string[]): Args {
 
 const log = (line = '') => console.log(line);
 const fmtMs = (ms: number) => (ms < 100 ? ms.toFixed(1) : ms.toFixed(0));
-
-function emptyResult(
-  engine: EngineId,
-  host: Host,
-  caseId: CaseId,
-  why: { skipped?: string; error?: string },
-): RunResult {
-  return {
-    engine,
-    host,
-    caseId,
-    ...why,
-    warmupSteps: 0,
-    timedSteps: 0,
-    msPerStep: Number.NaN,
-    msPerStepAll: [],
-    tokensPerSec: Number.NaN,
-    losses: [],
-    rowLogps: [],
-    peakBytes: null,
-    peakSource: '',
-    analyticBytes: null,
-    counters: null,
-    notes: [],
-  };
-}
 
 function progress(r: RunResult): void {
   const where = `${r.host.padEnd(7)} ${r.caseId} ${(r.variant ? `${r.engine} (${r.variant})` : r.engine).padEnd(14)}`;

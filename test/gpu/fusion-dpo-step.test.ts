@@ -6,15 +6,12 @@
  * measured here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CASES, DPO_BETA, HYPER } from '../../bench/cases.ts';
+import { CASES, HYPER } from '../../bench/cases.ts';
+import { buildDpoStep } from '../../bench/orchard-step.ts';
 import { makeWorkload } from '../../bench/workload.ts';
 import type { Backend } from '../../src/engine/backend.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import type { WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
-import { Graph } from '../../src/engine/graph.ts';
-import { feedsFor } from '../../src/engine/logprobs.ts';
-import { buildPreferenceGraph } from '../../src/engine/objectives/index.ts';
-import { ParamStore } from '../../src/engine/params.ts';
 import { compileTrainStep } from '../../src/engine/train-step.ts';
 import { makeGpuBackend } from './webgpu-helpers.ts';
 
@@ -42,18 +39,8 @@ interface StepStats {
 
 async function dpoSteps(backend: Backend, steps: number): Promise<StepStats> {
   const w = makeWorkload(CASES.tiny);
-  const g = new Graph();
-  const pg = buildPreferenceGraph(g, w.model, {
-    pairs: w.bench.pairs,
-    T: w.T,
-    objective: 'dpo',
-    params: { beta: DPO_BETA },
-    build: { lora: w.bench.lora },
-  });
-  const store = new ParamStore(backend);
-  store.addFromGraph(g, (name) => Float32Array.from(w.init.get(name) as Float32Array));
+  const { g, pg, store, feeds } = buildDpoStep(backend, w);
   const train = compileTrainStep(g, pg.loss, [], backend, store, { trainable: w.trainable });
-  const feeds = feedsFor(g, w.feeds);
   const counters = () => ({
     ...((backend as Partial<WebGPUBackend>).counters ?? { dispatches: 0, submissions: 0, programRuns: 0 }),
   });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CaseId, EngineId } from '../../bench/cases.ts';
 import type { LlmMemoryRow } from '../../bench/llm-memory.ts';
-import type { AdapterInfo, HostReport, RunResult } from '../../bench/result.ts';
+import { type AdapterInfo, emptyResult, type HostReport, type RunResult } from '../../bench/result.ts';
 import { f16FitTargets, realGpuTargets, threadTarget } from '../../bench/speed-targets.ts';
 
 const H100: AdapterInfo = {
@@ -20,21 +20,13 @@ const SWIFTSHADER: AdapterInfo = { ...H100, vendor: 'google', device: 'swiftshad
 
 function run(caseId: CaseId, engine: EngineId, ms: number, extra: Partial<RunResult> = {}): RunResult {
   return {
-    engine,
-    host: 'node',
-    caseId,
+    ...emptyResult(engine, 'node', caseId, {}),
     warmupSteps: 1,
     timedSteps: 1,
     msPerStep: ms,
     msPerStepAll: [ms],
     tokensPerSec: 1000 / ms,
     losses: [1],
-    rowLogps: [],
-    peakBytes: null,
-    peakSource: '',
-    analyticBytes: null,
-    counters: null,
-    notes: [],
     ...extra,
   };
 }

@@ -7,17 +7,9 @@
 import { expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { sharedGemmPool } from '../../src/engine/backends/cpu/threads/shared-pool.ts';
-import { Graph } from '../../src/engine/graph.ts';
-import { feedsFor, padRows, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import { parseConfig } from '../../src/engine/models/config.ts';
-import { randomModel } from '../../src/engine/models/init.ts';
-import { buildPreferenceGraph, REF_INPUTS } from '../../src/engine/objectives/index.ts';
-import { ADAMW_DEFAULTS } from '../../src/engine/optim/adamw.ts';
-import { ParamStore } from '../../src/engine/params.ts';
-import { Rng } from '../../src/engine/random.ts';
-import { compileTrainStep } from '../../src/engine/train-step.ts';
+import { trainDpoSteps } from './cpu-threads-dpo.ts';
 
-const PAIRS = 4;
 const T = 64;
 const config = parseConfig({
   model_type: 'gpt2',
@@ -29,30 +21,18 @@ const config = parseConfig({
 });
 
 async function train(threads: number): Promise<{ losses: number[]; weights: Float32Array[] }> {
-  const rng = new Rng(11);
-  const model = randomModel('tiny', config, rng);
-  const rows = Array.from({ length: 2 * PAIRS }, () => {
-    const ids = Array.from({ length: T }, () => rng.int(config.vocabSize));
-    return { ids, mask: ids.map((_, t) => (t >= 16 ? 1 : 0)) };
-  });
-  const g = new Graph();
-  const pg = buildPreferenceGraph(g, model, { pairs: PAIRS, T, objective: 'dpo' });
   const backend = new CpuBackend({ threads });
   await backend.whenThreadsReady();
-  const store = new ParamStore(backend);
-  store.addFromGraph(g, (n) => Float32Array.from(model.weights.get(n) as Float32Array));
-  const step = compileTrainStep(g, pg.loss, [], backend, store);
-  const feeds = feedsFor(g, {
-    ...sequenceFeeds(padRows(rows, 0, T), [0, 1, 2, 3]),
-    [REF_INPUTS.chosen]: new Float32Array(PAIRS).fill(-400),
-    [REF_INPUTS.rejected]: new Float32Array(PAIRS).fill(-400),
+  return trainDpoSteps(backend, {
+    config,
+    seed: 11,
+    modelName: 'tiny',
+    pairs: 4,
+    T,
+    promptLen: 16,
+    refLogp: -400,
+    steps: 2,
   });
-  const losses: number[] = [];
-  for (let i = 0; i < 2; i++) losses.push((await step.step(feeds, { ...ADAMW_DEFAULTS, lr: 1e-3 })).loss);
-  const weights = [...(await store.readAll()).values()];
-  step.dispose();
-  store.dispose();
-  return { losses, weights };
 }
 
 it('the tiny DPO step: 2 threads give the losses and weights of 1 thread, bit for bit', async () => {

@@ -8,6 +8,7 @@
 import type { Launch, Program } from '../../backend.ts';
 import type { OpKind } from '../../ops.ts';
 import { fusedDispatches } from './fusion/index.ts';
+import { ELEMENTWISE_OPS } from './fusion/scalar-ops.ts';
 import { kernelFor } from './kernels/registry.ts';
 import type { DispatchSpec, KernelContext } from './kernels/types.ts';
 import type { PipelineCache } from './pipeline-cache.ts';
@@ -40,16 +41,7 @@ interface CompiledDispatch {
  * Ops whose output may be the same tensor as an input: elementwise ops read each element before
  * writing it, and adamw / cache_write are defined in place.
  */
-const ALIAS_OK: ReadonlySet<OpKind> = new Set([
-  'add',
-  'sub',
-  'mul',
-  'scale',
-  'unary',
-  'unary_grad',
-  'adamw',
-  'cache_write',
-]);
+const ALIAS_OK: ReadonlySet<OpKind> = new Set<OpKind>([...ELEMENTWISE_OPS, 'adamw', 'cache_write']);
 
 export interface ProgramHost {
   readonly device: GPUDevice;

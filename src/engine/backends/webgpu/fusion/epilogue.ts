@@ -15,17 +15,12 @@ import type { OpKind } from '../../../ops.ts';
 import type { Kernel, StoreHook } from '../kernels/builder.ts';
 import { asGpuTensor } from '../tensor.ts';
 import { count, deadAfter, hoistable } from './access.ts';
-import { scalarOpWgsl } from './scalar-ops.ts';
+import { ELEMENTWISE_OPS, scalarOpWgsl } from './scalar-ops.ts';
 
 /** Kernels that store each element of `out` exactly once and never read it back. */
 const PRODUCERS: ReadonlySet<OpKind> = new Set<OpKind>([
   'matmul',
-  'add',
-  'sub',
-  'mul',
-  'scale',
-  'unary',
-  'unary_grad',
+  ...ELEMENTWISE_OPS,
   'permute',
   'slice_last',
   'pad_last',
@@ -42,7 +37,7 @@ const PRODUCERS: ReadonlySet<OpKind> = new Set<OpKind>([
   'sum_leading',
 ]);
 
-const CONSUMERS: ReadonlySet<OpKind> = new Set<OpKind>(['add', 'sub', 'mul', 'scale', 'unary', 'unary_grad']);
+const CONSUMERS: ReadonlySet<OpKind> = new Set<OpKind>(ELEMENTWISE_OPS);
 
 /** How far past the producer the pass looks for consumers. */
 const WINDOW = 8;

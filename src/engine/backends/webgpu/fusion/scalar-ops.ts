@@ -5,7 +5,10 @@
  */
 import type { Launch } from '../../../backend.ts';
 import { unaryExpr, unaryGradExpr } from '../../../ops/elementwise/wgsl-fns.ts';
-import type { UnaryFn } from '../../../ops.ts';
+import type { OpKind, UnaryFn } from '../../../ops.ts';
+
+/** The elementwise ops scalarOpWgsl writes: each output element from the same element of its inputs. */
+export const ELEMENTWISE_OPS: readonly OpKind[] = ['add', 'sub', 'mul', 'scale', 'unary', 'unary_grad'];
 
 /** WGSL assigning launch `l`'s value to the f32 variable `r`; `operand(k)` is WGSL for input k. */
 export function scalarOpWgsl(l: Launch, operand: (k: number) => string, r: string): string {

@@ -127,10 +127,8 @@ function partialKernel(
     .join('\n');
   // Which source block b belongs to: the last source whose first block is <= b.
   const which = group.map((s, j) => `  if (b >= ${s.offset - first}u) { src = ${j}u; }`).join('\n');
-  if (serial) {
-    const body = `@compute @workgroup_size(64) fn main(${ENTRY_ARGS}) {
-  let b = (${LINEAR_WG}) * 64u + li;
-  if (b >= ${blocks}u) { return; }
+  // Both variants: leave if b is past the last block, then add up block b of its source into acc.
+  const sumBlock = `  if (b >= ${blocks}u) { return; }
   var src = 0u;
 ${which}
   var acc = 0.0;
@@ -138,7 +136,11 @@ ${which}
 ${cases}
     default: {}
   }
-  st_part(${first}u + b, acc);
+`;
+  if (serial) {
+    const body = `@compute @workgroup_size(64) fn main(${ENTRY_ARGS}) {
+  let b = (${LINEAR_WG}) * 64u + li;
+${sumBlock}  st_part(${first}u + b, acc);
 }
 `;
     return k.build(body, grid(Math.ceil(blocks / 64), ctx.limits.maxWorkgroupsPerDim));
@@ -147,15 +149,7 @@ ${cases}
   const body = `${reduceHelpers(wg)}
 @compute @workgroup_size(${wg}) fn main(${ENTRY_ARGS}) {
   let b = ${LINEAR_WG};
-  if (b >= ${blocks}u) { return; }
-  var src = 0u;
-${which}
-  var acc = 0.0;
-  switch src {
-${cases}
-    default: {}
-  }
-  let total = wg_sum(li, acc);
+${sumBlock}  let total = wg_sum(li, acc);
   if (li == 0u) { st_part(${first}u + b, total); }
 }
 `;
