@@ -7,7 +7,7 @@
  */
 import { claimChunks, gemmMulChunk, gemmPackChunk, JOB } from './gemm-share.ts';
 import { runRangeChunk } from './range-share.ts';
-import { RANGE_KERNELS } from './ranges/index.ts';
+import { RANGE_HELPERS, RANGE_KERNELS } from './ranges/index.ts';
 import type { RangeArray } from './ranges/types.ts';
 
 /** What the pool hands each helper at start (workerData in Node, the first message in a browser). */
@@ -96,9 +96,12 @@ const L = ${JSON.stringify(JOB)};
 const pack = ${gemmPackChunk.toString()};
 const mul = ${gemmMulChunk.toString()};
 const range = ${runRangeChunk.toString()};
-const kernels = [
+const kernels = (() => {
+${RANGE_HELPERS.map((h) => `const ${h.name} = ${h.toString()};`).join('\n')}
+return [
 ${RANGE_KERNELS.map((k) => k.toString()).join(',\n')}
 ];
+})();
 const claim = ${claimChunks.toString()};
 const helperMain = ${helperMain.toString()};
 const run = (init, post) => helperMain(L, init, pack, mul, range, kernels, claim, post);

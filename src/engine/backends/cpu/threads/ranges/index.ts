@@ -11,8 +11,17 @@ import {
   normStatsRange,
   rmsnormGradXRange,
   rmsnormRange,
+  rowInvRms,
+  rowMean,
+  rowRstd,
 } from './norm.ts';
-import { softmaxCausalGradRange, softmaxCausalRange, tokenLogprobsGradRange, tokenLogprobsRange } from './rows.ts';
+import {
+  rowLogSumExp,
+  softmaxCausalGradRange,
+  softmaxCausalRange,
+  tokenLogprobsGradRange,
+  tokenLogprobsRange,
+} from './rows.ts';
 import type { RangeKernel } from './types.ts';
 
 export const RANGE_KERNELS: readonly RangeKernel[] = [
@@ -36,6 +45,12 @@ export const RANGE_KERNELS: readonly RangeKernel[] = [
   sumLeadingRange,
   adamwRange,
 ];
+
+/**
+ * The row helpers range kernels call (ranges/norm.ts, ranges/rows.ts): helper threads define them,
+ * by their runtime names, before the kernels (worker-source.ts). Each is self-contained.
+ */
+export const RANGE_HELPERS: readonly ((...args: never[]) => number)[] = [rowMean, rowRstd, rowInvRms, rowLogSumExp];
 
 /** A kernel's id: its index in RANGE_KERNELS. */
 export function rangeId(kernel: RangeKernel): number {

@@ -4,9 +4,34 @@
  * a float64 scratch, then columns, each column summed over rows in order: every number is the one
  * the reference loops in ops/norm/cpu.ts compute (same operations, same order, float64 sums).
  *
- * Self-contained (no imports, no module-level names): helper threads run their source text.
+ * Self-contained but for this file's row helpers (no imports, no other module-level names): helper
+ * threads run their source text, the helpers' first (index.ts RANGE_HELPERS, worker-source.ts).
  */
-import type { RangeKernel } from './types.ts';
+import type { RangeArray, RangeKernel } from './types.ts';
+
+/** Mean of x[xr .. xr + D). */
+export function rowMean(x: RangeArray, xr: number, D: number): number {
+  let mean = 0;
+  for (let j = 0; j < D; j++) mean += x[xr + j];
+  return mean / D;
+}
+
+/** 1 / sqrt(biased variance + eps) of x[xr .. xr + D) around its mean. */
+export function rowRstd(x: RangeArray, xr: number, D: number, mean: number, eps: number): number {
+  let v = 0;
+  for (let j = 0; j < D; j++) {
+    const d = x[xr + j] - mean;
+    v += d * d;
+  }
+  return 1 / Math.sqrt(v / D + eps);
+}
+
+/** 1 / sqrt(mean square + eps) of x[xr .. xr + D). */
+export function rowInvRms(x: RangeArray, xr: number, D: number, eps: number): number {
+  let s = 0;
+  for (let j = 0; j < D; j++) s += x[xr + j] * x[xr + j];
+  return 1 / Math.sqrt(s / D + eps);
+}
 
 /** Layernorm rows of D: arr [x, w, b, out], a [xo, wo, bo, oo, D], f [eps]. */
 export const layernormRange: RangeKernel = function layernormRange(arr, a, f, lo, hi) {
@@ -21,15 +46,8 @@ export const layernormRange: RangeKernel = function layernormRange(arr, a, f, lo
   for (let r = lo; r < hi; r++) {
     const xr = a[0] + r * D;
     const or = a[3] + r * D;
-    let mean = 0;
-    for (let j = 0; j < D; j++) mean += x[xr + j];
-    mean /= D;
-    let v = 0;
-    for (let j = 0; j < D; j++) {
-      const d = x[xr + j] - mean;
-      v += d * d;
-    }
-    const rstd = 1 / Math.sqrt(v / D + eps);
+    const mean = rowMean(x, xr, D);
+    const rstd = rowRstd(x, xr, D, mean, eps);
     for (let j = 0; j < D; j++) o[or + j] = (x[xr + j] - mean) * rstd * w[wo + j] + b[bo + j];
   }
 };
@@ -47,15 +65,8 @@ export const layernormGradXRange: RangeKernel = function layernormGradXRange(arr
     const xr = a[0] + r * D;
     const gr = a[2] + r * D;
     const or = a[3] + r * D;
-    let mean = 0;
-    for (let j = 0; j < D; j++) mean += x[xr + j];
-    mean /= D;
-    let v = 0;
-    for (let j = 0; j < D; j++) {
-      const d = x[xr + j] - mean;
-      v += d * d;
-    }
-    const rstd = 1 / Math.sqrt(v / D + eps);
+    const mean = rowMean(x, xr, D);
+    const rstd = rowRstd(x, xr, D, mean, eps);
     let sumDy = 0;
     let sumDyXhat = 0;
     for (let j = 0; j < D; j++) {
@@ -83,9 +94,7 @@ export const rmsnormRange: RangeKernel = function rmsnormRange(arr, a, f, lo, hi
   for (let r = lo; r < hi; r++) {
     const xr = a[0] + r * D;
     const or = a[2] + r * D;
-    let s = 0;
-    for (let j = 0; j < D; j++) s += x[xr + j] * x[xr + j];
-    const inv = 1 / Math.sqrt(s / D + eps);
+    const inv = rowInvRms(x, xr, D, eps);
     for (let j = 0; j < D; j++) o[or + j] = x[xr + j] * inv * w[wo + j];
   }
 };
@@ -103,9 +112,7 @@ export const rmsnormGradXRange: RangeKernel = function rmsnormGradXRange(arr, a,
     const xr = a[0] + r * D;
     const gr = a[2] + r * D;
     const or = a[3] + r * D;
-    let s = 0;
-    for (let j = 0; j < D; j++) s += x[xr + j] * x[xr + j];
-    const inv = 1 / Math.sqrt(s / D + eps);
+    const inv = rowInvRms(x, xr, D, eps);
     let dot = 0;
     for (let j = 0; j < D; j++) dot += g[gr + j] * w[wo + j] * x[xr + j];
     const c = (inv * inv * dot) / D;
@@ -126,22 +133,13 @@ export const normStatsRange: RangeKernel = function normStatsRange(arr, a, f, lo
     const xr = a[0] + r * D;
     const so = a[1] + 2 * r;
     if (a[3] !== 0) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += x[xr + j] * x[xr + j];
       st[so] = 0;
-      st[so + 1] = 1 / Math.sqrt(s / D + eps);
+      st[so + 1] = rowInvRms(x, xr, D, eps);
       continue;
     }
-    let mean = 0;
-    for (let j = 0; j < D; j++) mean += x[xr + j];
-    mean /= D;
-    let v = 0;
-    for (let j = 0; j < D; j++) {
-      const d = x[xr + j] - mean;
-      v += d * d;
-    }
+    const mean = rowMean(x, xr, D);
     st[so] = mean;
-    st[so + 1] = 1 / Math.sqrt(v / D + eps);
+    st[so + 1] = rowRstd(x, xr, D, mean, eps);
   }
 };
 

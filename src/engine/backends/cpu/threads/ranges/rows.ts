@@ -4,9 +4,19 @@
  * ops/softmax/cpu.ts and ops/logprobs/cpu.ts compute it (same operations in the same order, sums
  * in float64), so a split of the rows over threads changes no bit.
  *
- * Self-contained (no imports, no module-level names): helper threads run their source text.
+ * Self-contained but for this file's row helpers (no imports, no other module-level names): helper
+ * threads run their source text, the helpers' first (index.ts RANGE_HELPERS, worker-source.ts).
  */
-import type { RangeKernel } from './types.ts';
+import type { RangeArray, RangeKernel } from './types.ts';
+
+/** log(sum(exp(x[row .. row + V)))), shifted by the row's max. */
+export function rowLogSumExp(x: RangeArray, row: number, V: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let v = 0; v < V; v++) max = Math.max(max, x[row + v]);
+  let sum = 0;
+  for (let v = 0; v < V; v++) sum += Math.exp(x[row + v] - max);
+  return max + Math.log(sum);
+}
 
 /**
  * Softmax of scale * scores [B, H, Tq, Tk] over keys j <= i + (Tk - Tq) with keyMask[b, j] != 0
@@ -76,11 +86,7 @@ export const tokenLogprobsRange: RangeKernel = function tokenLogprobsRange(arr, 
       continue;
     }
     const row = a[0] + n * V;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let v = 0; v < V; v++) max = Math.max(max, x[row + v]);
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(x[row + v] - max);
-    o[a[2] + n] = x[row + tn] - (max + Math.log(sum));
+    o[a[2] + n] = x[row + tn] - rowLogSumExp(x, row, V);
   }
 };
 
@@ -102,11 +108,7 @@ export const tokenLogprobsGradRange: RangeKernel = function tokenLogprobsGradRan
       continue;
     }
     const row = a[0] + n * V;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let v = 0; v < V; v++) max = Math.max(max, x[row + v]);
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(x[row + v] - max);
-    const lse = max + Math.log(sum);
+    const lse = rowLogSumExp(x, row, V);
     const gn = g[a[2] + n];
     for (let v = 0; v < V; v++) o[out + v] = gn * ((v === tn ? 1 : 0) - Math.exp(x[row + v] - lse));
   }
