@@ -6,74 +6,30 @@
  * trains tiny random GPT-2 and Llama models 10 JPO steps (full and LoRA) on both backends; the
  * per-step losses and final weights must agree as in the Node test (test/gpu/webgpu-training.test.ts).
  */
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
-import { build, type PreviewServer, preview } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KERNEL_OPS } from '../../src/engine/backends/webgpu/kernels/registry.ts';
 import { compareRuns } from '../gpu/jpo-training-run.ts';
-import { ARTIFACTS_DIR, CHROMIUM_ARGS, CHROMIUM_PATH, REPO_ROOT } from './harness.ts';
 import { type PlainRun, TRAINING_STEPS } from './webgpu-kernels/training.ts';
 import type { SweepReport } from './webgpu-kernels/worker.ts';
+import { serveWorkerPage } from './worker-page.ts';
 
-const ROOT = join(REPO_ROOT, 'test', 'browser', 'webgpu-kernels');
-const OUT = join(ARTIFACTS_DIR, 'webgpu-kernels-dist');
-
-let server: PreviewServer | undefined;
-let browser: Browser | undefined;
-let report: SweepReport;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  const config = {
-    root: ROOT,
-    configFile: false as const,
-    logLevel: 'warn' as const,
-    base: './',
-    worker: { format: 'es' as const },
-  };
-  await build({ ...config, build: { outDir: OUT, emptyOutDir: true, target: 'es2022' } });
-  server = await preview({
-    ...config,
-    build: { outDir: OUT },
-    preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
-  });
-  const { port } = server.httpServer.address() as AddressInfo;
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
-  const page = await browser.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(`http://127.0.0.1:${port}/`);
-  await page.locator('body[data-done="true"]').waitFor({ state: 'attached', timeout: 240_000 });
-  report = (await page.evaluate(() => window.sweepReport)) as SweepReport;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (server) {
-    const s = server;
-    await new Promise<void>((done) => s.httpServer.close(() => done()));
-  }
-});
+const run = serveWorkerPage<SweepReport>('webgpu-kernels', { doneTimeoutMs: 240_000 });
 
 describe('WebGPU kernels in a browser worker', () => {
   it('created the backend in the worker and ran both kernel configurations', () => {
-    expect(report.error).toBeUndefined();
-    expect(report.configs.map((c) => `${c.matmul}/${c.rows}`)).toEqual(['register/thread', 'tiled/workgroup']);
-    console.log(`adapter: ${report.adapter}`);
+    expect(run.report.error).toBeUndefined();
+    expect(run.report.configs.map((c) => `${c.matmul}/${c.rows}`)).toEqual(['register/thread', 'tiled/workgroup']);
+    console.log(`adapter: ${run.report.adapter}`);
   });
 
   it('covers every op of the catalogue', () => {
-    for (const c of report.configs) {
+    for (const c of run.report.configs) {
       expect(new Set(c.results.map((r) => r.op))).toEqual(new Set(KERNEL_OPS));
     }
   });
 
   it('agrees with the CPU backend on every case', () => {
-    for (const c of report.configs) {
+    for (const c of run.report.configs) {
       const failed = c.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}`);
       expect(failed, c.label).toEqual([]);
       const slowest = [...c.results].sort((a, b) => b.ms - a.ms).slice(0, 5);
@@ -82,13 +38,13 @@ describe('WebGPU kernels in a browser worker', () => {
         `${c.label}: ${c.results.length} cases in ${total.toFixed(0)} ms; slowest ${slowest.map((r) => `${r.name} ${r.ms.toFixed(0)} ms`).join(', ')}`,
       );
     }
-    expect(pageErrors).toEqual([]);
+    expect(run.pageErrors).toEqual([]);
   });
 
   it('trains 10 JPO steps in the worker with the same losses and weights as the CPU backend', () => {
     const asRun = (r: PlainRun) => ({ losses: r.losses, weights: new Map(Object.entries(r.weights)) });
-    expect(report.training?.map((t) => t.name)).toEqual(['gpt2 full', 'gpt2 lora', 'llama full', 'llama lora']);
-    for (const t of report.training ?? []) {
+    expect(run.report.training?.map((t) => t.name)).toEqual(['gpt2 full', 'gpt2 lora', 'llama full', 'llama lora']);
+    for (const t of run.report.training ?? []) {
       expect(t.error, t.name).toBeUndefined();
       const cpu = t.cpu as PlainRun;
       const webgpu = t.webgpu as PlainRun;

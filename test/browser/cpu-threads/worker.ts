@@ -6,15 +6,8 @@
  */
 import { CpuBackend } from '../../../src/engine/backends/cpu/backend.ts';
 import { sharedGemmPool } from '../../../src/engine/backends/cpu/threads/shared-pool.ts';
-import { Graph } from '../../../src/engine/graph.ts';
-import { feedsFor, padRows, sequenceFeeds } from '../../../src/engine/logprobs.ts';
 import { parseConfig } from '../../../src/engine/models/config.ts';
-import { randomModel } from '../../../src/engine/models/init.ts';
-import { buildPreferenceGraph, REF_INPUTS } from '../../../src/engine/objectives/index.ts';
-import { ADAMW_DEFAULTS } from '../../../src/engine/optim/adamw.ts';
-import { ParamStore } from '../../../src/engine/params.ts';
-import { Rng } from '../../../src/engine/random.ts';
-import { compileTrainStep } from '../../../src/engine/train-step.ts';
+import { trainDpoSteps } from '../../unit/cpu-threads-dpo.ts';
 
 export interface ThreadsReport {
   threads: number;
@@ -25,33 +18,13 @@ export interface ThreadsReport {
   error?: string;
 }
 
-const PAIRS = 2;
 const T = 32;
 const config = parseConfig({ model_type: 'gpt2', vocab_size: 256, n_positions: T, n_embd: 64, n_layer: 2, n_head: 4 });
 
 async function train(backend: CpuBackend): Promise<{ losses: number[]; weights: number[][] }> {
-  const rng = new Rng(9);
-  const model = randomModel('threads', config, rng);
-  const rows = Array.from({ length: 2 * PAIRS }, () => {
-    const ids = Array.from({ length: T }, () => rng.int(config.vocabSize));
-    return { ids, mask: ids.map((_, t) => (t >= 8 ? 1 : 0)) };
-  });
-  const g = new Graph();
-  const pg = buildPreferenceGraph(g, model, { pairs: PAIRS, T, objective: 'dpo' });
-  const store = new ParamStore(backend);
-  store.addFromGraph(g, (n) => Float32Array.from(model.weights.get(n) as Float32Array));
-  const step = compileTrainStep(g, pg.loss, [], backend, store);
-  const feeds = feedsFor(g, {
-    ...sequenceFeeds(padRows(rows, 0, T), [0, 1]),
-    [REF_INPUTS.chosen]: new Float32Array(PAIRS).fill(-150),
-    [REF_INPUTS.rejected]: new Float32Array(PAIRS).fill(-150),
-  });
-  const losses: number[] = [];
-  for (let i = 0; i < 3; i++) losses.push((await step.step(feeds, { ...ADAMW_DEFAULTS, lr: 1e-3 })).loss);
-  const weights = [...(await store.readAll()).values()].map((w) => [...w]);
-  step.dispose();
-  store.dispose();
-  return { losses, weights };
+  const run = { config, seed: 9, modelName: 'threads', pairs: 2, T, promptLen: 8, refLogp: -150, steps: 3 };
+  const { losses, weights } = await trainDpoSteps(backend, run);
+  return { losses, weights: weights.map((w) => [...w]) };
 }
 
 async function run(): Promise<ThreadsReport> {
