@@ -11,29 +11,14 @@ withGpuBackend((b) => {
 const rng = new Rng(13);
 
 describe('permute', () => {
-  const cases: [number[], number[]][] = [
-    [
-      [5, 7],
-      [1, 0],
-    ],
-    [
-      [2, 3, 5],
-      [2, 0, 1],
-    ],
-    [
-      [2, 5, 3, 7],
-      [0, 2, 1, 3],
-    ],
-    [
-      [2, 5, 3, 7],
-      [3, 1, 0, 2],
-    ],
-    [
-      [3, 2, 5, 4],
-      [0, 1, 3, 2],
-    ],
+  const cases: { shape: number[]; perm: number[] }[] = [
+    { shape: [5, 7], perm: [1, 0] },
+    { shape: [2, 3, 5], perm: [2, 0, 1] },
+    { shape: [2, 5, 3, 7], perm: [0, 2, 1, 3] },
+    { shape: [2, 5, 3, 7], perm: [3, 1, 0, 2] },
+    { shape: [3, 2, 5, 4], perm: [0, 1, 3, 2] },
   ];
-  for (const [shape, perm] of cases) {
+  for (const { shape, perm } of cases) {
     it(`[${shape}] by (${perm})`, async () => {
       const out = perm.map((p) => shape[p]);
       await checkAgainstCpu(gpu, { op: 'permute', attrs: { perm }, inputs: [randn(rng, shape)], out }, TIGHT);

@@ -4,6 +4,7 @@
  * test/browser/cpu-threads) repeat at 1 and at more threads to compare bit for bit.
  */
 import type { Backend } from '../../src/engine/backend.ts';
+import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { Graph } from '../../src/engine/graph.ts';
 import { feedsFor, padRows, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import type { ModelConfig } from '../../src/engine/models/config.ts';
@@ -59,4 +60,14 @@ export async function trainDpoSteps(
   step.dispose();
   store.dispose();
   return { losses, weights };
+}
+
+/** The same run on a fresh CPU backend asked for `threads` threads, and how many it really uses. */
+export async function trainOnThreads(
+  threads: number,
+  run: DpoRun,
+): Promise<{ losses: number[]; weights: Float32Array[]; threads: number }> {
+  const backend = new CpuBackend({ threads });
+  await backend.whenThreadsReady();
+  return { ...(await trainDpoSteps(backend, run)), threads: backend.threads };
 }

@@ -5,35 +5,22 @@
  * the threads, and the tensors in the pool's shared memory given back when the run is disposed.
  */
 import { expect, it } from 'vitest';
-import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { sharedGemmPool } from '../../src/engine/backends/cpu/threads/shared-pool.ts';
 import { parseConfig } from '../../src/engine/models/config.ts';
-import { trainDpoSteps } from './cpu-threads-dpo.ts';
+import { type DpoRun, trainOnThreads } from './cpu-threads-dpo.ts';
 
 const T = 64;
-const config = parseConfig({
-  model_type: 'gpt2',
-  vocab_size: 1024,
-  n_positions: T,
-  n_embd: 128,
-  n_layer: 4,
-  n_head: 4,
-});
-
-async function train(threads: number): Promise<{ losses: number[]; weights: Float32Array[] }> {
-  const backend = new CpuBackend({ threads });
-  await backend.whenThreadsReady();
-  return trainDpoSteps(backend, {
-    config,
-    seed: 11,
-    modelName: 'tiny',
-    pairs: 4,
-    T,
-    promptLen: 16,
-    refLogp: -400,
-    steps: 2,
-  });
-}
+const RUN: DpoRun = {
+  config: parseConfig({ model_type: 'gpt2', vocab_size: 1024, n_positions: T, n_embd: 128, n_layer: 4, n_head: 4 }),
+  seed: 11,
+  modelName: 'tiny',
+  pairs: 4,
+  T,
+  promptLen: 16,
+  refLogp: -400,
+  steps: 2,
+};
+const train = (threads: number) => trainOnThreads(threads, RUN);
 
 it('the tiny DPO step: 2 threads give the losses and weights of 1 thread, bit for bit', async () => {
   const one = await train(1);

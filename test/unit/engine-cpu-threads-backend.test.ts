@@ -6,26 +6,25 @@ import { expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { sharedGemmPool } from '../../src/engine/backends/cpu/threads/shared-pool.ts';
 import { parseConfig } from '../../src/engine/models/config.ts';
-import { trainDpoSteps } from './cpu-threads-dpo.ts';
+import { type DpoRun, trainOnThreads } from './cpu-threads-dpo.ts';
 
 const T = 32;
-const config = parseConfig({ model_type: 'gpt2', vocab_size: 512, n_positions: T, n_embd: 128, n_layer: 2, n_head: 4 });
+const RUN: DpoRun = {
+  config: parseConfig({ model_type: 'gpt2', vocab_size: 512, n_positions: T, n_embd: 128, n_layer: 2, n_head: 4 }),
+  seed: 5,
+  modelName: 'threads',
+  pairs: 2,
+  T,
+  promptLen: 8,
+  refLogp: -200,
+  steps: 3,
+};
 
 /** Three DPO steps on `threads` threads: every loss, and the trained weights, as raw bits. */
 async function train(threads: number): Promise<{ losses: number[]; weights: Float32Array[] }> {
-  const backend = new CpuBackend({ threads });
-  await backend.whenThreadsReady();
-  expect(backend.threads).toBe(threads);
-  return trainDpoSteps(backend, {
-    config,
-    seed: 5,
-    modelName: 'threads',
-    pairs: 2,
-    T,
-    promptLen: 8,
-    refLogp: -200,
-    steps: 3,
-  });
+  const run = await trainOnThreads(threads, RUN);
+  expect(run.threads).toBe(threads);
+  return run;
 }
 
 it('a GPT-2 DPO step: 3 threads give the same losses and weights, bit for bit, as 1 thread', async () => {
