@@ -9,16 +9,8 @@ import { parseConfig } from '../../src/engine/models/config.ts';
 import { type DpoRun, trainOnThreads } from './cpu-threads-dpo.ts';
 
 const T = 32;
-const RUN: DpoRun = {
-  config: parseConfig({ model_type: 'gpt2', vocab_size: 512, n_positions: T, n_embd: 128, n_layer: 2, n_head: 4 }),
-  seed: 5,
-  modelName: 'threads',
-  pairs: 2,
-  T,
-  promptLen: 8,
-  refLogp: -200,
-  steps: 3,
-};
+const config = parseConfig({ model_type: 'gpt2', vocab_size: 512, n_positions: T, n_embd: 128, n_layer: 2, n_head: 4 });
+const RUN: DpoRun = { config, seed: 5, modelName: 'threads', pairs: 2, T, promptLen: 8, refLogp: -200, steps: 3 };
 
 /** Three DPO steps on `threads` threads: every loss, and the trained weights, as raw bits. */
 async function train(threads: number): Promise<{ losses: number[]; weights: Float32Array[] }> {
