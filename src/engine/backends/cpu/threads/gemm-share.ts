@@ -9,8 +9,8 @@
  * every element is the same sum in the same order as with one thread: results are bit-identical
  * for any thread count and any claiming order.
  *
- * Every function here must stay self-contained (no imports, no module-level names): the helper
- * threads run their source text (worker-source.ts).
+ * Every function here must stay self-contained (no imports, no module-level names but the helpers
+ * in GEMM_HELPERS): the helper threads run their source text, the helpers' first (worker-source.ts).
  */
 
 /** Indices into the job's control array (an Int32Array over a SharedArrayBuffer). */
@@ -116,30 +116,50 @@ export function claimChunks(L: JobLayout, ctl: Int32Array, seq: number, n: numbe
   }
 }
 
-/** Packing chunk c of n: its share of A' row groups -> [M4/4][K][4] and B' panels -> [N8/8][K][8]. */
-export function gemmPackChunk(L: JobLayout, ctl: Int32Array, heap: Float32Array, c: number, n: number): void {
-  const P = ctl[L.P];
+/**
+ * Where chunk k of n starts among U shares (U for k >= n). Chunks shrink linearly (chunk k holds
+ * (n - k) shares): few claims, and a short last one.
+ */
+export function chunkStart(U: number, n: number, k: number): number {
+  return k >= n ? U : Math.floor(U * (1 - ((n - k) * (n - k + 1)) / (n * (n + 1))));
+}
+
+/** A gemm job's sizes and packed operands, from its control array (padded to 4 rows, 8 columns). */
+export function gemmJobShape(L: JobLayout, ctl: Int32Array) {
   const M = ctl[L.M];
   const N = ctl[L.N];
-  const K = ctl[L.K];
+  const M4 = ((M + 3) >> 2) << 2;
+  const N8 = ((N + 7) >> 3) << 3;
+  return {
+    P: ctl[L.P],
+    M,
+    N,
+    K: ctl[L.K],
+    bStride: ctl[L.B_STRIDE],
+    packA: ctl[L.PACK_A],
+    packB: ctl[L.PACK_B],
+    M4,
+    N8,
+    G: M4 >> 2,
+    Q: N8 >> 3,
+  };
+}
+
+/** The helpers gemmPackChunk and gemmMulChunk call: helper threads define them first, by their runtime names. */
+export const GEMM_HELPERS = [chunkStart, gemmJobShape] as const;
+
+/** Packing chunk c of n: its share of A' row groups -> [M4/4][K][4] and B' panels -> [N8/8][K][8]. */
+export function gemmPackChunk(L: JobLayout, ctl: Int32Array, heap: Float32Array, c: number, n: number): void {
+  const { P, M, N, K, bStride, packA, packB, M4, N8, G, Q } = gemmJobShape(L, ctl);
   const transA = ctl[L.TRANS_A] !== 0;
   const transB = ctl[L.TRANS_B] !== 0;
   const aStride = ctl[L.A_STRIDE];
-  const bStride = ctl[L.B_STRIDE];
   const rawA = ctl[L.RAW_A];
   const rawB = ctl[L.RAW_B];
-  const packA = ctl[L.PACK_A];
-  const packB = ctl[L.PACK_B];
-  const M4 = ((M + 3) >> 2) << 2;
-  const N8 = ((N + 7) >> 3) << 3;
-  const G = M4 >> 2;
-  const Q = N8 >> 3;
   const PB = bStride === 0 ? 1 : P;
   const U = P * G + PB * Q;
-  // Chunks shrink linearly (chunk c holds (n - c) shares): few claims, and a short last one.
-  const at = (k: number) => (k >= n ? U : Math.floor(U * (1 - ((n - k) * (n - k + 1)) / (n * (n + 1)))));
-  const end = at(c + 1);
-  for (let u = at(c); u < end; u++) {
+  const end = chunkStart(U, n, c + 1);
+  for (let u = chunkStart(U, n, c); u < end; u++) {
     if (u < P * G) {
       // A' row group: padding rows are zero.
       const p = Math.floor(u / G);
@@ -191,21 +211,10 @@ export function gemmMulChunk(
   c: number,
   n: number,
 ): void {
-  const P = ctl[L.P];
-  const M = ctl[L.M];
-  const N = ctl[L.N];
-  const K = ctl[L.K];
-  const bStride = ctl[L.B_STRIDE];
-  const packA = ctl[L.PACK_A];
-  const packB = ctl[L.PACK_B];
+  const { P, M, N, K, bStride, packA, packB, M4, N8, G, Q } = gemmJobShape(L, ctl);
   const cPad = ctl[L.C_PAD];
   const out = ctl[L.OUT];
-  const M4 = ((M + 3) >> 2) << 2;
-  const N8 = ((N + 7) >> 3) << 3;
-  const G = M4 >> 2;
-  const Q = N8 >> 3;
-  // Chunks shrink linearly (chunk c holds (n - c) shares): few claims, and a short last one.
-  const at = (U: number, k: number) => (k >= n ? U : Math.floor(U * (1 - ((n - k) * (n - k + 1)) / (n * (n + 1)))));
+  const at = (U: number, k: number) => chunkStart(U, n, k);
   if (ctl[L.BY_COLS] === 0) {
     const u0 = at(P * G, c);
     const u1 = at(P * G, c + 1);

@@ -5,7 +5,7 @@
  * claim and run its chunks (gemm-share.ts's and range-share.ts's own source, with every range
  * kernel's) until none is left.
  */
-import { claimChunks, gemmMulChunk, gemmPackChunk, JOB } from './gemm-share.ts';
+import { claimChunks, GEMM_HELPERS, gemmMulChunk, gemmPackChunk, JOB } from './gemm-share.ts';
 import { runRangeChunk } from './range-share.ts';
 import { RANGE_HELPERS, RANGE_KERNELS } from './ranges/index.ts';
 import type { RangeArray } from './ranges/types.ts';
@@ -93,8 +93,10 @@ export function helperSource(): string {
   return `"use strict";
 var __name = (fn) => fn;
 const L = ${JSON.stringify(JOB)};
-const pack = ${gemmPackChunk.toString()};
-const mul = ${gemmMulChunk.toString()};
+const [pack, mul] = (() => {
+${GEMM_HELPERS.map((h) => `const ${h.name} = ${h.toString()};`).join('\n')}
+return [${gemmPackChunk.toString()}, ${gemmMulChunk.toString()}];
+})();
 const range = ${runRangeChunk.toString()};
 const kernels = (() => {
 ${RANGE_HELPERS.map((h) => `const ${h.name} = ${h.toString()};`).join('\n')}
