@@ -50,6 +50,14 @@ export class Batcher<T> {
     this.opts.flush(batch);
   }
 
+  /**
+   * The next item goes out at once, whatever the interval says: after a resume the person (or a
+   * test stepping a paused run) sees the first new step without waiting out the interval.
+   */
+  sendNextAtOnce(): void {
+    this.lastFlush = Number.NEGATIVE_INFINITY;
+  }
+
   get pending(): number {
     return this.items.length;
   }

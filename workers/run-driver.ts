@@ -143,6 +143,7 @@ export class RunDriver {
   resume(): void {
     if (!this.pauser.paused) return;
     this.pauser.resume();
+    this.batcher.sendNextAtOnce();
     this.send({ type: 'run-state', runId: this.runId, state: 'running' });
   }
 

@@ -46,6 +46,24 @@ describe('Batcher (worker → page throttling)', () => {
     expect(b.pending).toBe(0);
   });
 
+  it('after sendNextAtOnce (a resume) the next item goes out at once, then batching goes on', () => {
+    const t = fakeTime();
+    const batches: number[][] = [];
+    const b = new Batcher<number>({ intervalMs: 1000, flush: (x) => batches.push(x), ...t });
+    b.push(1);
+    b.drain(); // a pause drains; the resume comes soon after
+    t.advance(20);
+    b.push(2);
+    expect(batches).toEqual([[1]]);
+    b.sendNextAtOnce();
+    b.push(3);
+    expect(batches).toEqual([[1], [2, 3]]);
+    b.push(4);
+    expect(batches).toEqual([[1], [2, 3]]);
+    t.advance(1000);
+    expect(batches).toEqual([[1], [2, 3], [4]]);
+  });
+
   it('10,000 steps pushed over 10 s become at most one batch per interval, in order, none lost', () => {
     const t = fakeTime();
     const batches: number[][] = [];
