@@ -10,8 +10,8 @@
  * can only refuse a model that truly cannot fit, never one that would have fitted.
  */
 import { accountMemory, ELEMENT_BYTES, type MemoryEstimate } from './memory-accounting.ts';
-import { useFusedAttention } from './ops/attention/index.ts';
-import { shouldChunkLmHead } from './ops/lm-head/index.ts';
+import { type AttentionMode, useFusedAttention } from './ops/attention/index.ts';
+import { type LmHeadMode, shouldChunkLmHead } from './ops/lm-head/index.ts';
 import type { Shape } from './ops.ts';
 
 /** What a backend can hold. */
@@ -47,6 +47,9 @@ export interface SessionMemoryRequest {
   /** Sequences per step (a preference micro-batch has 2 per pair) and their padded length. */
   readonly rows: number;
   readonly length: number;
+  /** The graphs' BuildOptions.attention and .lmHead (default 'auto'): the estimate follows the same choice. */
+  readonly attention?: AttentionMode;
+  readonly lmHead?: LmHeadMode;
 }
 
 export interface SessionMemoryEstimate extends MemoryEstimate {
@@ -65,9 +68,9 @@ export function estimateSessionMemory(req: SessionMemoryRequest): SessionMemoryE
   const T = req.length;
   // The LM head's output: the logits, or where the sequence graphs use the chunked head (same rule)
   // no [B*T, V] tensor at all, only its input [B*T, d] (and, training, that input's gradient).
-  const logits = shouldChunkLmHead(B * T, V) ? B * T * d : B * T * V;
+  const logits = shouldChunkLmHead(B * T, V, req.lmHead) ? B * T * d : B * T * V;
   // Attention scores [B, H, T, T], unless the models fuse attention at this length (same rule): then none.
-  const scores = useFusedAttention(T) ? 0 : B * H * T * T;
+  const scores = useFusedAttention(T, req.attention) ? 0 : B * H * T * T;
   const slots: { numel: number }[] = [{ numel: logits }];
   if (trainable) {
     // The logits' gradient, and per layer the residual input, attention probabilities and MLP

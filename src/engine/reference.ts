@@ -13,7 +13,7 @@ import type { Backend } from './backend.ts';
 import type { Feeds, HostBatch } from './logprobs.ts';
 import { padRows } from './logprobs.ts';
 import type { LoraConfig } from './lora.ts';
-import type { LoadedModel } from './models/index.ts';
+import type { BuildOptions, LoadedModel } from './models/index.ts';
 import { REF_INPUTS } from './objectives/index.ts';
 import type { Precision } from './precision/index.ts';
 import { type RowLogps, SequenceScorer } from './scorer.ts';
@@ -52,6 +52,8 @@ export interface ReferenceOptions {
   bucket?: (maxLen: number) => number;
   /** The policy's precision: under 'f16-weights' the scorer rounds the same frozen weights it does. */
   precision?: Precision;
+  /** The policy's attention and LM head choice (default 'auto'), so reference scores use the same kernels. */
+  kernels?: Pick<BuildOptions, 'attention' | 'lmHead'>;
 }
 
 /** The default padded length: few distinct shapes (one compiled graph each) for little padding. */
@@ -95,7 +97,14 @@ export async function computeReferenceTable(
       `computeReferenceTable: ${pairs.chosen.length} chosen rows vs ${pairs.rejected.length} rejected rows`,
     );
   }
-  const scorer = new SequenceScorer(source.model, source.weights, opts.backend, source.lora, opts.precision);
+  const scorer = new SequenceScorer(
+    source.model,
+    source.weights,
+    opts.backend,
+    source.lora,
+    opts.precision,
+    opts.kernels,
+  );
   try {
     return {
       chosen: await scoreAll(scorer, pairs.chosen, opts),

@@ -8,7 +8,7 @@ import { compileForward, type ForwardSession } from './forward.ts';
 import { Graph, type Node } from './graph.ts';
 import { buildSequenceStats, feedsFor, type HostBatch, sequenceFeeds } from './logprobs.ts';
 import type { LoraConfig } from './lora.ts';
-import type { LoadedModel } from './models/index.ts';
+import type { BuildOptions, LoadedModel } from './models/index.ts';
 import { ParamStore } from './params.ts';
 import type { Precision } from './precision/index.ts';
 
@@ -24,7 +24,8 @@ export class SequenceScorer {
   /**
    * `weights` must hold every param of the model (and the adapters when `lora` is given). Under
    * precision 'f16-weights' the params the graph marks frozen (the base under LoRA) are rounded to
-   * f16, exactly as in a policy's store, so scores match the policy's own log-probs.
+   * f16, exactly as in a policy's store, so scores match the policy's own log-probs. `kernels`: the
+   * policy's attention and LM head choice (default 'auto'), so scores are computed as training's were.
    */
   constructor(
     private readonly model: LoadedModel,
@@ -32,6 +33,7 @@ export class SequenceScorer {
     backend: Backend,
     private readonly lora?: LoraConfig,
     precision: Precision = 'f32',
+    private readonly kernels: Pick<BuildOptions, 'attention' | 'lmHead'> = {},
   ) {
     this.params = new ParamStore(backend, { precision });
   }
@@ -67,7 +69,7 @@ export class SequenceScorer {
         B: batch.B,
         T: batch.T,
         reductions: kind === 'rows' ? ['sum', 'mean'] : [],
-        build: { lora: this.lora },
+        build: { lora: this.lora, ...this.kernels },
       });
       this.params.addFromGraph(g, (name) => {
         const w = this.weights.get(name);

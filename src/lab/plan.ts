@@ -18,6 +18,7 @@ import type { ResponseSeparator, TruncationRule } from '../data/sequence.ts';
 import { type MaskMode, type ObjectiveParams, objectiveSpec, type Precision } from '../engine/index.ts';
 import type { DecodingOptions, PromptOptions } from './pipeline/generation.ts';
 import { deriveSeed, SEED_PURPOSE } from './pipeline/seeds.ts';
+import { type KernelChoice, kernelChoice } from './spec/kernels.ts';
 import type { EvalTestSource } from './spec/types.ts';
 import {
   type BackendChoice,
@@ -126,6 +127,8 @@ export interface ExperimentPlan {
   backend: BackendChoice;
   /** spec.precision ('f32' when left out): 'f16-weights' rounds frozen weights to f16. */
   precision: Precision;
+  /** spec.attention and spec.lmHead ('auto' when left out): the kernels every graph builds. */
+  kernels: KernelChoice;
   model: ModelSpec;
   lora: LoraSpec;
   loraInitSeed: number;
@@ -180,6 +183,7 @@ export function planExperiment(spec: ExperimentSpec): ExperimentPlan {
     name: spec.name,
     backend: spec.backend,
     precision: spec.precision ?? 'f32',
+    kernels: kernelChoice(spec),
     model: spec.model,
     lora: spec.lora,
     loraInitSeed: deriveSeed(seed, SEED_PURPOSE.loraInit),

@@ -123,6 +123,7 @@ export class TokenMarginsKeeper implements TrainingSnapshots {
       // Every run starts from the same initial params: the reference.
       reference: ctx.initial,
       precision: ctx.precision,
+      kernels: ctx.kernels,
       pair: pairs[pairIndex],
       mode: plan.mode,
       beta: plan.loss.beta,

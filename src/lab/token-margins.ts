@@ -22,6 +22,7 @@ import {
   SequenceScorer,
 } from '../engine/index.ts';
 import type { EncodingPlan } from './plan.ts';
+import type { KernelChoice } from './spec/kernels.ts';
 
 export interface TokenMargin {
   id: number;
@@ -62,6 +63,8 @@ export interface TokenMarginsInput {
   reference: ReadonlyMap<string, Float32Array>;
   /** 'f16-weights': frozen weights rounded to f16, as in training (left out: f32). */
   precision?: Precision;
+  /** The run's attention and LM head kernels (left out: 'auto'), as in training. */
+  kernels?: KernelChoice;
   pair: PreferenceRow;
   mode: MaskMode;
   beta: number;
@@ -85,6 +88,7 @@ export async function tokenMargins(o: TokenMarginsInput): Promise<TokenMargins> 
       o.backend,
       o.lora ?? undefined,
       o.precision,
+      o.kernels,
     );
     try {
       return await scorer.tokenLogps(batch);

@@ -103,6 +103,8 @@ describe('DEFAULT_SPEC and the field table', () => {
         data: { separator: 'none', truncation: 'trl' },
         lora: { dropout: 0.05 },
         precision: 'f16-weights',
+        attention: 'fused',
+        lmHead: 'chunked',
         runs: [{ objective: 'cdpo', beta: 1, labelSmoothing: 0.1, simpoGamma: 1, orpoLambda: 1 }],
       }),
       withDefaults({ model: { source: 'hub', repo: 'a/b' }, data: { source: 'hub', repo: 'a/b', file: 'x.jsonl' } }),

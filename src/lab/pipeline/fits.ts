@@ -14,6 +14,7 @@ import {
   type SessionMemoryEstimate,
   storesHalf,
 } from '../../engine/index.ts';
+import { AUTO_KERNELS, type KernelChoice } from '../spec/kernels.ts';
 
 /** The largest step the plan feeds: sequences per micro-batch and their length. */
 export interface StepSize {
@@ -35,6 +36,7 @@ export function policyMemory(
   targets: readonly LoraTarget[],
   step: StepSize,
   halfFrozen = false,
+  kernels: KernelChoice = AUTO_KERNELS,
 ): SessionMemoryEstimate {
   const params = [...model.shapes.values()];
   const trainable = lora ? loraShapes(targets, lora.r) : params;
@@ -44,6 +46,8 @@ export function policyMemory(
     trainable,
     // Under LoRA every base weight is frozen: f16 on the device when precision allows (engine/precision).
     halfParams: lora && halfFrozen ? params : undefined,
+    // The kernels the graphs will build (spec.attention, spec.lmHead): the estimate counts their tensors.
+    ...kernels,
     ...step,
   });
 }
@@ -56,11 +60,12 @@ export function checkPolicyFits(
   step: StepSize,
   backend: Backend,
   precision: Precision = 'f32',
+  kernels: KernelChoice = AUTO_KERNELS,
 ): void {
   const halfFrozen = precision === 'f16-weights' && storesHalf(backend);
   const how = `${lora ? `LoRA r=${lora.r}` : 'full fine-tuning'}${halfFrozen && lora ? ', f16 frozen weights' : ''}`;
   const what = `${model.name} (${how}, ${step.rows} sequence${step.rows === 1 ? '' : 's'} x ${step.length} tokens per step, ${backend.name} backend)`;
-  checkFits(policyMemory(model, lora, targets, step, halfFrozen), backend.memoryBudget?.(), what);
+  checkFits(policyMemory(model, lora, targets, step, halfFrozen, kernels), backend.memoryBudget?.(), what);
 }
 
 /**
@@ -71,8 +76,15 @@ export function checkScoringFits(
   model: LoadedModel,
   rows: readonly { readonly ids: readonly number[] }[],
   backend: Backend,
+  kernels: KernelChoice = AUTO_KERNELS,
 ): void {
   const length = Math.max(1, ...rows.map((r) => r.ids.length));
-  const estimate = estimateSessionMemory({ dims: model.config, params: model.shapes.values(), rows: 1, length });
+  const estimate = estimateSessionMemory({
+    dims: model.config,
+    params: model.shapes.values(),
+    rows: 1,
+    length,
+    ...kernels,
+  });
   checkFits(estimate, backend.memoryBudget?.(), `${model.name} (scoring, ${length} tokens, ${backend.name} backend)`);
 }

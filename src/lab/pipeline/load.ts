@@ -18,7 +18,7 @@ export interface Loaded {
 }
 
 export async function loadStage(
-  plan: Pick<ExperimentPlan, 'model' | 'lora' | 'loraInitSeed' | 'training' | 'sft' | 'data' | 'precision'>,
+  plan: Pick<ExperimentPlan, 'model' | 'lora' | 'loraInitSeed' | 'training' | 'sft' | 'data' | 'precision' | 'kernels'>,
   backend: Backend,
   resolvers: Resolvers,
   emit: PipelineListener,
@@ -32,7 +32,7 @@ export async function loadStage(
   // A preference micro-batch feeds chosen and rejected rows; SFT feeds one row per example.
   const rows = Math.max(2 * plan.training.batchSize, plan.sft?.batchSize ?? 0);
   const step = { rows, length: plan.data.encoding.maxLength };
-  const policy = new Policy(resolved.model, plan.lora, plan.loraInitSeed, backend, step, plan.precision);
+  const policy = new Policy(resolved.model, plan.lora, plan.loraInitSeed, backend, step, plan.precision, plan.kernels);
   for (const note of policy.notes) emit({ kind: 'log', level: 'info', message: note });
   const lora = policy.lora ? ` (LoRA r=${policy.lora.r})` : '';
   emit({

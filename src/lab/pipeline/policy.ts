@@ -26,6 +26,7 @@ import {
   saveAdapter,
   selectTargets,
 } from '../../engine/index.ts';
+import { AUTO_KERNELS, type KernelChoice, kernelNote } from '../spec/kernels.ts';
 import type { LoraModule, LoraSpec } from '../spec.ts';
 import { checkPolicyFits, type StepSize } from './fits.ts';
 
@@ -85,6 +86,7 @@ export class Policy {
 
   /** `step`: the largest step the plan feeds; given, a model that cannot fit is refused before any upload. */
   /** `precision` 'f16-weights': the frozen base weights are rounded to f16 (engine/precision). */
+  /** `kernels`: the spec's attention and LM head choices, built into every graph of this policy. */
   constructor(
     model: LoadedModel,
     loraSpec: LoraSpec,
@@ -92,6 +94,7 @@ export class Policy {
     backend: Backend,
     step?: StepSize,
     readonly precision: Precision = 'f32',
+    readonly kernels: KernelChoice = AUTO_KERNELS,
   ) {
     this.model_ = model;
     if (loraSpec.enabled) {
@@ -104,11 +107,13 @@ export class Policy {
       this.lora = null;
       this.targets = [];
     }
-    if (step) checkPolicyFits(model, this.lora, this.targets, step, backend, precision);
+    if (step) checkPolicyFits(model, this.lora, this.targets, step, backend, precision, kernels);
     // Every frozen weight must fit f16's range: refused here, before any upload, naming the tensor.
     if (precision === 'f16-weights' && this.lora) for (const [name, w] of model.weights) checkF16Range(name, w);
     const note = precisionNote(precision, backend);
     if (note) this.notes.push(this.lora ? note : `${note}; full fine-tuning trains every weight, so none is rounded`);
+    const kernels_ = kernelNote(kernels);
+    if (kernels_) this.notes.push(kernels_);
     this.store = new ParamStore(backend, { precision });
     for (const [name, w] of model.weights) {
       this.store.add(name, model.shapes.get(name) as number[], w, !this.lora);
@@ -131,8 +136,10 @@ export class Policy {
     return this.model_;
   }
 
+  /** What every graph of this policy is built with: its adapters and the spec's kernels. */
   get build(): BuildOptions {
-    return this.lora ? { lora: this.lora } : {};
+    const kernels = { attention: this.kernels.attention, lmHead: this.kernels.lmHead };
+    return this.lora ? { lora: this.lora, ...kernels } : kernels;
   }
 
   /** Puts the initial values back into every trainable param. */

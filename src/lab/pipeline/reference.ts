@@ -79,6 +79,7 @@ export async function referenceStage(o: ReferenceStageOptions): Promise<Map<stri
             batchSize: 16,
             bucket: (len) => bucketLength(len),
             precision: policy.precision,
+            kernels: policy.kernels,
           },
         ),
       );

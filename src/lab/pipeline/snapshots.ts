@@ -8,6 +8,7 @@ import type { Tokenizer } from '../../data/tokenizer.ts';
 import type { PreferenceRow } from '../../data/types.ts';
 import type { LoadedModel, LoraConfig, Precision } from '../../engine/index.ts';
 import type { EncodingPlan, ExperimentPlan, RunPlan } from '../plan.ts';
+import type { KernelChoice } from '../spec/kernels.ts';
 import type { RunPool } from './judge-and-pair.ts';
 import type { Loaded } from './load.ts';
 
@@ -22,6 +23,8 @@ export interface SnapshotContext {
   initial: ReadonlyMap<string, Float32Array>;
   /** The policy's weight precision: the margins are scored as training scored them. */
   precision?: Precision;
+  /** The policy's attention and LM head kernels (left out: 'auto'), for the same reason. */
+  kernels?: KernelChoice;
   /** Each run's training pairs by label, in the order the run encodes them (pair k = index k). */
   pairs: ReadonlyMap<string, readonly PreferenceRow[]>;
 }
@@ -52,6 +55,7 @@ export function policySnapshotContext(loaded: Loaded, plan: ExperimentPlan): Omi
     runs: plan.runs,
     initial: loaded.policy.fullWeights(),
     precision: loaded.policy.precision,
+    kernels: loaded.policy.kernels,
   };
 }
 

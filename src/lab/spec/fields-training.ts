@@ -1,10 +1,18 @@
 /**
  * The field table, part 2: supervised fine-tuning, the runs and their objectives, optimizer,
- * schedule, LoRA, evaluation and backend. Each field appears once.
+ * schedule, LoRA, evaluation, backend, precision and kernels. Each field appears once.
  */
 import { PAIRING_MODES } from '../../data/pairing.ts';
 import { PRECISIONS } from '../../engine/index.ts';
 import { defaultJudge, JUDGE_LABELS } from './fields-setup.ts';
+import {
+  ATTENTION_HELP,
+  ATTENTION_LABELS,
+  ATTENTION_MODES,
+  LM_HEAD_HELP,
+  LM_HEAD_LABELS,
+  LM_HEAD_MODES,
+} from './kernels.ts';
 import { defaultPairs, OBJECTIVE_LABELS, OBJECTIVE_NAMES, type RunParamField } from './objectives.ts';
 import {
   above,
@@ -322,4 +330,15 @@ export const TRAINING_FIELDS = [
       choiceLabels: { f32: 'f32 (exact)', 'f16-weights': 'f16 frozen weights' },
     },
   ),
+  choice('attention', ATTENTION_MODES, 'Attention kernel', ATTENTION_HELP, {
+    optional: true,
+    default: 'auto',
+    choiceLabels: ATTENTION_LABELS,
+  }),
+  choice('lmHead', LM_HEAD_MODES, 'LM head kernel', LM_HEAD_HELP, {
+    short: 'LM head',
+    optional: true,
+    default: 'auto',
+    choiceLabels: LM_HEAD_LABELS,
+  }),
 ] satisfies FieldSchema[];

@@ -11,7 +11,7 @@ import type { PairingMode } from '../../data/pairing.ts';
 import type { PaperTestSet, PaperTrainSet } from '../../data/paper-data.ts';
 import type { ResponseSeparator, TruncationRule } from '../../data/sequence.ts';
 import type { PreferenceRow } from '../../data/types.ts';
-import type { ObjectiveName, Precision } from '../../engine/index.ts';
+import type { AttentionMode, LmHeadMode, ObjectiveName, Precision } from '../../engine/index.ts';
 
 export const SPEC_VERSION = 2;
 
@@ -197,6 +197,10 @@ export interface ExperimentSpec {
   backend: BackendChoice;
   /** Left out: 'f32'. 'f16-weights' rounds frozen weights to f16 (engine/precision). */
   precision?: Precision;
+  /** Left out: 'auto' (fused from 256 tokens on). Which causal attention the graphs build (spec/kernels.ts). */
+  attention?: AttentionMode;
+  /** Left out: 'auto' (chunked for large vocabularies and logits). Which LM head the log-probs use. */
+  lmHead?: LmHeadMode;
 }
 
 export interface SpecError {

@@ -103,6 +103,8 @@ export function ExperimentForm() {
               <Field path="seed" />
               {!hide.has('backend') && <Field path="backend" />}
               {!hide.has('backend') && <Field path="precision" />}
+              {!hide.has('backend') && <Field path="attention" />}
+              {!hide.has('backend') && <Field path="lmHead" />}
             </fieldset>
             {!hide.has('model') && <ModelSection {...sectionProps} />}
             {!hide.has('data') && <DataSection {...sectionProps} showPairing={!hide.has('pairing')} />}
