@@ -4,12 +4,14 @@
  * The paper's evaluation of a trained model: answers to the held-out instructions (spec.eval's
  * decoding), each compared by spec.eval's judge with the spec's model's answer (or the gold answer,
  * per eval.compareAgainst) in both orders, tie = 0.5. Prints one JSON object:
- *   {"model": DIR, "baseline": ..., "nTest": N, "baselineMeanScore": ..., "reports": [EvalReport, ...]}
+ *   {"model": DIR, "baseline": ..., "baselineModel": NAME | null, "trainedFrom": {label: NAME | null},
+ *    "nTest": N, "baselineMeanScore": ..., "reports": [EvalReport, ...]}
  * DIR may be a PEFT adapter folder (applied to the spec's model), a full model folder, or the --out
  * folder of `orchard train` (every run folder in it is evaluated).
  * The held-out items are the task's, or those of a test file (--test FILE, or the spec's eval.test):
  * the paper's {instruction, gold_response} test files or {instruction, response} SFT files.
- * Note: the reference side is the spec's model as loaded; a spec with SFT is not re-fine-tuned here.
+ * The baseline is stated (stderr, and "baselineModel"): the spec's model as loaded (a spec with SFT
+ * is not re-fine-tuned here). A folder recording another base is refused or warned about (../eval-base.ts).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -30,12 +32,19 @@ import { loadTestItems, type TestFileSource } from '../../lab/pipeline/test-item
 import { generatorFor } from '../../lab/pipeline/trained-model.ts';
 import { evalDecoding } from '../../lab/plan.ts';
 import { nodeResolvers, type Resolvers } from '../../lab/resolve.ts';
+import { type KernelChoice, kernelChoice } from '../../lab/spec/kernels.ts';
 import { type ExperimentSpec, formatSpecErrors, validateSpec } from '../../lab/spec.ts';
+import { baselineLine, checkBases, modelName } from '../eval-base.ts';
 import { openBackend } from '../preference-io.ts';
 import { BUNDLED_MODELS_DIR, readSpecFile } from '../spec-files.ts';
 
 const USAGE = `usage: npm run orchard -- eval --spec FILE --model DIR [options]
-  Win-rate of a trained model against the spec's model (or gold answers), judged in both orders.
+  Win-rate of a trained model against a baseline, judged in both orders. The baseline is the spec's
+  model (its answers before training; a spec's SFT stage is not re-run), or the gold answers under
+  eval.compareAgainst "gold"; stderr and the output's "baselineModel" name it.
+  The base a folder records (adapter_config.json, or the spec.json of an "orchard train" folder)
+  must be the spec's model for an adapter (else refused: pass the spec that trained it); a full
+  model fine-tuned from another model is compared with the spec's model, with a warning.
   --spec FILE            the experiment spec (its model, data template and eval settings)
   --model DIR            adapter folder, model folder, or the --out folder of "orchard train"
   --backend B            cpu | webgpu (default cpu)
@@ -96,6 +105,13 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const candidates = findCandidates(values.model);
+  const bases = checkBases(candidates, spec.model);
+  if (bases.errors.length > 0) {
+    for (const e of bases.errors) console.error(e);
+    return 2;
+  }
+  for (const w of bases.warnings) console.error(w);
+  console.error(baselineLine(spec.model, spec.eval.compareAgainst, spec.sft !== null));
   const judge = await judgeFor(spec, values['reward-model']);
   const resolvers = await nodeResolvers({ modelsDir: BUNDLED_MODELS_DIR });
   const base = await resolvers.model(spec.model);
@@ -104,14 +120,15 @@ export async function run(argv: string[]): Promise<number> {
     const items = test ? await testItems(test, resolvers, n) : applesEvalItems(n, spec.eval.split);
     const decode = evalDecoding(spec);
     const instructions = items.map((x) => x.instruction);
-    const ref = generatorFor(base.model, backend);
+    const kernels = kernelChoice(spec);
+    const ref = generatorFor(base.model, backend, undefined, kernels);
     const refAnswers = await generateAnswers(ref.generator, base.tokenizer, instructions, decode);
     ref.dispose();
     const baselineAnswers = spec.eval.compareAgainst === 'gold' ? goldAnswers(items) : refAnswers;
     const reports: EvalReport[] = [];
     let baselineMeanScore: number | undefined;
     for (const c of candidates) {
-      const { generator, dispose, tokenizer } = await open(c, base.model, base.tokenizer, backend);
+      const { generator, dispose, tokenizer } = await open(c, base.model, base.tokenizer, backend, kernels);
       try {
         const judged = await evaluateModel(generator, tokenizer, {
           ...decode,
@@ -128,6 +145,8 @@ export async function run(argv: string[]): Promise<number> {
     const out = {
       model: values.model,
       baseline: spec.eval.compareAgainst,
+      baselineModel: spec.eval.compareAgainst === 'gold' ? null : modelName(spec.model),
+      trainedFrom: bases.trainedFrom,
       nTest: items.length,
       baselineMeanScore,
       reports,
@@ -185,13 +204,14 @@ async function open(
   base: LoadedModel,
   tokenizer: Tokenizer,
   backend: Backend,
+  kernels: KernelChoice,
 ): Promise<{ generator: ReturnType<typeof generatorFor>['generator']; dispose: () => void; tokenizer: Tokenizer }> {
   if (c.kind === 'adapter') {
     const adapter = {
       config: await readFile(join(c.dir, 'adapter_config.json'), 'utf8'),
       safetensors: new Uint8Array(await readFile(join(c.dir, 'adapter_model.safetensors'))),
     };
-    const g = generatorFor(base, backend, adapter);
+    const g = generatorFor(base, backend, adapter, kernels);
     return { ...g, tokenizer };
   }
   const model = await loadModel(dirFiles(c.dir));
@@ -200,7 +220,7 @@ async function open(
       `${c.dir}: vocab_size ${model.config.vocabSize} differs from the spec's model (${base.config.vocabSize})`,
     );
   }
-  const g = generatorFor(model, backend);
+  const g = generatorFor(model, backend, undefined, kernels);
   return { ...g, tokenizer };
 }
 

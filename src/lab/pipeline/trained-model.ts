@@ -13,17 +13,22 @@ import {
   ParamStore,
   selectTargets,
 } from '../../engine/index.ts';
+import { AUTO_KERNELS, type KernelChoice } from '../spec/kernels.ts';
 
 export interface Generating {
   generator: Generator;
   dispose(): void;
 }
 
-/** A generator over `model`'s weights, with `adapter` (PEFT files) applied on top when given. */
+/**
+ * A generator over `model`'s weights, with `adapter` (PEFT files) applied on top when given, built
+ * with the spec's kernels (as the training run's generation was).
+ */
 export function generatorFor(
   model: LoadedModel,
   backend: Backend,
   adapter?: { config: string; safetensors: Uint8Array },
+  kernels: KernelChoice = AUTO_KERNELS,
 ): Generating {
   const store = new ParamStore(backend);
   for (const [name, w] of model.weights) store.add(name, model.shapes.get(name) as number[], w, false);
@@ -43,7 +48,7 @@ export function generatorFor(
       }
     }
   }
-  const generator = new Generator(model, store, { build: lora ? { lora } : {} });
+  const generator = new Generator(model, store, { build: { ...(lora ? { lora } : {}), ...kernels } });
   return {
     generator,
     dispose() {
