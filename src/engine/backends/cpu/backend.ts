@@ -61,7 +61,7 @@ export class CpuBackend implements Backend {
     const pool = want > 1 ? sharedGemmPool(want) : null;
     const threaded = pool && typeof pool !== 'string' ? pool : undefined;
     this.pool = threaded;
-    this.kernels = wasm ? { gemmFor: () => wasm, threads: threaded } : JS_KERNELS;
+    this.kernels = wasm ? { gemmFor: () => wasm, simd: true, threads: threaded } : JS_KERNELS;
     this.matmulKernel = wasm ? 'wasm-simd' : 'js';
     this.threads = threaded?.threads ?? 1;
     this.threadsNote = typeof pool === 'string' ? pool : null;

@@ -19,12 +19,20 @@ import { OPERAND_KIND, type RangeKernel } from './threads/ranges/types.ts';
  * What CPU kernels need of the helper-thread pool: these members of threads/gemm-pool.ts's
  * GemmPool (documented there), so kernels depend on no more of it.
  */
-export type MatmulThreads = Pick<GemmPool, 'tryMatmul' | 'allocScratch' | 'freeScratch' | 'minRangeWork' | 'tryRange'>;
+export type MatmulThreads = Pick<
+  GemmPool,
+  'threads' | 'tryMatmul' | 'allocScratch' | 'freeScratch' | 'minRangeWork' | 'tryRange'
+>;
 
 /** What kernels may need from their backend beyond the launch itself. */
 export interface KernelContext {
   /** The gemm for a matmul launch of these dims (SIMD when available). */
   gemmFor(d: MatmulDims, transA: boolean, transB: boolean): Gemm;
+  /**
+   * The backend's gemm is the WebAssembly SIMD one: kernels that run its export on their own packed
+   * blocks (ops/attention/cpu-range.ts) then give the same numbers as through gemmFor.
+   */
+  simd?: boolean;
   /** Helper threads for large kernels (same numbers as one thread); absent when single-threaded. */
   threads?: MatmulThreads;
 }

@@ -5,11 +5,22 @@
  * where it has one), then the online softmax (running max, rescaled sum and accumulator) and
  * another gemm for p v. The backward recomputes each block's probabilities from the rows'
  * logsumexp; blocks wholly above the causal diagonal are skipped. Nothing of size [Tq x Tk] exists.
+ * With the SIMD gemm, the registered kernels are the range kernels of
+ * backends/cpu/threads/ranges/attention.ts (split over threads where the backend has them, each
+ * operand block packed once): the same numbers as these loops through that gemm, which are their
+ * reference; without it (the JS gemm), these loops.
  */
 import type { Launch } from '../../backend.ts';
 import { type Gemm, jsGemm } from '../../backends/cpu/gemm.ts';
 import { type CpuKernels, f32, type KernelContext } from '../../backends/cpu/kernel-kit.ts';
 import type { ArrayView, F32View } from '../../backends/cpu/tensor.ts';
+import {
+  flashAttentionGradKVRange,
+  flashAttentionGradQRange,
+  flashAttentionRange,
+} from '../../backends/cpu/threads/ranges/attention.ts';
+import type { RangeKernel } from '../../backends/cpu/threads/ranges/types.ts';
+import { bindAttentionRange } from './cpu-range.ts';
 import { type AttentionDims, type AttentionOp, attentionDims, EMPTY_ROW_LSE } from './index.ts';
 
 /** Query rows and keys per block. */
@@ -279,10 +290,32 @@ function dimsOf(launch: Launch<AttentionOp>, inputs: ArrayView[]): AttentionDims
 
 type Run = (d: AttentionDims, scale: number, gm: AttentionGemms, inputs: F32View[], out: F32View, x: Scratch) => void;
 
-/** Binds the launch's dims, gemms and scratch at compile time. */
-function kernel(run: Run) {
+/**
+ * A launch's range kernel (threads/ranges/attention.ts): its operands [q, k, v, mask, dOut, aux,
+ * out] from the launch's, whether its units are key blocks (dK, dV) rather than query blocks, and
+ * the kernel's variant (1: the statistics of the forward kernel, dK of the dK/dV kernel).
+ */
+interface RangeBinding {
+  kernel: RangeKernel;
+  operands: (inputs: ArrayView[], out: ArrayView) => ArrayView[];
+  byKeys?: boolean;
+  variant?: number;
+}
+
+/**
+ * Binds the launch at compile time: with the SIMD gemm, to its range kernel (cpu-range.ts: split
+ * over threads where the backend has them, the same numbers as `run` through that gemm); without
+ * it, to `run` (the reference loop) with the backend's gemms and a scratch.
+ */
+function kernel(run: Run, range: RangeBinding) {
   return (l: Launch<AttentionOp>, inputs: ArrayView[], o: ArrayView, ctx: KernelContext) => {
     const d = dimsOf(l, inputs);
+    if (ctx.simd) {
+      const blocks = range.byKeys ? d.B * d.Hkv * Math.ceil(d.Tk / BLOCK) : d.B * d.H * Math.ceil(d.Tq / BLOCK);
+      const unitCost = (range.byKeys ? d.rep * d.Tq : d.Tk) * BLOCK * (d.D / 4 + 10);
+      const views = range.operands(inputs, o);
+      return bindAttentionRange(ctx, range.kernel, views, d, BLOCK, l.attrs.scale, blocks, unitCost, range.variant);
+    }
     const gm = attentionGemms(d.D, ctx);
     const x = new Scratch(d.D);
     return () => run(d, l.attrs.scale, gm, inputs.map(f32), f32(o), x);
@@ -290,11 +323,31 @@ function kernel(run: Run) {
 }
 
 export const attentionCpu: CpuKernels<AttentionOp> = {
-  flash_attention: kernel(flashAttention),
-  flash_attention_stats: kernel(flashAttentionStats),
-  flash_attention_grad_q: kernel(flashAttentionGradQ),
-  flash_attention_grad_k: kernel((d, s, gm, ins, o, x) => flashAttentionGradKV(d, s, gm, 'k', ins, o, x)),
-  flash_attention_grad_v: kernel((d, s, gm, [q, k, m, g, st], o, x) =>
-    flashAttentionGradKV(d, s, gm, 'v', [q, k, null, m, g, st], o, x),
+  flash_attention: kernel(flashAttention, {
+    kernel: flashAttentionRange,
+    operands: ([q, k, v, m], o) => [q, k, v, m, q, q, o],
+  }),
+  flash_attention_stats: kernel(flashAttentionStats, {
+    kernel: flashAttentionRange,
+    operands: ([q, k, m, attnOut, g], o) => [q, k, k, m, g, attnOut, o],
+    variant: 1,
+  }),
+  flash_attention_grad_q: kernel(flashAttentionGradQ, {
+    kernel: flashAttentionGradQRange,
+    operands: ([q, k, v, m, g, st], o) => [q, k, v, m, g, st, o],
+  }),
+  flash_attention_grad_k: kernel((d, s, gm, ins, o, x) => flashAttentionGradKV(d, s, gm, 'k', ins, o, x), {
+    kernel: flashAttentionGradKVRange,
+    operands: ([q, k, v, m, g, st], o) => [q, k, v, m, g, st, o],
+    byKeys: true,
+    variant: 1,
+  }),
+  flash_attention_grad_v: kernel(
+    (d, s, gm, [q, k, m, g, st], o, x) => flashAttentionGradKV(d, s, gm, 'v', [q, k, null, m, g, st], o, x),
+    {
+      kernel: flashAttentionGradKVRange,
+      operands: ([q, k, m, g, st], o) => [q, k, k, m, g, st, o],
+      byKeys: true,
+    },
   ),
 };

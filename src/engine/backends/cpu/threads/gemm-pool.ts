@@ -209,7 +209,9 @@ export class GemmPool {
     this.ints.set(ints);
     this.floats.set(floats);
     const heaps = this.refresh();
-    this.dispatch(2, n, (c) => runRangeChunk(JOB, ctl, this.ints, this.floats, heaps, RANGE_KERNELS, c, n));
+    this.dispatch(2, n, (c) =>
+      runRangeChunk(JOB, ctl, this.ints, this.floats, heaps, RANGE_KERNELS, c, n, this.kernel),
+    );
     this.stats.rangeJobs++;
     this.stats.mostThreads = Math.max(this.stats.mostThreads, 1 + ready);
     return true;

@@ -8,7 +8,7 @@
  * run its source text (worker-source.ts).
  */
 import type { JobLayout } from './gemm-share.ts';
-import type { RangeArray, RangeKernel } from './ranges/types.ts';
+import type { RangeArray, RangeGemm, RangeKernel } from './ranges/types.ts';
 
 /** Floats a range job may pass (a Float64Array over its own SharedArrayBuffer). */
 export const RANGE_FLOATS = 16;
@@ -22,6 +22,7 @@ export function runRangeChunk(
   kernels: readonly RangeKernel[],
   c: number,
   n: number,
+  gemm?: RangeGemm,
 ): void {
   const units = ctl[L.UNITS];
   const align = ctl[L.ALIGN];
@@ -33,5 +34,5 @@ export function runRangeChunk(
   if (hi <= lo) return;
   const arr: RangeArray[] = [];
   for (let i = 0; i < ctl[L.OPS]; i++) arr.push(heaps[ctl[L.OP_KINDS + i]]);
-  kernels[ctl[L.RANGE]](arr, ints, floats, lo, hi);
+  kernels[ctl[L.RANGE]](arr, ints, floats, lo, hi, gemm, c);
 }

@@ -81,7 +81,7 @@ function helperMain(
     const n = ctl[L.CHUNKS];
     if (kind === 0) claim(L, ctl, seen, n, (c) => pack(L, ctl, heap, c, n));
     else if (kind === 1) claim(L, ctl, seen, n, (c) => mul(L, ctl, heap, gemm, c, n));
-    else claim(L, ctl, seen, n, (c) => range(L, ctl, ints, floats, heaps, kernels, c, n));
+    else claim(L, ctl, seen, n, (c) => range(L, ctl, ints, floats, heaps, kernels, c, n, gemm));
   }
 }
 

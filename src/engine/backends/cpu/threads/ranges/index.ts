@@ -2,6 +2,15 @@
  * Every range kernel, by id: the id is what a threaded job names (helpers index the same list,
  * built into their source by worker-source.ts), so the order here is the protocol.
  */
+import {
+  attnOnline,
+  attnPack,
+  attnPackCols,
+  attnProbs,
+  flashAttentionGradKVRange,
+  flashAttentionGradQRange,
+  flashAttentionRange,
+} from './attention.ts';
 import { binaryRange, scaleRange, unaryGradRange, unaryRange } from './elementwise.ts';
 import { adamwRange, padLastRange, permuteRange, sliceLastRange, sumLeadingRange } from './layout.ts';
 import {
@@ -44,13 +53,26 @@ export const RANGE_KERNELS: readonly RangeKernel[] = [
   padLastRange,
   sumLeadingRange,
   adamwRange,
+  flashAttentionRange,
+  flashAttentionGradQRange,
+  flashAttentionGradKVRange,
 ];
 
 /**
- * The row helpers range kernels call (ranges/norm.ts, ranges/rows.ts): helper threads define them,
- * by their runtime names, before the kernels (worker-source.ts). Each is self-contained.
+ * The row and block helpers range kernels call (ranges/norm.ts, rows.ts, attention.ts): helper
+ * threads define them, by their runtime names, before the kernels (worker-source.ts). Each is
+ * self-contained.
  */
-export const RANGE_HELPERS: readonly ((...args: never[]) => number)[] = [rowMean, rowRstd, rowInvRms, rowLogSumExp];
+export const RANGE_HELPERS: readonly ((...args: never[]) => number)[] = [
+  rowMean,
+  rowRstd,
+  rowInvRms,
+  rowLogSumExp,
+  attnPack,
+  attnPackCols,
+  attnProbs,
+  attnOnline,
+];
 
 /** A kernel's id: its index in RANGE_KERNELS. */
 export function rangeId(kernel: RangeKernel): number {
