@@ -11,8 +11,11 @@
 import type { Launch } from '../../backend.ts';
 import { Kernel } from '../../backends/webgpu/kernels/builder.ts';
 import {
+  aIndex,
+  bIndex,
   DEFAULT_MATMUL_TILE,
   MATMUL_TILES,
+  type MatmulSegment,
   tileCols,
   tiledMatmulBody,
   tileRows,
@@ -70,44 +73,62 @@ export function matmulKernel(launch: Launch<'matmul'>, ctx: KernelContext): Disp
   return [k.build(body, [Math.ceil(d.N / cols), Math.ceil(d.M / rows), d.batch])];
 }
 
-const aIndex = (transA: boolean, m: string, kk: string) =>
-  transA ? `(${kk}) * p.M + (${m})` : `(${m}) * p.K + (${kk})`;
-const bIndex = (transB: boolean, kk: string, n: string) =>
-  transB ? `(${n}) * p.K + (${kk})` : `(${kk}) * p.N + (${n})`;
-
-function registerBody(transA: boolean, transB: boolean): string {
+/**
+ * The register kernel's body; with `second` (uniforms K2, sa2, sb2; tensors a2, b2; same M, N,
+ * batch and output layout) it also computes that product into its own accumulators after the
+ * first and stores through `st_out(i, v, v2)` (fusion/matmul-pair.ts), each accumulator seeing
+ * exactly the fmas of its own unfused kernel.
+ */
+export function registerBody(
+  transA: boolean,
+  transB: boolean,
+  second?: { readonly transA: boolean; readonly transB: boolean },
+): string {
   // Fully unrolled with scalar registers: SwiftShader keeps these in SIMD registers, whereas
   // dynamically indexed local arrays go through memory and run ~10x slower.
   const r = [0, 1, 2, 3];
   const rows = r.map((i) => `  let r${i} = min(row0 + ${i}u, p.M - 1u);`).join('\n');
   const cols = r.map((j) => `  let c${j} = min(col0 + ${8 * j}u, p.N - 1u);`).join('\n');
-  const acc = r.map((i) => `  var acc${i} = vec4f(0.0);`).join('\n');
-  const bLoads = r.map((j) => `ld_b(bBase + ${bIndex(transB, 'kk', `c${j}`)})`).join(', ');
-  const fmas = r
-    .map((i) => `    acc${i} = fma(vec4f(ld_a(aBase + ${aIndex(transA, `r${i}`, 'kk')})), bv, acc${i});`)
-    .join('\n');
+  const segments: MatmulSegment[] = [{ transA, transB, suffix: '' }];
+  if (second) segments.push({ ...second, suffix: '2' });
+  const stored = (i: number, j: number) => segments.map((g) => `acc${g.suffix}_${i}[${j}]`).join(', ');
   const stores = r
     .map(
       (i) => `  if (row0 + ${i}u < p.M) {
-${r.map((j) => `    if (col0 + ${8 * j}u < p.N) { st_out(oBase + (row0 + ${i}u) * p.N + col0 + ${8 * j}u, acc${i}[${j}]); }`).join('\n')}
+${r.map((j) => `    if (col0 + ${8 * j}u < p.N) { st_out(oBase + (row0 + ${i}u) * p.N + col0 + ${8 * j}u, ${stored(i, j)}); }`).join('\n')}
   }`,
     )
     .join('\n');
   return `@compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let row0 = wid.y * 32u + (li / 8u) * 4u;
   let col0 = wid.x * 32u + li % 8u;
-  let aBase = wid.z * p.sa;
-  let bBase = wid.z * p.sb;
 ${rows}
 ${cols}
+${segments.map(registerLoop).join('')}  let oBase = wid.z * p.so;
+${stores}
+}
+`;
+}
+
+/** Declares acc<s>_0..3 and accumulates one product into them, ascending k with fma. */
+function registerLoop(g: MatmulSegment): string {
+  const r = [0, 1, 2, 3];
+  const s = g.suffix;
+  const acc = r.map((i) => `  var acc${s}_${i} = vec4f(0.0);`).join('\n');
+  const bLoads = r.map((j) => `ld_b${s}(bBase${s} + ${bIndex(g.transB, 'kk', `c${j}`, s)})`).join(', ');
+  const fmas = r
+    .map(
+      (i) =>
+        `    acc${s}_${i} = fma(vec4f(ld_a${s}(aBase${s} + ${aIndex(g.transA, `r${i}`, 'kk', s)})), bv, acc${s}_${i});`,
+    )
+    .join('\n');
+  return `  let aBase${s} = wid.z * p.sa${s};
+  let bBase${s} = wid.z * p.sb${s};
 ${acc}
-  for (var kk = 0u; kk < p.K; kk++) {
+  for (var kk = 0u; kk < p.K${s}; kk++) {
     let bv = vec4f(${bLoads});
 ${fmas}
   }
-  let oBase = wid.z * p.so;
-${stores}
-}
 `;
 }
 

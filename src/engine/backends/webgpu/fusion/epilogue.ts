@@ -96,7 +96,7 @@ export function planEpilogues(
   return { groups, fused };
 }
 
-function consumable(
+export function consumable(
   l: Launch,
   n: number,
   written: ReadonlyMap<DeviceTensor, number>,
@@ -119,8 +119,12 @@ function consumable(
   return usesGroup && !producerReads.has(out) && !broadcastReads.has(out);
 }
 
-/** The store hook realizing one group's consumers inside its producer's kernel. */
-export function epilogueHook(launches: readonly Launch[], g: EpilogueGroup): StoreHook {
+/**
+ * The store hook realizing one group's consumers inside its producer's kernel. With `second` (a
+ * matmul computed in the same kernel, fusion/matmul-pair.ts) the hook is `st_out(i, v, v2)` and
+ * v2 is that matmul's output element.
+ */
+export function epilogueHook(launches: readonly Launch[], g: EpilogueGroup, second?: DeviceTensor): StoreHook {
   const prod = launches[g.producer];
   const target = asGpuTensor(prod.output.tensor, 'epilogue producer');
   const n = count(prod.output);
@@ -142,11 +146,11 @@ export function epilogueHook(launches: readonly Launch[], g: EpilogueGroup): Sto
         t === target ? `  ${raw}(i, ${value});` : `  st_${nameOf(t, 'read_write')}(i, ${value});`;
       // Outputs first: a tensor both read and written must be bound read_write before its read alias.
       const members = g.consumers.map((c) => launches[c]);
-      for (const l of members) {
-        const t = l.output.tensor;
+      for (const t of [...members.map((l) => l.output.tensor), ...(second ? [second] : [])]) {
         if (t !== target && g.stored.has(t)) nameOf(t, 'read_write');
       }
       const reg = new Map<DeviceTensor, string>([[prod.output.tensor, 'v']]);
+      if (second) reg.set(second, 'v2');
       const lines: string[] = [];
       members.forEach((l, j) => {
         const operand = (idx: number): string => {
@@ -162,7 +166,7 @@ export function epilogueHook(launches: readonly Launch[], g: EpilogueGroup): Sto
         reg.set(l.output.tensor, r);
       });
       for (const t of g.stored) lines.push(store(t, reg.get(t) as string));
-      return `fn st_out(i: u32, v: f32) {\n${lines.join('\n')}\n}\n`;
+      return `fn st_out(i: u32, v: f32${second ? ', v2: f32' : ''}) {\n${lines.join('\n')}\n}\n`;
     },
   };
 }

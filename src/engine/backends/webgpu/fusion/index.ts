@@ -12,6 +12,7 @@ import { kernelFor } from '../kernels/registry.ts';
 import type { DispatchSpec, KernelContext } from '../kernels/types.ts';
 import { type EpilogueGroup, epilogueHook, planEpilogues } from './epilogue.ts';
 import { mergeIndependent } from './horizontal.ts';
+import { type MatmulPair, matmulPairKernels, planMatmulPairs } from './matmul-pair.ts';
 import { planPrologues, prologueHook } from './prologue.ts';
 import { findScalarRuns, type ScalarRun, scalarRunKernels } from './scalar-run.ts';
 
@@ -20,6 +21,8 @@ export interface FusionStats {
   readonly fusedLaunches: number;
   readonly epilogueGroups: number;
   readonly scalarRuns: number;
+  /** Matmuls computed inside another matmul's kernel (matmul-pair.ts). */
+  readonly matmulPairs: number;
   /** Dispatches saved by running independent neighbours as one (horizontal.ts). */
   readonly mergedDispatches: number;
 }
@@ -38,9 +41,14 @@ export function fusedDispatches(
   const skipped = new Set(prologues.map((p) => p.producer));
   const hooksAt = new Map(prologues.map((p) => [p.consumer, [prologueHook(launches, p)]]));
   const consumers = new Set(prologues.map((p) => p.consumer));
+  const pairs = planMatmulPairs(launches, ctx.layout.elems, new Set([...taken, ...skipped, ...consumers]));
+  const pairAt = new Map<number, MatmulPair>(pairs.map((p) => [p.second, p]));
+  const inPair = new Set(pairs.flatMap((p) => [p.first, p.second, ...p.consumers]));
+  // No epilogue producer between a pair's matmuls: its hoisted consumers would pass the sunk first matmul.
+  const pairSpans = pairs.flatMap((p) => Array.from({ length: p.second - p.first }, (_, k) => p.first + k));
   const { groups, fused } = planEpilogues(launches, ctx.layout.elems, {
-    notProducer: new Set([...taken, ...skipped]),
-    notConsumer: new Set([...taken, ...skipped, ...consumers]),
+    notProducer: new Set([...taken, ...skipped, ...inPair, ...pairSpans]),
+    notConsumer: new Set([...taken, ...skipped, ...consumers, ...inPair]),
     extraReads: new Map(prologues.map((p) => [p.consumer, [launches[p.producer].inputs[0].tensor]])),
   });
 
@@ -56,6 +64,16 @@ export function fusedDispatches(
       continue;
     }
     if (fused.has(i)) continue;
+    const pair = pairAt.get(i);
+    if (pair) {
+      const one = matmulPairKernels(launches, pair, ctx);
+      // Too many bindings for one kernel: the group unfused, in the order the plan checked.
+      const order = [pair.first, ...pair.consumers.filter((c) => c < i), i, ...pair.consumers.filter((c) => c > i)];
+      specs.push(...(one ?? order.flatMap((j) => compileOne(launches[j], j, ctx))));
+      if (one) fusedLaunches += 1 + pair.consumers.length;
+      continue;
+    }
+    if (inPair.has(i)) continue;
     if (skipped.has(i)) {
       fusedLaunches++;
       continue;
@@ -80,7 +98,13 @@ export function fusedDispatches(
   const merged = mergeIndependent(specs, ctx);
   return {
     specs: merged,
-    stats: { fusedLaunches, epilogueGroups, scalarRuns: runs.length, mergedDispatches: specs.length - merged.length },
+    stats: {
+      fusedLaunches,
+      epilogueGroups,
+      scalarRuns: runs.length,
+      matmulPairs: pairs.length,
+      mergedDispatches: specs.length - merged.length,
+    },
   };
 }
 
