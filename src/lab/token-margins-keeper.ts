@@ -14,19 +14,12 @@ import type { Backend } from '../engine/index.ts';
 import { evenlySpacedSteps, type SnapshotContext, type TrainingSnapshots } from './pipeline/snapshots.ts';
 import type { RunPlan } from './plan.ts';
 import { type TokenMargins, tokenMargins } from './token-margins.ts';
+import { type PairOption, pairOptions } from './token-pair-choice.ts';
+
+export { PAIRS_PER_KIND, type PairOption, pairOptions } from './token-pair-choice.ts';
 
 export const LORA_SNAPSHOTS = 11;
 export const FULL_SNAPSHOTS = 4;
-/** Pairs of each kind the view offers to pick from. */
-export const PAIRS_PER_KIND = 4;
-
-/** A pair the view offers: its index in the run's training pairs, its kind and instruction. */
-export interface PairOption {
-  index: number;
-  kind: 'conditional' | 'joint';
-  instruction: string;
-}
-
 export interface TokenMarginsAnswer {
   run: string;
   objective: RunPlan['objective'];
@@ -38,7 +31,7 @@ export interface TokenMarginsAnswer {
   step: number;
   /** The steps this run has snapshots of, ascending (0 = before training). */
   steps: number[];
-  /** Training pairs of `pairFrom`, and the first few of each kind to pick from. */
+  /** Training pairs of `pairFrom`, and the short list to pick from (token-pair-choice.ts; any index can be asked). */
   pairCount: number;
   pairOptions: PairOption[];
   pair: PreferenceRow;
@@ -138,20 +131,9 @@ export class TokenMarginsKeeper implements TrainingSnapshots {
       step: at,
       steps,
       pairCount: pairs.length,
-      pairOptions: pairOptions(pairs),
+      pairOptions: pairOptions(pairs, { selected: pairIndex, added: ctx.added }),
       pair: pairs[pairIndex],
       margins,
     };
   }
-}
-
-/** The first PAIRS_PER_KIND conditional and joint pairs (a run's pool lists conditional ones first). */
-export function pairOptions(pairs: readonly PreferenceRow[]): PairOption[] {
-  const out: PairOption[] = [];
-  const count = { conditional: 0, joint: 0 };
-  pairs.forEach((p, index) => {
-    const kind = p.i_chosen === p.i_reject ? 'conditional' : 'joint';
-    if (count[kind]++ < PAIRS_PER_KIND) out.push({ index, kind, instruction: p.i_chosen });
-  });
-  return out;
 }

@@ -66,12 +66,17 @@ describe('token margins', () => {
     expect(dpo.pair.i_chosen).toBe(dpo.pair.i_reject);
     const jpo = await keeper.margins('JPO', 0, null, backend, 'DPO');
     expect(jpo.pair).toEqual(dpo.pair);
-    // The pairs offered: the first few of each kind, by their index in the run's training pairs.
+    // The pairs offered: the first (and last) few of each kind, by their index in the run's training pairs.
     const own = await keeper.margins('JPO', 0, null, backend);
     const jointIndex = keeper.pairs('JPO').findIndex((p) => p.i_chosen !== p.i_reject);
     expect(jointIndex).toBeGreaterThan(0);
     expect(own.pairOptions.filter((o) => o.kind === 'joint')[0]?.index).toBe(jointIndex);
-    expect(own.pairOptions.filter((o) => o.kind === 'conditional').map((o) => o.index)).toEqual([0, 1, 2, 3]);
+    expect(
+      own.pairOptions
+        .filter((o) => o.kind === 'conditional')
+        .map((o) => o.index)
+        .slice(0, 4),
+    ).toEqual([0, 1, 2, 3]);
 
     for (const answer of [dpo, jpo]) {
       const mode = answer.run === 'DPO' ? 'conditional' : 'joint';

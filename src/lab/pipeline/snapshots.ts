@@ -25,6 +25,8 @@ export interface SnapshotContext {
   precision?: Precision;
   /** The policy's attention and LM head kernels (left out: 'auto'), for the same reason. */
   kernels?: KernelChoice;
+  /** The pairs the spec added by hand (data.edits.add): the token view lists them all. */
+  added?: readonly PreferenceRow[];
   /** Each run's training pairs by label, in the order the run encodes them (pair k = index k). */
   pairs: ReadonlyMap<string, readonly PreferenceRow[]>;
 }
@@ -56,6 +58,7 @@ export function policySnapshotContext(loaded: Loaded, plan: ExperimentPlan): Omi
     initial: loaded.policy.fullWeights(),
     precision: loaded.policy.precision,
     kernels: loaded.policy.kernels,
+    added: plan.data.source.edits.add,
   };
 }
 

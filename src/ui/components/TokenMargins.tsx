@@ -12,6 +12,7 @@ import { requestTokenMargins } from '../../state/orchard-worker.ts';
 import { useRunStore } from '../../state/run-store.ts';
 import { useTokenMarginsStore } from '../../state/token-margins-store.ts';
 import '../styles/token-margins.css';
+import { TokenPairPicker } from './TokenPairPicker.tsx';
 
 export function TokenMargins() {
   const session = useRunStore((s) => s.session);
@@ -78,24 +79,22 @@ export function TokenMargins() {
             ))}
           </select>
         </label>
-        <label>
-          Pair{' '}
-          <select
-            data-testid="token-pair"
-            value={pairIndex}
-            onChange={(e) => {
-              setPairIndex(Number(e.target.value));
-              ask({ pairIndex: Number(e.target.value) });
-            }}
-          >
-            {(first?.pairOptions ?? [{ index: 0, kind: 'conditional', instruction: '' }]).map((o) => (
-              <option key={o.index} value={o.index}>
-                {o.index + 1} of {pairCount}, {o.kind}
-                {o.instruction ? `: ${clip(o.instruction)}` : ''}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TokenPairPicker
+          options={first?.pairOptions ?? []}
+          pairCount={pairCount}
+          pairIndex={pairIndex}
+          shown={
+            first && {
+              index: first.pairIndex,
+              pair: first.pair,
+              added: first.pairOptions.some((o) => o.index === first.pairIndex && o.added),
+            }
+          }
+          onPick={(index) => {
+            setPairIndex(index);
+            ask({ pairIndex: index });
+          }}
+        />
         <label>
           Step <strong data-testid="token-step">{step ?? '…'}</strong>{' '}
           <input
@@ -129,10 +128,6 @@ export function TokenMargins() {
       )}
     </div>
   );
-}
-
-function clip(text: string): string {
-  return text.length > 32 ? `${text.slice(0, 31)}…` : text;
 }
 
 function sides(a: TokenMarginsAnswer) {

@@ -1,0 +1,121 @@
+/**
+ * The token view's pair picker: a short list (the first and last few pairs of each kind, every pair
+ * the spec added by hand, the pair shown), a pair number field that reaches any pair (Enter or
+ * "Show"), previous/next buttons, and a preview of the pair on screen. All of it works from the
+ * keyboard; the worker computes the chosen pair's margins on demand (lab/token-pair-choice.ts).
+ */
+import { useEffect, useState } from 'react';
+import type { PreferenceRow } from '../../data/types.ts';
+import { type PairOption, pairPreview, parsePairNumber } from '../../lab/token-pair-choice.ts';
+
+interface Props {
+  options: readonly PairOption[];
+  pairCount: number;
+  /** The pair asked for (index into the run's training pairs). */
+  pairIndex: number;
+  /** The pair on screen (from the worker's answer), for the preview; absent until one arrives. */
+  shown?: { index: number; pair: PreferenceRow; added: boolean };
+  onPick: (index: number) => void;
+}
+
+export function TokenPairPicker({ options, pairCount, pairIndex, shown, onPick }: Props) {
+  const [typed, setTyped] = useState(String(pairIndex + 1));
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => setTyped(String(pairIndex + 1)), [pairIndex]);
+  const pick = (index: number) => {
+    setProblem(null);
+    onPick(index);
+  };
+  // The list always holds the pair asked for, even before the answer that lists it arrives.
+  const listed = options.some((o) => o.index === pairIndex)
+    ? options
+    : [...options, { index: pairIndex, kind: undefined, instruction: '', added: false }].sort(
+        (a, b) => a.index - b.index,
+      );
+  return (
+    <>
+      <label>
+        Pair{' '}
+        <select data-testid="token-pair" value={pairIndex} onChange={(e) => pick(Number(e.target.value))}>
+          {listed.map((o) => (
+            <option key={o.index} value={o.index}>
+              {o.index + 1} of {pairCount}
+              {o.kind ? `, ${o.kind}` : ''}
+              {o.added ? ', added by hand' : ''}
+              {o.instruction ? `: ${clip(o.instruction)}` : ''}
+            </option>
+          ))}
+        </select>
+      </label>
+      <form
+        className="token-pair-number"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const r = parsePairNumber(typed, pairCount);
+          if (r.ok) pick(r.index);
+          else setProblem(r.message);
+        }}
+      >
+        <button type="button" aria-label="Previous pair" disabled={pairIndex <= 0} onClick={() => pick(pairIndex - 1)}>
+          ‹
+        </button>
+        <label>
+          Pair number{' '}
+          <input
+            type="number"
+            data-testid="token-pair-number"
+            inputMode="numeric"
+            min={1}
+            max={Math.max(1, pairCount)}
+            value={typed}
+            aria-invalid={problem !== null}
+            aria-describedby="token-pair-preview"
+            onChange={(e) => {
+              setTyped(e.target.value);
+              setProblem(null);
+            }}
+          />
+        </label>{' '}
+        <span className="muted">of {pairCount}</span>
+        <button type="submit" data-testid="token-pair-show">
+          Show
+        </button>
+        <button
+          type="button"
+          aria-label="Next pair"
+          disabled={pairIndex >= pairCount - 1}
+          onClick={() => pick(pairIndex + 1)}
+        >
+          ›
+        </button>
+      </form>
+      {problem && (
+        <p className="bad" role="alert" data-testid="token-pair-problem">
+          {problem}
+        </p>
+      )}
+      <Preview shown={shown} pairCount={pairCount} />
+    </>
+  );
+}
+
+function Preview({ shown, pairCount }: { shown: Props['shown']; pairCount: number }) {
+  if (!shown) return <p id="token-pair-preview" className="token-pair-preview muted" />;
+  const p = pairPreview(shown.pair);
+  return (
+    <p id="token-pair-preview" className="token-pair-preview" data-testid="token-pair-preview" aria-live="polite">
+      <strong>
+        Pair {shown.index + 1} of {pairCount}
+      </strong>{' '}
+      <span className="muted">
+        ({p.kind}
+        {shown.added ? ', added by hand' : ''})
+      </span>{' '}
+      {p.instruction} — chosen: “{p.chosen}”, rejected: “{p.rejected}”
+    </p>
+  );
+}
+
+function clip(text: string): string {
+  return text.length > 32 ? `${text.slice(0, 31)}…` : text;
+}
