@@ -14,7 +14,7 @@ const LIMIT_ROWS: { name: OrchardLimitName; meaning: string; bytes: boolean }[] 
 
 const FEATURE_ROWS: { name: OrchardFeatureName; meaning: string }[] = [
   { name: 'shader-f16', meaning: 'half-precision arithmetic in kernels' },
-  { name: 'subgroups', meaning: 'fast reductions across threads' },
+  { name: 'subgroups', meaning: 'threads share operands in thin matmuls (decode, LoRA)' },
   { name: 'timestamp-query', meaning: 'GPU-side timings for benchmarks' },
 ];
 
@@ -28,7 +28,8 @@ export function AdapterDetails({ webgpu }: { webgpu: CapabilityReport }) {
     ['Fallback adapter', adapter.isFallbackAdapter ? 'yes (software)' : 'no (hardware)'],
   ];
   if (adapter.subgroupMinSize !== undefined) {
-    rows.push(['Subgroup size', `${adapter.subgroupMinSize}–${adapter.subgroupMaxSize ?? adapter.subgroupMinSize}`]);
+    const sizes = `${adapter.subgroupMinSize}–${adapter.subgroupMaxSize ?? adapter.subgroupMinSize}`;
+    rows.push(['Subgroup size', `${sizes}${webgpu.subgroupKernels ? ' (used by the kernels)' : ' (not used)'}`]);
   }
   return (
     <Panel id="adapter" title="Adapter">

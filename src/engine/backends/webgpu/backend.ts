@@ -19,6 +19,7 @@ import { tunedTile } from './matmul-autotune.ts';
 import { PipelineCache } from './pipeline-cache.ts';
 import { compileProgram, type ProgramHost, type WebGPUProgram } from './program.ts';
 import { StagingRing } from './readback.ts';
+import { kernelSubgroupSize } from './subgroups.ts';
 import {
   asGpuTensor,
   BYTES_PER_ELEMENT,
@@ -51,6 +52,14 @@ export interface WebGPUBackendOptions {
    * this adapter's tuned shape if it was tuned in this process, else 64x64.
    */
   matmulTile?: MatmulTileName | 'auto';
+  /**
+   * Subgroup operations in kernels (the skinny matmul's shared operand, kernels/matmul-skinny.ts):
+   * by default on GPUs ('tiled' matmuls) whose device has 'subgroups', off on CPU adapters, where
+   * shuffles measured slower than plain loads; true requires them, false turns them off.
+   */
+  subgroups?: boolean;
+  /** Products with a short side (decode, LoRA rank) use the skinny matmul; default true, false for comparisons. */
+  skinnyMatmul?: boolean;
   /** Whether the adapter is a software fallback (picks the default matmul and row strategies). */
   isFallbackAdapter?: boolean;
   /** Budget for all device allocations, used by estimateFit (WebGPU does not expose device memory). */
@@ -80,6 +89,8 @@ export class WebGPUBackend implements Backend {
   readonly rows: RowStrategy;
   /** The tiled matmul's tile shape (set by the autotune, matmul-autotune.ts). */
   matmulTile: MatmulTileName;
+  /** The adapter's largest subgroup size when kernels use subgroup operations; undefined when they do not. */
+  readonly subgroupSize: number | undefined;
   readonly counters: BackendCounters = {
     submissions: 0,
     dispatches: 0,
@@ -128,6 +139,7 @@ export class WebGPUBackend implements Backend {
     this.rows = options.rows ?? (options.isFallbackAdapter ? 'thread' : 'workgroup');
     if (device.features.has('shader-f16')) this.allocHalf = (numel) => this.allocSegments(numel, 'f32', true);
     this.report = options.report;
+    this.subgroupSize = kernelSubgroupSize(device, options, this.matmul);
     const tile = options.matmulTile;
     this.matmulTile = tile && tile !== 'auto' ? tile : (tunedTile(options.report) ?? DEFAULT_MATMUL_TILE);
     if (this.matmul === 'tiled' && tileBytes(MATMUL_TILES[this.matmulTile]) > this.limits.maxWorkgroupStorageBytes) {
@@ -348,6 +360,8 @@ export class WebGPUBackend implements Backend {
       matmul: this.matmul,
       rows: this.rows,
       matmulTile: this.matmulTile,
+      subgroups: this.subgroupSize === undefined ? undefined : { maxSize: this.subgroupSize },
+      skinnyMatmul: this.options.skinnyMatmul,
       scratch: (bytes) => {
         const b = this.device.createBuffer({
           label: 'scratch',

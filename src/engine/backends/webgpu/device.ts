@@ -7,6 +7,7 @@
  * feature Orchard can use that the adapter has, and describes what it got in a CapabilityReport.
  * Nothing here touches the DOM or Node APIs: pass in `navigator.gpu` or `getNodeGPU()`.
  */
+import { subgroupsByDefault } from './subgroups.ts';
 
 /** The limits Orchard raises to the adapter's maximum (and reports). */
 export const ORCHARD_LIMITS = [
@@ -52,6 +53,11 @@ export interface CapabilityReport {
   limits: Record<OrchardLimitName, number>;
   /** Which optional features the device has enabled. */
   features: Record<OrchardFeatureName, boolean>;
+  /**
+   * Whether the WebGPU backend's kernels use subgroup operations here by default (the skinny
+   * matmul of decode steps and LoRA's rank-r products; subgroups.ts); sizes in `adapter`.
+   */
+  subgroupKernels: boolean;
 }
 
 export interface OrchardDevice {
@@ -115,7 +121,9 @@ export function describeDevice(adapter: GPUAdapter, device: GPUDevice): Capabili
   const features = {} as Record<OrchardFeatureName, boolean>;
   for (const name of ORCHARD_FEATURES) features[name] = device.features.has(name);
 
-  return { adapter: summary, limits, features };
+  // The backend's default matmul family: register blocks on software adapters, tiles otherwise.
+  const subgroupKernels = subgroupsByDefault(features.subgroups, summary.isFallbackAdapter ? 'register' : 'tiled');
+  return { adapter: summary, limits, features, subgroupKernels };
 }
 
 function describeAdapter(adapter: GPUAdapter): AdapterSummary {

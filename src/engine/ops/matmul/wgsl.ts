@@ -10,6 +10,7 @@
  */
 import type { Launch } from '../../backend.ts';
 import { Kernel } from '../../backends/webgpu/kernels/builder.ts';
+import { skinnyMatmulBody, skinnyWorkgroups, useSkinnyMatmul } from '../../backends/webgpu/kernels/matmul-skinny.ts';
 import {
   aIndex,
   bIndex,
@@ -69,6 +70,11 @@ export function matmulKernel(launch: Launch<'matmul'>, ctx: KernelContext): Disp
     .tensor('a', asGpuTensor(a.tensor, 'matmul a'), numel(a.shape), 'read')
     .tensor('b', asGpuTensor(b.tensor, 'matmul b'), numel(b.shape), 'read');
   if (d.batch * d.M * d.N === 0) return [];
+  const skinny = useSkinnyMatmul(d, ctx);
+  if (skinny) {
+    if (skinny.subgroups) k.useSubgroups();
+    return [k.build(skinnyMatmulBody(transA, transB, skinny), skinnyWorkgroups(d, skinny))];
+  }
   const body = ctx.matmul === 'tiled' ? tiledMatmulBody(transA, transB, shape) : registerBody(transA, transB);
   return [k.build(body, [Math.ceil(d.N / cols), Math.ceil(d.M / rows), d.batch])];
 }

@@ -74,8 +74,11 @@ function parse(spec: DispatchSpec): Parsed | null {
     type: m[4],
   }));
   if (decls.length !== spec.bindings.length) return null;
+  // Subgroup operations need every lane of a subgroup at the call: never behind the size guard.
   const independentThreads =
-    workgroupBytes === 0 && !/\b(workgroupBarrier|storageBarrier|workgroupUniformLoad)\b/.test(rest);
+    workgroupBytes === 0 &&
+    !/\b(workgroupBarrier|storageBarrier|workgroupUniformLoad)\b/.test(rest) &&
+    !params.some((q) => q.builtin.startsWith('subgroup'));
   const wgSize = e[1].replace(/\s/g, '');
   return { spec, decls, enables, fields: h[2], rest, wgSize, params, workgroupBytes, names, independentThreads };
 }
@@ -215,6 +218,8 @@ function merge(group: readonly Parsed[], ctx: KernelContext): DispatchSpec {
   const modules = group.map((g, k) => renameModule(g, k, layout.modules[k]));
   const uniformSize = group.every((g) => g.wgSize === group[0].wgSize);
   const wg = uniformSize ? group[0].wgSize : String(Math.max(...group.map(size1d)));
+  const subgroups = group.some((g) => g.params.some((q) => q.builtin.startsWith('subgroup')));
+  const lanes = subgroups ? ', @builtin(subgroup_invocation_id) m_sl: u32, @builtin(subgroup_size) m_sw: u32' : '';
   let end = 0;
   const branches = group.map((g, k) => {
     const size = g.wgSize.split(',').map((d) => d.trim());
@@ -237,6 +242,10 @@ function merge(group: readonly Parsed[], ctx: KernelContext): DispatchSpec {
           return 'm_lid';
         case 'global_invocation_id':
           return `${wid} * ${sizeVec} + m_lid`;
+        case 'subgroup_invocation_id':
+          return 'm_sl';
+        case 'subgroup_size':
+          return 'm_sw';
         default:
           throw new Error(`horizontal fusion: unsupported builtin ${builtin}`);
       }
@@ -246,7 +255,7 @@ function merge(group: readonly Parsed[], ctx: KernelContext): DispatchSpec {
   const wgsl = `${enables.map((e) => `${e}\n`).join('')}${structs}struct MergedParams {\n${members}\n}
 @group(0) @binding(0) var<uniform> pu: MergedParams;
 ${modules.join('\n')}
-@compute @workgroup_size(${wg}) fn main(@builtin(workgroup_id) m_wid: vec3u, @builtin(num_workgroups) m_nwg: vec3u, @builtin(local_invocation_index) m_li: u32, @builtin(local_invocation_id) m_lid: vec3u) {
+@compute @workgroup_size(${wg}) fn main(@builtin(workgroup_id) m_wid: vec3u, @builtin(num_workgroups) m_nwg: vec3u, @builtin(local_invocation_index) m_li: u32, @builtin(local_invocation_id) m_lid: vec3u${lanes}) {
   let m_l = m_wid.x + m_wid.y * m_nwg.x;
 ${branches.join('\n')}
 }

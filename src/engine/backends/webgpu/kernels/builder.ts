@@ -103,6 +103,12 @@ export class Kernel {
     return this.bind(name, [buffer], dtype, access);
   }
 
+  /** Marks the body as using subgroup builtins: the module then starts with `enable subgroups;`. */
+  useSubgroups(): this {
+    this.subgroups = true;
+    return this;
+  }
+
   build(body: string, workgroups: readonly [number, number, number]): DispatchSpec {
     const fields = this.fields.length > 0 ? this.fields : [{ name: 'unused', type: 'u32' as const, value: 0 }];
     const struct = `struct Params {\n${fields.map((f) => `  ${f.name}: ${f.type},`).join('\n')}\n}\n@group(0) @binding(0) var<uniform> p: Params;\n`;
@@ -127,7 +133,7 @@ export class Kernel {
         );
       }
     }
-    const enable = this.halves ? 'enable f16;\n' : '';
+    const enable = `${this.halves ? 'enable f16;\n' : ''}${this.subgroups ? 'enable subgroups;\n' : ''}`;
     const hookHelpers = this.hooked ? (this.ctx.storeHook?.helpers ?? '') : '';
     const helpers = hookHelpers && !body.includes(hookHelpers) ? hookHelpers : '';
     const wgsl = `${enable}${struct}${helpers}${this.decls.join('')}\n${body}`;
@@ -136,6 +142,7 @@ export class Kernel {
 
   /** Whether an f16 array is bound (the module then needs `enable f16;`). */
   private halves = false;
+  private subgroups = false;
 
   private bind(name: string, buffers: readonly GPUBuffer[], dtype: StorageType, access: Access): this {
     // The value type the accessors take and return; f16 storage widens to f32.

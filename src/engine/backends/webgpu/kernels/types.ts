@@ -27,6 +27,10 @@ export interface KernelContext {
   readonly rows: RowStrategy;
   /** Tile shape of the 'tiled' matmul (matmul-tiles.ts); default 64x64. */
   readonly matmulTile?: MatmulTileName;
+  /** Present when kernels may use subgroup operations ('subgroups' enabled and not turned off). */
+  readonly subgroups?: { readonly maxSize: number };
+  /** Whether products with a short side use the skinny matmul (matmul-skinny.ts); default true. */
+  readonly skinnyMatmul?: boolean;
   /** Set while building a producer whose output stores run a fused epilogue (fusion/epilogue.ts). */
   readonly storeHook?: StoreHook;
   /** Set while building a consumer that computes some inputs from their producers' (fusion/prologue.ts). */

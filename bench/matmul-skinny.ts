@@ -1,0 +1,83 @@
+/**
+ * Times the skinny matmul (kernels/matmul-skinny.ts) against the tile kernels on this machine's
+ * WebGPU adapter, on the shapes it is chosen for: decode steps (M = sequences) and LoRA's rank-r
+ * products, at GPT-2-small widths. `npx tsx bench/matmul-skinny.ts [--tiled]`: --tiled compares
+ * with the shared-memory tiles (GPUs) instead of the register kernel (the default on CPU adapters).
+ * Prints milliseconds per product, best of three timings of a few runs each.
+ */
+import type { TensorView } from '../src/engine/backend.ts';
+import {
+  createWebGPUBackend,
+  type WebGPUBackend,
+  type WebGPUBackendOptions,
+} from '../src/engine/backends/webgpu/index.ts';
+import { getNodeGPU } from '../src/engine/backends/webgpu/node-gpu.ts';
+
+interface Shape {
+  name: string;
+  M: number;
+  K: number;
+  N: number;
+  tA?: boolean;
+  tB?: boolean;
+}
+
+const D = 768;
+const TOKENS = 8 * 128;
+const shapes: Shape[] = [
+  ...[1, 8, 16, 64].map((B) => ({ name: `decode B=${B}, W [${D}, ${D}]`, M: B, K: D, N: D })),
+  { name: 'decode B=8, W^T (Llama layout)', M: 8, K: D, N: D, tB: true },
+  ...[8, 16, 64].map((r) => ({ name: `LoRA u = x·A^T, r=${r}`, M: TOKENS, K: D, N: r, tB: true })),
+  ...[8, 32].map((r) => ({ name: `LoRA dA = du^T·x, r=${r}`, M: r, K: TOKENS, N: D, tA: true })),
+  ...[8, 16].map((r) => ({ name: `LoRA dB = g^T·u, r=${r}`, M: D, K: TOKENS, N: r, tA: true })),
+];
+
+async function time(backend: WebGPUBackend, s: Shape): Promise<number> {
+  const view = (shape: number[]): TensorView => {
+    const n = shape[0] * shape[1];
+    const tensor = backend.alloc(n, 'f32');
+    backend.write(
+      tensor,
+      Float32Array.from({ length: n }, (_, i) => Math.sin(i)),
+    );
+    return { tensor, shape, dtype: 'f32' };
+  };
+  const a = view(s.tA ? [s.K, s.M] : [s.M, s.K]);
+  const b = view(s.tB ? [s.N, s.K] : [s.K, s.N]);
+  const out = view([s.M, s.N]);
+  const program = backend.compile([
+    { op: 'matmul', attrs: { transA: !!s.tA, transB: !!s.tB }, inputs: [a, b], output: out },
+  ]);
+  program.run();
+  await backend.sync();
+  const repeats = 3;
+  let best = Number.POSITIVE_INFINITY;
+  for (let trial = 0; trial < 3; trial++) {
+    const t0 = performance.now();
+    for (let r = 0; r < repeats; r++) program.run();
+    await backend.sync();
+    best = Math.min(best, (performance.now() - t0) / repeats);
+  }
+  program.dispose();
+  for (const v of [a, b, out]) backend.free(v.tensor);
+  return best;
+}
+
+const matmul = process.argv.includes('--tiled') ? 'tiled' : 'register';
+const variants: Record<string, WebGPUBackendOptions> = {
+  'skinny+subgroups': { matmul, subgroups: true },
+  'skinny plain': { matmul, subgroups: false },
+  [matmul]: { matmul, skinnyMatmul: false, matmulTile: '64x64' },
+};
+const gpu = await getNodeGPU();
+const backends = Object.fromEntries(
+  await Promise.all(Object.entries(variants).map(async ([k, o]) => [k, await createWebGPUBackend(gpu, o)] as const)),
+);
+console.log(`adapter: ${backends[matmul].report?.adapter.description}; ms per product`);
+console.log(['shape', ...Object.keys(variants)].join(' | '));
+for (const s of shapes) {
+  const row = [s.name];
+  for (const k of Object.keys(variants)) row.push((await time(backends[k], s)).toFixed(2));
+  console.log(row.join(' | '));
+}
+for (const b of Object.values(backends)) b.dispose();
