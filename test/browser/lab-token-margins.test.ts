@@ -169,6 +169,29 @@ it('shows JPO prompt tokens contributing and DPO prompt tokens masked, with the 
     expect(await promptText('chosen')).not.toBe(await promptText('rejected'));
   }
 
+  // Any pair, from the keyboard: the last one by its number (Enter), then the one before it; a
+  // number that is no pair is refused with the range. The preview and the tokens are that pair's.
+  {
+    const pairs = keeper.pairs('JPO');
+    const last = pairs.length - 1;
+    const number = page.getByTestId('token-pair-number');
+    await number.fill('0');
+    await number.press('Enter');
+    expect(await page.getByTestId('token-pair-problem').textContent()).toMatch(`from 1 to ${pairs.length}`);
+    await number.fill(String(last + 1));
+    await number.press('Enter');
+    await waitForStep(page, 2, `JPO:${last}`);
+    const preview = await page.getByTestId('token-pair-preview').textContent();
+    expect(preview).toContain(`Pair ${last + 1} of ${pairs.length}`);
+    expect(preview).toContain(pairs[last].r_chosen.slice(0, 40));
+    const shownText = async (side: 'chosen' | 'rejected') =>
+      (await shownSide(page, 'JPO', side)).map((t) => t.text.replace(/↵/g, '\n')).join('');
+    expect(await shownText('chosen')).toContain(pairs[last].r_chosen.slice(0, 20));
+    await page.getByRole('button', { name: 'Previous pair' }).press('Enter');
+    await waitForStep(page, 2, `JPO:${last - 1}`);
+    expect(await page.getByTestId('token-pair').inputValue()).toBe(String(last - 1));
+  }
+
   // On a phone the view wraps inside the screen.
   await page.setViewportSize({ width: 390, height: 844 });
   const view = page.getByTestId('token-margins');

@@ -47,8 +47,10 @@ export function TokenPairPicker({ options, pairCount, pairIndex, shown, onPick }
           ))}
         </select>
       </label>
+      {/* noValidate: the browser's own range check would block the submit without saying the range. */}
       <form
         className="token-pair-number"
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           const r = parsePairNumber(typed, pairCount);
