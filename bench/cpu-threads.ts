@@ -8,6 +8,8 @@
  * Part 2 (`-- --no-step` skips it): the whole tiny DPO step on CpuBackend at 1 and N threads, its
  * losses checked identical, against the issue's target (>= 1.7x at 2 threads). `-- --no-shapes`
  * skips part 1; `-- --profile` adds the step's kernel time per op kind at each thread count.
+ * Part 3 (`-- --no-attention` skips it): fused against unfused attention of a GPT-2-small-like
+ * layer at T = 256 and 512 (bench/cpu-attention.ts).
  */
 
 import { availableParallelism, loadavg } from 'node:os';
@@ -20,6 +22,7 @@ import { createWasmGemm } from '../src/engine/backends/cpu/wasm-gemm.ts';
 import { matmul } from '../src/engine/ops/matmul/cpu.ts';
 import { Rng } from '../src/engine/random.ts';
 import { CASES } from './cases.ts';
+import { cpuAttentionRows, printAttentionRows } from './cpu-attention.ts';
 import { runOrchard } from './orchard-step.ts';
 import { makeWorkload } from './workload.ts';
 
@@ -262,4 +265,5 @@ async function profileTinyStep(): Promise<void> {
 
 if (process.argv.includes('--profile')) await profileTinyStep();
 if (!process.argv.includes('--no-step')) await timeTinyStep();
+if (!process.argv.includes('--no-attention')) printAttentionRows(await cpuAttentionRows(counts));
 await disposeSharedGemmPools();

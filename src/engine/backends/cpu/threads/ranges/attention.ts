@@ -92,17 +92,19 @@ export function attnProbs(
   const N8 = Math.ceil(kn / 8) * 8;
   const mo = a[3] + Math.floor(bh / H) * Tk + j0;
   const shift = Tk - Tq;
+  const scale = f[0];
+  const step = trans !== 0 ? 4 * qn : 0;
   for (let r = 0; r < qn; r++) {
     const row = a[5] + 2 * (bh * Tq + i0 + r);
     const [lse, delta] = [stats[row], stats[row + 1]];
     const visible = Math.min(kn, i0 + r + shift - j0 + 1);
+    const [e0, d0] = [S + r * N8, DP + r * N8];
     // Element (r, c) goes to (r >> 2, c, r & 3) of the panel, or (c >> 2, r, c & 3) transposed.
     const rowAt = trans !== 0 ? PA + 4 * r : PA + (r >> 2) * kn * 4 + (r & 3);
     for (let c = 0; c < kn; c++) {
-      const live = c < visible && mask[mo + c] !== 0;
-      const p = live ? Math.exp(f[0] * heap[S + r * N8 + c] - lse) : 0;
-      const at = trans !== 0 ? rowAt + (c >> 2) * qn * 4 + (c & 3) : rowAt + 4 * c;
-      heap[at] = dp !== 0 ? p * (heap[DP + r * N8 + c] - delta) : p;
+      const p = c < visible && mask[mo + c] !== 0 ? Math.exp(scale * heap[e0 + c] - lse) : 0;
+      const at = trans !== 0 ? rowAt + (c >> 2) * step + (c & 3) : rowAt + 4 * c;
+      heap[at] = dp !== 0 ? p * (heap[d0 + c] - delta) : p;
     }
   }
   if (trans !== 0) {
@@ -161,8 +163,9 @@ export function attnOnline(
       const row = S + r * N8;
       const pa = PA + (r >> 2) * kn * 4 + (r & 3);
       const visible = r < qn ? Math.min(kn, i0 + r + shift - j0 + 1) : 0;
+      const m0 = mo + j0;
       let bm = Number.NEGATIVE_INFINITY;
-      for (let c = 0; c < visible; c++) if (mask[mo + j0 + c] !== 0) bm = Math.max(bm, scale * heap[row + c]);
+      for (let c = 0; c < visible; c++) if (mask[m0 + c] !== 0) bm = Math.max(bm, scale * heap[row + c]);
       if (bm === Number.NEGATIVE_INFINITY) {
         // No visible key in this block (or a padding row): p is 0, the row's state unchanged.
         for (let c = 0; c < kn; c++) heap[pa + 4 * c] = 0;
@@ -172,12 +175,13 @@ export function attnOnline(
       const mNew = Math.max(st[r], bm);
       const corr = Math.exp(st[r] - mNew);
       let sum = st[BK + r] * corr;
-      for (let c = 0; c < kn; c++) {
-        const live = c < visible && mask[mo + j0 + c] !== 0;
-        const p = live ? Math.exp(scale * heap[row + c] - mNew) : 0;
+      // Keys past `visible` add p = 0 (sum + 0 is sum): written, not summed.
+      for (let c = 0; c < visible; c++) {
+        const p = mask[m0 + c] !== 0 ? Math.exp(scale * heap[row + c] - mNew) : 0;
         heap[pa + 4 * c] = p;
         sum += p;
       }
+      for (let c = visible; c < kn; c++) heap[pa + 4 * c] = 0;
       st[BK + r] = sum;
       st[r] = mNew;
       st[2 * BK + r] = corr;
