@@ -1,10 +1,11 @@
 /**
  * The fused attention range kernels (backends/cpu/threads/ranges/attention.ts), as registered for
  * each flash_attention op on a backend with the SIMD gemm: on odd shapes (T not a multiple of the
- * 64-row block, fewer queries than keys, grouped-query heads, padding and a fully masked row), run
- * on the calling thread alone and split over 2 and 3 threads of a pool (operands in its shared
- * memory), they give the same bits as the reference loops of ops/attention/cpu.ts through the same
- * SIMD gemm. Every pool run is checked to have really gone through the threads.
+ * 64-row block, fewer queries than keys, grouped-query heads, padding that masks whole key blocks
+ * (which the kernels skip), a fully masked row), run on the calling thread alone and split over 2
+ * and 3 threads of a pool (operands in its shared memory), they give the same bits as the reference
+ * loops of ops/attention/cpu.ts through the same SIMD gemm. Every pool run is checked to have
+ * really gone through the threads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Launch } from '../../src/engine/backend.ts';
@@ -97,11 +98,11 @@ interface Case {
 
 const CASES: [string, Case][] = [
   [
-    'T = 150 (2 full blocks and 22 rows), GQA 4/2, D = 7, padding',
+    'T = 150 (2 full blocks and 22 rows), GQA 4/2, D = 7, padding (a key block all masked)',
     { B: 2, H: 4, Hkv: 2, Tq: 150, Tk: 150, D: 7, lengths: [150, 97] },
   ],
   [
-    'Tq = 70 against Tk = 135 (a shift of 65, off the block grid), GQA 4/2, D = 5, padding',
+    'Tq = 70 against Tk = 135 (a shift of 65, off the block grid), GQA 4/2, D = 5, a masked key block',
     { B: 2, H: 4, Hkv: 2, Tq: 70, Tk: 135, D: 5, lengths: [120, 135] },
   ],
   [

@@ -66,6 +66,16 @@ export function attnPackCols(heap: RangeArray, dst: number, src: RangeArray, so:
 }
 
 /**
+ * 1 when any of the n keys of mask from mo is visible, else 0: a key block whose keys are all
+ * masked gives p = 0 to every query, so in the reference its products add +0 and its rescaling is
+ * by 1, which leaves every sum as it was (for finite inputs); the kernels skip such blocks (padding).
+ */
+export function attnAnyKey(mask: RangeArray, mo: number, n: number) {
+  for (let c = 0; c < n; c++) if (mask[mo + c] !== 0) return 1;
+  return 0;
+}
+
+/**
  * Probabilities of query rows i0.. (qn) of head bh (b H + h) against keys j0.. (kn), from the
  * scores in the slot's S and the rows' logsumexp (aux), or with dp dS = p (dP - delta) from DP;
  * invisible pairs 0. Written to the slot's PA as an A panel: p [qn x kn], or with `trans` its
@@ -157,6 +167,7 @@ export function attnOnline(
   const lastKey = i0 + qn - 1 + shift;
   for (let j0 = 0; j0 <= lastKey; j0 += BK) {
     const kn = Math.min(BK, lastKey + 1 - j0);
+    if (attnAnyKey(mask, mo + j0, kn) === 0) continue;
     const N8 = attnPack(heap, KB, arr[1], a[1] + kv + j0 * D, kn, D, 8);
     gemm(4 * QA, 4 * KB, 4 * S, M4, N8, D);
     for (let r = 0; r < M4; r++) {
@@ -258,6 +269,7 @@ export const flashAttentionGradQRange: RangeKernel = function flashAttentionGrad
     const lastKey = i0 + qn - 1 + Tk - Tq;
     for (let j0 = 0; j0 <= lastKey; j0 += BK) {
       const kn = Math.min(BK, lastKey + 1 - j0);
+      if (attnAnyKey(arr[3], a[3] + b * Tk + j0, kn) === 0) continue;
       const N8 = attnPack(heap, KB, arr[1], a[1] + kv + j0 * D, kn, D, 8);
       gemm(4 * QA, 4 * KB, 4 * S, M4, N8, D);
       attnPack(heap, VB, arr[2], a[2] + kv + j0 * D, kn, D, 8);
@@ -309,7 +321,10 @@ export const flashAttentionGradKVRange: RangeKernel = function flashAttentionGra
     const N8 = attnPack(heap, KB, arr[1], a[1] + ko, kn, D, 8);
     if (gradK) attnPack(heap, VB, arr[2], a[2] + ko, kn, D, 8);
     heap.fill(0, ACC, ACC + kn * D);
-    for (let h = (bk % Hkv) * rep; h < (bk % Hkv) * rep + rep; h++)
+    // A block of masked keys gets +0 from every query head (see attnAnyKey).
+    const h0 = (bk % Hkv) * rep;
+    const h1 = attnAnyKey(arr[3], a[3] + b * Tk + j0, kn) !== 0 ? h0 + rep : h0;
+    for (let h = h0; h < h1; h++)
       for (let i0 = Math.max(0, j0 - (Tk - Tq)); i0 < Tq; i0 += BK) {
         const qn = Math.min(BK, Tq - i0);
         const bh = b * H + h;

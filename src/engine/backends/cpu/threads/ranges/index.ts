@@ -3,6 +3,7 @@
  * built into their source by worker-source.ts), so the order here is the protocol.
  */
 import {
+  attnAnyKey,
   attnOnline,
   attnPack,
   attnPackCols,
@@ -68,6 +69,7 @@ export const RANGE_HELPERS: readonly ((...args: never[]) => number)[] = [
   rowRstd,
   rowInvRms,
   rowLogSumExp,
+  attnAnyKey,
   attnPack,
   attnPackCols,
   attnProbs,
