@@ -23,6 +23,7 @@ import {
 } from '../../src/engine/ops/attention/cpu.ts';
 import { type AttentionDims, type AttentionOp, attentionDims } from '../../src/engine/ops/attention/index.ts';
 import { numel } from '../../src/engine/ops/shape.ts';
+import type { Shape } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { must } from './engine-helpers.ts';
 
@@ -44,7 +45,7 @@ afterAll(async () => {
   await Promise.all([...pools.values()].map((p) => p.dispose()));
 });
 
-type Host = { data: Float32Array; shape: number[] };
+type Host = { data: Float32Array; shape: Shape };
 
 /** Same bits, NaNs included. */
 function sameBits(a: Float32Array, b: Float32Array): boolean {
@@ -56,7 +57,7 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 }
 
 /** Runs op's registered kernel on the calling thread (no pool) or on `pool`, operands in its memory. */
-function runOp(op: AttentionOp, scale: number, inputs: Host[], outShape: number[], pool?: GemmPool): Float32Array {
+function runOp(op: AttentionOp, scale: number, inputs: Host[], outShape: Shape, pool?: GemmPool): Float32Array {
   const place = (h: Host): ArrayView => {
     if (!pool) return { data: h.data.slice(), shape: h.shape };
     const t = must(pool.allocTensor(h.data.length, 'f32'), 'room in the pool memory');
@@ -74,7 +75,7 @@ function runOp(op: AttentionOp, scale: number, inputs: Host[], outShape: number[
 }
 
 /** The op alone and on each pool equals `want`, bit for bit. */
-function expectSame(op: AttentionOp, scale: number, inputs: Host[], outShape: number[], want: Float32Array): void {
+function expectSame(op: AttentionOp, scale: number, inputs: Host[], outShape: Shape, want: Float32Array): void {
   expect(sameBits(runOp(op, scale, inputs, outShape), want), `${op} on 1 thread`).toBe(true);
   for (const [threads, pool] of pools) {
     const before = pool.stats.rangeJobs;
