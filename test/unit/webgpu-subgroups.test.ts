@@ -1,0 +1,68 @@
+/**
+ * When the WebGPU kernels use subgroups, and the skinny matmul's plan for a product (pure logic, no
+ * device): by default only GPUs with the feature use subgroups, `subgroups: true` requires the
+ * feature, workgroups then hold only full subgroups, and only thin products take the skinny kernel.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  SKINNY_MAX_SHORT_SIDE,
+  skinnyWorkgroups,
+  useSkinnyMatmul,
+} from '../../src/engine/backends/webgpu/kernels/matmul-skinny.ts';
+import type { KernelContext, MatmulVariant } from '../../src/engine/backends/webgpu/kernels/types.ts';
+import { kernelSubgroupSize, subgroupsByDefault } from '../../src/engine/backends/webgpu/subgroups.ts';
+
+const device = (features: string[], subgroupMaxSize?: number) =>
+  ({ features: new Set(features), adapterInfo: { subgroupMaxSize } }) as unknown as GPUDevice;
+
+describe('kernelSubgroupSize', () => {
+  it('uses subgroups by default on GPUs with the feature, at the adapter’s largest size', () => {
+    expect(kernelSubgroupSize(device(['subgroups'], 32), {}, 'tiled')).toBe(32);
+    expect(kernelSubgroupSize(device([], 32), {}, 'tiled')).toBeUndefined();
+    // CPU adapters: measured slower with shuffles, so only when asked.
+    expect(kernelSubgroupSize(device(['subgroups'], 4), {}, 'register')).toBeUndefined();
+    expect(kernelSubgroupSize(device(['subgroups'], 4), { subgroups: true }, 'register')).toBe(4);
+    expect(kernelSubgroupSize(device(['subgroups'], 32), { subgroups: false }, 'tiled')).toBeUndefined();
+    expect(subgroupsByDefault(true, 'tiled')).toBe(true);
+    expect(subgroupsByDefault(true, 'register')).toBe(false);
+  });
+  it('assumes the largest WebGPU subgroup size (128) when the adapter does not say', () => {
+    expect(kernelSubgroupSize(device(['subgroups']), {}, 'tiled')).toBe(128);
+  });
+  it('says how to fix `subgroups: true` on a device without the feature', () => {
+    expect(() => kernelSubgroupSize(device([]), { subgroups: true }, 'tiled')).toThrow(/Leave subgroups unset/);
+  });
+});
+
+describe('useSkinnyMatmul', () => {
+  const ctx = (matmul: MatmulVariant, subgroupMax?: number, maxThreads = 256) =>
+    ({
+      matmul,
+      limits: { maxThreads },
+      subgroups: subgroupMax === undefined ? undefined : { maxSize: subgroupMax },
+    }) as KernelContext;
+  const dims = (M: number, N: number, batch = 1) => ({ batch, M, N, K: 100 });
+
+  it('takes only products whose short side is within the family’s limit, and never when turned off', () => {
+    for (const family of ['register', 'tiled'] as const) {
+      const max = SKINNY_MAX_SHORT_SIDE[family];
+      expect(useSkinnyMatmul(dims(max, 5000), ctx(family))?.side).toBe('M');
+      expect(useSkinnyMatmul(dims(5000, max), ctx(family))?.side).toBe('N');
+      expect(useSkinnyMatmul(dims(max + 1, 5000), ctx(family))).toBeUndefined();
+    }
+    expect(useSkinnyMatmul(dims(1, 5000), { ...ctx('tiled'), skinnyMatmul: false })).toBeUndefined();
+  });
+  it('with subgroups, workgroups of maxThreads (whole subgroups); without, 64 threads', () => {
+    expect(useSkinnyMatmul(dims(3, 5000), ctx('tiled', 32))).toMatchObject({ subgroups: true, threads: 256, block: 4 });
+    expect(useSkinnyMatmul(dims(3, 5000), ctx('tiled'))).toMatchObject({ subgroups: false, threads: 64 });
+    // A subgroup larger than a workgroup may be: plain loads.
+    expect(useSkinnyMatmul(dims(3, 5000), ctx('tiled', 128, 64))).toMatchObject({ subgroups: false, threads: 64 });
+  });
+  it('covers every output: long side in threads x per, short side in blocks, batches in z', () => {
+    const plan = useSkinnyMatmul(dims(40, 1000, 3), ctx('register'));
+    expect(plan).toMatchObject({ side: 'M', block: 16, per: 4, threads: 64 });
+    expect(skinnyWorkgroups(dims(40, 1000, 3), plan as NonNullable<typeof plan>)).toEqual([4, 3, 3]);
+    const thin = useSkinnyMatmul(dims(1000, 3), ctx('tiled'));
+    expect(skinnyWorkgroups(dims(1000, 3), thin as NonNullable<typeof thin>)).toEqual([1, 16, 1]);
+  });
+});
