@@ -8,6 +8,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
+import { sharedGemmPool } from '../src/engine/backends/cpu/threads/shared-pool.ts';
 import { resolveThreadCount } from '../src/engine/backends/cpu/threads/thread-count.ts';
 import { Graph } from '../src/engine/graph.ts';
 import { ParamStore } from '../src/engine/params.ts';
@@ -26,6 +27,14 @@ export interface AttentionRow {
   threads: number;
   /** Median ms of one forward + backward. */
   ms: number;
+}
+
+/** Range jobs the shared pool of `threads` has run, and the times its lag guard kept one on the calling thread. */
+function poolCounts(threads: number): { rangeJobs: number; backoffs: number } {
+  const pool = threads > 1 ? sharedGemmPool(threads) : null;
+  return pool && typeof pool !== 'string'
+    ? { rangeJobs: pool.stats.rangeJobs, backoffs: pool.lag.backoffs }
+    : { rangeJobs: 0, backoffs: 0 };
 }
 
 /** One layer's attention, forward and backward, compiled on a CpuBackend of `threads`. */
@@ -71,12 +80,20 @@ export async function cpuAttentionRows(counts: readonly number[], Ts: readonly n
         runs.push({ row: { path, T, threads }, run, times: [] });
       }
   }
+  const before = new Map(counts.map((n) => [n, poolCounts(n)]));
   for (let round = 0; round < ROUNDS; round++)
     for (const r of runs) {
       const t0 = performance.now();
       await r.run();
       r.times.push(performance.now() - t0);
     }
+  // How much of the timed work the helpers shared: a busy machine sends range jobs back to one thread.
+  for (const n of counts) {
+    const [b, a] = [before.get(n), poolCounts(n)];
+    console.log(
+      `cpu-attention ${n}-thread pool while timed: ${a.rangeJobs - (b?.rangeJobs ?? 0)} range jobs, ${a.backoffs - (b?.backoffs ?? 0)} lag back-offs`,
+    );
+  }
   return runs.map(({ row, times }): AttentionRow => ({ ...row, ms: median(times) }));
 }
 
