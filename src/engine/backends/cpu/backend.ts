@@ -26,8 +26,8 @@ export interface CpuBackendOptions {
   /** Time every kernel by op kind (see profile()); costs a clock read per launch. */
   profile?: boolean;
   /**
-   * Threads for the SIMD gemm and the other heavy kernels (elementwise, softmax, log-probs, norms,
-   * permutes, AdamW), this one included; results are identical for any count. With more than one,
+   * Threads for the SIMD gemm and the other heavy kernels (elementwise, softmax, fused attention,
+   * log-probs, norms, permutes, AdamW), this one included; results are identical for any count. With more than one,
    * tensors live in the threads' shared WebAssembly memory (up to 4 GiB; beyond it, private arrays
    * whose kernels run on this thread). Default ORCHARD_CPU_THREADS, else all cores up to 8. 1, or
    * a runtime without shared memory and blocking waits (a page's main thread), runs
