@@ -8,8 +8,8 @@
  * (each element summed in the same order) and the same float64 softmax arithmetic, so any split
  * over threads gives the reference's bits. Unlike the reference, each operand block is packed into
  * the gemm's panel layout (A as [M4/4][K][4], B as [N8/8][K][8], padding zero) once where the
- * reference packs it for every product, and probabilities are written straight into the next
- * product's panel.
+ * reference packs it for every product, probabilities are written straight into the next
+ * product's panel, and key blocks that are all padding are skipped (attnAnyKey).
  *
  * Every kernel takes arr [q, k, v, mask, dOut, aux, out, scratch] (aux: the attention output for
  * the statistics, the statistics for the gradients; an unused operand repeats another), a [those
