@@ -5,14 +5,17 @@
  * (which the kernels skip), a fully masked row), run on the calling thread alone and split over 2
  * and 3 threads of a pool (operands in its shared memory), they give the same bits as the reference
  * loops of ops/attention/cpu.ts through the same SIMD gemm. Every pool run is checked to have
- * really gone through the threads.
+ * really gone through the threads. And a whole DPO step of a model with fused attention trains to
+ * the same bits on 2 threads as on 1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Launch } from '../../src/engine/backend.ts';
 import type { KernelContext } from '../../src/engine/backends/cpu/kernel-kit.ts';
 import type { ArrayView, F32View } from '../../src/engine/backends/cpu/tensor.ts';
 import { createGemmPool, type GemmPool } from '../../src/engine/backends/cpu/threads/gemm-pool.ts';
+import { sharedGemmPool } from '../../src/engine/backends/cpu/threads/shared-pool.ts';
 import { createWasmGemm } from '../../src/engine/backends/cpu/wasm-gemm.ts';
+import { parseConfig } from '../../src/engine/models/config.ts';
 import {
   attentionCpu,
   attentionGemms,
@@ -25,6 +28,7 @@ import { type AttentionDims, type AttentionOp, attentionDims } from '../../src/e
 import { numel } from '../../src/engine/ops/shape.ts';
 import type { Shape } from '../../src/engine/ops.ts';
 import { Rng } from '../../src/engine/random.ts';
+import { type DpoRun, trainOnThreads } from './cpu-threads-dpo.ts';
 import { must } from './engine-helpers.ts';
 
 const wasm = must(createWasmGemm(), 'WebAssembly SIMD in this Node');
@@ -160,4 +164,35 @@ describe('fused attention range kernels give the reference bits on 1, 2 and 3 th
       expectSame('flash_attention_grad_v', scale, [q, k, mask, dOut, stats], kShape, r.dv.data);
     });
   }
+});
+
+describe('a DPO step of a model with fused attention', () => {
+  it('gives on 2 threads the losses and trained weights of 1 thread, bit for bit', async () => {
+    const T = 80;
+    const run: DpoRun = {
+      config: parseConfig({ model_type: 'gpt2', vocab_size: 128, n_positions: T, n_embd: 64, n_layer: 2, n_head: 4 }),
+      seed: 5,
+      modelName: 'fused',
+      pairs: 2,
+      T,
+      promptLen: 10,
+      refLogp: -300,
+      steps: 2,
+      attention: 'fused',
+    };
+    const one = await trainOnThreads(1, run);
+    const pool = sharedGemmPool(2);
+    if (typeof pool === 'string') throw new Error(`no threads in this Node: ${pool}`);
+    // The lag guard could send jobs to one thread on a busy machine; here they must use both.
+    pool.lag.enabled = false;
+    const before = pool.stats.rangeJobs;
+    const two = await trainOnThreads(2, run);
+    pool.lag.enabled = true;
+    expect(two.threads).toBe(2);
+    expect(pool.stats.rangeJobs).toBeGreaterThan(before);
+    expect(two.losses).toEqual(one.losses);
+    expect(one.losses[1]).not.toEqual(one.losses[0]);
+    for (let i = 0; i < one.weights.length; i++)
+      expect(sameBits(two.weights[i], one.weights[i]), `weight ${i}`).toBe(true);
+  });
 });

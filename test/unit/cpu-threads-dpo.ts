@@ -10,6 +10,7 @@ import { feedsFor, padRows, sequenceFeeds } from '../../src/engine/logprobs.ts';
 import type { ModelConfig } from '../../src/engine/models/config.ts';
 import { randomModel } from '../../src/engine/models/init.ts';
 import { buildPreferenceGraph, REF_INPUTS } from '../../src/engine/objectives/index.ts';
+import type { AttentionMode } from '../../src/engine/ops/attention/index.ts';
 import { ADAMW_DEFAULTS } from '../../src/engine/optim/adamw.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { Rng } from '../../src/engine/random.ts';
@@ -27,6 +28,8 @@ export interface DpoRun {
   /** The frozen reference model's log-prob of every chosen and rejected row. */
   refLogp: number;
   steps: number;
+  /** Which attention the model builds (default 'auto'). */
+  attention?: AttentionMode;
 }
 
 /** Runs `run.steps` DPO steps on `backend`: every loss, and the trained weights (copies). */
@@ -42,7 +45,7 @@ export async function trainDpoSteps(
     return { ids, mask: ids.map((_, t) => (t >= run.promptLen ? 1 : 0)) };
   });
   const g = new Graph();
-  const pg = buildPreferenceGraph(g, model, { pairs, T, objective: 'dpo' });
+  const pg = buildPreferenceGraph(g, model, { pairs, T, objective: 'dpo', build: { attention: run.attention } });
   const store = new ParamStore(backend);
   store.addFromGraph(g, (n) => Float32Array.from(model.weights.get(n) as Float32Array));
   const step = compileTrainStep(g, pg.loss, [], backend, store);
