@@ -84,8 +84,7 @@ describe('epilogues folded into their producer', () => {
       L('add', ['base', 'xab'], 'out'),
     ];
     const { plain, fused } = await checkFusion(...both(), t, launches);
-    // The scale and the add, and xab's matmul itself (computed in base's kernel, fusion/matmul-pair.ts).
-    expect(fused.fusedLaunches).toBe(3);
+    expect(fused.fusedLaunches).toBe(2);
     expect(fused.dispatches).toBeLessThan(plain.dispatches);
   });
 

@@ -11,7 +11,7 @@ import type { WebGPUBackendOptions } from '../../src/engine/backends/webgpu/inde
 import { checkFusion, L, type LaunchDecl, type ListResult, type TensorDecl } from './fusion-harness.ts';
 import { gpuBackendPerVariant } from './webgpu-helpers.ts';
 
-const FAMILIES = ['register', 'tiled 64x64', 'tiled 128x64'] as const;
+const FAMILIES = ['register', 'tiled 64x64', 'tiled 128x64', 'tiled 64x128-v4'] as const;
 type Family = (typeof FAMILIES)[number];
 const VARIANTS = FAMILIES.flatMap((f) => [`${f} plain`, `${f} fused`] as const);
 
@@ -20,7 +20,7 @@ const options = (v: string): WebGPUBackendOptions => {
   return {
     fusion: v.endsWith('fused'),
     matmul: tiled ? 'tiled' : 'register',
-    ...(tiled ? { matmulTile: v.includes('128x64') ? '128x64' : '64x64' } : {}),
+    ...(tiled ? { matmulTile: v.split(' ')[1] } : {}),
   } as WebGPUBackendOptions;
 };
 const backend = gpuBackendPerVariant(VARIANTS, options);
@@ -45,14 +45,14 @@ const mm = (transA = false, transB = false) => ({ transA, transB });
 /** LoRA's forward as layers.ts emits it: x W + b, then s (x A^T) B^T added (odd M, N, K and rank). */
 const loraForward = (): [Record<string, TensorDecl>, LaunchDecl[]] => [
   {
-    x: { shape: [3, 7, 19] },
-    w: { shape: [19, 37], std: 0.3 },
-    bias: { shape: [37] },
-    la: { shape: [5, 19], std: 0.3 },
-    lb: { shape: [37, 5], std: 0.3 },
-    y: { shape: [3, 7, 37] },
-    u: { shape: [3, 7, 5] },
-    d: { shape: [3, 7, 37] },
+    x: { shape: [3, 23, 67] },
+    w: { shape: [67, 70], std: 0.3 },
+    bias: { shape: [70] },
+    la: { shape: [5, 67], std: 0.3 },
+    lb: { shape: [70, 5], std: 0.3 },
+    y: { shape: [3, 23, 70] },
+    u: { shape: [3, 23, 5] },
+    d: { shape: [3, 23, 70] },
   },
   [
     L('matmul', ['x', 'w'], 'y', mm()),
@@ -67,16 +67,16 @@ const loraForward = (): [Record<string, TensorDecl>, LaunchDecl[]] => [
 /** LoRA's backward as autodiff emits it: du A, then the weight gradient dA, then dy W^T, summed. */
 const loraBackward = (): [Record<string, TensorDecl>, LaunchDecl[]] => [
   {
-    g: { shape: [3, 7, 37] },
-    gs: { shape: [3, 7, 37] },
-    x: { shape: [3, 7, 19] },
-    w: { shape: [19, 37], std: 0.3 },
-    la: { shape: [5, 19], std: 0.3 },
-    lb: { shape: [37, 5], std: 0.3 },
-    du: { shape: [3, 7, 5] },
-    dxl: { shape: [3, 7, 19] },
-    da: { shape: [5, 19] },
-    dxb: { shape: [3, 7, 19] },
+    g: { shape: [3, 23, 70] },
+    gs: { shape: [3, 23, 70] },
+    x: { shape: [3, 23, 67] },
+    w: { shape: [67, 70], std: 0.3 },
+    la: { shape: [5, 67], std: 0.3 },
+    lb: { shape: [70, 5], std: 0.3 },
+    du: { shape: [3, 23, 5] },
+    dxl: { shape: [3, 23, 67] },
+    da: { shape: [5, 67] },
+    dxb: { shape: [3, 23, 67] },
   },
   [
     L('scale', ['g'], 'gs', { s: 2.5 }),
@@ -85,8 +85,8 @@ const loraBackward = (): [Record<string, TensorDecl>, LaunchDecl[]] => [
     L(
       'matmul',
       [
-        { name: 'du', shape: [21, 5] },
-        { name: 'x', shape: [21, 19] },
+        { name: 'du', shape: [69, 5] },
+        { name: 'x', shape: [69, 67] },
       ],
       'da',
       mm(true, false),
@@ -121,14 +121,14 @@ describe.each(FAMILIES)('matmul pairs on the %s kernel', (family) => {
       [false, true, true, false],
     ]) {
       const t: Record<string, TensorDecl> = {
-        a: { shape: tA ? [4, 13, 23] : [4, 23, 13] },
-        b: { shape: tB ? [4, 18, 13] : [4, 13, 18] },
-        a2: { shape: tA2 ? [4, 9, 23] : [4, 23, 9] },
-        b2: { shape: tB2 ? [4, 18, 9] : [4, 9, 18] },
-        bias: { shape: [18] },
-        o1: { shape: [4, 23, 18] },
-        o2: { shape: [4, 23, 18] },
-        z: { shape: [4, 23, 18] },
+        a: { shape: tA ? [2, 13, 67] : [2, 67, 13] },
+        b: { shape: tB ? [2, 66, 13] : [2, 13, 66] },
+        a2: { shape: tA2 ? [2, 9, 67] : [2, 67, 9] },
+        b2: { shape: tB2 ? [2, 66, 9] : [2, 9, 66] },
+        bias: { shape: [66] },
+        o1: { shape: [2, 67, 66] },
+        o2: { shape: [2, 67, 66] },
+        z: { shape: [2, 67, 66] },
       };
       const launches = [
         L('matmul', ['a', 'b'], 'o1', mm(tA, tB)),
@@ -140,6 +140,23 @@ describe.each(FAMILIES)('matmul pairs on the %s kernel', (family) => {
       const { fused } = await checkPair(family, t, launches);
       expect(fused.dispatches, `transposes ${[tA, tB, tA2, tB2]}`).toBe(1);
     }
+  });
+
+  it('LoRA forward with every contiguous dimension a multiple of 4 (vec4 loads on -v4 tiles)', async () => {
+    const [t, launches] = loraForward();
+    const shapes: Record<string, number[]> = {
+      x: [3, 23, 20],
+      w: [20, 68],
+      bias: [68],
+      la: [4, 20],
+      lb: [68, 4],
+      y: [3, 23, 68],
+      u: [3, 23, 4],
+      d: [3, 23, 68],
+    };
+    for (const [name, shape] of Object.entries(shapes)) t[name] = { ...t[name], shape };
+    const { fused } = await checkPair(family, t, launches);
+    expect(fused.fusedLaunches).toBe(4);
   });
 
   it('a K longer than one tile slice and a second K shorter than one', async () => {
@@ -164,13 +181,13 @@ describe.each(FAMILIES)('matmul pairs on the %s kernel', (family) => {
 describe('what keeps two matmuls apart', () => {
   const family: Family = 'register';
   const base = (): Record<string, TensorDecl> => ({
-    x: { shape: [21, 19] },
-    w: { shape: [19, 37], std: 0.3 },
-    u: { shape: [21, 5] },
-    lb: { shape: [5, 37], std: 0.3 },
-    y: { shape: [21, 37] },
-    d: { shape: [21, 37] },
-    e: { shape: [21, 37] },
+    x: { shape: [69, 19] },
+    w: { shape: [19, 70], std: 0.3 },
+    u: { shape: [69, 5] },
+    lb: { shape: [5, 70], std: 0.3 },
+    y: { shape: [69, 70] },
+    d: { shape: [69, 70] },
+    e: { shape: [69, 70] },
     s: { shape: [1] },
   });
 
@@ -186,11 +203,11 @@ describe('what keeps two matmuls apart', () => {
   });
 
   it('output layouts that differ (same element count) do not pair', async () => {
-    const t = { ...base(), lb: { shape: [5, 21] }, u: { shape: [37, 5] }, d: { shape: [37, 21] } };
+    const t = { ...base(), lb: { shape: [5, 69] }, u: { shape: [70, 5] }, d: { shape: [70, 69] } };
     const launches = [
       L('matmul', ['x', 'w'], 'y', mm()),
       L('matmul', ['u', 'lb'], 'd', mm()),
-      L('add', ['y', { name: 'd', shape: [21, 37] }], 'y'),
+      L('add', ['y', { name: 'd', shape: [69, 70] }], 'y'),
     ];
     const { fused } = await checkPair(family, t, launches);
     expect(fused.fusedLaunches).toBe(1); // only the add, folded into the second matmul
@@ -221,10 +238,10 @@ describe('what keeps two matmuls apart', () => {
   it("a second matmul reading the first's output does not pair", async () => {
     const launches = [
       L('matmul', ['x', 'w'], 'y', mm()),
-      L('matmul', ['y', { name: 'lb', shape: [37, 37] }], 'd', mm()),
+      L('matmul', ['y', { name: 'lb', shape: [70, 70] }], 'd', mm()),
       L('add', ['y', 'd'], 'e'),
     ];
-    const t = { ...base(), lb: { shape: [37, 37], std: 0.2 } };
+    const t = { ...base(), lb: { shape: [70, 70], std: 0.2 } };
     const { fused } = await checkPair(family, t, launches);
     expect(fused.fusedLaunches).toBe(1); // only the add, folded into the second matmul
   });
@@ -233,16 +250,16 @@ describe('what keeps two matmuls apart', () => {
     const launches = [
       L('matmul', ['x', 'w'], 'y', mm()),
       L('unary', ['y'], 'e', { fn: 'gelu_tanh' }),
-      L('matmul', ['e', { name: 'lb', shape: [37, 37] }], 'd', mm()),
+      L('matmul', ['e', { name: 'lb', shape: [70, 70] }], 'd', mm()),
       L('add', ['y', 'd'], 'y'),
     ];
-    const t = { ...base(), lb: { shape: [37, 37], std: 0.2 } };
+    const t = { ...base(), lb: { shape: [70, 70], std: 0.2 } };
     const { fused } = await checkPair(family, t, launches);
     expect(fused.fusedLaunches).toBe(2); // GELU into the first matmul, the add into the second
   });
 
   it('matmuls with a short side (the skinny kernel computes them) do not pair', async () => {
-    const t = { ...base(), w: { shape: [19, 8] }, lb: { shape: [5, 8] }, y: { shape: [21, 8] }, d: { shape: [21, 8] } };
+    const t = { ...base(), w: { shape: [19, 8] }, lb: { shape: [5, 8] }, y: { shape: [69, 8] }, d: { shape: [69, 8] } };
     const launches = [
       L('matmul', ['x', 'w'], 'y', mm()),
       L('matmul', ['u', 'lb'], 'd', mm()),

@@ -10,10 +10,17 @@
  */
 import type { Launch } from '../../backend.ts';
 import { Kernel } from '../../backends/webgpu/kernels/builder.ts';
-import { skinnyMatmulBody, skinnyWorkgroups, useSkinnyMatmul } from '../../backends/webgpu/kernels/matmul-skinny.ts';
+// Aliased: biome's React rules take any use* call for a hook.
+import {
+  skinnyMatmulBody,
+  useSkinnyMatmul as skinnyPlan,
+  skinnyWorkgroups,
+} from '../../backends/webgpu/kernels/matmul-skinny.ts';
 import {
   aIndex,
   bIndex,
+  bindMatmulOperand,
+  contiguousDims,
   DEFAULT_MATMUL_TILE,
   MATMUL_TILES,
   type MatmulSegment,
@@ -66,16 +73,22 @@ export function matmulKernel(launch: Launch<'matmul'>, ctx: KernelContext): Disp
     .u32('sa', d.strideA)
     .u32('sb', d.strideB)
     .u32('so', d.strideO);
-  k.tensor('out', asGpuTensor(launch.output.tensor, 'matmul output'), numel(launch.output.shape), 'read_write')
-    .tensor('a', asGpuTensor(a.tensor, 'matmul a'), numel(a.shape), 'read')
-    .tensor('b', asGpuTensor(b.tensor, 'matmul b'), numel(b.shape), 'read');
+  // Decided before the operands are bound: only the tiled body reads vec4 views of them.
+  const skinny = skinnyPlan(d, ctx);
+  const contiguous = contiguousDims(d, transA, transB);
+  k.tensor('out', asGpuTensor(launch.output.tensor, 'matmul output'), numel(launch.output.shape), 'read_write');
+  const vecA = bindMatmulOperand(k, ctx, 'a', asGpuTensor(a.tensor, 'matmul a'), numel(a.shape), contiguous.a, !skinny);
+  const vecB = bindMatmulOperand(k, ctx, 'b', asGpuTensor(b.tensor, 'matmul b'), numel(b.shape), contiguous.b, !skinny);
   if (d.batch * d.M * d.N === 0) return [];
-  const skinny = useSkinnyMatmul(d, ctx);
   if (skinny) {
+    // biome-ignore lint/correctness/useHookAtTopLevel: a Kernel builder method, not a React hook
     if (skinny.subgroups) k.useSubgroups();
     return [k.build(skinnyMatmulBody(transA, transB, skinny), skinnyWorkgroups(d, skinny))];
   }
-  const body = ctx.matmul === 'tiled' ? tiledMatmulBody(transA, transB, shape) : registerBody(transA, transB);
+  const body =
+    ctx.matmul === 'tiled'
+      ? tiledMatmulBody(transA, transB, shape, undefined, { vecA, vecB })
+      : registerBody(transA, transB);
   return [k.build(body, [Math.ceil(d.N / cols), Math.ceil(d.M / rows), d.batch])];
 }
 

@@ -41,7 +41,7 @@ export function fusedDispatches(
   const skipped = new Set(prologues.map((p) => p.producer));
   const hooksAt = new Map(prologues.map((p) => [p.consumer, [prologueHook(launches, p)]]));
   const consumers = new Set(prologues.map((p) => p.consumer));
-  const pairs = planMatmulPairs(launches, ctx.layout.elems, new Set([...taken, ...skipped, ...consumers]));
+  const pairs = planMatmulPairs(launches, ctx, new Set([...taken, ...skipped, ...consumers]));
   const pairAt = new Map<number, MatmulPair>(pairs.map((p) => [p.second, p]));
   const inPair = new Set(pairs.flatMap((p) => [p.first, p.second, ...p.consumers]));
   // No epilogue producer between a pair's matmuls: its hoisted consumers would pass the sunk first matmul.

@@ -17,7 +17,17 @@ import type { DeviceTensor, Launch } from '../../../backend.ts';
 import type { MatmulAttrs } from '../../../ops/matmul/index.ts';
 import { type MatmulDims, matmulDims, registerBody } from '../../../ops/matmul/wgsl.ts';
 import { Kernel } from '../kernels/builder.ts';
-import { DEFAULT_MATMUL_TILE, MATMUL_TILES, tileCols, tiledMatmulBody, tileRows } from '../kernels/matmul-tiles.ts';
+// Aliased: biome's React rules take any use* call for a hook.
+import { useSkinnyMatmul as skinnyPlan } from '../kernels/matmul-skinny.ts';
+import {
+  bindMatmulOperand,
+  contiguousDims,
+  DEFAULT_MATMUL_TILE,
+  MATMUL_TILES,
+  tileCols,
+  tiledMatmulBody,
+  tileRows,
+} from '../kernels/matmul-tiles.ts';
 import type { DispatchSpec, KernelContext } from '../kernels/types.ts';
 import { asGpuTensor } from '../tensor.ts';
 import { count, deadAfter, hoistable, reads, touches, writes } from './access.ts';
@@ -25,13 +35,6 @@ import { consumable, type EpilogueGroup, epilogueHook } from './epilogue.ts';
 
 /** How far apart the two matmuls, and the chain from them, may be. */
 const WINDOW = 8;
-
-/**
- * Products with a side this short or shorter are left unpaired: the skinny matmul kernel
- * (kernels/matmul-skinny.ts, SKINNY_MAX_SHORT_SIDE) computes them, and a pair must run the same
- * tiled/register arithmetic as the two launches it replaces.
- */
-const SKINNY_SIDE = 8;
 
 export interface MatmulPair {
   /** The earlier matmul: its output is the kernel's `out` (v in the chain). */
@@ -47,7 +50,7 @@ export interface MatmulPair {
 /** Pairs found in `launches`, none using a position in `taken` (other fusions' positions). */
 export function planMatmulPairs(
   launches: readonly Launch[],
-  maxElems: number,
+  ctx: KernelContext,
   taken: ReadonlySet<number>,
 ): MatmulPair[] {
   const pairs: MatmulPair[] = [];
@@ -56,9 +59,9 @@ export function planMatmulPairs(
   // and this sunk matmul would pass each other with neither check seeing the other.
   const sites: number[] = [];
   for (let q = 0; q < launches.length; q++) {
-    if (used.has(q) || !pairable(launches[q], maxElems)) continue;
+    if (used.has(q) || !pairable(launches[q], ctx)) continue;
     for (let p = q - 1; p >= Math.max(0, q - WINDOW); p--) {
-      if (used.has(p) || !pairable(launches[p], maxElems) || !sameLayout(launches[p], launches[q])) continue;
+      if (used.has(p) || !pairable(launches[p], ctx) || !sameLayout(launches[p], launches[q])) continue;
       if (sites.some((s) => s > p)) break;
       const pair = planPair(launches, p, q, used);
       if (!pair) continue;
@@ -71,11 +74,14 @@ export function planMatmulPairs(
   return pairs;
 }
 
-function pairable(l: Launch, maxElems: number): l is Launch<'matmul'> {
+/**
+ * A matmul the pair kernel can compute. Not one the skinny kernel (kernels/matmul-skinny.ts) would
+ * take: the pair runs the tiled/register body, and its result must be the unfused launches'.
+ */
+function pairable(l: Launch, ctx: KernelContext): boolean {
   if (l.op !== 'matmul' || l.output.dtype !== 'f32') return false;
   const n = count(l.output);
-  const d = matmulDims(l as Launch<'matmul'>);
-  return n > 0 && n <= maxElems && Math.min(d.M, d.N) > SKINNY_SIDE;
+  return n > 0 && n <= ctx.layout.elems && !skinnyPlan(matmulDims(l as Launch<'matmul'>), ctx);
 }
 
 /** Whether both products write the same elements in the same order (one grid computes both). */
@@ -184,15 +190,17 @@ function pairKernel(P: Launch<'matmul'>, Q: Launch<'matmul'>, ctx: KernelContext
     .u32('K2', d2.K)
     .u32('sa2', d2.strideA)
     .u32('sb2', d2.strideB);
-  const bind = (name: string, v: Launch['output'], access: 'read' | 'read_write') =>
-    k.tensor(name, asGpuTensor(v.tensor, `matmul pair ${name}`), count(v), access);
-  bind('out', P.output, 'read_write');
-  bind('a', P.inputs[0], 'read');
-  bind('b', P.inputs[1], 'read');
-  bind('a2', Q.inputs[0], 'read');
-  bind('b2', Q.inputs[1], 'read');
+  const gpu = (v: Launch['output'], name: string) => asGpuTensor(v.tensor, `matmul pair ${name}`);
+  k.tensor('out', gpu(P.output, 'out'), count(P.output), 'read_write');
+  const operand = (name: string, v: Launch['output'], contiguous: number) =>
+    bindMatmulOperand(k, ctx, name, gpu(v, name), count(v), contiguous, true);
+  const c1 = contiguousDims(d, attrs.transA, attrs.transB);
+  const c2 = contiguousDims(d2, second.transA, second.transB);
+  const vecA = operand('a', P.inputs[0], c1.a);
+  const vecB = operand('b', P.inputs[1], c1.b);
+  const vec2 = { vecA: operand('a2', Q.inputs[0], c2.a), vecB: operand('b2', Q.inputs[1], c2.b) };
   const body = tiled
-    ? tiledMatmulBody(attrs.transA, attrs.transB, shape, second)
+    ? tiledMatmulBody(attrs.transA, attrs.transB, shape, { ...second, ...vec2 }, { vecA, vecB })
     : registerBody(attrs.transA, attrs.transB, second);
   const rows = tiled ? tileRows(shape) : 32;
   const cols = tiled ? tileCols(shape) : 32;

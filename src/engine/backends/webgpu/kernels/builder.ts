@@ -98,6 +98,20 @@ export class Kernel {
     return this.bind(name, [tensor.segments[k]], tensor.half ? 'f16' : tensor.dtype, access);
   }
 
+  /**
+   * Binds one-segment f32 `tensor` read-only as array<vec4f>, read with `ld4_<name>(i)` (elements
+   * 4i..4i+3): the tiled matmul's vec4 loads (matmul-tiles.ts). A separate read-only binding, never
+   * an alias: WebGPU allows binding one buffer twice when neither binding writes it.
+   */
+  vec4(name: string, tensor: GpuTensor): this {
+    const j = this.bindings.length + 1;
+    this.bindings.push({ buffer: tensor.segments[0] });
+    this.access.push('read');
+    this.decls.push(`@group(0) @binding(${j}) var<storage, read> ${name}_v4: array<vec4f>;\n`);
+    this.decls.push(`fn ld4_${name}(i: u32) -> vec4f { return ${name}_v4[i]; }\n`);
+    return this;
+  }
+
   /** Binds a backend-internal buffer (scratch or constant table) as one array. */
   buffer(name: string, buffer: GPUBuffer, dtype: DType, access: Access): this {
     return this.bind(name, [buffer], dtype, access);

@@ -5,12 +5,24 @@
  * workgroup memory with loads laid out for coalescing. Every shape accumulates each output element
  * over k in ascending order with the same fma, so all shapes give bit-identical results: the
  * choice (matmul-autotune.ts) changes speed only.
+ *
+ * The '-v4' shapes stage the slices with vec4 global loads (4 neighbours along the operand's
+ * contiguous dimension per load) wherever that is legal (vec4Operand): the same values land in the
+ * same workgroup-memory cells, so the arithmetic, and the result, is unchanged. They are autotune
+ * candidates rather than always on: whether fewer, wider loads beat the scalar ones' coalescing
+ * depends on the adapter, and only timing on it tells.
  */
+import type { GpuTensor } from '../tensor.ts';
+import { segmentCount } from '../tensor.ts';
+import type { Kernel } from './builder.ts';
+import type { KernelContext } from './types.ts';
 
 export interface MatmulTile {
   /** Rows and columns of the register block of one thread. */
   readonly rm: number;
   readonly rn: number;
+  /** Stage operands with vec4 loads where legal. */
+  readonly vec4?: boolean;
 }
 
 export const MATMUL_TILES = {
@@ -18,6 +30,10 @@ export const MATMUL_TILES = {
   '128x64': { rm: 8, rn: 4 },
   '64x128': { rm: 4, rn: 8 },
   '128x128': { rm: 8, rn: 8 },
+  '64x64-v4': { rm: 4, rn: 4, vec4: true },
+  '128x64-v4': { rm: 8, rn: 4, vec4: true },
+  '64x128-v4': { rm: 4, rn: 8, vec4: true },
+  '128x128-v4': { rm: 8, rn: 8, vec4: true },
 } as const satisfies Record<string, MatmulTile>;
 
 export type MatmulTileName = keyof typeof MATMUL_TILES;
@@ -37,7 +53,50 @@ export interface MatmulSegment {
   readonly transB: boolean;
   /** '' for the kernel's own product; '2' for a second product fused into it (fusion/matmul-pair.ts). */
   readonly suffix: '' | '2';
+  /** Operands bound as vec4 views (bindMatmulOperand): read with ld4_a / ld4_b. */
+  readonly vecA?: boolean;
+  readonly vecB?: boolean;
 }
+
+/**
+ * Binds a matmul operand as `name`: as a vec4 view (read with `ld4_<name>`, four elements per
+ * index) when the tile asks for vec4 loads and it is legal, else as a plain tensor (`ld_<name>`).
+ * Legal when the operand is stored as plain f32 in one segment (no f16 storage, no split), no
+ * fused prologue computes its loads (fusion/prologue.ts), and its contiguous dimension is a
+ * multiple of 4: then every batch stride and row start is too, and a 4-wide run never straddles
+ * the bound check. Returns whether the vec4 view was bound.
+ */
+export function bindMatmulOperand(
+  k: Kernel,
+  ctx: KernelContext,
+  name: string,
+  tensor: GpuTensor,
+  count: number,
+  contiguous: number,
+  /** False when the kernel will not run the tiled body (the skinny kernel reads plain tensors). */
+  tiledBody: boolean,
+): boolean {
+  const tile: MatmulTile = MATMUL_TILES[ctx.matmulTile ?? DEFAULT_MATMUL_TILE];
+  const vec =
+    tiledBody &&
+    ctx.matmul === 'tiled' &&
+    tile.vec4 === true &&
+    contiguous % 4 === 0 &&
+    count > 0 &&
+    tensor.dtype === 'f32' &&
+    !tensor.half &&
+    segmentCount(count, ctx.layout) === 1 &&
+    !ctx.loadHooks?.some((h) => h.target.segments[0] === tensor.segments[0]);
+  if (vec) k.vec4(name, tensor);
+  else k.tensor(name, tensor, count, 'read');
+  return vec;
+}
+
+/** The contiguous (innermost stored) dimension of a and b: a is [M, K] or [K, M], b [K, N] or [N, K]. */
+export const contiguousDims = (d: { M: number; N: number; K: number }, transA: boolean, transB: boolean) => ({
+  a: transA ? d.M : d.K,
+  b: transB ? d.K : d.N,
+});
 
 /**
  * WGSL element index of a[m, kk] / b[kk, n] within one batch, honouring the transposes; `s` is the
@@ -59,9 +118,10 @@ export function tiledMatmulBody(
   transA: boolean,
   transB: boolean,
   t: MatmulTile,
-  second?: { transA: boolean; transB: boolean },
+  second?: Omit<MatmulSegment, 'suffix'>,
+  vec: { readonly vecA?: boolean; readonly vecB?: boolean } = {},
 ): string {
-  const segments: MatmulSegment[] = [{ transA, transB, suffix: '' }];
+  const segments: MatmulSegment[] = [{ transA, transB, suffix: '', ...vec }];
   if (second) segments.push({ ...second, suffix: '2' });
   const vecs = t.rn / 4;
   const stored = segments.map((g) => `acc${g.suffix}[i * ${vecs}u + j / 4u][j % 4u]`).join(', ');
@@ -91,19 +151,8 @@ function segmentLoop(g: MatmulSegment, t: MatmulTile): string {
   const BM = tileRows(t);
   const BN = tileCols(t);
   const s = g.suffix;
-  // Slice element e maps to (row, k) so that consecutive threads read consecutive addresses.
-  const aMap = g.transA ? `let m = e % ${BM}u; let kk = e / ${BM}u;` : 'let m = e / 16u; let kk = e % 16u;';
-  const bMap = g.transB ? 'let n = e / 16u; let kk = e % 16u;' : `let n = e % ${BN}u; let kk = e / ${BN}u;`;
-  const load = (x: 'a' | 'b', map: string, i: string, i0: string, bound: 'M' | 'N', size: number, index: string) => `
-    for (var r = 0u; r < ${size / 16}u; r++) {
-      let e = li + r * 256u;
-      ${map}
-      let g${i} = ${i0} + ${i};
-      let gk = k0 + kk;
-      var v = 0.0;
-      if (g${i} < p.${bound} && gk < p.K${s}) { v = ld_${x}${s}(${x}Base${s} + ${index}); }
-      ${x.toUpperCase()}s[kk * ${size}u + ${i}] = v;
-    }`;
+  const A = sliceLoad('a', s, !g.transA, g.vecA === true, BM, 'M', 'row0', (m, kk) => aIndex(g.transA, m, kk, s));
+  const B = sliceLoad('b', s, g.transB, g.vecB === true, BN, 'N', 'col0', (n, kk) => bIndex(g.transB, kk, n, s));
   const vecs = t.rn / 4;
   const bv = Array.from(
     { length: vecs },
@@ -117,7 +166,7 @@ function segmentLoop(g: MatmulSegment, t: MatmulTile): string {
   return `  let aBase${s} = wid.z * p.sa${s};
   let bBase${s} = wid.z * p.sb${s};
   var acc${s}: array<vec4f, ${t.rm * vecs}>;
-  for (var k0 = 0u; k0 < p.K${s}; k0 += 16u) {${load('a', aMap, 'm', 'row0', 'M', BM, aIndex(g.transA, 'gm', 'gk', s))}${load('b', bMap, 'n', 'col0', 'N', BN, bIndex(g.transB, 'gk', 'gn', s))}
+  for (var k0 = 0u; k0 < p.K${s}; k0 += 16u) {${A}${B}
     workgroupBarrier();
     for (var kk = 0u; kk < 16u; kk++) {
 ${bv}
@@ -129,4 +178,57 @@ ${fmas}
     workgroupBarrier();
   }
 `;
+}
+
+/**
+ * Stages one operand's 16-deep slice (`size` rows or columns by 16 k) in workgroup memory
+ * (As/Bs[kk * size + i]), zero past the bounds. Consecutive threads read consecutive addresses
+ * along the operand's contiguous dimension (k when `kContiguous`, else its rows/columns), one
+ * element per load, or four with `vec`.
+ */
+function sliceLoad(
+  x: 'a' | 'b',
+  s: string,
+  kContiguous: boolean,
+  vec: boolean,
+  size: number,
+  bound: 'M' | 'N',
+  i0: string,
+  index: (i: string, kk: string) => string,
+): string {
+  const i = x === 'a' ? 'm' : 'n';
+  const g = `g${i}`;
+  const cells = `${x.toUpperCase()}s`;
+  const guard = `${g} < p.${bound} && gk < p.K${s}`;
+  const global = `${x}Base${s} + ${index(g, 'gk')}`;
+  if (!vec) {
+    const map = kContiguous
+      ? `let ${i} = e / 16u; let kk = e % 16u;`
+      : `let ${i} = e % ${size}u; let kk = e / ${size}u;`;
+    return `
+    for (var r = 0u; r < ${size / 16}u; r++) {
+      let e = li + r * 256u;
+      ${map}
+      let ${g} = ${i0} + ${i};
+      let gk = k0 + kk;
+      var v = 0.0;
+      if (${guard}) { v = ld_${x}${s}(${global}); }
+      ${cells}[kk * ${size}u + ${i}] = v;
+    }`;
+  }
+  // Four neighbours along the contiguous dimension: k (cells kk..kk+3 of one row) or the rows.
+  const map = kContiguous
+    ? `let ${i} = e / 4u; let kk = (e % 4u) * 4u;`
+    : `let ${i} = (e % ${size / 4}u) * 4u; let kk = e / ${size / 4}u;`;
+  const cell = (j: number) => (kContiguous ? `(kk + ${j}u) * ${size}u + ${i}` : `kk * ${size}u + ${i} + ${j}u`);
+  return `
+    for (var r = 0u; r < ${size / 64}u; r++) {
+      let e = li + r * 256u;
+      ${map}
+      let ${g} = ${i0} + ${i};
+      let gk = k0 + kk;
+      var v = vec4f(0.0);
+      if (${guard}) { v = ld4_${x}${s}((${global}) / 4u); }
+${[0, 1, 2, 3].map((j) => `      ${cells}[${cell(j)}] = v[${j}];`).join('\n')}
+    }`;
 }
