@@ -74,8 +74,9 @@ export function bindAttentionRange(
   const ints = Int32Array.from([...(offsets as number[]), 0, ...attrs]);
   const scratchAt = views.length;
   return () => {
-    // One slot per chunk a job can have (gemm-pool.ts tryRange), so concurrent chunks never share one.
-    const bytes = 4 * slot * CHUNKS_PER_THREAD * pool.threads;
+    // One slot per chunk a job can have (gemm-pool.ts tryRange: at most CHUNKS_PER_THREAD per
+    // thread, and no more than units), so concurrent chunks never share one.
+    const bytes = 4 * slot * Math.min(CHUNKS_PER_THREAD * pool.threads, units);
     const at = pool.allocScratch(bytes);
     if (at === null) return runLocal();
     try {
