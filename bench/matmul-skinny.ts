@@ -15,6 +15,8 @@ import { getNodeGPU } from '../src/engine/backends/webgpu/node-gpu.ts';
 
 interface Shape {
   name: string;
+  /** Batched products (attention: batch x heads); 1 when absent. */
+  batch?: number;
   M: number;
   K: number;
   N: number;
@@ -31,10 +33,25 @@ const shapes: Shape[] = [
   ...[8, 32].map((r) => ({ name: `LoRA dA = du^T·x, r=${r}`, M: r, K: TOKENS, N: D, tA: true })),
   ...[8, 16].map((r) => ({ name: `LoRA dB = g^T·u, r=${r}`, M: D, K: TOKENS, N: r, tA: true })),
 ];
+/** The tiny bench model's step (n_embd 128, 8 x 64 tokens, 4 heads of 32, LoRA r = 8). */
+const tinyShapes: Shape[] = [
+  { name: 'tiny LoRA u = x·A^T', M: 512, K: 128, N: 8, tB: true },
+  { name: 'tiny LoRA dA', M: 8, K: 512, N: 384, tA: true },
+  { name: 'tiny LoRA dB', M: 384, K: 512, N: 8, tA: true },
+  { name: 'tiny attention q·k^T [32 x 64 x 64]', batch: 32, M: 64, K: 32, N: 64, tB: true },
+  { name: 'tiny attention p·v [32 x 64 x 32]', batch: 32, M: 64, K: 64, N: 32 },
+  { name: 'tiny attention dp^T·q [32 x 64 x 32]', batch: 32, M: 64, K: 64, N: 32, tA: true },
+  { name: 'decode attention q·k^T [32 x 1 x 64]', batch: 32, M: 1, K: 32, N: 64, tB: true },
+  { name: 'decode attention p·v [32 x 1 x 32]', batch: 32, M: 1, K: 64, N: 32 },
+  { name: 'decode attention q·k^T [32 x 1 x 256]', batch: 32, M: 1, K: 32, N: 256, tB: true },
+  { name: 'attention p·v T=256 [32 x 256 x 32]', batch: 32, M: 256, K: 256, N: 32 },
+  { name: 'attention p·v T=128 [32 x 128 x 32]', batch: 32, M: 128, K: 128, N: 32 },
+];
 
 async function time(backend: WebGPUBackend, s: Shape): Promise<number> {
+  const batch = s.batch ?? 1;
   const view = (shape: number[]): TensorView => {
-    const n = shape[0] * shape[1];
+    const n = shape.reduce((x, y) => x * y, 1);
     const tensor = backend.alloc(n, 'f32');
     backend.write(
       tensor,
@@ -42,9 +59,9 @@ async function time(backend: WebGPUBackend, s: Shape): Promise<number> {
     );
     return { tensor, shape, dtype: 'f32' };
   };
-  const a = view(s.tA ? [s.K, s.M] : [s.M, s.K]);
-  const b = view(s.tB ? [s.N, s.K] : [s.K, s.N]);
-  const out = view([s.M, s.N]);
+  const a = view([batch, ...(s.tA ? [s.K, s.M] : [s.M, s.K])]);
+  const b = view([batch, ...(s.tB ? [s.N, s.K] : [s.K, s.N])]);
+  const out = view([batch, s.M, s.N]);
   const program = backend.compile([
     { op: 'matmul', attrs: { transA: !!s.tA, transB: !!s.tB }, inputs: [a, b], output: out },
   ]);
@@ -75,7 +92,8 @@ const backends = Object.fromEntries(
 );
 console.log(`adapter: ${backends[matmul].report?.adapter.description}; ms per product`);
 console.log(['shape', ...Object.keys(variants)].join(' | '));
-for (const s of shapes) {
+const only = process.argv.includes('--tiny') ? tinyShapes : [...shapes, ...tinyShapes];
+for (const s of only) {
   const row = [s.name];
   for (const k of Object.keys(variants)) row.push((await time(backends[k], s)).toFixed(2));
   console.log(row.join(' | '));

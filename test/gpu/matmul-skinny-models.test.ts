@@ -2,8 +2,8 @@
  * The skinny matmul inside real programs on SwiftShader: a tiny LoRA DPO step (LoRA's rank-8
  * products and their weight gradients) and KV-cache generation (decode steps with a few rows).
  * Turning the skinny kernel on, off, or on with subgroup shuffles must change no number (losses,
- * grad norms and logits bit-identical) and no dispatch count, and the skinny kernel must actually
- * run in each.
+ * grad norms and logits bit-identical), nor the LoRA step's dispatch count, and the skinny kernel
+ * must actually run in each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CASES, HYPER } from '../../bench/cases.ts';
@@ -58,13 +58,14 @@ async function observe(v: Variant, work: (b: WebGPUBackend) => Promise<number[]>
   }
 }
 
-function expectSameEverywhere(results: Map<Variant, Observed>): void {
+/** Same numbers on every variant, the skinny kernel used where on, and (if asked) the same dispatch count. */
+function expectSameEverywhere(results: Map<Variant, Observed>, sameDispatches: boolean): void {
   const reference = results.get('no skinny kernel') as Observed;
   expect(reference.skinnyModules).toBe(0);
   expect(reference.values.length).toBeGreaterThan(0);
   for (const [v, r] of results) {
     expect(r.values, v).toEqual(reference.values);
-    expect(r.dispatches, v).toBe(reference.dispatches);
+    if (sameDispatches) expect(r.dispatches, v).toBe(reference.dispatches);
     if (v !== 'no skinny kernel') expect(r.skinnyModules, v).toBeGreaterThan(0);
   }
 }
@@ -94,7 +95,8 @@ describe('the skinny matmul changes no number in real programs', () => {
     }
     const values = results.get('no skinny kernel')?.values ?? [];
     expect(Math.abs(values[2] - values[0])).toBeGreaterThan(1e-3); // the step changed the loss
-    expectSameEverywhere(results);
+    // LoRA's matmul pairs (fusion/matmul-pair.ts) are products with K = r, never skinny ones.
+    expectSameEverywhere(results, true);
   });
 
   const models: [string, () => LoadedModel][] = [
@@ -117,7 +119,9 @@ describe('the skinny matmul changes no number in real programs', () => {
           }),
         );
       }
-      expectSameEverywhere(results);
+      // Dispatches may differ: matmul pairs (fusion/matmul-pair.ts: Llama's gate and up
+      // projections) leave skinny products unpaired.
+      expectSameEverywhere(results, false);
     });
   }
 });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import type { WebGPUBackendOptions } from '../../src/engine/backends/webgpu/index.ts';
-import { SKINNY_MAX_SHORT_SIDE } from '../../src/engine/backends/webgpu/kernels/matmul-skinny.ts';
+import { SKINNY_MAX_SHORT_SIDE, SKINNY_MIN_ASPECT } from '../../src/engine/backends/webgpu/kernels/matmul-skinny.ts';
 import { expectClose, gpuBackendPerVariant, type OpCase, Rng, randn, runCase } from './webgpu-helpers.ts';
 
 const VARIANTS = {
@@ -94,9 +94,9 @@ describe('skinny matmul: few columns (LoRA down-projection x·A^T, its input gra
     for (const N of [1, 3, 7, 8]) await check({ M: 517, K: 23, N });
     await check({ M: 2100, K: 5, N: 3 });
   });
-  it('x·A^T with a shared rank-4 A: [2, 9, 13] x [4, 13]^T, and the gradient dB = G^T·u ([17, 6]^T x [17, 4])', async () => {
-    await check({ batch: [2], M: 9, K: 13, N: 4, tB: true, sharedB: true });
-    await check({ M: 6, K: 17, N: 4, tA: true });
+  it('x·A^T with a shared rank-4 A: [2, 20, 13] x [4, 13]^T, and the gradient dB = G^T·u ([17, 40]^T x [17, 4])', async () => {
+    await check({ batch: [2], M: 20, K: 13, N: 4, tB: true, sharedB: true });
+    await check({ M: 40, K: 17, N: 4, tA: true });
   });
   for (const tA of [false, true]) {
     for (const tB of [false, true]) {
@@ -109,18 +109,19 @@ describe('skinny matmul: few columns (LoRA down-projection x·A^T, its input gra
 
 describe('skinny matmul: short sides in several blocks of 16 (CPU-adapter layout; tiles on the GPU layout)', () => {
   it('M = 17 and 64, N = 33 and 50, transposed and not', async () => {
-    await check({ M: 17, K: 29, N: 90 });
-    await check({ M: 64, K: 5, N: 70, tA: true });
-    await check({ M: 150, K: 9, N: 33, tB: true });
-    await check({ batch: [2], M: 70, K: 6, N: 50, tA: true, tB: true });
+    await check({ M: 17, K: 29, N: 150 });
+    await check({ M: 64, K: 5, N: 520, tA: true });
+    await check({ M: 300, K: 9, N: 33, tB: true });
+    await check({ batch: [2], M: 420, K: 6, N: 50, tA: true, tB: true });
   });
 });
 
 describe('skinny matmul selection (its logic: test/unit/webgpu-subgroups.test.ts)', () => {
   const { register } = SKINNY_MAX_SHORT_SIDE;
-  it(`short sides past ${register} use the tiles on every variant, still identical`, async () => {
-    await check({ M: register + 1, K: 21, N: 80 });
-    await check({ M: 80, K: 21, N: register + 1 });
+  it(`short sides past ${register}, and near-square products, use the tiles on every variant, still identical`, async () => {
+    await check({ M: register + 1, K: 21, N: 600 });
+    await check({ M: 600, K: 21, N: register + 1 });
+    await check({ batch: [3], M: 20, K: 21, N: 20 * SKINNY_MIN_ASPECT - 1 });
   });
   it('uses subgroups of the adapter size when asked on this adapter, compiled with `enable subgroups;`', async () => {
     const sg = backendFor('skinny, subgroups, CPU-adapter layout');

@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   SKINNY_MAX_SHORT_SIDE,
+  SKINNY_MIN_ASPECT,
+  useSkinnyMatmul as skinnyPlan,
   skinnyWorkgroups,
-  useSkinnyMatmul,
 } from '../../src/engine/backends/webgpu/kernels/matmul-skinny.ts';
 import type { KernelContext, MatmulVariant } from '../../src/engine/backends/webgpu/kernels/types.ts';
 import { kernelSubgroupSize, subgroupsByDefault } from '../../src/engine/backends/webgpu/subgroups.ts';
@@ -34,7 +35,7 @@ describe('kernelSubgroupSize', () => {
   });
 });
 
-describe('useSkinnyMatmul', () => {
+describe('useSkinnyMatmul (the skinny kernel’s plan)', () => {
   const ctx = (matmul: MatmulVariant, subgroupMax?: number, maxThreads = 256) =>
     ({
       matmul,
@@ -46,23 +47,29 @@ describe('useSkinnyMatmul', () => {
   it('takes only products whose short side is within the family’s limit, and never when turned off', () => {
     for (const family of ['register', 'tiled'] as const) {
       const max = SKINNY_MAX_SHORT_SIDE[family];
-      expect(useSkinnyMatmul(dims(max, 5000), ctx(family))?.side).toBe('M');
-      expect(useSkinnyMatmul(dims(5000, max), ctx(family))?.side).toBe('N');
-      expect(useSkinnyMatmul(dims(max + 1, 5000), ctx(family))).toBeUndefined();
+      expect(skinnyPlan(dims(max, 5000), ctx(family))?.side).toBe('M');
+      expect(skinnyPlan(dims(5000, max), ctx(family))?.side).toBe('N');
+      expect(skinnyPlan(dims(max + 1, 5000), ctx(family))).toBeUndefined();
     }
-    expect(useSkinnyMatmul(dims(1, 5000), { ...ctx('tiled'), skinnyMatmul: false })).toBeUndefined();
+    expect(skinnyPlan(dims(1, 5000), { ...ctx('tiled'), skinnyMatmul: false })).toBeUndefined();
+    // Near-square products stay on the tiles: the long side must be SKINNY_MIN_ASPECT times the short.
+    expect(skinnyPlan(dims(8, 8 * SKINNY_MIN_ASPECT), ctx('register'))?.side).toBe('M');
+    expect(skinnyPlan(dims(8, 8 * SKINNY_MIN_ASPECT - 1), ctx('register'))).toBeUndefined();
+    expect(skinnyPlan(dims(64, 64), ctx('register'))).toBeUndefined();
   });
   it('with subgroups, workgroups of maxThreads (whole subgroups); without, 64 threads', () => {
-    expect(useSkinnyMatmul(dims(3, 5000), ctx('tiled', 32))).toMatchObject({ subgroups: true, threads: 256, block: 4 });
-    expect(useSkinnyMatmul(dims(3, 5000), ctx('tiled'))).toMatchObject({ subgroups: false, threads: 64 });
+    expect(skinnyPlan(dims(3, 5000), ctx('tiled', 32))).toMatchObject({ subgroups: true, threads: 256, block: 4 });
+    expect(skinnyPlan(dims(3, 5000), ctx('tiled'))).toMatchObject({ subgroups: false, threads: 64 });
     // A subgroup larger than a workgroup may be: plain loads.
-    expect(useSkinnyMatmul(dims(3, 5000), ctx('tiled', 128, 64))).toMatchObject({ subgroups: false, threads: 64 });
+    expect(skinnyPlan(dims(3, 5000), ctx('tiled', 128, 64))).toMatchObject({ subgroups: false, threads: 64 });
   });
   it('covers every output: long side in threads x per, short side in blocks, batches in z', () => {
-    const plan = useSkinnyMatmul(dims(40, 1000, 3), ctx('register'));
+    const plan = skinnyPlan(dims(40, 1000, 3), ctx('register'));
     expect(plan).toMatchObject({ side: 'M', block: 16, per: 4, threads: 64 });
     expect(skinnyWorkgroups(dims(40, 1000, 3), plan as NonNullable<typeof plan>)).toEqual([4, 3, 3]);
-    const thin = useSkinnyMatmul(dims(1000, 3), ctx('tiled'));
+    const thin = skinnyPlan(dims(1000, 3), ctx('tiled'));
     expect(skinnyWorkgroups(dims(1000, 3), thin as NonNullable<typeof thin>)).toEqual([1, 16, 1]);
+    // A long side shorter than 64 threads x 4 gets one output per thread.
+    expect(skinnyPlan(dims(2, 200), ctx('register'))).toMatchObject({ block: 2, per: 1 });
   });
 });

@@ -81,8 +81,7 @@ export function matmulKernel(launch: Launch<'matmul'>, ctx: KernelContext): Disp
   const vecB = bindMatmulOperand(k, ctx, 'b', asGpuTensor(b.tensor, 'matmul b'), numel(b.shape), contiguous.b, !skinny);
   if (d.batch * d.M * d.N === 0) return [];
   if (skinny) {
-    // biome-ignore lint/correctness/useHookAtTopLevel: a Kernel builder method, not a React hook
-    if (skinny.subgroups) k.useSubgroups();
+    if (skinny.subgroups) k.enableSubgroups();
     return [k.build(skinnyMatmulBody(transA, transB, skinny), skinnyWorkgroups(d, skinny))];
   }
   const body =

@@ -118,7 +118,7 @@ export class Kernel {
   }
 
   /** Marks the body as using subgroup builtins: the module then starts with `enable subgroups;`. */
-  useSubgroups(): this {
+  enableSubgroups(): this {
     this.subgroups = true;
     return this;
   }

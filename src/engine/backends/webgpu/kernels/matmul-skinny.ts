@@ -39,12 +39,20 @@ export interface SkinnyDims {
  * The largest short side the skinny kernel takes, per kernel family. CPU adapters ('register'):
  * measured on SwiftShader at GPT-2-small widths (bench/matmul-skinny.ts), the skinny kernel is
  * 3-10x faster than the 32x32 register tiles up to a short side of 32, still ~1.3x at 64, and
- * even at 128. GPUs ('tiled', not measured here): up to 16 rows a 64x64+ tile wastes at least 3/4 of
- * its FMAs and its workgroups, while the skinny kernel keeps every thread busy and reads the long
- * operand once; past 16 the tiles' reuse of both operands from workgroup memory takes over as
- * the product turns compute-bound.
+ * about even at 128. GPUs ('tiled', not measured here): up to 16 rows a 64x64+ tile wastes at
+ * least 3/4 of its FMAs and its workgroups, while the skinny kernel keeps every thread busy and
+ * reads the long operand once; past 16 the tiles' reuse of both operands from workgroup memory
+ * takes over as the product turns compute-bound.
  */
 export const SKINNY_MAX_SHORT_SIDE = { register: 64, tiled: 16 } as const;
+
+/**
+ * The long side must be at least this many times the short one. Small near-square products
+ * (training attention: 64 x 64, 64 x 32, 128 x 32 per head) ran 1.6-2.3x slower on the skinny
+ * kernel than on the register tiles on SwiftShader, where the tiles reuse both operands; from a
+ * ratio of 8 on (attention p·v at T = 256: 256 x 32, a 64-row decode step, LoRA) it was faster.
+ */
+export const SKINNY_MIN_ASPECT = 8;
 
 /**
  * Short-side block sizes: one pipeline per size, the short side clamped to it, and sides past 16
@@ -60,16 +68,18 @@ const BLOCKS = [1, 2, 4, 8, 16] as const;
 export function useSkinnyMatmul(d: SkinnyDims, ctx: KernelContext): SkinnyPlan | undefined {
   if (ctx.skinnyMatmul === false) return undefined;
   const short = Math.min(d.M, d.N);
-  if (short === 0 || short > SKINNY_MAX_SHORT_SIDE[ctx.matmul]) return undefined;
+  const long = Math.max(d.M, d.N);
+  if (short === 0 || short > SKINNY_MAX_SHORT_SIDE[ctx.matmul] || long < SKINNY_MIN_ASPECT * short) return undefined;
   const side = d.M <= d.N ? 'M' : 'N';
   // CPU adapters (the 'register' family) run lanes as SIMD rows of one core: fewer, fatter threads
-  // (4 outputs each, short side in blocks of up to 16) amortise the shared loads. GPUs need many
+  // (4 outputs each, short side in blocks of up to 16) amortise the shared loads, as long as the
+  // long side fills a workgroup of 64 such threads (else one output each). GPUs need many
   // threads to hide memory latency on products this thin (a decode step has only M*N outputs and
   // K is never split): one output of the long side each, and short-side blocks of at most 4 (more
   // workgroups, each re-reading the long operand from cache).
   const gpu = ctx.matmul === 'tiled';
   const block = Math.min(BLOCKS.find((b) => b >= short) ?? 16, gpu ? 4 : 16);
-  const per = gpu ? 1 : 4;
+  const per = gpu || long < 4 * 64 ? 1 : 4;
   // With subgroups the workgroup is as large as kernels get (maxThreads, a power of two): a
   // multiple of every subgroup size, so every subgroup is full and every shuffled lane live, and
   // horizontal fusion can merge it with any kernel without its shuffles behind a thread guard
