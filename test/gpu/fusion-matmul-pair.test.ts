@@ -259,7 +259,7 @@ describe('what keeps two matmuls apart', () => {
   });
 
   it('matmuls with a short side (the skinny kernel computes them) do not pair', async () => {
-    const t = { ...base(), w: { shape: [19, 8] }, lb: { shape: [5, 8] }, y: { shape: [69, 8] }, d: { shape: [69, 8] } };
+    const t = { ...base(), w: { shape: [19, 4] }, lb: { shape: [5, 4] }, y: { shape: [69, 4] }, d: { shape: [69, 4] } };
     const launches = [
       L('matmul', ['x', 'w'], 'y', mm()),
       L('matmul', ['u', 'lb'], 'd', mm()),
