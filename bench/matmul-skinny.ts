@@ -3,7 +3,8 @@
  * WebGPU adapter, on the shapes it is chosen for: decode steps (M = sequences) and LoRA's rank-r
  * products, at GPT-2-small widths. `npx tsx bench/matmul-skinny.ts [--tiled]`: --tiled compares
  * with the shared-memory tiles (GPUs) instead of the register kernel (the default on CPU adapters).
- * Prints milliseconds per product, best of three timings of a few runs each.
+ * Prints which kernel each product gets by default and milliseconds per product on each variant
+ * (best of three timings of a few runs each); where the default is the tiles, every column runs them.
  */
 import type { TensorView } from '../src/engine/backend.ts';
 import {
@@ -11,6 +12,8 @@ import {
   type WebGPUBackend,
   type WebGPUBackendOptions,
 } from '../src/engine/backends/webgpu/index.ts';
+import { useSkinnyMatmul as skinnyPlan } from '../src/engine/backends/webgpu/kernels/matmul-skinny.ts';
+import type { KernelContext } from '../src/engine/backends/webgpu/kernels/types.ts';
 import { getNodeGPU } from '../src/engine/backends/webgpu/node-gpu.ts';
 
 interface Shape {
@@ -91,10 +94,12 @@ const backends = Object.fromEntries(
   await Promise.all(Object.entries(variants).map(async ([k, o]) => [k, await createWebGPUBackend(gpu, o)] as const)),
 );
 console.log(`adapter: ${backends[matmul].report?.adapter.description}; ms per product`);
-console.log(['shape', ...Object.keys(variants)].join(' | '));
+console.log(['shape', 'default kernel', ...Object.keys(variants)].join(' | '));
 const only = process.argv.includes('--tiny') ? tinyShapes : [...shapes, ...tinyShapes];
 for (const s of only) {
-  const row = [s.name];
+  // Which kernel the product gets by default (near-square and wide products stay on the tiles).
+  const ctx = { matmul, limits: backends[matmul].limits } as KernelContext;
+  const row = [s.name, skinnyPlan({ batch: s.batch ?? 1, M: s.M, N: s.N, K: s.K }, ctx) ? 'skinny' : matmul];
   for (const k of Object.keys(variants)) row.push((await time(backends[k], s)).toFixed(2));
   console.log(row.join(' | '));
 }
