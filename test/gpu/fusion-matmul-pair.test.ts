@@ -258,6 +258,19 @@ describe('what keeps two matmuls apart', () => {
     expect(fused.fusedLaunches).toBe(2); // GELU into the first matmul, the add into the second
   });
 
+  it('a matmul whose operand a fused prologue computes (a position another fusion claimed) does not pair', async () => {
+    const t = { ...base(), x0: { shape: [19, 69] } };
+    const launches = [
+      L('permute', ['x0'], 'x', { perm: [1, 0] }),
+      L('matmul', ['x', 'w'], 'y', mm()),
+      L('matmul', ['u', 'lb'], 'd', mm()),
+      L('add', ['y', 'd'], 'y'),
+      L('scale', ['x0'], 'x', { s: 0.5 }), // x is overwritten unread: the permute runs inside its consumer
+    ];
+    const { fused } = await checkPair(family, t, launches);
+    expect(fused.fusedLaunches).toBe(2); // the permute (as a prologue) and the add (into the second matmul)
+  });
+
   it('matmuls with a short side (the skinny kernel computes them) do not pair', async () => {
     const t = { ...base(), w: { shape: [19, 4] }, lb: { shape: [5, 4] }, y: { shape: [69, 4] }, d: { shape: [69, 4] } };
     const launches = [
