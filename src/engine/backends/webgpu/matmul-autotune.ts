@@ -1,7 +1,8 @@
 /**
- * Picks the tiled matmul's tile shape (kernels/matmul-tiles.ts) for this adapter: each candidate
- * that fits the device's workgroup memory runs a square product a few times, timed from queue
- * submission to completion, and the fastest wins. The choice is cached in memory per adapter
+ * Picks the tiled matmul's tile shape (kernels/matmul-tiles.ts) for this adapter, with or
+ * without vec4 operand loads (the '-v4' shapes; the square product timed is aligned, so they do
+ * load vec4): each candidate that fits the device's workgroup memory runs a square product a few
+ * times, timed from queue submission to completion, and the fastest wins. The choice is cached in memory per adapter
  * (vendor, architecture, device, description), so a page or process tunes once. All shapes give
  * bit-identical results, so the choice never changes a number, only the speed.
  */
