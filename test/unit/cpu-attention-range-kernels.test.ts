@@ -114,6 +114,10 @@ const CASES: [string, Case][] = [
     'T = 77, one kv head for 3 query heads, D = 16, a fully masked first query',
     { B: 2, H: 3, Hkv: 1, Tq: 77, Tk: 77, D: 16, lengths: [77, 60], leadingPad: true },
   ],
+  [
+    'T = 650, D = 128: more key blocks (11) than a slot caches packed (10)',
+    { B: 1, H: 2, Hkv: 1, Tq: 650, Tk: 650, D: 128, lengths: [600] },
+  ],
 ];
 
 /** Reference outputs of every op (the loops of cpu.ts through the SIMD gemm), their inputs made on the way. */

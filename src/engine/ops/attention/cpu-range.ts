@@ -15,10 +15,18 @@ import { type AttentionDims, EMPTY_ROW_LSE } from './index.ts';
 
 const PAGE = 65536;
 
+/** Floats a slot's cache of packed key blocks may take (threads/ranges/attention.ts attnCached): 1 MiB. */
+const CACHE_FLOATS = 1 << 18;
+
+/** Key blocks a query-block kernel's slot caches: all of a head's, up to CACHE_FLOATS. */
+function cacheBlocks(d: AttentionDims, BK: number): number {
+  return Math.min(Math.ceil(d.Tk / BK), Math.floor(CACHE_FLOATS / (3 * BK * Math.ceil(d.D / 8) * 8)));
+}
+
 /** Floats of one kernel's scratch slot (its layout: threads/ranges/attention.ts), whole 64-byte lines. */
-function attnSlotFloats(D: number, BK: number): number {
+function attnSlotFloats(D: number, BK: number, cached: number): number {
   const D8 = Math.ceil(D / 8) * 8;
-  return Math.ceil((5 * BK * D + 3 * BK * BK + 2 * BK * D8) / 16) * 16;
+  return Math.ceil((5 * BK * D + 3 * BK * BK + 2 * BK * D8 + 3 * cached * BK * D8) / 16) * 16;
 }
 
 /** The calling thread's gemm instance and its private memory, shared by every launch it runs. */
@@ -42,7 +50,8 @@ function localGemm(floats: number): { gemm: RangeGemm; heap: Float32Array } {
 /**
  * The launch's closure: `views` [q, k, v, mask, dOut, aux, out] (kernel operand order, an unused
  * one repeating another), `units` of the kernel (query or key blocks of every head), each about
- * `unitCost` ns of work; `variant` the kernel's (threads/ranges/attention.ts).
+ * `unitCost` ns of work; `variant` the kernel's (threads/ranges/attention.ts); `byKeys` for the
+ * dK/dV kernel (its units are key blocks, and it caches none).
  */
 export function bindAttentionRange(
   ctx: KernelContext,
@@ -54,9 +63,11 @@ export function bindAttentionRange(
   units: number,
   unitCost: number,
   variant = 0,
+  byKeys = false,
 ): () => void {
-  const slot = attnSlotFloats(d.D, block);
-  const attrs = [d.B, d.H, d.Hkv, d.Tq, d.Tk, d.D, block, slot, variant];
+  const cached = byKeys ? 0 : cacheBlocks(d, block);
+  const slot = attnSlotFloats(d.D, block, cached);
+  const attrs = [d.B, d.H, d.Hkv, d.Tq, d.Tk, d.D, block, slot, variant, cached];
   const floats = Float64Array.of(scale, EMPTY_ROW_LSE);
   const data = views.map((v) => v.data);
   const localInts = Int32Array.from([...views.map(() => 0), 0, ...attrs]);

@@ -314,7 +314,8 @@ function kernel(run: Run, range: RangeBinding) {
       const blocks = range.byKeys ? d.B * d.Hkv * Math.ceil(d.Tk / BLOCK) : d.B * d.H * Math.ceil(d.Tq / BLOCK);
       const unitCost = (range.byKeys ? d.rep * d.Tq : d.Tk) * BLOCK * (d.D / 4 + 10);
       const views = range.operands(inputs, o);
-      return bindAttentionRange(ctx, range.kernel, views, d, BLOCK, l.attrs.scale, blocks, unitCost, range.variant);
+      const { kernel: k, variant, byKeys } = range;
+      return bindAttentionRange(ctx, k, views, d, BLOCK, l.attrs.scale, blocks, unitCost, variant, byKeys);
     }
     const gm = attentionGemms(d.D, ctx);
     const x = new Scratch(d.D);

@@ -13,12 +13,14 @@
  *
  * Every kernel takes arr [q, k, v, mask, dOut, aux, out, scratch] (aux: the attention output for
  * the statistics, the statistics for the gradients; an unused operand repeats another), a [those
- * 8 element offsets, B, H, Hkv, Tq, Tk, D, BK, slot floats, variant (see each kernel)], f [scale,
+ * 8 element offsets, B, H, Hkv, Tq, Tk, D, BK, slot floats, variant (see each kernel), cached key
+ * blocks per slot (0 for dK/dV)], f [scale,
  * EMPTY_ROW_LSE], and `gemm` and `chunk` (the slot) from the caller (threads/range-share.ts).
  * A scratch slot (floats from its base; D8: D rounded up to 8; ops/attention/cpu-range.ts sizes it):
  *   QA, GA, KB, VB: [BK x D] panels (q and dOut blocks as A, k and v blocks as transposed B);
  *   S, DP, PA: [BK x BK] (score and dP products, p or dS as an A panel);
- *   VN, PROD: [BK x D8] (a [rows x D] block as B, PA's product with it); ACC: [BK x D] float32 sums.
+ *   VN, PROD: [BK x D8] (a [rows x D] block as B, PA's product with it); ACC: [BK x D] float32 sums;
+ *   then a[17] cached key blocks of [3 x BK x D8] each (attnCached).
  *
  * Self-contained but for this file's block helpers (no imports, no other module-level names;
  * kernels and helpers in one file, as a test runner rewrites calls across modules): helper threads
@@ -128,6 +130,42 @@ export function attnProbs(
 }
 
 /**
+ * The query-block kernels' cache of packed key blocks: a chunk's units run one head's query blocks
+ * in turn (and a kv head's query heads), which all need the same key blocks, so each block is
+ * packed once per kv head (tags[block]: the kv head it holds, per kernel call) instead of once per
+ * query block. Returns where block j0's panels start (K as the transposed B, then with mode 1 V as
+ * B, with mode 2 V as the transposed B and K as B), or -1 when it is not cached: a block cut short
+ * by the causal limit (kn under its rows, when Tq < Tk) or past the slot's a[17] blocks.
+ */
+export function attnCached(
+  arr: RangeArray[],
+  a: Int32Array,
+  base: number,
+  tags: Float64Array,
+  kv: number,
+  j0: number,
+  kn: number,
+  mode: number,
+) {
+  const [Tk, D, BK] = [a[12], a[13], a[14]];
+  const jb = j0 / BK;
+  if (jb >= a[17] || kn !== Math.min(BK, Tk - j0)) return -1;
+  const D8 = Math.ceil(D / 8) * 8;
+  const at = base + 5 * BK * D + 3 * BK * BK + 2 * BK * D8 + 3 * jb * BK * D8;
+  if (tags[jb] !== kv) {
+    const [heap, k, v] = [arr[7], arr[1], arr[2]];
+    attnPack(heap, at, k, a[1] + kv + j0 * D, kn, D, 8);
+    if (mode === 1) attnPackCols(heap, at + BK * D8, v, a[2] + kv + j0 * D, kn, D);
+    if (mode === 2) {
+      attnPack(heap, at + BK * D8, v, a[2] + kv + j0 * D, kn, D, 8);
+      attnPackCols(heap, at + 2 * BK * D8, k, a[1] + kv + j0 * D, kn, D);
+    }
+    tags[jb] = kv;
+  }
+  return at;
+}
+
+/**
  * The online softmax of query rows i0.. (qn) of head bh over their visible keys, as cpu.ts
  * onlineBlock: st holds each row's running max (st[r]), sum of exp(s - max) (st[BK + r], 0 when
  * no key is visible) and last rescaling (st[2 BK + r]); with withV the slot's ACC gets the
@@ -140,6 +178,7 @@ export function attnOnline(
   gemm: (aPtr: number, bPtr: number, cPtr: number, m4: number, n8: number, k: number) => void,
   base: number,
   st: Float64Array,
+  tags: Float64Array,
   withV: number,
   bh: number,
   i0: number,
@@ -168,8 +207,10 @@ export function attnOnline(
   for (let j0 = 0; j0 <= lastKey; j0 += BK) {
     const kn = Math.min(BK, lastKey + 1 - j0);
     if (attnAnyKey(mask, mo + j0, kn) === 0) continue;
-    const N8 = attnPack(heap, KB, arr[1], a[1] + kv + j0 * D, kn, D, 8);
-    gemm(4 * QA, 4 * KB, 4 * S, M4, N8, D);
+    const cached = attnCached(arr, a, base, tags, kv, j0, kn, withV);
+    const kPanel = cached >= 0 ? cached : KB;
+    const N8 = cached >= 0 ? Math.ceil(kn / 8) * 8 : attnPack(heap, KB, arr[1], a[1] + kv + j0 * D, kn, D, 8);
+    gemm(4 * QA, 4 * kPanel, 4 * S, M4, N8, D);
     for (let r = 0; r < M4; r++) {
       const row = S + r * N8;
       const pa = PA + (r >> 2) * kn * 4 + (r & 3);
@@ -198,8 +239,9 @@ export function attnOnline(
       st[2 * BK + r] = corr;
     }
     if (withV === 0) continue;
-    attnPackCols(heap, VN, arr[2], a[2] + kv + j0 * D, kn, D);
-    gemm(4 * PA, 4 * VN, 4 * PROD, M4, D8, kn);
+    const vPanel = cached >= 0 ? cached + BK * D8 : VN;
+    if (cached < 0) attnPackCols(heap, VN, arr[2], a[2] + kv + j0 * D, kn, D);
+    gemm(4 * PA, 4 * vPanel, 4 * PROD, M4, D8, kn);
     for (let r = 0; r < qn; r++) {
       const corr = st[2 * BK + r];
       for (let c = r * D, p = PROD + r * D8; c < (r + 1) * D; c++, p++) heap[ACC + c] = heap[ACC + c] * corr + heap[p];
@@ -221,12 +263,13 @@ export const flashAttentionRange: RangeKernel = function flashAttentionRange(arr
   const ACC = base + 4 * BK * D + 3 * BK * BK + 2 * BK * Math.ceil(D / 8) * 8;
   const nQB = Math.ceil(Tq / BK);
   const st = new Float64Array(3 * BK);
+  const tags = new Float64Array(a[17]).fill(-1);
   for (let u = lo; u < hi; u++) {
     const qb = u % nQB;
     const bh = (u - qb) / nQB;
     const i0 = qb * BK;
     const qn = Math.min(BK, Tq - i0);
-    attnOnline(arr, a, f, gemm, base, st, stats ? 0 : 1, bh, i0, qn);
+    attnOnline(arr, a, f, gemm, base, st, tags, stats ? 0 : 1, bh, i0, qn);
     for (let r = 0; r < qn; r++) {
       const row = bh * Tq + i0 + r;
       const l = st[BK + r];
@@ -255,6 +298,7 @@ export const flashAttentionGradQRange: RangeKernel = function flashAttentionGrad
   const PROD = VN + BK * D8;
   const ACC = PROD + BK * D8;
   const nQB = Math.ceil(Tq / BK);
+  const tags = new Float64Array(a[17]).fill(-1);
   for (let u = lo; u < hi; u++) {
     const qb = u % nQB;
     const bh = (u - qb) / nQB;
@@ -270,13 +314,19 @@ export const flashAttentionGradQRange: RangeKernel = function flashAttentionGrad
     for (let j0 = 0; j0 <= lastKey; j0 += BK) {
       const kn = Math.min(BK, lastKey + 1 - j0);
       if (attnAnyKey(arr[3], a[3] + b * Tk + j0, kn) === 0) continue;
-      const N8 = attnPack(heap, KB, arr[1], a[1] + kv + j0 * D, kn, D, 8);
-      gemm(4 * QA, 4 * KB, 4 * S, M4, N8, D);
-      attnPack(heap, VB, arr[2], a[2] + kv + j0 * D, kn, D, 8);
-      gemm(4 * GA, 4 * VB, 4 * DP, M4, N8, D);
+      // K and V as transposed B, K as B: from the cache, else packed into the slot's KB, VB, VN.
+      const at = attnCached(arr, a, QA, tags, kv, j0, kn, 2);
+      const N8 = Math.ceil(kn / 8) * 8;
+      if (at < 0) {
+        attnPack(heap, KB, arr[1], a[1] + kv + j0 * D, kn, D, 8);
+        attnPack(heap, VB, arr[2], a[2] + kv + j0 * D, kn, D, 8);
+        attnPackCols(heap, VN, arr[1], a[1] + kv + j0 * D, kn, D);
+      }
+      const [kB, vB, kN] = at < 0 ? [KB, VB, VN] : [at, at + BK * D8, at + 2 * BK * D8];
+      gemm(4 * QA, 4 * kB, 4 * S, M4, N8, D);
+      gemm(4 * GA, 4 * vB, 4 * DP, M4, N8, D);
       attnProbs(arr, a, f, QA, bh, i0, qn, j0, kn, 0, 1);
-      attnPackCols(heap, VN, arr[1], a[1] + kv + j0 * D, kn, D);
-      gemm(4 * PA, 4 * VN, 4 * PROD, M4, D8, kn);
+      gemm(4 * PA, 4 * kN, 4 * PROD, M4, D8, kn);
       for (let r = 0; r < qn; r++) for (let c = 0; c < D; c++) heap[ACC + r * D + c] += heap[PROD + r * D8 + c];
     }
     for (let e = 0; e < qn * D; e++) out[a[6] + qo + e] = f[0] * heap[ACC + e];

@@ -4,6 +4,7 @@
  */
 import {
   attnAnyKey,
+  attnCached,
   attnOnline,
   attnPack,
   attnPackCols,
@@ -73,6 +74,7 @@ export const RANGE_HELPERS: readonly ((...args: never[]) => number)[] = [
   attnPack,
   attnPackCols,
   attnProbs,
+  attnCached,
   attnOnline,
 ];
 
