@@ -9,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CASES, HYPER } from '../../bench/cases.ts';
 import { buildDpoStep } from '../../bench/orchard-step.ts';
 import { makeWorkload } from '../../bench/workload.ts';
-import type { Backend } from '../../src/engine/backend.ts';
+import type { Backend, Launch } from '../../src/engine/backend.ts';
 import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
+import { planMatmulPairs } from '../../src/engine/backends/webgpu/fusion/matmul-pair.ts';
 import type { WebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
+import type { KernelContext } from '../../src/engine/backends/webgpu/kernels/types.ts';
 import { compileTrainStep } from '../../src/engine/train-step.ts';
 import { makeGpuBackend } from './webgpu-helpers.ts';
 
@@ -38,9 +40,18 @@ afterAll(() => {
   plain?.dispose();
 });
 
-async function loraSteps(backend: Backend, steps: number): Promise<{ values: number[]; dispatches: number }> {
+async function loraSteps(
+  backend: Backend,
+  steps: number,
+): Promise<{ values: number[]; dispatches: number; launches: Launch[][] }> {
   const w = makeWorkload(LORA_TINY);
   const { g, pg, store, feeds } = buildDpoStep(backend, w);
+  const launches: Launch[][] = [];
+  const compile = backend.compile.bind(backend);
+  backend.compile = (list) => {
+    launches.push([...list]);
+    return compile(list);
+  };
   const train = compileTrainStep(g, pg.loss, [], backend, store, { trainable: w.trainable });
   const dispatches = () => (backend as Partial<WebGPUBackend>).counters?.dispatches ?? 0;
   const values: number[] = [];
@@ -51,9 +62,10 @@ async function loraSteps(backend: Backend, steps: number): Promise<{ values: num
     last = dispatches() - before;
     values.push(r.loss, r.gradNorm as number);
   }
+  backend.compile = compile;
   train.dispose();
   store.dispose();
-  return { values, dispatches: last };
+  return { values, dispatches: last, launches };
 }
 
 describe('a tiny LoRA DPO step with matmul pairs', () => {
@@ -73,5 +85,11 @@ describe('a tiny LoRA DPO step with matmul pairs', () => {
     }
     expect(Math.abs(want.values[2] - want.values[0])).toBeGreaterThan(1e-3); // the step changed the loss
     expect(got.dispatches).toBeLessThan(BEFORE_PAIRS);
+    // The pattern matches what the planner really emits: every adapted layer's forward, and its
+    // input gradient wherever one is computed (all but the first layer's c_attn, whose input is
+    // the embeddings' layernorm: nothing upstream trains).
+    const ctx = { layout: fused.layout, limits: fused.limits, matmul: fused.matmul, rows: fused.rows };
+    const pairs = got.launches.flatMap((l) => planMatmulPairs(l, ctx as unknown as KernelContext, new Set()));
+    expect(pairs.length).toBe(4 * 4 + (4 * 4 - 1));
   });
 });
