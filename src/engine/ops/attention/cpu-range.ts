@@ -18,9 +18,13 @@ const PAGE = 65536;
 /** Floats a slot's cache of packed key blocks may take (threads/ranges/attention.ts attnCached): 1 MiB. */
 const CACHE_FLOATS = 1 << 18;
 
-/** Key blocks a query-block kernel's slot caches: all of a head's, up to CACHE_FLOATS. */
-function cacheBlocks(d: AttentionDims, BK: number): number {
-  return Math.min(Math.ceil(d.Tk / BK), Math.floor(CACHE_FLOATS / (3 * BK * Math.ceil(d.D / 8) * 8)));
+/**
+ * Blocks a kernel's slot caches packed, up to CACHE_FLOATS: a kv head's key blocks (query-block
+ * kernels), or its query heads' query blocks (dK/dV).
+ */
+function cacheBlocks(d: AttentionDims, BK: number, byKeys: boolean): number {
+  const blocks = byKeys ? d.rep * Math.ceil(d.Tq / BK) : Math.ceil(d.Tk / BK);
+  return Math.min(blocks, Math.floor(CACHE_FLOATS / (3 * BK * Math.ceil(d.D / 8) * 8)));
 }
 
 /** Floats of one kernel's scratch slot (its layout: threads/ranges/attention.ts), whole 64-byte lines. */
@@ -51,7 +55,7 @@ function localGemm(floats: number): { gemm: RangeGemm; heap: Float32Array } {
  * The launch's closure: `views` [q, k, v, mask, dOut, aux, out] (kernel operand order, an unused
  * one repeating another), `units` of the kernel (query or key blocks of every head), each about
  * `unitCost` ns of work; `variant` the kernel's (threads/ranges/attention.ts); `byKeys` for the
- * dK/dV kernel (its units are key blocks, and it caches none).
+ * dK/dV kernel (its units are key blocks).
  */
 export function bindAttentionRange(
   ctx: KernelContext,
@@ -65,7 +69,7 @@ export function bindAttentionRange(
   variant = 0,
   byKeys = false,
 ): () => void {
-  const cached = byKeys ? 0 : cacheBlocks(d, block);
+  const cached = cacheBlocks(d, block, byKeys);
   const slot = attnSlotFloats(d.D, block, cached);
   const attrs = [d.B, d.H, d.Hkv, d.Tq, d.Tk, d.D, block, slot, variant, cached];
   const floats = Float64Array.of(scale, EMPTY_ROW_LSE);

@@ -20,7 +20,7 @@
  *   QA, GA, KB, VB: [BK x D] panels (q and dOut blocks as A, k and v blocks as transposed B);
  *   S, DP, PA: [BK x BK] (score and dP products, p or dS as an A panel);
  *   VN, PROD: [BK x D8] (a [rows x D] block as B, PA's product with it); ACC: [BK x D] float32 sums;
- *   then a[17] cached key blocks of [3 x BK x D8] each (attnCached).
+ *   then a[17] cached blocks of [3 x BK x D8] each (attnCached).
  *
  * Self-contained but for this file's block helpers (no imports, no other module-level names;
  * kernels and helpers in one file, as a test runner rewrites calls across modules): helper threads
@@ -130,38 +130,41 @@ export function attnProbs(
 }
 
 /**
- * The query-block kernels' cache of packed key blocks: a chunk's units run one head's query blocks
- * in turn (and a kv head's query heads), which all need the same key blocks, so each block is
- * packed once per kv head (tags[block]: the kv head it holds, per kernel call) instead of once per
- * query block. Returns where block j0's panels start (K as the transposed B, then with mode 1 V as
- * B, with mode 2 V as the transposed B and K as B), or -1 when it is not cached: a block cut short
- * by the causal limit (kn under its rows, when Tq < Tk) or past the slot's a[17] blocks.
+ * A slot's cache of packed blocks (a[17] entries of [3 x BK x D8]): a chunk's units meet the same
+ * blocks again (a head's query blocks and a kv head's query heads need the same key blocks; a kv
+ * head's key blocks the same query blocks), so each is packed once per chunk (tags[e]: whose block
+ * entry e holds) instead of once per pair. Entry e (-1: not cached) of n rows from row offset so;
+ * mode 0, 1, 2: k as the transposed B, then with 1 v as B, with 2 v as the transposed B and k as
+ * B; 3 (dV), 4 (dK): q as A, with 4 dOut as A, then dOut (3) or q (4) as B. Returns where the
+ * entry's panels start, or -1.
  */
 export function attnCached(
   arr: RangeArray[],
   a: Int32Array,
   base: number,
   tags: Float64Array,
-  kv: number,
-  j0: number,
-  kn: number,
+  tag: number,
+  e: number,
+  so: number,
+  n: number,
   mode: number,
 ) {
-  const [Tk, D, BK] = [a[12], a[13], a[14]];
-  const jb = j0 / BK;
-  if (jb >= a[17] || kn !== Math.min(BK, Tk - j0)) return -1;
-  const D8 = Math.ceil(D / 8) * 8;
-  const at = base + 5 * BK * D + 3 * BK * BK + 2 * BK * D8 + 3 * jb * BK * D8;
-  if (tags[jb] !== kv) {
-    const [heap, k, v] = [arr[7], arr[1], arr[2]];
-    attnPack(heap, at, k, a[1] + kv + j0 * D, kn, D, 8);
-    if (mode === 1) attnPackCols(heap, at + BK * D8, v, a[2] + kv + j0 * D, kn, D);
-    if (mode === 2) {
-      attnPack(heap, at + BK * D8, v, a[2] + kv + j0 * D, kn, D, 8);
-      attnPackCols(heap, at + 2 * BK * D8, k, a[1] + kv + j0 * D, kn, D);
-    }
-    tags[jb] = kv;
+  if (e < 0 || e >= a[17]) return -1;
+  const [heap, D, BK] = [arr[7], a[13], a[14]];
+  const P = BK * Math.ceil(D / 8) * 8;
+  const at = base + 5 * BK * D + 3 * BK * BK + 2 * P + 3 * e * P;
+  if (tags[e] === tag) return at;
+  tags[e] = tag;
+  if (mode < 3) {
+    attnPack(heap, at, arr[1], a[1] + so, n, D, 8);
+    if (mode === 1) attnPackCols(heap, at + P, arr[2], a[2] + so, n, D);
+    if (mode === 2) attnPack(heap, at + P, arr[2], a[2] + so, n, D, 8);
+    if (mode === 2) attnPackCols(heap, at + 2 * P, arr[1], a[1] + so, n, D);
+    return at;
   }
+  attnPack(heap, at, arr[0], a[0] + so, n, D, 4);
+  if (mode === 4) attnPack(heap, at + P, arr[4], a[4] + so, n, D, 4);
+  attnPackCols(heap, at + 2 * P, arr[mode === 4 ? 0 : 4], a[mode === 4 ? 0 : 4] + so, n, D);
   return at;
 }
 
@@ -207,7 +210,9 @@ export function attnOnline(
   for (let j0 = 0; j0 <= lastKey; j0 += BK) {
     const kn = Math.min(BK, lastKey + 1 - j0);
     if (attnAnyKey(mask, mo + j0, kn) === 0) continue;
-    const cached = attnCached(arr, a, base, tags, kv, j0, kn, withV);
+    // Key blocks cut short by the causal limit (kn under the block's rows, when Tq < Tk) are packed anew.
+    const e = kn === Math.min(BK, Tk - j0) ? j0 / BK : -1;
+    const cached = attnCached(arr, a, base, tags, kv, e, kv + j0 * D, kn, withV);
     const kPanel = cached >= 0 ? cached : KB;
     const N8 = cached >= 0 ? Math.ceil(kn / 8) * 8 : attnPack(heap, KB, arr[1], a[1] + kv + j0 * D, kn, D, 8);
     gemm(4 * QA, 4 * kPanel, 4 * S, M4, N8, D);
@@ -315,7 +320,7 @@ export const flashAttentionGradQRange: RangeKernel = function flashAttentionGrad
       const kn = Math.min(BK, lastKey + 1 - j0);
       if (attnAnyKey(arr[3], a[3] + b * Tk + j0, kn) === 0) continue;
       // K and V as transposed B, K as B: from the cache, else packed into the slot's KB, VB, VN.
-      const at = attnCached(arr, a, QA, tags, kv, j0, kn, 2);
+      const at = attnCached(arr, a, QA, tags, kv, kn === Math.min(BK, Tk - j0) ? j0 / BK : -1, kv + j0 * D, kn, 2);
       const N8 = Math.ceil(kn / 8) * 8;
       if (at < 0) {
         attnPack(heap, KB, arr[1], a[1] + kv + j0 * D, kn, D, 8);
@@ -338,29 +343,21 @@ export const flashAttentionGradQRange: RangeKernel = function flashAttentionGrad
  * query heads of its kv head (their query blocks from the first that sees it, as cpu.ts).
  * Units (b, kv head, key block).
  */
-export const flashAttentionGradKVRange: RangeKernel = function flashAttentionGradKVRange(
-  arr,
-  a,
-  f,
-  lo,
-  hi,
-  gemm,
-  chunk,
-) {
+export const flashAttentionGradKVRange: RangeKernel = function flashAttentionGradKVRange(arr, a, f, lo, hi, gemm, c) {
   if (!gemm) throw new Error('flashAttentionGradKVRange: needs the SIMD gemm');
   const [heap, out] = [arr[7], arr[6]];
   const [H, Hkv, Tq, Tk, D, BK] = [a[9], a[10], a[11], a[12], a[13], a[14]];
   const gradK = a[16] !== 0;
   const rep = H / Hkv;
   const D8 = Math.ceil(D / 8) * 8;
-  const QA = a[7] + (chunk ?? 0) * a[15];
+  // c: the chunk (its scratch slot); below, c counts columns.
+  const QA = a[7] + (c ?? 0) * a[15];
   const [GA, KB, VB, S] = [QA + BK * D, QA + 2 * BK * D, QA + 3 * BK * D, QA + 4 * BK * D];
   const [DP, PA, VN] = [S + BK * BK, S + 2 * BK * BK, S + 3 * BK * BK];
   const PROD = VN + BK * D8;
   const ACC = PROD + BK * D8;
-  const nKB = Math.ceil(Tk / BK);
-  // The product's right operand: q for dK, dOut for dV.
-  const [right, rightOff] = gradK ? [arr[0], a[0]] : [arr[4], a[4]];
+  const [nKB, nQB] = [Math.ceil(Tk / BK), Math.ceil(Tq / BK)];
+  const tags = new Float64Array(a[17]).fill(-1);
   for (let u = lo; u < hi; u++) {
     const kb = u % nKB;
     const bk = (u - kb) / nKB;
@@ -379,15 +376,21 @@ export const flashAttentionGradKVRange: RangeKernel = function flashAttentionGra
         const qn = Math.min(BK, Tq - i0);
         const bh = b * H + h;
         const qo = (bh * Tq + i0) * D;
-        const M4 = attnPack(heap, QA, arr[0], a[0] + qo, qn, D, 4);
-        gemm(4 * QA, 4 * KB, 4 * S, M4, N8, D);
-        if (gradK) {
-          attnPack(heap, GA, arr[4], a[4] + qo, qn, D, 4);
-          gemm(4 * GA, 4 * VB, 4 * DP, M4, N8, D);
+        // q (and dOut) as A and the right operand (q for dK, dOut for dV) as B: cached when the
+        // query block is on the block grid (Tq - Tk a multiple of BK), else packed into QA, GA, VN.
+        const e = i0 % BK === 0 ? (h - h0) * nQB + i0 / BK : -1;
+        const at = attnCached(arr, a, QA, tags, bh, e, qo, qn, gradK ? 4 : 3);
+        if (at < 0) {
+          attnPack(heap, QA, arr[0], a[0] + qo, qn, D, 4);
+          if (gradK) attnPack(heap, GA, arr[4], a[4] + qo, qn, D, 4);
+          attnPackCols(heap, VN, arr[gradK ? 0 : 4], a[gradK ? 0 : 4] + qo, qn, D);
         }
+        const [qA, gA, rB] = at < 0 ? [QA, GA, VN] : [at, at + BK * D8, at + 2 * BK * D8];
+        const M4 = Math.ceil(qn / 4) * 4;
+        gemm(4 * qA, 4 * KB, 4 * S, M4, N8, D);
+        if (gradK) gemm(4 * gA, 4 * VB, 4 * DP, M4, N8, D);
         attnProbs(arr, a, f, QA, bh, i0, qn, j0, kn, 1, gradK ? 1 : 0);
-        attnPackCols(heap, VN, right, rightOff + qo, qn, D);
-        gemm(4 * PA, 4 * VN, 4 * PROD, Math.ceil(kn / 4) * 4, D8, qn);
+        gemm(4 * PA, 4 * rB, 4 * PROD, Math.ceil(kn / 4) * 4, D8, qn);
         for (let r = 0; r < kn; r++) for (let c = 0; c < D; c++) heap[ACC + r * D + c] += heap[PROD + r * D8 + c];
       }
     const fac = gradK ? f[0] : 1;
