@@ -11,7 +11,12 @@
  * they pass touches what they write or writes what they read (access.ts), nothing in the group
  * before q touches q's output or writes q's inputs, and no chain launch writes a tensor either
  * matmul reads (other threads still read it). Every value still observable afterwards is stored,
- * the second matmul's output included.
+ * the second matmul's output included. Moves in both directions are only checked against the
+ * launches' original positions, so two moves must never cross unseen: no pair sinks over another
+ * pair's kernel, and no epilogue producer sits between a pair's matmuls (index.ts).
+ *
+ * Products the skinny kernel takes are left alone, so a pair always replaces two tiled/register
+ * launches. Found in the tiny LoRA DPO step: every adapted layer's forward and input gradient.
  */
 import type { DeviceTensor, Launch } from '../../../backend.ts';
 import type { MatmulAttrs } from '../../../ops/matmul/index.ts';
