@@ -5,7 +5,7 @@
  * own instance of the gemm), else on the calling thread with a gemm instance of its own. Both give
  * the numbers of the reference loops in cpu.ts run through the SIMD gemm, bit for bit.
  */
-import { type KernelContext, sharedOffset } from '../../backends/cpu/kernel-kit.ts';
+import { type KernelContext, type MatmulThreads, sharedOffset } from '../../backends/cpu/kernel-kit.ts';
 import type { ArrayView } from '../../backends/cpu/tensor.ts';
 import { CHUNKS_PER_THREAD } from '../../backends/cpu/threads/pool-options.ts';
 import { rangeId } from '../../backends/cpu/threads/ranges/index.ts';
@@ -35,6 +35,26 @@ function attnSlotFloats(D: number, BK: number, cached: number): number {
 
 /** The calling thread's gemm instance and its private memory, shared by every launch it runs. */
 let local: { memory: WebAssembly.Memory; gemm: RangeGemm; heap: Float32Array } | null = null;
+
+/**
+ * Each pool's scratch block for these kernels (byte offset, bytes), kept between runs and grown
+ * when a launch needs more, as the pool keeps its gemm's: allocating one per run zero-fills
+ * megabytes (a slot per chunk, CHUNKS_PER_THREAD chunks per thread), which on many threads costs
+ * more than a short launch's work. Runs are one at a time on the calling thread, and every slot is
+ * written before it is read, so the block is never cleared.
+ */
+const poolScratch = new WeakMap<MatmulThreads, { at: number; bytes: number }>();
+
+/** The pool's scratch block of at least `bytes` (byte offset), or null when its memory is full. */
+function scratchFor(pool: MatmulThreads, bytes: number): number | null {
+  const have = poolScratch.get(pool);
+  if (have && have.bytes >= bytes) return have.at;
+  if (have) pool.freeScratch(have.at);
+  poolScratch.delete(pool);
+  const at = pool.allocScratch(bytes);
+  if (at !== null) poolScratch.set(pool, { at, bytes });
+  return at;
+}
 
 /** The local gemm with at least `floats` of scratch at element 0 of its heap. */
 function localGemm(floats: number): { gemm: RangeGemm; heap: Float32Array } {
@@ -92,13 +112,9 @@ export function bindAttentionRange(
     // One slot per chunk a job can have (gemm-pool.ts tryRange: at most CHUNKS_PER_THREAD per
     // thread, and no more than units), so concurrent chunks never share one.
     const bytes = 4 * slot * Math.min(CHUNKS_PER_THREAD * pool.threads, units);
-    const at = pool.allocScratch(bytes);
+    const at = scratchFor(pool, bytes);
     if (at === null) return runLocal();
-    try {
-      ints[scratchAt] = at / 4;
-      if (!pool.tryRange(id, kinds, ints, floats, units, 1)) runLocal();
-    } finally {
-      pool.freeScratch(at);
-    }
+    ints[scratchAt] = at / 4;
+    if (!pool.tryRange(id, kinds, ints, floats, units, 1)) runLocal();
   };
 }
