@@ -28,7 +28,9 @@ export function matmul(
 export const matmulCpu: CpuKernels<'matmul'> = {
   matmul: (l, [a, b], o, ctx) => {
     const { transA, transB } = l.attrs;
-    const dims = matmulDims(a.shape, b.shape, transA);
+    // N from the output: matmulDims derives it as b's size / K, which is NaN for an empty sum
+    // (K = 0), and then no gemm ran and the output kept stale values instead of zeros.
+    const dims = { ...matmulDims(a.shape, b.shape, transA), N: o.shape[o.shape.length - 1] };
     const gemm = ctx.gemmFor(dims, transA, transB);
     const threads = ctx.threads;
     // Operands in the thread pool's shared memory are used in place (no copy in or out).
