@@ -114,7 +114,7 @@ export {
   rewardAccuracy,
 } from './objectives/index.ts';
 // Kernel choices a spec can force (memory-lean attention and LM head; 'auto' follows the size rules).
-export { type AttentionMode, FUSED_ATTENTION_MIN_T, useFusedAttention } from './ops/attention/index.ts';
+export { type AttentionMode, FUSED_ATTENTION_MIN_T, shouldFuseAttention } from './ops/attention/index.ts';
 export { CHUNKED_HEAD_MIN_VOCAB, type LmHeadMode, shouldChunkLmHead } from './ops/lm-head/index.ts';
 export { clipCoefficient } from './optim/clip.ts';
 // Weight precision: f16 frozen weights with f32 accumulation (emulated where f16 cannot be stored).

@@ -10,7 +10,7 @@
  * can only refuse a model that truly cannot fit, never one that would have fitted.
  */
 import { accountMemory, ELEMENT_BYTES, type MemoryEstimate } from './memory-accounting.ts';
-import { type AttentionMode, useFusedAttention } from './ops/attention/index.ts';
+import { type AttentionMode, shouldFuseAttention } from './ops/attention/index.ts';
 import { type LmHeadMode, shouldChunkLmHead } from './ops/lm-head/index.ts';
 import type { Shape } from './ops.ts';
 
@@ -70,7 +70,7 @@ export function estimateSessionMemory(req: SessionMemoryRequest): SessionMemoryE
   // no [B*T, V] tensor at all, only its input [B*T, d] (and, training, that input's gradient).
   const logits = shouldChunkLmHead(B * T, V, req.lmHead) ? B * T * d : B * T * V;
   // Attention scores [B, H, T, T], unless the models fuse attention at this length (same rule): then none.
-  const scores = useFusedAttention(T, req.attention) ? 0 : B * H * T * T;
+  const scores = shouldFuseAttention(T, req.attention) ? 0 : B * H * T * T;
   const slots: { numel: number }[] = [{ numel: logits }];
   if (trainable) {
     // The logits' gradient, and per layer the residual input, attention probabilities and MLP

@@ -26,20 +26,46 @@ describe('tokenizer.json checks', () => {
         j.added_tokens = [];
       }),
     ).toThrow('tokenizer "tiny": tokenizer.json model.vocab must be a non-empty object {token: id}; it is empty');
-    expect(withModel((m) => void (m.vocab = [1, 2]))).toThrow(/model.vocab must be .*; it is a list/);
-    expect(withModel((m) => void (m.vocab = undefined))).toThrow(/model.vocab must be .*; it is null/);
+    expect(
+      withModel((m) => {
+        m.vocab = [1, 2];
+      }),
+    ).toThrow(/model.vocab must be .*; it is a list/);
+    expect(
+      withModel((m) => {
+        m.vocab = undefined;
+      }),
+    ).toThrow(/model.vocab must be .*; it is null/);
   });
 
   it('explains malformed merges, with the index of the first bad one', () => {
-    expect(withModel((m) => void (m.merges = { a: 1 }))).toThrow(
-      /model.merges must be a list of merges \("a b" or \["a", "b"\]\); it is an object/,
-    );
-    expect(withModel((m) => void (m.merges = [['a', 'b'], 1]))).toThrow(
+    expect(
+      withModel((m) => {
+        m.merges = { a: 1 };
+      }),
+    ).toThrow(/model.merges must be a list of merges \("a b" or \["a", "b"\]\); it is an object/);
+    expect(
+      withModel((m) => {
+        m.merges = [['a', 'b'], 1];
+      }),
+    ).toThrow(
       'tokenizer "tiny": tokenizer.json model.merges[1] is 1; each merge must be "a b" (two tokens and one space) or ["a", "b"]',
     );
-    expect(withModel((m) => void (m.merges = ['a b', 'abc']))).toThrow(/model.merges\[1\] is "abc"/);
-    expect(withModel((m) => void (m.merges = [['a', 'b', 'c']]))).toThrow(/model.merges\[0\] is \["a","b","c"\]/);
+    expect(
+      withModel((m) => {
+        m.merges = ['a b', 'abc'];
+      }),
+    ).toThrow(/model.merges\[1\] is "abc"/);
+    expect(
+      withModel((m) => {
+        m.merges = [['a', 'b', 'c']];
+      }),
+    ).toThrow(/model.merges\[0\] is \["a","b","c"\]/);
     // Both spellings of a good merge list load.
-    expect(withModel((m) => void (m.merges = (m.merges as string[][]).map((p) => p.join(' '))))().vocabSize).toBe(949);
+    expect(
+      withModel((m) => {
+        m.merges = (m.merges as string[][]).map((p) => p.join(' '));
+      })().vocabSize,
+    ).toBe(949);
   });
 });

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applesEvalItems } from '../../src/lab/pipeline/task-data.ts';
-import { DEFAULT_SPEC } from '../../src/lab/spec.ts';
 import { fieldAt } from '../../src/lab/spec/schema.ts';
+import { DEFAULT_SPEC } from '../../src/lab/spec.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

@@ -107,7 +107,7 @@ describe('any pair through a run’s snapshots', () => {
           nInstructions: 24,
           candidatesPerInstruction: 4,
           pairing: { budget: 96 },
-          edits: { add: added, remove: [] },
+          edits: { add: added, remove: [] as number[] },
         },
         eval: { nTest: 1, maxNewTokens: 4 },
       }),

@@ -4,7 +4,7 @@
  */
 import type { Graph, Node } from '../graph.ts';
 import { LORA_DROPOUT_SEED, type LoraConfig, loraParamNames, loraScaling, targetsModule } from '../lora.ts';
-import { type AttentionMode, useFusedAttention } from '../ops/attention/index.ts';
+import { type AttentionMode, shouldFuseAttention } from '../ops/attention/index.ts';
 import type { LmHeadMode } from '../ops/lm-head/index.ts';
 
 export interface BuildOptions {
@@ -106,7 +106,7 @@ export function causalAttention(
   mode: AttentionMode = 'auto',
 ): Node {
   const scale = 1 / Math.sqrt(q.shape[3]);
-  if (useFusedAttention(q.shape[2], mode)) {
+  if (shouldFuseAttention(q.shape[2], mode)) {
     return mergeHeads(g, g.flashAttention(q, k, v, keyMask, scale));
   }
   const rep = q.shape[1] / k.shape[1];

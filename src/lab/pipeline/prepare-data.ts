@@ -7,7 +7,7 @@
  * calls, two per pair, so it gets twice the number.
  */
 import type { Judge } from '../../data/judges/types.ts';
-import { judgePairs, type PairingCounts, type PairKind, planPairs } from '../../data/pairing.ts';
+import { judgePairs, type PairingCounts, planPairs } from '../../data/pairing.ts';
 import type { Candidate, PreferenceRow } from '../../data/types.ts';
 import { isConditional } from '../../data/types.ts';
 import type { DataSpec, PairSet } from '../spec.ts';

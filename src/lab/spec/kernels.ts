@@ -3,7 +3,7 @@
  * of causal attention and of the LM head's log-probs a run builds. Both pairs compute the same
  * function (up to float rounding); the memory-lean ones (fused attention, chunked head) never
  * store the [T x T] scores or the [tokens x vocab] logits. Left out means 'auto': the engine's own
- * size rules (ops/attention useFusedAttention, ops/lm-head shouldChunkLmHead), so specs written
+ * size rules (ops/attention shouldFuseAttention, ops/lm-head shouldChunkLmHead), so specs written
  * before these fields build exactly the graphs they always did.
  */
 import {

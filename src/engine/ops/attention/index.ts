@@ -42,7 +42,7 @@ export type AttentionMode = 'auto' | 'fused' | 'unfused';
 export const FUSED_ATTENTION_MIN_T = 256;
 
 /** Whether causal attention over Tq query tokens uses flash_attention (models/layers.ts, memory-fit.ts). */
-export function useFusedAttention(Tq: number, mode: AttentionMode = 'auto'): boolean {
+export function shouldFuseAttention(Tq: number, mode: AttentionMode = 'auto'): boolean {
   return mode === 'fused' || (mode === 'auto' && Tq >= FUSED_ATTENTION_MIN_T);
 }
 
