@@ -11,7 +11,12 @@ import {
   skinnyWorkgroups,
 } from '../../src/engine/backends/webgpu/kernels/matmul-skinny.ts';
 import type { KernelContext, MatmulVariant } from '../../src/engine/backends/webgpu/kernels/types.ts';
-import { kernelSubgroupSize, subgroupsByDefault } from '../../src/engine/backends/webgpu/subgroups.ts';
+import {
+  describeSubgroupUse,
+  kernelSubgroupSize,
+  subgroupsByDefault,
+  tunableSubgroupSize,
+} from '../../src/engine/backends/webgpu/subgroups.ts';
 
 const device = (features: string[], subgroupMaxSize?: number) =>
   ({ features: new Set(features), adapterInfo: { subgroupMaxSize } }) as unknown as GPUDevice;
@@ -32,6 +37,44 @@ describe('kernelSubgroupSize', () => {
   });
   it('says how to fix `subgroups: true` on a device without the feature', () => {
     expect(() => kernelSubgroupSize(device([]), { subgroups: true }, 'tiled')).toThrow(/Leave subgroups unset/);
+  });
+});
+
+describe('the timed subgroup choice (matmul-autotune.ts)', () => {
+  const gpu = device(['subgroups'], 32);
+  it('decides on GPUs unless the option does; never on CPU adapters or without the feature', () => {
+    expect(kernelSubgroupSize(gpu, {}, 'tiled', false)).toBeUndefined();
+    expect(kernelSubgroupSize(gpu, {}, 'tiled', true)).toBe(32);
+    expect(kernelSubgroupSize(gpu, { subgroups: true }, 'tiled', false)).toBe(32);
+    expect(kernelSubgroupSize(gpu, { subgroups: false }, 'tiled', true)).toBeUndefined();
+    expect(kernelSubgroupSize(device(['subgroups'], 4), {}, 'register', true)).toBeUndefined();
+    expect(kernelSubgroupSize(device([], 32), {}, 'tiled', true)).toBeUndefined();
+  });
+  it('is the autotune’s to time only for GPUs with the feature, the skinny kernel on, no option, whole subgroups', () => {
+    expect(tunableSubgroupSize(gpu, {}, 'tiled', 256)).toBe(32);
+    expect(tunableSubgroupSize(gpu, { subgroups: true }, 'tiled', 256)).toBeUndefined();
+    expect(tunableSubgroupSize(gpu, { subgroups: false }, 'tiled', 256)).toBeUndefined();
+    expect(tunableSubgroupSize(gpu, { skinnyMatmul: false }, 'tiled', 256)).toBeUndefined();
+    expect(tunableSubgroupSize(gpu, {}, 'register', 256)).toBeUndefined();
+    expect(tunableSubgroupSize(device([], 32), {}, 'tiled', 256)).toBeUndefined();
+    expect(tunableSubgroupSize(gpu, {}, 'tiled', 16)).toBeUndefined();
+  });
+  it('the capability report says what was chosen and why', () => {
+    expect(describeSubgroupUse(false, 'tiled', undefined)).toEqual({
+      subgroupKernels: false,
+      subgroupKernelsWhy: 'the adapter has no subgroups',
+    });
+    expect(describeSubgroupUse(true, 'register', undefined).subgroupKernels).toBe(false);
+    expect(describeSubgroupUse(true, 'tiled', undefined)).toMatchObject({
+      subgroupKernels: true,
+      subgroupKernelsWhy: expect.stringMatching(/not timed yet/),
+    });
+    const timed = { use: false, msShuffles: 0.0512, msPlainLoads: 0.0431 };
+    expect(describeSubgroupUse(true, 'tiled', timed)).toEqual({
+      subgroupKernels: false,
+      subgroupKernelsWhy:
+        'timed on this adapter: skinny matmuls took 0.0512 ms with shuffles, 0.0431 ms with plain loads',
+    });
   });
 });
 

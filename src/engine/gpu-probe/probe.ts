@@ -79,7 +79,28 @@ export async function probeBackend({ host, getGpu, describeRuntime }: ProbeEnvir
     acquired.device.destroy();
     return cpu(decision.reason ?? 'the CPU backend is the better choice here', acquired.report, matmul);
   }
+  await tuneKernels(acquired);
   return done({ backend: 'webgpu', fallbackReason: null, webgpu: acquired.report, matmul }, acquired);
+}
+
+/**
+ * Runs the WebGPU backend's short per-adapter autotune (tile shape, subgroup shuffles or plain
+ * loads) on the probed device, so the report says what the kernels will use and that it was
+ * timed; the choices are cached per adapter, so the backend training creates later in this
+ * worker or process reuses them instead of timing again. A failure only leaves the report's rule.
+ */
+async function tuneKernels(acquired: OrchardDevice): Promise<void> {
+  try {
+    const { createWebGPUBackend } = await import('../backends/webgpu/index.ts');
+    const backend = await createWebGPUBackend(acquired.device, {
+      matmulTile: 'auto',
+      report: acquired.report,
+      isFallbackAdapter: acquired.report.adapter.isFallbackAdapter,
+    });
+    backend.dispose();
+  } catch (err) {
+    console.warn(`probe: kernel autotune skipped: ${errorMessage(err)}`);
+  }
 }
 
 function errorMessage(err: unknown): string {

@@ -29,7 +29,8 @@ export function AdapterDetails({ webgpu }: { webgpu: CapabilityReport }) {
   ];
   if (adapter.subgroupMinSize !== undefined) {
     const sizes = `${adapter.subgroupMinSize}–${adapter.subgroupMaxSize ?? adapter.subgroupMinSize}`;
-    rows.push(['Subgroup size', `${sizes}${webgpu.subgroupKernels ? ' (used by the kernels)' : ' (not used)'}`]);
+    const why = webgpu.subgroupKernelsWhy ? `: ${webgpu.subgroupKernelsWhy}` : '';
+    rows.push(['Subgroup size', `${sizes}${webgpu.subgroupKernels ? ' (used by the kernels' : ' (not used'}${why})`]);
   }
   return (
     <Panel id="adapter" title="Adapter">

@@ -15,11 +15,11 @@ import { estimateFit, type FitEstimate } from './fit.ts';
 import { packHalfForUpload } from './half.ts';
 import { DEFAULT_MATMUL_TILE, MATMUL_TILES, type MatmulTileName, tileBytes } from './kernels/matmul-tiles.ts';
 import type { KernelContext, KernelLimits, MatmulVariant, RowStrategy } from './kernels/types.ts';
-import { tunedTile } from './matmul-autotune.ts';
+import { tunedSubgroups, tunedTile } from './matmul-autotune.ts';
 import { PipelineCache } from './pipeline-cache.ts';
 import { compileProgram, type ProgramHost, type WebGPUProgram } from './program.ts';
 import { StagingRing } from './readback.ts';
-import { kernelSubgroupSize } from './subgroups.ts';
+import { kernelSubgroupSize, tunableSubgroupSize } from './subgroups.ts';
 import {
   asGpuTensor,
   BYTES_PER_ELEMENT,
@@ -54,8 +54,9 @@ export interface WebGPUBackendOptions {
   matmulTile?: MatmulTileName | 'auto';
   /**
    * Subgroup operations in kernels (the skinny matmul's shared operand, kernels/matmul-skinny.ts):
-   * by default on GPUs ('tiled' matmuls) whose device has 'subgroups', off on CPU adapters, where
-   * shuffles measured slower than plain loads; true requires them, false turns them off.
+   * by default on GPUs ('tiled' matmuls) whose device has 'subgroups' when the autotune timed them
+   * faster than plain loads on this adapter (on until timed), off on CPU adapters, where shuffles
+   * measured slower; true requires them, false turns them off (neither is timed).
    */
   subgroups?: boolean;
   /** Products with a short side (decode, LoRA rank) use the skinny matmul; default true, false for comparisons. */
@@ -89,8 +90,13 @@ export class WebGPUBackend implements Backend {
   readonly rows: RowStrategy;
   /** The tiled matmul's tile shape (set by the autotune, matmul-autotune.ts). */
   matmulTile: MatmulTileName;
-  /** The adapter's largest subgroup size when kernels use subgroup operations; undefined when they do not. */
-  readonly subgroupSize: number | undefined;
+  /**
+   * The adapter's largest subgroup size when kernels use subgroup operations; undefined when they
+   * do not. Set by the autotune when the choice is its (`tunableSubgroupSize`).
+   */
+  subgroupSize: number | undefined;
+  /** The subgroup size the autotune times against plain loads; undefined when it is not its choice. */
+  readonly tunableSubgroupSize: number | undefined;
   readonly counters: BackendCounters = {
     submissions: 0,
     dispatches: 0,
@@ -139,7 +145,8 @@ export class WebGPUBackend implements Backend {
     this.rows = options.rows ?? (options.isFallbackAdapter ? 'thread' : 'workgroup');
     if (device.features.has('shader-f16')) this.allocHalf = (numel) => this.allocSegments(numel, 'f32', true);
     this.report = options.report;
-    this.subgroupSize = kernelSubgroupSize(device, options, this.matmul);
+    this.subgroupSize = kernelSubgroupSize(device, options, this.matmul, tunedSubgroups(options.report)?.use);
+    this.tunableSubgroupSize = tunableSubgroupSize(device, options, this.matmul, this.limits.maxThreads);
     const tile = options.matmulTile;
     this.matmulTile = tile && tile !== 'auto' ? tile : (tunedTile(options.report) ?? DEFAULT_MATMUL_TILE);
     if (this.matmul === 'tiled' && tileBytes(MATMUL_TILES[this.matmulTile]) > this.limits.maxWorkgroupStorageBytes) {

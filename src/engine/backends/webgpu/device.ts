@@ -7,7 +7,8 @@
  * feature Orchard can use that the adapter has, and describes what it got in a CapabilityReport.
  * Nothing here touches the DOM or Node APIs: pass in `navigator.gpu` or `getNodeGPU()`.
  */
-import { subgroupsByDefault } from './subgroups.ts';
+import { tunedSubgroups } from './matmul-autotune.ts';
+import { describeSubgroupUse } from './subgroups.ts';
 
 /** The limits Orchard raises to the adapter's maximum (and reports). */
 export const ORCHARD_LIMITS = [
@@ -55,9 +56,12 @@ export interface CapabilityReport {
   features: Record<OrchardFeatureName, boolean>;
   /**
    * Whether the WebGPU backend's kernels use subgroup operations here by default (the skinny
-   * matmul of decode steps and LoRA's rank-r products; subgroups.ts); sizes in `adapter`.
+   * matmul of decode steps and LoRA's rank-r products; subgroups.ts); sizes in `adapter`. On GPUs
+   * the backend's autotune times them against plain loads and updates this (matmul-autotune.ts).
    */
   subgroupKernels: boolean;
+  /** Why, in a phrase: no feature, the CPU-adapter rule, the GPU rule not yet timed, or the timings. */
+  subgroupKernelsWhy?: string;
 }
 
 export interface OrchardDevice {
@@ -122,8 +126,9 @@ export function describeDevice(adapter: GPUAdapter, device: GPUDevice): Capabili
   for (const name of ORCHARD_FEATURES) features[name] = device.features.has(name);
 
   // The backend's default matmul family: register blocks on software adapters, tiles otherwise.
-  const subgroupKernels = subgroupsByDefault(features.subgroups, summary.isFallbackAdapter ? 'register' : 'tiled');
-  return { adapter: summary, limits, features, subgroupKernels };
+  const family = summary.isFallbackAdapter ? 'register' : 'tiled';
+  const subgroups = describeSubgroupUse(features.subgroups, family, tunedSubgroups({ adapter: summary }));
+  return { adapter: summary, limits, features, ...subgroups };
 }
 
 function describeAdapter(adapter: GPUAdapter): AdapterSummary {

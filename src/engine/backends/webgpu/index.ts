@@ -13,7 +13,7 @@ export { DeviceLostError, DoesNotFitError, WebGPUError } from './errors.ts';
 export type { FitEstimate } from './fit.ts';
 export { MATMUL_TILE_NAMES, type MatmulTileName } from './kernels/matmul-tiles.ts';
 export type { MatmulVariant, RowStrategy } from './kernels/types.ts';
-export { type AutotuneResult, autotuneMatmul } from './matmul-autotune.ts';
+export { type AutotuneResult, autotuneMatmul, type SubgroupDecision } from './matmul-autotune.ts';
 export { type ProgramStats, WebGPUProgram } from './program.ts';
 export { GpuTensor } from './tensor.ts';
 
@@ -41,21 +41,24 @@ export async function createWebGPUBackend(
 
 /**
  * Tunes the tiled matmul's tile shape (matmul-autotune.ts) when asked ('auto'), and by default on
- * hardware adapters that use the tiled kernels; a forced shape is kept as given. Software adapters
- * are never tuned unasked: their timings mean nothing and the products would take minutes.
+ * hardware adapters that use the tiled kernels; a forced shape is kept as given. On the same
+ * adapters it times the skinny matmul with subgroup shuffles against plain loads unless the
+ * `subgroups` option decides (tunableSubgroupSize). Software adapters are never tuned unasked:
+ * their timings mean nothing and the products would take minutes.
  */
 async function tuned(
   backend: WebGPUBackend,
   options: WebGPUBackendOptions,
   isFallbackAdapter: boolean | undefined,
 ): Promise<WebGPUBackend> {
-  const byDefault = options.matmulTile === undefined && isFallbackAdapter === false;
-  const auto = options.matmulTile === 'auto' || byDefault;
-  if (auto && backend.matmul === 'tiled') {
+  const hardware = isFallbackAdapter === false;
+  const tiles = options.matmulTile === 'auto' || (options.matmulTile === undefined && hardware);
+  const subgroups = backend.tunableSubgroupSize !== undefined && (hardware || options.matmulTile === 'auto');
+  if ((tiles || subgroups) && backend.matmul === 'tiled') {
     try {
-      await autotuneMatmul(backend);
+      await autotuneMatmul(backend, { tiles });
     } catch (e) {
-      // Tuning only picks a speed; a failure to time leaves the default shape, and a lost device
+      // Tuning only picks a speed; a failure to time leaves the default choices, and a lost device
       // surfaces on the backend's first real use.
       console.warn(`matmul autotune skipped: ${e instanceof Error ? e.message : String(e)}`);
     }
