@@ -6,9 +6,13 @@
  * (with and without subgroups), with fusion on and off.
  */
 import { describe, expect, it } from 'vitest';
+import { buildBackward, LOSS_SEED_INPUT } from '../../src/engine/autodiff.ts';
 import type { Backend } from '../../src/engine/backend.ts';
 import { CpuBackend, type CpuBackendOptions } from '../../src/engine/backends/cpu/backend.ts';
 import type { WebGPUBackendOptions } from '../../src/engine/backends/webgpu/index.ts';
+import { compileForward } from '../../src/engine/forward.ts';
+import { Graph } from '../../src/engine/graph.ts';
+import { ParamStore } from '../../src/engine/params.ts';
 import { gpuBackendPerVariant, type OpCase, Rng, randn, runCase } from './webgpu-helpers.ts';
 
 const VARIANTS = {
@@ -100,6 +104,43 @@ describe('matmul with M = 0 or N = 0: an empty output, nothing dispatched out of
   for (const v of names) {
     it(`on WebGPU, ${v}`, async () => {
       for (const c of EMPTY_OUT) await expectZeros(backendFor(v), c, `${v} ${describeCase(c)}`);
+    });
+  }
+});
+
+describe('a K = 0 matmul through autodiff: out = a·b + c with a [3, 0], b [0, 5]', () => {
+  /** Forward output and the gradients of a, b, c (built by buildBackward) for the seed R. */
+  async function step(backend: Backend) {
+    const rng = new Rng(5);
+    const g = new Graph();
+    const [a, b, c] = [g.input('a', [3, 0]), g.input('b', [0, 5]), g.input('c', [3, 5])];
+    const out = g.add(g.matmul(a, b), c);
+    const grads = buildBackward(g, out, [a, b, c]);
+    const da = grads.get(a);
+    const db = grads.get(b);
+    const dc = grads.get(c);
+    if (!(da && db && dc)) throw new Error('test: buildBackward left out a gradient');
+    const feeds = {
+      a: new Float32Array(0),
+      b: new Float32Array(0),
+      c: rng.normals(15, 1),
+      [LOSS_SEED_INPUT]: rng.normals(15, 1),
+    };
+    const [forward, ga, gb, gc] = await compileForward(g, [out, da, db, dc], backend, new ParamStore(backend)).run(
+      feeds,
+    );
+    return { feeds, forward, ga, gb, gc };
+  }
+  const backends: [string, () => Backend][] = [
+    ['cpu', () => new CpuBackend({ threads: 1 })],
+    ...names.map((v): [string, () => Backend] => [`webgpu ${v}`, () => backendFor(v)]),
+  ];
+  for (const [name, backend] of backends) {
+    it(`on ${name}: out = c, dc = the seed, da [3, 0] and db [0, 5] empty`, async () => {
+      const r = await step(backend());
+      expect(Array.from(r.forward), 'forward').toEqual(Array.from(r.feeds.c));
+      expect(Array.from(r.gc), 'dc').toEqual(Array.from(r.feeds[LOSS_SEED_INPUT]));
+      expect([r.ga.length, r.gb.length], 'da, db').toEqual([0, 0]);
     });
   }
 });
