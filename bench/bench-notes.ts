@@ -16,6 +16,16 @@ function kernelRatio(hosts: readonly HostReport[]): string {
   return o && t ? `${(t / o).toFixed(1)} times as many` : 'many more';
 }
 
+/** Threads of Orchard's CPU backend in the browser runs, from their notes ("CPU backend, N thread(s) ..."). */
+function orchardCpuThreads(hosts: readonly HostReport[]): string {
+  const note = hosts
+    .flatMap((h) => h.results)
+    .flatMap((r) => (r.engine === 'orchard-cpu' && r.host === 'browser' ? r.notes : []))
+    .find((n) => n.startsWith('CPU backend'));
+  const n = note?.match(/\d+/)?.[0];
+  return n ? `${n} thread${n === '1' ? '' : 's'}` : 'its threads (see the JSON)';
+}
+
 function wasmThreads(hosts: readonly HostReport[]): string {
   const note = hosts
     .flatMap((h) => h.results)
@@ -38,7 +48,7 @@ export function explain(hosts: readonly HostReport[]): string[] {
       "  register-blocked matmuls and thread-per-row reductions for fallback adapters; TF.js's webgpu backend runs",
       '  its usual shared-memory tiled kernels (workgroup barriers are very slow on SwiftShader) and launches',
       `  ${kernelRatio(hosts)} kernels per step. That, not GPU efficiency, is most of the webgpu ratio here.`,
-      "- Orchard's CPU backend runs its matmuls in a WebAssembly SIMD kernel on one thread, so TF.js's wasm backend",
+      `- Orchard's CPU backend runs its kernels in WebAssembly SIMD on ${orchardCpuThreads(hosts)} in the page, so TF.js's wasm backend`,
       `  (XNNPACK; ${wasmThreads(hosts)}) is the closer comparison;`,
       "  the target is against TF.js's plain-JS cpu backend.",
       "- SwiftShader under Node's Dawn (the `webgpu` package; its adapter reports the Subzero JIT) ran Orchard's step",

@@ -18,7 +18,7 @@ import { timePipelined } from './timing.ts';
 import type { Workload } from './workload.ts';
 
 /** What the WebGPU backend exposes for benchmarks (a type-only import: CPU-only bundles load no WebGPU code). */
-type GpuStats = Pick<WebGPUBackend, 'counters' | 'memory' | 'matmul' | 'rows'>;
+type GpuStats = Pick<WebGPUBackend, 'counters' | 'memory' | 'matmul' | 'rows' | 'matmulTile' | 'subgroupSize'>;
 
 /**
  * A workload's DPO preference graph with its parameters (copies of the workload's initial weights)
@@ -76,7 +76,12 @@ export async function runOrchard(
   const counters =
     gpu && before ? { ...perStep(before, gpu.counters, steps.timed), blockingReadbacks: blocking / steps.timed } : null;
   const threads = (backend as { threads?: number }).threads ?? 1;
-  const notes = gpu ? [`matmul ${gpu.matmul}, rows ${gpu.rows}`] : [`CPU backend, ${threads} thread(s) for matmuls`];
+  // The kernel choices (autotuned per adapter on hardware), so a GPU row says what it timed.
+  const kernels = gpu && [
+    `matmul ${gpu.matmul}${gpu.matmul === 'tiled' ? ` ${gpu.matmulTile}` : ''}, rows ${gpu.rows}`,
+    `skinny matmul ${gpu.subgroupSize === undefined ? 'with plain loads' : `with subgroup shuffles (size ${gpu.subgroupSize})`}`,
+  ];
+  const notes = kernels ?? [`CPU backend, ${threads} thread(s) for matmuls`];
   notes.push(`${train.stats.launchesPerUpdateStep} launches/step`);
   const result: RunResult = {
     ...timedRun(engine, host, w.bench, steps, times, losses, rowLogps),
