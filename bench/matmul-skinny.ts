@@ -12,7 +12,7 @@ import {
   type WebGPUBackend,
   type WebGPUBackendOptions,
 } from '../src/engine/backends/webgpu/index.ts';
-import { useSkinnyMatmul as skinnyPlan } from '../src/engine/backends/webgpu/kernels/matmul-skinny.ts';
+import { skinnyPlan } from '../src/engine/backends/webgpu/kernels/matmul-skinny.ts';
 import type { KernelContext } from '../src/engine/backends/webgpu/kernels/types.ts';
 import { getNodeGPU } from '../src/engine/backends/webgpu/node-gpu.ts';
 

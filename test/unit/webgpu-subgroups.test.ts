@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   SKINNY_MAX_SHORT_SIDE,
   SKINNY_MIN_ASPECT,
-  useSkinnyMatmul as skinnyPlan,
+  skinnyPlan,
   skinnyWorkgroups,
 } from '../../src/engine/backends/webgpu/kernels/matmul-skinny.ts';
 import type { KernelContext, MatmulVariant } from '../../src/engine/backends/webgpu/kernels/types.ts';
@@ -78,7 +78,7 @@ describe('the timed subgroup choice (matmul-autotune.ts)', () => {
   });
 });
 
-describe('useSkinnyMatmul (the skinny kernel’s plan)', () => {
+describe('skinnyPlan (the skinny kernel’s plan)', () => {
   const ctx = (matmul: MatmulVariant, subgroupMax?: number, maxThreads = 256) =>
     ({
       matmul,

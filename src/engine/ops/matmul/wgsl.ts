@@ -10,12 +10,7 @@
  */
 import type { Launch } from '../../backend.ts';
 import { Kernel } from '../../backends/webgpu/kernels/builder.ts';
-// Aliased: biome's React rules take any use* call for a hook.
-import {
-  skinnyMatmulBody,
-  useSkinnyMatmul as skinnyPlan,
-  skinnyWorkgroups,
-} from '../../backends/webgpu/kernels/matmul-skinny.ts';
+import { skinnyMatmulBody, skinnyPlan, skinnyWorkgroups } from '../../backends/webgpu/kernels/matmul-skinny.ts';
 import {
   aIndex,
   bIndex,

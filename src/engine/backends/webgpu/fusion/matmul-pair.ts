@@ -22,8 +22,7 @@ import type { DeviceTensor, Launch } from '../../../backend.ts';
 import type { MatmulAttrs } from '../../../ops/matmul/index.ts';
 import { type MatmulDims, matmulDims, registerBody } from '../../../ops/matmul/wgsl.ts';
 import { Kernel } from '../kernels/builder.ts';
-// Aliased: biome's React rules take any use* call for a hook.
-import { useSkinnyMatmul as skinnyPlan } from '../kernels/matmul-skinny.ts';
+import { skinnyPlan } from '../kernels/matmul-skinny.ts';
 import {
   bindMatmulOperand,
   contiguousDims,

@@ -65,7 +65,7 @@ const BLOCKS = [1, 2, 4, 8, 16] as const;
  * better choice. Exported so a fusion that computes a second matmul inside another's kernel can
  * tell which kernel a product gets.
  */
-export function useSkinnyMatmul(d: SkinnyDims, ctx: KernelContext): SkinnyPlan | undefined {
+export function skinnyPlan(d: SkinnyDims, ctx: KernelContext): SkinnyPlan | undefined {
   if (ctx.skinnyMatmul === false) return undefined;
   const short = Math.min(d.M, d.N);
   const long = Math.max(d.M, d.N);
