@@ -23,7 +23,11 @@ function orchardCpuThreads(hosts: readonly HostReport[]): string {
     .flatMap((r) => (r.engine === 'orchard-cpu' && r.host === 'browser' ? r.notes : []))
     .find((n) => n.startsWith('CPU backend'));
   const n = note?.match(/\d+/)?.[0];
-  return n ? `${n} thread${n === '1' ? '' : 's'}` : 'its threads (see the JSON)';
+  if (!n) return 'its threads (see the JSON)';
+  // The bench runs on the page's main thread, which may not block in Atomics.wait; the lab trains in a worker.
+  return n === '1'
+    ? "1 thread (the bench page's main thread cannot wait on helper threads; the lab's worker can)"
+    : `${n} threads`;
 }
 
 function wasmThreads(hosts: readonly HostReport[]): string {
