@@ -5,13 +5,17 @@
  * decoding), each compared by spec.eval's judge with the spec's model's answer (or the gold answer,
  * per eval.compareAgainst) in both orders, tie = 0.5. Prints one JSON object:
  *   {"model": DIR, "baseline": ..., "baselineModel": NAME | null, "trainedFrom": {label: NAME | null},
- *    "nTest": N, "baselineMeanScore": ..., "reports": [EvalReport, ...]}
+ *    "nTest": N, "baselineMeanScore": ..., "reports": [EvalReport, ...],
+ *    "itemsByRun": {label: [{instruction, answer, baseline, outcome, score, baselineScore}, ...]}}
+ * (itemsByRun as the runs[].items of `orchard train`'s eval.json).
  * DIR may be a PEFT adapter folder (applied to the spec's model), a full model folder, or the --out
  * folder of `orchard train` (every run folder in it is evaluated).
  * The held-out items are the task's, or those of a test file (--test FILE, or the spec's eval.test):
  * the paper's {instruction, gold_response} test files or {instruction, response} SFT files.
  * The baseline is stated (stderr, and "baselineModel"): the spec's model as loaded (a spec with SFT
  * is not re-fine-tuned here). A folder recording another base is refused or warned about (../eval-base.ts).
+ * The spec's precision is applied as the training run's evaluate stage applied it: under
+ * "f16-weights" the weights that were frozen in training are rounded to f16 (../eval-precision.ts).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -24,7 +28,7 @@ import type { Tokenizer } from '../../data/tokenizer.ts';
 import type { Backend } from '../../engine/backend.ts';
 import { dirFiles } from '../../engine/models/files-node.ts';
 import { type LoadedModel, loadModel } from '../../engine/models/index.ts';
-import { type EvalItem, evalReport, evaluateModel, goldAnswers } from '../../lab/evaluate.ts';
+import { type ComparedItem, type EvalItem, evalReport, evaluateModel, goldAnswers } from '../../lab/evaluate.ts';
 import type { EvalReport } from '../../lab/events.ts';
 import { generateAnswers } from '../../lab/pipeline/generation.ts';
 import { applesEvalItems } from '../../lab/pipeline/task-data.ts';
@@ -35,6 +39,7 @@ import { nodeResolvers, type Resolvers } from '../../lab/resolve.ts';
 import { type KernelChoice, kernelChoice } from '../../lab/spec/kernels.ts';
 import { type ExperimentSpec, formatSpecErrors, validateSpec } from '../../lab/spec.ts';
 import { baselineLine, checkBases, modelName } from '../eval-base.ts';
+import { type EvalPrecision, evalPrecision, precisionLine } from '../eval-precision.ts';
 import { openBackend } from '../preference-io.ts';
 import { BUNDLED_MODELS_DIR, readSpecFile } from '../spec-files.ts';
 
@@ -51,7 +56,14 @@ const USAGE = `usage: npm run orchard -- eval --spec FILE --model DIR [options]
   --n N                  held-out instructions (default: the spec's eval.nTest)
   --test FILE            held-out items from a test file: {instruction, gold_response} rows (the paper's
                          test files) or {instruction, response} rows; sets the spec's eval.test
-  --reward-model DIR     ONNX reward model folder for the "reward-model" judge`;
+  --reward-model DIR     ONNX reward model folder for the "reward-model" judge
+  Precision follows the spec, as in the training run's own evaluation: under "precision":
+  "f16-weights" the weights frozen in training (the spec's model under LoRA adapters, and as the
+  baseline of a LoRA spec) are rounded to f16; adapters and fully fine-tuned models stay f32.
+  To evaluate in f32, use a copy of the spec with "precision": "f32".`;
+
+/** One judged held-out item, with the fields of runs[].items in `orchard train`'s eval.json. */
+type JudgedItemRow = Pick<ComparedItem, 'instruction' | 'answer' | 'baseline' | 'outcome' | 'score' | 'baselineScore'>;
 
 interface Candidate {
   label: string;
@@ -116,19 +128,23 @@ export async function run(argv: string[]): Promise<number> {
   const resolvers = await nodeResolvers({ modelsDir: BUNDLED_MODELS_DIR });
   const base = await resolvers.model(spec.model);
   const backend = await openBackend(values.backend);
+  const precision = evalPrecision(spec);
+  const precisionSays = precisionLine(spec, backend);
+  if (precisionSays) console.error(precisionSays);
   try {
     const items = test ? await testItems(test, resolvers, n) : applesEvalItems(n, spec.eval.split);
     const decode = evalDecoding(spec);
     const instructions = items.map((x) => x.instruction);
     const kernels = kernelChoice(spec);
-    const ref = generatorFor(base.model, backend, undefined, kernels);
+    const ref = generatorFor(base.model, backend, undefined, kernels, precision.baseline);
     const refAnswers = await generateAnswers(ref.generator, base.tokenizer, instructions, decode);
     ref.dispose();
     const baselineAnswers = spec.eval.compareAgainst === 'gold' ? goldAnswers(items) : refAnswers;
     const reports: EvalReport[] = [];
+    const itemsByRun: Record<string, JudgedItemRow[]> = {};
     let baselineMeanScore: number | undefined;
     for (const c of candidates) {
-      const { generator, dispose, tokenizer } = await open(c, base.model, base.tokenizer, backend, kernels);
+      const { generator, dispose, tokenizer } = await open(c, base.model, base.tokenizer, backend, kernels, precision);
       try {
         const judged = await evaluateModel(generator, tokenizer, {
           ...decode,
@@ -137,6 +153,14 @@ export async function run(argv: string[]): Promise<number> {
           baselineAnswers,
         });
         reports.push(evalReport(c.label, spec.eval.compareAgainst, judged));
+        itemsByRun[c.label] = judged.items.map((x) => ({
+          instruction: x.instruction,
+          answer: x.answer,
+          baseline: x.baseline,
+          outcome: x.outcome,
+          score: x.score,
+          baselineScore: x.baselineScore,
+        }));
         baselineMeanScore = judged.baselineMeanScore;
       } finally {
         dispose();
@@ -150,6 +174,7 @@ export async function run(argv: string[]): Promise<number> {
       nTest: items.length,
       baselineMeanScore,
       reports,
+      itemsByRun,
     };
     console.log(JSON.stringify(out));
   } finally {
@@ -205,13 +230,14 @@ async function open(
   tokenizer: Tokenizer,
   backend: Backend,
   kernels: KernelChoice,
+  precision: EvalPrecision,
 ): Promise<{ generator: ReturnType<typeof generatorFor>['generator']; dispose: () => void; tokenizer: Tokenizer }> {
   if (c.kind === 'adapter') {
     const adapter = {
       config: await readFile(join(c.dir, 'adapter_config.json'), 'utf8'),
       safetensors: new Uint8Array(await readFile(join(c.dir, 'adapter_model.safetensors'))),
     };
-    const g = generatorFor(base, backend, adapter, kernels);
+    const g = generatorFor(base, backend, adapter, kernels, precision.adapterBase);
     return { ...g, tokenizer };
   }
   const model = await loadModel(dirFiles(c.dir));
@@ -220,7 +246,7 @@ async function open(
       `${c.dir}: vocab_size ${model.config.vocabSize} differs from the spec's model (${base.config.vocabSize})`,
     );
   }
-  const g = generatorFor(model, backend, undefined, kernels);
+  const g = generatorFor(model, backend, undefined, kernels, precision.fullModel);
   return { ...g, tokenizer };
 }
 

@@ -11,6 +11,7 @@ import {
   loadAdapter,
   loraParamNames,
   ParamStore,
+  type Precision,
   selectTargets,
 } from '../../engine/index.ts';
 import { AUTO_KERNELS, type KernelChoice } from '../spec/kernels.ts';
@@ -22,15 +23,18 @@ export interface Generating {
 
 /**
  * A generator over `model`'s weights, with `adapter` (PEFT files) applied on top when given, built
- * with the spec's kernels (as the training run's generation was).
+ * with the spec's kernels (as the training run's generation was). `basePrecision` is how `model`'s
+ * weights are held: 'f16-weights' rounds them to f16, as a LoRA policy's store rounds its frozen
+ * base (pipeline/policy.ts). The adapters were trained, so they are always kept f32, as in training.
  */
 export function generatorFor(
   model: LoadedModel,
   backend: Backend,
   adapter?: { config: string; safetensors: Uint8Array },
   kernels: KernelChoice = AUTO_KERNELS,
+  basePrecision: Precision = 'f32',
 ): Generating {
-  const store = new ParamStore(backend);
+  const store = new ParamStore(backend, { precision: basePrecision });
   for (const [name, w] of model.weights) store.add(name, model.shapes.get(name) as number[], w, false);
   let lora: LoraConfig | undefined;
   if (adapter) {
@@ -44,7 +48,8 @@ export function generatorFor(
         const name = loraParamNames(t.module)[suffix];
         const w = loaded.weights.get(name);
         if (!w) throw new Error(`adapter_model.safetensors has no tensor "${name}" for target ${t.module}`);
-        store.add(name, [...shape], w, false);
+        // Added as trainable: the store's precision never rounds them (engine/precision).
+        store.add(name, [...shape], w, true);
       }
     }
   }
