@@ -271,7 +271,7 @@ describe('what keeps two matmuls apart', () => {
     expect(fused.fusedLaunches).toBe(2); // the permute (as a prologue) and the add (into the second matmul)
   });
 
-  it('matmuls with a short side (the skinny kernel computes them) do not pair', async () => {
+  it('matmuls with a short side pair in the skinny kernel (more in fusion-matmul-pair-skinny.test.ts)', async () => {
     const t = { ...base(), w: { shape: [19, 4] }, lb: { shape: [5, 4] }, y: { shape: [69, 4] }, d: { shape: [69, 4] } };
     const launches = [
       L('matmul', ['x', 'w'], 'y', mm()),
@@ -279,6 +279,7 @@ describe('what keeps two matmuls apart', () => {
       L('add', ['y', 'd'], 'y'),
     ];
     const { fused } = await checkPair(family, t, launches);
-    expect(fused.fusedLaunches).toBe(1);
+    expect(fused.fusedLaunches).toBe(2);
+    expect(fused.dispatches).toBe(1);
   });
 });

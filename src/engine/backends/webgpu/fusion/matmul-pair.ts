@@ -15,14 +15,19 @@
  * launches' original positions, so two moves must never cross unseen: no pair sinks over another
  * pair's kernel, and no epilogue producer sits between a pair's matmuls (index.ts).
  *
- * Products the skinny kernel takes are left alone, so a pair always replaces two tiled/register
- * launches. Found in the tiny LoRA DPO step: every adapted layer's forward and input gradient.
+ * The pair runs the kernel its products would each get: the tiled/register body, or the skinny
+ * kernel (kernels/matmul-skinny.ts) when both would take it with the same plan (KV-cache decode:
+ * Llama's gate and up projections, LoRA's base and low-rank products at a few rows). The plan
+ * depends only on the output's M and N, so the same layout means the same plan; a pair whose
+ * products would take different kernels is refused all the same, since mixing them would change
+ * which fmas an accumulator sees. Found in the tiny LoRA DPO step (every adapted layer's forward
+ * and input gradient) and in generation's decode steps.
  */
 import type { DeviceTensor, Launch } from '../../../backend.ts';
 import type { MatmulAttrs } from '../../../ops/matmul/index.ts';
 import { type MatmulDims, matmulDims, registerBody } from '../../../ops/matmul/wgsl.ts';
 import { Kernel } from '../kernels/builder.ts';
-import { skinnyPlan } from '../kernels/matmul-skinny.ts';
+import { type SkinnyPlan, skinnyMatmulBody, skinnyPlan, skinnyWorkgroups } from '../kernels/matmul-skinny.ts';
 import {
   bindMatmulOperand,
   contiguousDims,
@@ -65,7 +70,7 @@ export function planMatmulPairs(
   for (let q = 0; q < launches.length; q++) {
     if (used.has(q) || !pairable(launches[q], ctx)) continue;
     for (let p = q - 1; p >= Math.max(0, q - WINDOW); p--) {
-      if (used.has(p) || !pairable(launches[p], ctx) || !sameLayout(launches[p], launches[q])) continue;
+      if (used.has(p) || !pairable(launches[p], ctx) || !sameKernel(launches[p], launches[q], ctx)) continue;
       if (sites.some((s) => s > p)) break;
       const pair = planPair(launches, p, q, used);
       if (!pair) continue;
@@ -78,21 +83,34 @@ export function planMatmulPairs(
   return pairs;
 }
 
-/**
- * A matmul the pair kernel can compute. Not one the skinny kernel (kernels/matmul-skinny.ts) would
- * take: the pair runs the tiled/register body, and its result must be the unfused launches'.
- */
+/** A matmul the pair kernel can compute. */
 function pairable(l: Launch, ctx: KernelContext): boolean {
   if (l.op !== 'matmul' || l.output.dtype !== 'f32') return false;
   const n = count(l.output);
-  return n > 0 && n <= ctx.layout.elems && !skinnyPlan(matmulDims(l as Launch<'matmul'>), ctx);
+  return n > 0 && n <= ctx.layout.elems;
 }
 
-/** Whether both products write the same elements in the same order (one grid computes both). */
-function sameLayout(a: Launch, b: Launch): boolean {
+/**
+ * Whether one kernel computes both products as their own launches would: both write the same
+ * elements in the same order (one grid), and both would get the same kernel (the tiled/register
+ * body, or the skinny kernel with the same plan).
+ */
+function sameKernel(a: Launch, b: Launch, ctx: KernelContext): boolean {
   const x = matmulDims(a as Launch<'matmul'>);
   const y = matmulDims(b as Launch<'matmul'>);
-  return x.batch === y.batch && x.M === y.M && x.N === y.N && x.strideO === y.strideO;
+  if (x.batch !== y.batch || x.M !== y.M || x.N !== y.N || x.strideO !== y.strideO) return false;
+  return samePlan(skinnyPlan(x, ctx), skinnyPlan(y, ctx));
+}
+
+function samePlan(a: SkinnyPlan | undefined, b: SkinnyPlan | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.side === b.side &&
+    a.block === b.block &&
+    a.per === b.per &&
+    a.threads === b.threads &&
+    a.subgroups === b.subgroups
+  );
 }
 
 function planPair(launches: readonly Launch[], p: number, q: number, used: ReadonlySet<number>): MatmulPair | null {
@@ -184,7 +202,9 @@ function pairKernel(P: Launch<'matmul'>, Q: Launch<'matmul'>, ctx: KernelContext
   const second: MatmulAttrs['matmul'] = Q.attrs;
   const shape = MATMUL_TILES[ctx.matmulTile ?? DEFAULT_MATMUL_TILE];
   const tiled = ctx.matmul === 'tiled';
-  const k = new Kernel(ctx, `matmul_pair_${ctx.matmul}`)
+  // sameKernel made sure Q gets this plan too.
+  const skinny = skinnyPlan(d, ctx);
+  const k = new Kernel(ctx, `matmul_pair_${skinny ? 'skinny' : ctx.matmul}`)
     .u32('M', d.M)
     .u32('N', d.N)
     .u32('K', d.K)
@@ -197,12 +217,16 @@ function pairKernel(P: Launch<'matmul'>, Q: Launch<'matmul'>, ctx: KernelContext
   const gpu = (v: Launch['output'], name: string) => asGpuTensor(v.tensor, `matmul pair ${name}`);
   k.tensor('out', gpu(P.output, 'out'), count(P.output), 'read_write');
   const operand = (name: string, v: Launch['output'], contiguous: number) =>
-    bindMatmulOperand(k, ctx, name, gpu(v, name), count(v), contiguous, true);
+    bindMatmulOperand(k, ctx, name, gpu(v, name), count(v), contiguous, !skinny);
   const c1 = contiguousDims(d, attrs.transA, attrs.transB);
   const c2 = contiguousDims(d2, second.transA, second.transB);
   const vecA = operand('a', P.inputs[0], c1.a);
   const vecB = operand('b', P.inputs[1], c1.b);
   const vec2 = { vecA: operand('a2', Q.inputs[0], c2.a), vecB: operand('b2', Q.inputs[1], c2.b) };
+  if (skinny) {
+    if (skinny.subgroups) k.enableSubgroups();
+    return k.build(skinnyMatmulBody(attrs.transA, attrs.transB, skinny, second), skinnyWorkgroups(d, skinny));
+  }
   const body = tiled
     ? tiledMatmulBody(attrs.transA, attrs.transB, shape, { ...second, ...vec2 }, { vecA, vecB })
     : registerBody(attrs.transA, attrs.transB, second);

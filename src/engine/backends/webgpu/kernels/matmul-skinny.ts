@@ -13,6 +13,7 @@
  * ascending order with fma starting from 0, exactly like the tiled and register kernels, so all
  * three give bit-identical results and the choice never changes a number.
  */
+import { aIndex, bIndex, type MatmulSegment } from './matmul-tiles.ts';
 import type { KernelContext } from './types.ts';
 
 export interface SkinnyPlan {
@@ -96,20 +97,23 @@ export function skinnyWorkgroups(d: SkinnyDims, plan: SkinnyPlan): [number, numb
   return plan.side === 'M' ? [long, short, d.batch] : [short, long, d.batch];
 }
 
-/** WGSL element index of a[m, kk] / b[kk, n] within one batch, honouring the transposes. */
-const aIndex = (transA: boolean, m: string, kk: string) =>
-  transA ? `(${kk}) * p.M + (${m})` : `(${m}) * p.K + (${kk})`;
-const bIndex = (transB: boolean, kk: string, n: string) =>
-  transB ? `(${n}) * p.K + (${kk})` : `(${kk}) * p.N + (${n})`;
-
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
  * The kernel body (uniforms M, N, K, sa, sb, so; tensors out, a, b) for `skinnyWorkgroups(plan)`.
  * Fully unrolled over the block with scalar registers, like the register kernel: dynamically
- * indexed local arrays go through memory on CPU adapters.
+ * indexed local arrays go through memory on CPU adapters. With `second` (uniforms K2, sa2, sb2;
+ * tensors a2, b2; same M, N, batch and output layout, hence the same plan) the kernel also
+ * computes that product into its own accumulators, in its own k loop after the first, and stores
+ * through `st_out(i, v, v2)` (fusion/matmul-pair.ts): each accumulator sees exactly the fmas of its
+ * own unfused skinny kernel.
  */
-export function skinnyMatmulBody(transA: boolean, transB: boolean, plan: SkinnyPlan): string {
+export function skinnyMatmulBody(
+  transA: boolean,
+  transB: boolean,
+  plan: SkinnyPlan,
+  second?: { readonly transA: boolean; readonly transB: boolean },
+): string {
   const { side, block, per, threads: T } = plan;
   const rowsShort = side === 'M';
   // s: short-side index registers (shared by all lanes); l: this lane's long-side ones.
@@ -121,43 +125,12 @@ export function skinnyMatmulBody(transA: boolean, transB: boolean, plan: SkinnyP
   const longs = range(per)
     .map((q) => `  let l${q} = min(long0 + ${T * q}u, ${longBound} - 1u);`)
     .join('\n');
-  const accs = range(block)
-    .flatMap((i) => range(per).map((q) => `  var acc${i}_${q} = 0.0;`))
-    .join('\n');
-  // The shared operand's element at (short index s, k) and the lane's own at (long index l, k).
-  const shared = (s: string, kk: string) =>
-    rowsShort ? `ld_a(aBase + ${aIndex(transA, s, kk)})` : `ld_b(bBase + ${bIndex(transB, kk, s)})`;
-  const own = (l: string, kk: string) =>
-    rowsShort ? `ld_b(bBase + ${bIndex(transB, kk, l)})` : `ld_a(aBase + ${aIndex(transA, l, kk)})`;
-  const ownLoads = (pad: string, kk: string) => range(per).map((q) => `${pad}let o${q} = ${own(`l${q}`, kk)};`);
-  const fmas = (pad: string, sharedValue: (i: number) => string) =>
-    range(block).flatMap((i) => [
-      `${pad}let v${i} = ${sharedValue(i)};`,
-      ...range(per).map((q) => `${pad}acc${i}_${q} = fma(v${i}, o${q}, acc${i}_${q});`),
-    ]);
-  const loop = plan.subgroups
-    ? [
-        '  for (var k0 = 0u; k0 < p.K; k0 += width) {',
-        '    // Lane l holds the shared elements at k = k0 + l (clamped: lanes past K hold values never used).',
-        '    let kl = min(k0 + lane, p.K - 1u);',
-        ...range(block).map((i) => `    let h${i} = ${shared(`s${i}`, 'kl')};`),
-        '    let n = min(width, p.K - k0);',
-        '    for (var j = 0u; j < n; j++) {',
-        '      let kk = k0 + j;',
-        ...ownLoads('      ', 'kk'),
-        ...fmas('      ', (i) => `subgroupShuffle(h${i}, j)`),
-        '    }',
-        '  }',
-      ]
-    : [
-        '  for (var kk = 0u; kk < p.K; kk++) {',
-        ...ownLoads('    ', 'kk'),
-        ...fmas('    ', (i) => shared(`s${i}`, 'kk')),
-        '  }',
-      ];
+  const segments: MatmulSegment[] = [{ transA, transB, suffix: '' }];
+  if (second) segments.push({ ...second, suffix: '2' });
+  const stored = (i: number, q: number) => segments.map((g) => `acc${g.suffix}_${i}_${q}`).join(', ');
   const store = (i: number, q: number) => {
     const [r, c] = rowsShort ? [`short0 + ${i}u`, `long0 + ${T * q}u`] : [`long0 + ${T * q}u`, `short0 + ${i}u`];
-    return `if (${r} < p.M && ${c} < p.N) { st_out(oBase + (${r}) * p.N + ${c}, acc${i}_${q}); }`;
+    return `if (${r} < p.M && ${c} < p.N) { st_out(oBase + (${r}) * p.N + ${c}, ${stored(i, q)}); }`;
   };
   const stores = range(block)
     .flatMap((i) => range(per).map((q) => `  ${store(i, q)}`))
@@ -166,18 +139,60 @@ export function skinnyMatmulBody(transA: boolean, transB: boolean, plan: SkinnyP
   const laneArgs = plan.subgroups
     ? ', @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) width: u32'
     : '';
-  return `// skinny matmul, side ${side}, block ${block}
+  return `// skinny matmul, side ${side}, block ${block}${second ? ', paired' : ''}
 @compute @workgroup_size(${T}) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32${laneArgs}) {
   let long0 = ${longId} * ${T * per}u + li;
   let short0 = ${shortId} * ${block}u;
-  let aBase = wid.z * p.sa;
-  let bBase = wid.z * p.sb;
 ${shorts}
 ${longs}
-${accs}
-${loop.join('\n')}
-  let oBase = wid.z * p.so;
+${segments.map((g) => skinnyLoop(g, plan)).join('')}  let oBase = wid.z * p.so;
 ${stores}
 }
+`;
+}
+
+/** Declares acc<s><i>_<q> and accumulates one product into them: ascending k, fma from 0. */
+function skinnyLoop(g: MatmulSegment, plan: SkinnyPlan): string {
+  const { block, per } = plan;
+  const rowsShort = plan.side === 'M';
+  const s = g.suffix;
+  const accs = range(block)
+    .flatMap((i) => range(per).map((q) => `  var acc${s}_${i}_${q} = 0.0;`))
+    .join('\n');
+  // The shared operand's element at (short index s, k) and the lane's own at (long index l, k).
+  const ldA = (m: string, kk: string) => `ld_a${s}(aBase${s} + ${aIndex(g.transA, m, kk, s)})`;
+  const ldB = (kk: string, n: string) => `ld_b${s}(bBase${s} + ${bIndex(g.transB, kk, n, s)})`;
+  const shared = (si: string, kk: string) => (rowsShort ? ldA(si, kk) : ldB(kk, si));
+  const own = (l: string, kk: string) => (rowsShort ? ldB(kk, l) : ldA(l, kk));
+  const ownLoads = (pad: string, kk: string) => range(per).map((q) => `${pad}let o${q} = ${own(`l${q}`, kk)};`);
+  const fmas = (pad: string, sharedValue: (i: number) => string) =>
+    range(block).flatMap((i) => [
+      `${pad}let v${i} = ${sharedValue(i)};`,
+      ...range(per).map((q) => `${pad}acc${s}_${i}_${q} = fma(v${i}, o${q}, acc${s}_${i}_${q});`),
+    ]);
+  const loop = plan.subgroups
+    ? [
+        `  for (var k0 = 0u; k0 < p.K${s}; k0 += width) {`,
+        '    // Lane l holds the shared elements at k = k0 + l (clamped: lanes past K hold values never used).',
+        `    let kl = min(k0 + lane, p.K${s} - 1u);`,
+        ...range(block).map((i) => `    let h${i} = ${shared(`s${i}`, 'kl')};`),
+        `    let n = min(width, p.K${s} - k0);`,
+        '    for (var j = 0u; j < n; j++) {',
+        '      let kk = k0 + j;',
+        ...ownLoads('      ', 'kk'),
+        ...fmas('      ', (i) => `subgroupShuffle(h${i}, j)`),
+        '    }',
+        '  }',
+      ]
+    : [
+        `  for (var kk = 0u; kk < p.K${s}; kk++) {`,
+        ...ownLoads('    ', 'kk'),
+        ...fmas('    ', (i) => shared(`s${i}`, 'kk')),
+        '  }',
+      ];
+  return `  let aBase${s} = wid.z * p.sa${s};
+  let bBase${s} = wid.z * p.sb${s};
+${accs}
+${loop.join('\n')}
 `;
 }
