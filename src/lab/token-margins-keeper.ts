@@ -16,8 +16,6 @@ import type { RunPlan } from './plan.ts';
 import { type TokenMargins, tokenMargins } from './token-margins.ts';
 import { type PairOption, pairOptions } from './token-pair-choice.ts';
 
-export { PAIRS_PER_KIND, type PairOption, pairOptions } from './token-pair-choice.ts';
-
 export const LORA_SNAPSHOTS = 11;
 export const FULL_SNAPSHOTS = 4;
 export interface TokenMarginsAnswer {
