@@ -7,7 +7,7 @@
  * choice (matmul-autotune.ts) changes speed only.
  *
  * The '-v4' shapes stage the slices with vec4 global loads (4 neighbours along the operand's
- * contiguous dimension per load) wherever that is legal (vec4Operand): the same values land in the
+ * contiguous dimension per load) wherever that is legal (bindMatmulOperand): the same values land in the
  * same workgroup-memory cells, so the arithmetic, and the result, is unchanged. They are autotune
  * candidates rather than always on: whether fewer, wider loads beat the scalar ones' coalescing
  * depends on the adapter, and only timing on it tells.
