@@ -20,7 +20,7 @@ export interface PairOption {
   added: boolean;
 }
 
-export function pairKind(p: PreferenceRow): PairOption['kind'] {
+function pairKind(p: PreferenceRow): PairOption['kind'] {
   return p.i_chosen === p.i_reject ? 'conditional' : 'joint';
 }
 
@@ -77,9 +77,14 @@ export interface PairPreview {
   rejected: string;
 }
 
+/** `text` cut to at most `max` characters, an ellipsis marking the cut. */
+export function clipText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 /** A pair in a few words: its kind, instruction(s) and both answers, each cut to `max` characters. */
 export function pairPreview(p: PreferenceRow, max = 80): PairPreview {
-  const cut = (s: string) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+  const cut = (s: string) => clipText(s, max);
   const kind = pairKind(p);
   const instruction = kind === 'conditional' ? cut(p.i_chosen) : `${cut(p.i_chosen)} / ${cut(p.i_reject)}`;
   return { kind, instruction, chosen: cut(p.r_chosen), rejected: cut(p.r_reject) };

@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { PreferenceRow } from '../../data/types.ts';
-import { type PairOption, pairPreview, parsePairNumber } from '../../lab/token-pair-choice.ts';
+import { clipText, type PairOption, pairPreview, parsePairNumber } from '../../lab/token-pair-choice.ts';
 
 interface Props {
   options: readonly PairOption[];
@@ -42,7 +42,7 @@ export function TokenPairPicker({ options, pairCount, pairIndex, shown, onPick }
               {o.index + 1} of {pairCount}
               {o.kind ? `, ${o.kind}` : ''}
               {o.added ? ', added by hand' : ''}
-              {o.instruction ? `: ${clip(o.instruction)}` : ''}
+              {o.instruction ? `: ${clipText(o.instruction, 32)}` : ''}
             </option>
           ))}
         </select>
@@ -116,8 +116,4 @@ function Preview({ shown, pairCount }: { shown: Props['shown']; pairCount: numbe
       {p.instruction} — chosen: “{p.chosen}”, rejected: “{p.rejected}”
     </p>
   );
-}
-
-function clip(text: string): string {
-  return text.length > 32 ? `${text.slice(0, 31)}…` : text;
 }
