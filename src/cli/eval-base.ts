@@ -62,7 +62,7 @@ function readJson(file: string): unknown {
 }
 
 /** The base `c` records: its adapter config first, else the spec.json of the training output holding it. */
-export function recordedBase(c: BaseCandidate, outDir: string | null = trainOutFolder(c.dir)): RecordedBase | null {
+function recordedBase(c: BaseCandidate, outDir: string | null = trainOutFolder(c.dir)): RecordedBase | null {
   const fromOut = outDir
     ? (readJson(join(outDir, 'spec.json')) as { model?: ModelSpec } | undefined)?.model
     : undefined;
@@ -84,7 +84,7 @@ export function recordedBase(c: BaseCandidate, outDir: string | null = trainOutF
 const looksLikePath = (s: string) => s.startsWith('.') || s.startsWith('/') || s.includes('\\');
 
 /** Whether a recorded base is the spec's model: same model spec, or the same name (paths resolved). */
-export function sameBase(rec: RecordedBase, spec: ModelSpec): boolean {
+function sameBase(rec: RecordedBase, spec: ModelSpec): boolean {
   if (rec.model) {
     if (rec.model.source !== spec.source) return false;
     if (rec.model.source === 'local' && spec.source === 'local') return resolve(rec.model.path) === resolve(spec.path);

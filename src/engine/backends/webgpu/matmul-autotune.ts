@@ -66,7 +66,7 @@ export interface SkinnyShape {
  * A decode step's projection (8 sequences through a GPT-2-small-wide weight) and a rank-8 LoRA
  * down-projection of 1024 tokens (x · A^T): the skinny kernel's two layouts (few rows, few columns).
  */
-export const SUBGROUP_TIMING_SHAPES: readonly SkinnyShape[] = [
+const SUBGROUP_TIMING_SHAPES: readonly SkinnyShape[] = [
   { M: 8, K: 768, N: 768 },
   { M: 1024, K: 768, N: 8, transB: true },
 ];

@@ -11,7 +11,7 @@ import type { WebGPUBackendOptions } from './backend.ts';
 import type { MatmulVariant } from './kernels/types.ts';
 
 /** The largest subgroup size WebGPU allows; assumed when the adapter does not say. */
-export const MAX_WEBGPU_SUBGROUP_SIZE = 128;
+const MAX_WEBGPU_SUBGROUP_SIZE = 128;
 
 /**
  * Whether kernels use subgroups unless told otherwise or timed: they need the device's
@@ -54,7 +54,7 @@ export function kernelSubgroupSize(
 }
 
 /** The largest subgroup size of the device's adapter (MAX_WEBGPU_SUBGROUP_SIZE when it does not say). */
-export function adapterSubgroupSize(device: GPUDevice, options: WebGPUBackendOptions): number {
+function adapterSubgroupSize(device: GPUDevice, options: WebGPUBackendOptions): number {
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   return options.report?.adapter.subgroupMaxSize ?? info?.subgroupMaxSize ?? MAX_WEBGPU_SUBGROUP_SIZE;
 }
