@@ -84,9 +84,11 @@ export class Policy {
   private model_: LoadedModel;
   private initial: Map<string, Float32Array>;
 
-  /** `step`: the largest step the plan feeds; given, a model that cannot fit is refused before any upload. */
-  /** `precision` 'f16-weights': the frozen base weights are rounded to f16 (engine/precision). */
-  /** `kernels`: the spec's attention and LM head choices, built into every graph of this policy. */
+  /**
+   * `step`: the largest step the plan feeds; given, a model that cannot fit is refused before any upload.
+   * `precision` 'f16-weights': the frozen base weights are rounded to f16 (engine/precision).
+   * `kernels`: the spec's attention and LM head choices, built into every graph of this policy.
+   */
   constructor(
     model: LoadedModel,
     loraSpec: LoraSpec,
@@ -112,8 +114,8 @@ export class Policy {
     if (precision === 'f16-weights' && this.lora) for (const [name, w] of model.weights) checkF16Range(name, w);
     const note = precisionNote(precision, backend);
     if (note) this.notes.push(this.lora ? note : `${note}; full fine-tuning trains every weight, so none is rounded`);
-    const kernels_ = kernelNote(kernels);
-    if (kernels_) this.notes.push(kernels_);
+    const forcedKernels = kernelNote(kernels);
+    if (forcedKernels) this.notes.push(forcedKernels);
     this.store = new ParamStore(backend, { precision });
     for (const [name, w] of model.weights) {
       this.store.add(name, model.shapes.get(name) as number[], w, !this.lora);
@@ -138,8 +140,7 @@ export class Policy {
 
   /** What every graph of this policy is built with: its adapters and the spec's kernels. */
   get build(): BuildOptions {
-    const kernels = { attention: this.kernels.attention, lmHead: this.kernels.lmHead };
-    return this.lora ? { lora: this.lora, ...kernels } : kernels;
+    return this.lora ? { lora: this.lora, ...this.kernels } : { ...this.kernels };
   }
 
   /** Puts the initial values back into every trainable param. */
