@@ -115,7 +115,12 @@ export {
 } from './objectives/index.ts';
 // Kernel choices a spec can force (memory-lean attention and LM head; 'auto' follows the size rules).
 export { type AttentionMode, FUSED_ATTENTION_MIN_T, shouldFuseAttention } from './ops/attention/index.ts';
-export { CHUNKED_HEAD_MIN_VOCAB, type LmHeadMode, shouldChunkLmHead } from './ops/lm-head/index.ts';
+export {
+  CHUNKED_HEAD_MIN_LOGITS_BYTES,
+  CHUNKED_HEAD_MIN_VOCAB,
+  type LmHeadMode,
+  shouldChunkLmHead,
+} from './ops/lm-head/index.ts';
 export { clipCoefficient } from './optim/clip.ts';
 // Weight precision: f16 frozen weights with f32 accumulation (emulated where f16 cannot be stored).
 export { checkF16Range, F16RangeError, roundToF16 } from './precision/f16.ts';

@@ -8,6 +8,7 @@
  */
 import {
   type AttentionMode,
+  CHUNKED_HEAD_MIN_LOGITS_BYTES,
   CHUNKED_HEAD_MIN_VOCAB,
   FUSED_ATTENTION_MIN_T,
   type LmHeadMode,
@@ -31,7 +32,7 @@ export const LM_HEAD_MODES = Object.keys(LM_HEAD_LABELS) as LmHeadMode[];
 
 export const ATTENTION_HELP = `"fused": flash-style attention that walks the keys in blocks with an online softmax and never stores the [T x T] score matrix, forward or backward (less memory; slower for short sequences); "unfused": q k^T, softmax and p v as three ops, scores stored; "auto": fused from ${FUSED_ATTENTION_MIN_T} tokens on. Same numbers up to float rounding`;
 
-export const LM_HEAD_HELP = `"chunked": token log-probs straight from the last hidden states, the vocabulary walked in chunks with an online log-sum-exp, so no [tokens x vocab] logits tensor (nor its gradient) is stored (less memory; the backward recomputes the logits); "unfused": full logits, then log-softmax; "auto": chunked when the vocabulary has at least ${CHUNKED_HEAD_MIN_VOCAB} tokens and the logits would take 256 MiB. Same numbers up to float rounding`;
+export const LM_HEAD_HELP = `"chunked": token log-probs straight from the last hidden states, the vocabulary walked in chunks with an online log-sum-exp, so no [tokens x vocab] logits tensor (nor its gradient) is stored (less memory; the backward recomputes the logits); "unfused": full logits, then log-softmax; "auto": chunked when the vocabulary has at least ${CHUNKED_HEAD_MIN_VOCAB} tokens and the logits would take at least ${CHUNKED_HEAD_MIN_LOGITS_BYTES / 2 ** 20} MiB. Same numbers up to float rounding`;
 
 /** The kernel choices of a spec, 'auto' where left out. */
 export interface KernelChoice {
