@@ -57,14 +57,11 @@ export type PairNumber = { ok: true; index: number } | { ok: false; message: str
 
 /** A pair number as typed (1-based, as the view shows them) into the pair's index, or why not. */
 export function parsePairNumber(text: string, pairCount: number): PairNumber {
-  const range = pairCount > 0 ? `1 to ${pairCount}` : 'none: this run has no training pairs';
+  const fix = pairCount > 0 ? `type a pair number from 1 to ${pairCount}` : 'this run has no training pairs';
   const t = text.trim();
   const n = /^\d+$/.test(t) ? Number(t) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > pairCount) {
-    return {
-      ok: false,
-      message: `Pair ${t === '' ? '(empty)' : `"${t}"`} does not exist: type a pair number from ${range}`,
-    };
+    return { ok: false, message: `Pair ${t === '' ? '(empty)' : `"${t}"`} does not exist: ${fix}` };
   }
   return { ok: true, index: n - 1 };
 }
