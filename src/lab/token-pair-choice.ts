@@ -6,7 +6,8 @@
  * (data.edits.add, e.g. the noisy-labels lesson's wrong labels, which the run's pool may list
  * anywhere), the last few, and the pair shown. The number field reaches every other pair.
  */
-import type { PreferenceRow } from '../data/types.ts';
+import type { PairKind } from '../data/pairing.ts';
+import { isConditional, type PreferenceRow } from '../data/types.ts';
 
 /** Pairs of each kind the list offers from the start of a run's pairs, and from its end. */
 export const PAIRS_PER_KIND = 4;
@@ -14,18 +15,18 @@ export const PAIRS_PER_KIND = 4;
 /** A pair the list offers: its index in the run's training pairs, kind, instruction, and whether the spec added it. */
 export interface PairOption {
   index: number;
-  kind: 'conditional' | 'joint';
+  kind: PairKind;
   instruction: string;
   /** One of data.edits.add (a pair written by hand, not judged). */
   added: boolean;
 }
 
-function pairKind(p: PreferenceRow): PairOption['kind'] {
-  return p.i_chosen === p.i_reject ? 'conditional' : 'joint';
+function pairKind(p: PreferenceRow): PairKind {
+  return isConditional(p) ? 'conditional' : 'joint';
 }
 
 /** The text that identifies a pair (the same four strings: the same pair). */
-export function pairKey(p: PreferenceRow): string {
+function pairKey(p: PreferenceRow): string {
   return JSON.stringify([p.i_chosen, p.r_chosen, p.i_reject, p.r_reject]);
 }
 
@@ -67,7 +68,7 @@ export function parsePairNumber(text: string, pairCount: number): PairNumber {
 }
 
 export interface PairPreview {
-  kind: PairOption['kind'];
+  kind: PairKind;
   /** The instruction, or both of a joint pair ("A / B"). */
   instruction: string;
   chosen: string;
