@@ -28,7 +28,7 @@ import type { Tokenizer } from '../../data/tokenizer.ts';
 import type { Backend } from '../../engine/backend.ts';
 import { dirFiles } from '../../engine/models/files-node.ts';
 import { type LoadedModel, loadModel } from '../../engine/models/index.ts';
-import { type ComparedItem, type EvalItem, evalReport, evaluateModel, goldAnswers } from '../../lab/evaluate.ts';
+import { type EvalItem, evalReport, evaluateModel, goldAnswers } from '../../lab/evaluate.ts';
 import type { EvalReport } from '../../lab/events.ts';
 import { generateAnswers } from '../../lab/pipeline/generation.ts';
 import { applesEvalItems } from '../../lab/pipeline/task-data.ts';
@@ -40,6 +40,7 @@ import { type KernelChoice, kernelChoice } from '../../lab/spec/kernels.ts';
 import { type ExperimentSpec, formatSpecErrors, validateSpec } from '../../lab/spec.ts';
 import { baselineLine, checkBases, modelName } from '../eval-base.ts';
 import { type EvalPrecision, evalPrecision, precisionLine } from '../eval-precision.ts';
+import { type JudgedItemRow, judgedItemRows } from '../judged-items.ts';
 import { openBackend } from '../preference-io.ts';
 import { BUNDLED_MODELS_DIR, readSpecFile } from '../spec-files.ts';
 
@@ -61,9 +62,6 @@ const USAGE = `usage: npm run orchard -- eval --spec FILE --model DIR [options]
   "f16-weights" the weights frozen in training (the spec's model under LoRA adapters, and as the
   baseline of a LoRA spec) are rounded to f16; adapters and fully fine-tuned models stay f32.
   To evaluate in f32, use a copy of the spec with "precision": "f32".`;
-
-/** One judged held-out item, with the fields of runs[].items in `orchard train`'s eval.json. */
-type JudgedItemRow = Pick<ComparedItem, 'instruction' | 'answer' | 'baseline' | 'outcome' | 'score' | 'baselineScore'>;
 
 interface Candidate {
   label: string;
@@ -153,14 +151,7 @@ export async function run(argv: string[]): Promise<number> {
           baselineAnswers,
         });
         reports.push(evalReport(c.label, spec.eval.compareAgainst, judged));
-        itemsByRun[c.label] = judged.items.map((x) => ({
-          instruction: x.instruction,
-          answer: x.answer,
-          baseline: x.baseline,
-          outcome: x.outcome,
-          score: x.score,
-          baselineScore: x.baselineScore,
-        }));
+        itemsByRun[c.label] = judgedItemRows(judged.items);
         baselineMeanScore = judged.baselineMeanScore;
       } finally {
         dispose();

@@ -45,6 +45,7 @@ import { nodeResolvers } from '../../lab/resolve.ts';
 import { runFolderNames } from '../../lab/run-folders.ts';
 import type { ExperimentSpec } from '../../lab/spec.ts';
 import { describeComparison } from '../../lab/stats/paired.ts';
+import { judgedItemRows } from '../judged-items.ts';
 import { openBackend, resolveAutoBackend } from '../preference-io.ts';
 import { BUNDLED_MODELS_DIR, readSpecFile, tokenizerFiles } from '../spec-files.ts';
 
@@ -301,14 +302,7 @@ async function writeOutputs(dir: string, result: ExperimentResult, spec: Experim
       steps: r.steps,
       report: r.eval,
       samples: r.samples,
-      items: r.evalItems.map((x) => ({
-        instruction: x.instruction,
-        answer: x.answer,
-        baseline: x.baseline,
-        outcome: x.outcome,
-        score: x.score,
-        baselineScore: x.baselineScore,
-      })),
+      items: judgedItemRows(r.evalItems),
     })),
     timings: result.timings,
     items: outcomeItems([result]),
