@@ -16,18 +16,25 @@ function kernelRatio(hosts: readonly HostReport[]): string {
   return o && t ? `${(t / o).toFixed(1)} times as many` : 'many more';
 }
 
-/** Threads of Orchard's CPU backend in the browser runs, from their notes ("CPU backend, N thread(s) ..."). */
+/**
+ * Where and on how many threads Orchard's CPU backend ran in the browser, from its row's notes
+ * ("CPU backend, N thread(s) ...", and "run in a Web Worker ..." since the page runs it in one).
+ */
 function orchardCpuThreads(hosts: readonly HostReport[]): string {
-  const note = hosts
+  const notes = hosts
     .flatMap((h) => h.results)
-    .flatMap((r) => (r.engine === 'orchard-cpu' && r.host === 'browser' ? r.notes : []))
-    .find((n) => n.startsWith('CPU backend'));
-  const n = note?.match(/\d+/)?.[0];
-  if (!n) return 'its threads (see the JSON)';
-  // The bench runs on the page's main thread, which may not block in Atomics.wait; the lab trains in a worker.
+    .flatMap((r) => (r.engine === 'orchard-cpu' && r.host === 'browser' ? r.notes : []));
+  const n = notes.find((note) => note.startsWith('CPU backend'))?.match(/\d+/)?.[0];
+  if (!n) return 'its threads (see the JSON) in the page';
+  const threads = `${n} thread${n === '1' ? '' : 's'}`;
+  if (notes.some((note) => note.startsWith('run in a Web Worker'))) {
+    const fewer = notes.find((note) => note.startsWith('fewer threads:'));
+    return `${threads} in a Web Worker of the page, as the lab trains${fewer ? ` (${fewer})` : ''}`;
+  }
+  // Results from before the page ran this row in a worker: the main thread may not block in Atomics.wait.
   return n === '1'
-    ? "1 thread (the bench page's main thread cannot wait on helper threads; the lab's worker can)"
-    : `${n} threads`;
+    ? "1 thread in the page (the bench page's main thread cannot wait on helper threads; the lab's worker can)"
+    : `${threads} in the page`;
 }
 
 function wasmThreads(hosts: readonly HostReport[]): string {
@@ -52,7 +59,7 @@ export function explain(hosts: readonly HostReport[]): string[] {
       "  register-blocked matmuls and thread-per-row reductions for fallback adapters; TF.js's webgpu backend runs",
       '  its usual shared-memory tiled kernels (workgroup barriers are very slow on SwiftShader) and launches',
       `  ${kernelRatio(hosts)} kernels per step. That, not GPU efficiency, is most of the webgpu ratio here.`,
-      `- Orchard's CPU backend runs its kernels in WebAssembly SIMD on ${orchardCpuThreads(hosts)} in the page, so TF.js's wasm backend`,
+      `- Orchard's CPU backend runs its kernels in WebAssembly SIMD on ${orchardCpuThreads(hosts)}, so TF.js's wasm backend`,
       `  (XNNPACK; ${wasmThreads(hosts)}) is the closer comparison;`,
       "  the target is against TF.js's plain-JS cpu backend.",
       "- SwiftShader under Node's Dawn (the `webgpu` package; its adapter reports the Subzero JIT) ran Orchard's step",

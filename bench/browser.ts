@@ -1,7 +1,8 @@
 /**
  * Builds the benchmark page (bench/page) into a temporary folder, serves it on 127.0.0.1 with
  * `vite preview`, and drives it in headless Debian Chromium with WebGPU (the same launch flags as
- * the browser tests). One page hosts every engine, so all share one browser and one adapter.
+ * the browser tests). One page hosts every engine, so all share one browser and one adapter; Orchard's
+ * cpu row runs in a Web Worker of the page (page/orchard-cpu-worker.ts), the others on its main thread.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,8 @@ import type { AdapterInfo, RunResult } from './result.ts';
 import type { Reference } from './tfjs/run-tfjs.ts';
 
 const CONFIG_FILE = fileURLToPath(new URL('./page/vite.config.ts', import.meta.url));
+/** Extra time Node waits beyond a run's deadline, so a page that enforces it itself reports first. */
+const PAGE_DEADLINE_MARGIN_MS = 10_000;
 
 export interface BenchBrowser {
   userAgent: string;
@@ -64,14 +67,12 @@ export async function openBenchBrowser(log: (line: string) => void): Promise<Ben
       ...info,
       run: (caseId, engine, steps, { rowLogps, reference, timeoutMs }) =>
         withTimeout(
-          page.evaluate((a) => window.orchardBench.run(a.caseId, a.engine, a.steps, a.rowLogps, a.reference), {
-            caseId,
-            engine,
-            steps,
-            rowLogps,
-            reference,
-          }),
-          timeoutMs,
+          page.evaluate(
+            (a) => window.orchardBench.run(a.caseId, a.engine, a.steps, a.rowLogps, a.reference, a.timeoutMs),
+            { caseId, engine, steps, rowLogps, reference, timeoutMs },
+          ),
+          // A backstop: the page stops a worker at timeoutMs itself, with its own message.
+          timeoutMs + PAGE_DEADLINE_MARGIN_MS,
           `${engine} on ${caseId} in the browser`,
         ),
       close: cleanup,

@@ -1,7 +1,8 @@
 /**
  * The benchmark page: runs Orchard's webgpu and cpu backends and TF.js's webgpu, wasm and cpu
  * backends on the same workloads in one browser. bench/browser.ts drives it through
- * `window.orchardBench`; nothing here runs on its own.
+ * `window.orchardBench`; nothing here runs on its own. Orchard's cpu row runs in a module worker
+ * (orchard-cpu-worker.ts), the others on this main thread.
  */
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
@@ -10,13 +11,13 @@ import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { CpuBackend } from '../../src/engine/backends/cpu/backend.ts';
 import { createWebGPUBackend } from '../../src/engine/backends/webgpu/index.ts';
 import { CASES, type CaseId, type EngineId, type StepCounts } from '../cases.ts';
 import { runOrchard } from '../orchard-step.ts';
 import type { AdapterInfo, RunResult } from '../result.ts';
 import { type Reference, runTfjs } from '../tfjs/run-tfjs.ts';
 import { makeWorkload, type Workload } from '../workload.ts';
+import { runOrchardCpuInWorker } from './cpu-row-in-worker.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -53,9 +54,11 @@ async function run(
   steps: StepCounts,
   rowLogps: boolean,
   reference: Reference | null,
+  timeoutMs: number,
 ): Promise<RunResult> {
+  // In a Web Worker, as the lab trains: the main thread may not block, so it would get one thread.
+  if (engine === 'orchard-cpu') return runOrchardCpuInWorker(caseId, steps, rowLogps, timeoutMs);
   const w = workloadFor(caseId);
-  if (engine === 'orchard-cpu') return runOrchard(engine, 'browser', new CpuBackend(), w, steps, { rowLogps });
   if (engine === 'orchard-webgpu') {
     const backend = await createWebGPUBackend(navigator.gpu);
     try {
