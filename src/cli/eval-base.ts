@@ -88,7 +88,12 @@ function sameBase(rec: RecordedBase, spec: ModelSpec): boolean {
   if (rec.model) {
     if (rec.model.source !== spec.source) return false;
     if (rec.model.source === 'local' && spec.source === 'local') return resolve(rec.model.path) === resolve(spec.path);
-    return JSON.stringify(rec.model) === JSON.stringify(spec);
+    // Field by field: a spec.json read back is not validated, so its key order is not to be trusted.
+    if (rec.model.source === 'bundled' && spec.source === 'bundled') return rec.model.id === spec.id;
+    if (rec.model.source === 'hub' && spec.source === 'hub') {
+      return rec.model.repo === spec.repo && rec.model.revision === spec.revision;
+    }
+    return false;
   }
   const name = modelName(spec);
   if (rec.name === name) return true;

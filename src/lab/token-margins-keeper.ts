@@ -98,7 +98,11 @@ export class TokenMarginsKeeper implements TrainingSnapshots {
     }
     const pairs = ctx.pairs.get(pairFrom) ?? [];
     if (!Number.isInteger(pairIndex) || pairIndex < 0 || pairIndex >= pairs.length) {
-      throw new Error(`pair ${pairIndex} of run "${pairFrom}" does not exist: pick 0 to ${pairs.length - 1}`);
+      const valid =
+        pairs.length === 0
+          ? 'that run has no training pairs'
+          : `indexes run from 0 to ${pairs.length - 1} (pair numbers 1 to ${pairs.length} in the view)`;
+      throw new Error(`pair ${pairIndex} of run "${pairFrom}" does not exist: ${valid}`);
     }
     const steps = [...snapshots.keys()].sort((a, b) => a - b);
     const at = step ?? steps[steps.length - 1];

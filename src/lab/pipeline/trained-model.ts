@@ -35,6 +35,21 @@ export function generatorFor(
   basePrecision: Precision = 'f32',
 ): Generating {
   const store = new ParamStore(backend, { precision: basePrecision });
+  try {
+    return withGenerator(model, store, adapter, kernels);
+  } catch (e) {
+    // A weight out of f16 range or a missing adapter tensor: free what was uploaded so far.
+    store.dispose();
+    throw e;
+  }
+}
+
+function withGenerator(
+  model: LoadedModel,
+  store: ParamStore,
+  adapter: { config: string; safetensors: Uint8Array } | undefined,
+  kernels: KernelChoice,
+): Generating {
   for (const [name, w] of model.weights) store.add(name, model.shapes.get(name) as number[], w, false);
   let lora: LoraConfig | undefined;
   if (adapter) {

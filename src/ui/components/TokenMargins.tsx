@@ -58,7 +58,8 @@ export function TokenMargins() {
     1e-12,
     ...shown.flatMap((a) => sides(a).flatMap((s) => s.tokens.map((t) => Math.abs(t.contribution)))),
   );
-  const pairCount = first?.pairCount ?? 0;
+  // Unknown until the worker's first answer: the picker then waits instead of claiming 0 pairs.
+  const pairCount = first?.pairCount;
 
   return (
     <div data-testid="token-margins" aria-busy={busy}>

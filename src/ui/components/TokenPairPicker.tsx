@@ -10,7 +10,8 @@ import { clipText, type PairOption, pairPreview, parsePairNumber } from '../../l
 
 interface Props {
   options: readonly PairOption[];
-  pairCount: number;
+  /** The run's training pairs; undefined until the worker's first answer says. */
+  pairCount: number | undefined;
   /** The pair asked for (index into the run's training pairs). */
   pairIndex: number;
   /** The pair on screen (from the worker's answer), for the preview; absent until one arrives. */
@@ -19,6 +20,8 @@ interface Props {
 }
 
 export function TokenPairPicker({ options, pairCount, pairIndex, shown, onPick }: Props) {
+  const known = pairCount !== undefined;
+  const count = known ? String(pairCount) : '…';
   const [typed, setTyped] = useState(String(pairIndex + 1));
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => setTyped(String(pairIndex + 1)), [pairIndex]);
@@ -39,7 +42,7 @@ export function TokenPairPicker({ options, pairCount, pairIndex, shown, onPick }
         <select data-testid="token-pair" value={pairIndex} onChange={(e) => pick(Number(e.target.value))}>
           {listed.map((o) => (
             <option key={o.index} value={o.index}>
-              {o.index + 1} of {pairCount}
+              {o.index + 1} of {count}
               {o.kind ? `, ${o.kind}` : ''}
               {o.added ? ', added by hand' : ''}
               {o.instruction ? `: ${clipText(o.instruction, 32)}` : ''}
@@ -53,6 +56,7 @@ export function TokenPairPicker({ options, pairCount, pairIndex, shown, onPick }
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
+          if (!known) return;
           const r = parsePairNumber(typed, pairCount);
           if (r.ok) pick(r.index);
           else setProblem(r.message);
@@ -68,8 +72,9 @@ export function TokenPairPicker({ options, pairCount, pairIndex, shown, onPick }
             data-testid="token-pair-number"
             inputMode="numeric"
             min={1}
-            max={Math.max(1, pairCount)}
+            max={Math.max(1, pairCount ?? 1)}
             value={typed}
+            disabled={!known}
             aria-invalid={problem !== null}
             aria-describedby="token-pair-preview"
             onChange={(e) => {
@@ -78,14 +83,14 @@ export function TokenPairPicker({ options, pairCount, pairIndex, shown, onPick }
             }}
           />
         </label>{' '}
-        <span className="muted">of {pairCount}</span>
-        <button type="submit" data-testid="token-pair-show">
+        <span className="muted">of {count}</span>
+        <button type="submit" data-testid="token-pair-show" disabled={!known}>
           Show
         </button>
         <button
           type="button"
           aria-label="Next pair"
-          disabled={pairIndex >= pairCount - 1}
+          disabled={!known || pairIndex >= pairCount - 1}
           onClick={() => pick(pairIndex + 1)}
         >
           ›
@@ -96,18 +101,18 @@ export function TokenPairPicker({ options, pairCount, pairIndex, shown, onPick }
           {problem}
         </p>
       )}
-      <Preview shown={shown} pairCount={pairCount} />
+      <Preview shown={shown} count={count} />
     </>
   );
 }
 
-function Preview({ shown, pairCount }: { shown: Props['shown']; pairCount: number }) {
+function Preview({ shown, count }: { shown: Props['shown']; count: string }) {
   if (!shown) return <p id="token-pair-preview" className="token-pair-preview muted" />;
   const p = pairPreview(shown.pair);
   return (
     <p id="token-pair-preview" className="token-pair-preview" data-testid="token-pair-preview" aria-live="polite">
       <strong>
-        Pair {shown.index + 1} of {pairCount}
+        Pair {shown.index + 1} of {count}
       </strong>{' '}
       <span className="muted">
         ({p.kind}

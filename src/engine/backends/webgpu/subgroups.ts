@@ -87,7 +87,8 @@ export function describeSubgroupUse(
   if (matmul !== 'tiled') {
     return {
       subgroupKernels: false,
-      subgroupKernelsWhy: 'CPU adapter: shuffles measured slower than plain loads there (not timed)',
+      subgroupKernelsWhy:
+        'CPU adapter: plain loads are used (shuffles ran slower on SwiftShader in bench/matmul-skinny.ts; not timed here)',
     };
   }
   if (!timed) {
